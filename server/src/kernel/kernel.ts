@@ -1,0 +1,105 @@
+/**
+ * Kernel-level actions (SEMANTICS.md §4): switch, exec, exit, wait, and the kernel vector's
+ * wake, each running the policy's hooks with interrupts off.
+ */
+import type { Runnable } from '../machine/state.js';
+import { RunError, type ExecContext } from './context.js';
+import type { CompiledPolicy, HookName } from './policy.js';
+
+export class Kernel {
+    constructor(readonly policy: CompiledPolicy) {}
+
+    /** Runs one hook, if the policy has it, with the names it binds. */
+    runHook(ctx: ExecContext, name: HookName, names: { prev?: Runnable; next?: Runnable; cur?: Runnable }): void {
+        const hook = this.policy.hooks[name];
+        if (!hook) return;
+        const saved = { prev: ctx.prev, next: ctx.next, cur: ctx.cur, where: ctx.where, kernel: ctx.inKernelAction };
+        ctx.prev = names.prev ?? null;
+        ctx.next = names.next ?? null;
+        ctx.cur = names.cur ?? null;
+        ctx.where = hook.where;
+        ctx.m.where = hook.where;
+        ctx.inKernelAction = true;
+        try {
+            hook.run(ctx);
+        } catch (e) {
+            if (e instanceof RunError) throw new RunError(`in ${hook.where}: ${e.message}`);
+            throw e;
+        } finally {
+            ctx.prev = saved.prev;
+            ctx.next = saved.next;
+            ctx.cur = saved.cur;
+            ctx.where = saved.where;
+            ctx.m.where = saved.where;
+            ctx.inKernelAction = saved.kernel;
+        }
+    }
+
+    /** `switch X` (§4.1). Throws RunError, changing nothing, when X cannot run here. */
+    switchTo(ctx: ExecContext, x: Runnable): void {
+        const c = ctx.cpu;
+        if (x.kind === 'idle' && x.cpu !== c.index) throw new RunError(`idle of cpu${x.cpu} cannot run on cpu${c.index}`);
+        if (x.state === 'waiting') throw new RunError(`cannot switch to ${x.name}: it is waiting in uintr_wait()`);
+        if (x.state === 'dead') throw new RunError(`cannot switch to ${x.name}: it has exited`);
+        if (x.runningOn !== -1 && x.runningOn !== c.index) throw new RunError(`cannot switch to ${x.name}: it is current on cpu${x.runningOn}`);
+        this.contextSwitch(ctx, x);
+    }
+
+    /** `exec` (§4.2): the exec hook, then return_to_user. */
+    exec(ctx: ExecContext): void {
+        const cur = this.runningTask(ctx, 'exec');
+        ctx.m.w(ctx.cpu, 'mode', 'kernel');
+        this.runHook(ctx, 'exec', { cur });
+        this.runHook(ctx, 'return_to_user', { cur });
+        ctx.m.w(ctx.cpu, 'mode', 'user');
+    }
+
+    /** `exit` (§4.3): the exit hook; the task is dead; the CPU switches to idle. */
+    exit(ctx: ExecContext): void {
+        const cur = this.runningTask(ctx, 'exit');
+        ctx.m.w(ctx.cpu, 'mode', 'kernel');
+        this.runHook(ctx, 'exit', { cur });
+        ctx.m.w(cur, 'state', 'dead');
+        this.contextSwitch(ctx, ctx.m.idleOf(ctx.cpu.index));
+    }
+
+    /** `wait` (§4.4): the wait hook; the task blocks; the CPU switches to idle. */
+    wait(ctx: ExecContext): void {
+        const cur = this.runningTask(ctx, 'wait');
+        ctx.m.w(ctx.cpu, 'mode', 'kernel');
+        this.runHook(ctx, 'wait', { cur });
+        ctx.m.w(cur, 'state', 'waiting');
+        this.contextSwitch(ctx, ctx.m.idleOf(ctx.cpu.index));
+    }
+
+    /** The kernel vector arrived: the wake hook runs on that CPU. */
+    wake(ctx: ExecContext): void {
+        this.runHook(ctx, 'wake', {});
+    }
+
+    private runningTask(ctx: ExecContext, what: string): Runnable {
+        const cur = ctx.m.currentOf(ctx.cpu);
+        if (cur.kind !== 'task') {
+            throw new RunError(`${what} needs a task, but ${cur.kind === 'idle' ? 'idle' : 'kthread ' + cur.name} runs on cpu${ctx.cpu.index}`);
+        }
+        return cur;
+    }
+
+    private contextSwitch(ctx: ExecContext, x: Runnable): void {
+        const m = ctx.m;
+        const c = ctx.cpu;
+        const prev = m.currentOf(c);
+        m.w(c, 'mode', 'kernel');
+        this.runHook(ctx, 'switch_out', { prev, next: x });
+        if (prev.state === 'running') m.w(prev, 'state', 'runnable');
+        m.w(prev, 'runningOn', -1);
+        m.w(c, 'current', x.id);
+        m.w(x, 'state', 'running');
+        m.w(x, 'runningOn', c.index);
+        this.runHook(ctx, 'switch_in', { prev, next: x });
+        if (x.kind === 'task') {
+            this.runHook(ctx, 'return_to_user', { cur: x });
+            m.w(c, 'mode', 'user');
+        }
+    }
+}

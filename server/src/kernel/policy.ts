@@ -1,0 +1,117 @@
+/**
+ * Policies are code (LANGUAGE.md §10): a policy's hooks, with those it inherits through
+ * `extends`, compiled into closures that run against the machine.
+ */
+import * as ast from '../syntax/generated/ast.js';
+import type { Exec } from './context.js';
+import { compileCond } from './expressions.js';
+import { compileInstruction, compileTake } from './instructions.js';
+import { compileObject, type CompileEnv } from './names.js';
+
+export const HOOK_NAMES = ['switch_out', 'switch_in', 'return_to_user', 'exec', 'exit', 'wait', 'wake'] as const;
+export type HookName = typeof HOOK_NAMES[number];
+
+export function isHookName(s: string): s is HookName {
+    return (HOOK_NAMES as readonly string[]).includes(s);
+}
+
+/** The names each hook binds (LANGUAGE.md §10); `cpu` is bound in every hook. */
+export const HOOK_BINDINGS: Record<HookName, readonly string[]> = {
+    switch_out: ['prev', 'next', 'cpu'],
+    switch_in: ['prev', 'next', 'cpu'],
+    return_to_user: ['cur', 'cpu'],
+    exec: ['cur', 'cpu'],
+    exit: ['cur', 'cpu'],
+    wait: ['cur', 'cpu'],
+    wake: ['cpu'],
+};
+
+export interface CompiledHook {
+    readonly run: Exec;
+    /** For messages: "lazy_fpu.return_to_user", or "linux_rfc.exit (inherited by tglx)". */
+    readonly where: string;
+    /** The hook's source, for hovers and traces. */
+    readonly node: ast.Hook;
+}
+
+export interface CompiledPolicy {
+    readonly name: string;
+    readonly hooks: Partial<Record<HookName, CompiledHook>>;
+    /** Number of `foreach` variable slots the hooks need. */
+    readonly slots: number;
+}
+
+/** The chain from a policy up through what it extends (stops at a cycle). */
+export function policyChain(p: ast.Policy): ast.Policy[] {
+    const chain: ast.Policy[] = [];
+    for (let q: ast.Policy | undefined = p; q && !chain.includes(q); q = q.parent?.ref) chain.push(q);
+    return chain;
+}
+
+/** The hook a policy runs for `name`: its own, or the nearest inherited one. */
+export function findHook(p: ast.Policy, name: HookName): { hook: ast.Hook; owner: ast.Policy } | undefined {
+    for (const q of policyChain(p)) {
+        const hook = q.hooks.find(h => h.hook === name);
+        if (hook) return { hook, owner: q };
+    }
+    return undefined;
+}
+
+export function compilePolicy(base: Omit<CompileEnv, 'slotOf'>, p: ast.Policy): CompiledPolicy {
+    const slots = new Map<ast.ForeachStmt, number>();
+    const env: CompileEnv = {
+        ...base,
+        runnableId: base.runnableId,
+        slotOf: node => {
+            let s = slots.get(node);
+            if (s === undefined) slots.set(node, s = slots.size);
+            return s;
+        },
+    };
+    const hooks: Partial<Record<HookName, CompiledHook>> = {};
+    for (const name of HOOK_NAMES) {
+        const found = findHook(p, name);
+        if (!found) continue;
+        const where = `${found.owner.name}.${name}` + (found.owner !== p ? ` (inherited by ${p.name})` : '');
+        hooks[name] = { run: compileBlock(env, found.hook.body), where, node: found.hook };
+    }
+    return { name: p.name, hooks, slots: slots.size };
+}
+
+function compileBlock(env: CompileEnv, stmts: readonly ast.Stmt[]): Exec {
+    const parts = stmts.map(s => compileStmt(env, s));
+    if (parts.length === 1) return parts[0];
+    return ctx => {
+        for (const p of parts) p(ctx);
+    };
+}
+
+function compileStmt(env: CompileEnv, s: ast.Stmt): Exec {
+    if (ast.isIfStmt(s)) {
+        const cond = compileCond(env, s.cond);
+        const then = compileBlock(env, s.then);
+        const otherwise = compileBlock(env, s.else);
+        return ctx => (cond(ctx) ? then(ctx) : otherwise(ctx));
+    }
+    if (ast.isTakeStmt(s)) return compileTake(env, s);
+    if (ast.isForeachStmt(s)) {
+        const slot = env.slotOf(s);
+        const body = compileBlock(env, s.body);
+        return ctx => {
+            const waiting = ctx.m.runnables.filter(r => r.state === 'waiting');
+            for (const r of waiting) {
+                ctx.vars[slot] = r;
+                body(ctx);
+            }
+            ctx.vars[slot] = null;
+        };
+    }
+    if (ast.isWakeStmt(s)) {
+        const x = compileObject(env, s.target.bound, s.target.ref?.ref, s.target.bound ?? s.target.ref?.$refText ?? '?');
+        return ctx => {
+            const r = x(ctx);
+            if (r.state === 'waiting') ctx.m.w(r, 'state', 'runnable');
+        };
+    }
+    return compileInstruction(env, s);
+}

@@ -1,0 +1,48 @@
+/**
+ * 64-bit helpers. Every register and memory value in the model is an unsigned BigInt;
+ * widths are enforced where values are written.
+ */
+
+export const MASK64 = (1n << 64n) - 1n;
+
+/** The mask of a field `width` bits wide. */
+export function mask(width: number): bigint {
+    return (1n << BigInt(width)) - 1n;
+}
+
+/** Truncates to 64 bits, unsigned. */
+export function u64(v: bigint): bigint {
+    return v & MASK64;
+}
+
+/** Canonical for 48-bit linear addresses: bits 63:47 all equal. */
+export function isCanonical(v: bigint): boolean {
+    const top = (v & MASK64) >> 47n;
+    return top === 0n || top === 0x1ffffn;
+}
+
+/** Bits hi:lo of v. */
+export function bitsOf(v: bigint, hi: number, lo: number): bigint {
+    return (v >> BigInt(lo)) & mask(hi - lo + 1);
+}
+
+/** Lowercase hexadecimal with a 0x prefix. */
+export function hex(v: bigint): string {
+    return '0x' + v.toString(16);
+}
+
+/** The highest set bit of a non-zero value below 2^64, as a vector number. */
+export function highestBit(v: bigint): number {
+    let n = 63;
+    while (n > 0 && ((v >> BigInt(n)) & 1n) === 0n) n--;
+    return n;
+}
+
+/** The set bits of v, lowest first. */
+export function setBits(v: bigint): number[] {
+    const out: number[] = [];
+    for (let i = 0; v !== 0n && i < 64; i++, v >>= 1n) {
+        if (v & 1n) out.push(i);
+    }
+    return out;
+}

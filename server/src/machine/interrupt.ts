@@ -1,0 +1,102 @@
+/**
+ * Interrupt arrival and user-interrupt delivery (SEMANTICS.md §2.5, §2.6; SDM Vol. 3 §9.4, §9.5).
+ */
+import { highestBit } from './bits.js';
+import type { Ipi } from './events.js';
+import { NO_CAUSE, type Cpu, type Machine, type UirrTags } from './state.js';
+
+/** What the kernel must do after an arrival: run the wake hook for the kernel vector. */
+export type Arrival = 'notification' | 'kernel-vector' | 'ignored' | 'dropped';
+
+/**
+ * An interrupt with vector v arrives at cpu index `dest` (an IPI, or `interrupt V`). When v
+ * equals the CPU's UINV (non-zero), notification processing moves the UPID's PIR into UIRR
+ * in any mode. Otherwise it is an ordinary kernel interrupt: the kernel vector asks the
+ * caller to run the wake hook, anything else is ignored. A SENDUIPI's IPI that is not
+ * recognised while its receiver runs in user mode there is a lost notification.
+ */
+export function arrive(m: Machine, dest: number, vector: bigint, ipi: Ipi | null = null): Arrival {
+    const c = m.cpus[dest];
+    if (!c) return 'dropped';
+    if (vector === c.uinv && vector !== 0n) {
+        processNotification(m, c);
+        return 'notification';
+    }
+    if (ipi && ipi.upid !== null) {
+        const upid = m.upidsByAddr.get(ipi.upid);
+        if (upid && c.mode === 'user' && c.current === upid.owner) {
+            m.emit({
+                type: 'notification-lost', cause: m.cause, cpu: c.index, vector, uinv: c.uinv,
+                receiver: m.runnables[upid.owner].name, uinvChangedBy: c.uinvChangedBy,
+            });
+        }
+    }
+    if (vector === m.config.kernelVector) return 'kernel-vector';
+    m.counters.spurious++;
+    return 'ignored';
+}
+
+/** ON := 0; UIRR |= PIR; PIR := 0, with the UPID at the CPU's UPIDADDR. */
+function processNotification(m: Machine, c: Cpu): void {
+    const upid = m.upidsByAddr.get(c.upidaddr);
+    if (!upid || upid.freed) {
+        m.emit({
+            type: 'upid-use-after-free', cause: m.cause, access: `notification processing on cpu${c.index} writes`,
+            upidOwner: upid ? m.runnables[upid.owner].name : null, addr: c.upidaddr, freedBy: upid ? upid.freedBy : NO_CAUSE,
+        });
+        if (!upid) return;
+    }
+    const tmp = upid.pir;
+    m.w(upid, 'on', 0n);
+    m.w(upid, 'pir', 0n);
+    if (tmp !== 0n) {
+        m.w(c, 'uirr', c.uirr | tmp);
+        m.w(c, 'uirrTags', tagBits(c.uirrTags, tmp, upid.owner, upid.postedBy));
+    }
+}
+
+/** Adds provenance tags for the bits of `bits`, posted to `owner`'s UPID. */
+export function tagBits(tags: UirrTags, bits: bigint, owner: number, postedBy: Map<number, number>): UirrTags {
+    const next = new Map(tags ?? []);
+    for (let v = 0; bits !== 0n; v++, bits >>= 1n) {
+        if (bits & 1n) next.set(v, { owner, cause: postedBy.get(v) ?? NO_CAUSE });
+    }
+    return next;
+}
+
+/**
+ * Delivers pending user interrupts on every CPU in user mode: while UIF = 1 and UIRR ≠ 0,
+ * the highest vector goes to the current task. With `handlers auto` the handler returns at
+ * once (UIF := 1 again); with `handlers manual` UIF stays 0 until UIRET.
+ */
+export function deliverAll(m: Machine): void {
+    for (const c of m.cpus) {
+        if (c.mode === 'user' && c.uif === 1n && c.uirr !== 0n) deliver(m, c);
+    }
+}
+
+function deliver(m: Machine, c: Cpu): void {
+    const task = m.runnables[c.current];
+    while (c.uif === 1n && c.uirr !== 0n) {
+        const v = highestBit(c.uirr);
+        const bit = 1n << BigInt(v);
+        m.w(c, 'uirr', c.uirr & ~bit);
+        m.w(c, 'uif', 0n);
+        const tag = c.uirrTags?.get(v);
+        if (tag) {
+            const rest = new Map(c.uirrTags!);
+            rest.delete(v);
+            m.w(c, 'uirrTags', rest.size ? rest : null);
+            if (tag.owner !== task.id) {
+                m.emit({
+                    type: 'misdelivered', cause: m.cause, cpu: c.index, vector: v,
+                    postedTo: m.runnables[tag.owner].name, deliveredTo: task.name, postedBy: tag.cause,
+                });
+            }
+        }
+        m.w(task, 'delivered', task.delivered | bit);
+        m.counters.deliveries++;
+        m.emit({ type: 'delivered', cause: m.cause, cpu: c.index, task: task.id, vector: v });
+        if (m.config.handlersAuto) m.w(c, 'uif', 1n);
+    }
+}

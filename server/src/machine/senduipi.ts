@@ -1,0 +1,47 @@
+/**
+ * SENDUIPI (SEMANTICS.md §2.4; SDM SENDUIPI page; Bochs uintr.cc).
+ */
+import { hex } from './bits.js';
+import type { Fault, Ipi } from './events.js';
+import type { Cpu, Machine } from './state.js';
+
+export interface SenduipiResult {
+    readonly fault: Fault | null;
+    /** The notification IPI, when one was sent. */
+    readonly ipi: Ipi | null;
+}
+
+/**
+ * SENDUIPI with index n on cpu c, through its live UITT registers. Posts UV into the
+ * target UPID's PIR and, when SN = 0 and ON = 0, sets ON and sends an IPI with vector NV
+ * to the CPU that NDST names. A freed target UPID is written anyway (and reported).
+ */
+export function senduipi(m: Machine, c: Cpu, n: bigint): SenduipiResult {
+    const instruction = `SENDUIPI ${n}`;
+    const fail = (code: Fault['code'], reason: string): SenduipiResult => ({ fault: { code, instruction, reason }, ipi: null });
+    if ((c.uittaddr & 1n) === 0n) return fail('ud', 'the UITT is not enabled (IA32_UINTR_TT bit 0 is 0)');
+    if (n > c.uittsz) return fail('senduipi-gp', `index ${n} is above UITTSZ ${c.uittsz}`);
+    const uitt = m.uittsByAddr.get(c.uittaddr & ~0xfn);
+    if (!uitt) return fail('senduipi-gp', `UITTADDR ${hex(c.uittaddr & ~0xfn)} points to no UITT`);
+    const entry = n < BigInt(uitt.entries.length) ? uitt.entries[Number(n)] : undefined;
+    if (!entry || !entry.valid) return fail('senduipi-gp', `UITT entry ${n} is not valid`);
+    if (entry.reserved !== 0n) return fail('senduipi-gp', `UITT entry ${n} has reserved bits set`);
+    const upid = m.upidsByAddr.get(entry.upidaddr);
+    if (!upid) {
+        m.emit({ type: 'upid-use-after-free', cause: m.cause, access: 'SENDUIPI writes', upidOwner: null, addr: entry.upidaddr, freedBy: -1 });
+        return { fault: null, ipi: null };
+    }
+    if (upid.reserved !== 0n) return fail('senduipi-gp', `the target UPID has reserved bits set`);
+    const owner = m.runnables[upid.owner].name;
+    if (upid.freed) {
+        m.emit({ type: 'upid-use-after-free', cause: m.cause, access: 'SENDUIPI writes', upidOwner: owner, addr: upid.addr, freedBy: upid.freedBy });
+    }
+    const v = Number(entry.uv);
+    m.w(upid, 'pir', upid.pir | (1n << entry.uv));
+    upid.postedBy.set(v, m.cause);
+    if (upid.sn === 0n && upid.on === 0n) {
+        m.w(upid, 'on', 1n);
+        return { fault: null, ipi: { vector: upid.nv, dest: Number(upid.ndst), upid: upid.addr, cause: m.cause } };
+    }
+    return { fault: null, ipi: null };
+}

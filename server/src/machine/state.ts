@@ -1,0 +1,209 @@
+/**
+ * The architectural state of the machine (SEMANTICS.md §1): per-CPU user-interrupt
+ * registers with the kernel's view of each CPU, UPIDs, UITTs and XSAVE images.
+ *
+ * Every write that a trace must see goes through {@link Machine.w}, which records the old
+ * and new value in a flat change log; a trace is the initial snapshot plus that log.
+ * Provenance ("which step set UINV", "which step posted vector 3") is kept as opaque
+ * cause numbers that the caller assigns through {@link Machine.cause}.
+ */
+import type { MachineEvent } from './events.js';
+
+/** No cause known (the declaration, or the start of the run). */
+export const NO_CAUSE = -1;
+
+export type Mode = 'user' | 'kernel';
+export type RunState = 'runnable' | 'running' | 'waiting' | 'dead';
+export type RunnableKind = 'task' | 'kthread' | 'idle';
+
+/** Where a bit of UIRR came from: the task whose UPID it was posted to, and the posting step. */
+export interface UirrTag {
+    readonly owner: number;
+    readonly cause: number;
+}
+/** Tags of the UIRR bits that came from a UPID; shared immutably, replaced on change. */
+export type UirrTags = ReadonlyMap<number, UirrTag> | null;
+
+export interface Cpu {
+    readonly id: number;
+    readonly index: number;
+    uihandler: bigint;
+    uistackadjust: bigint;
+    uittsz: bigint;
+    uinv: bigint;
+    upidaddr: bigint;
+    /** The raw IA32_UINTR_TT value: UITTADDR with the enable bit in bit 0. */
+    uittaddr: bigint;
+    uirr: bigint;
+    uif: bigint;
+    /** Kernel view: the runnable current on this CPU (an index into Machine.runnables). */
+    current: number;
+    mode: Mode;
+    /** Whose register state the CPU holds (fpregs_owner_ctx), or -1. */
+    fpregsOwner: number;
+    uirrTags: UirrTags;
+    /** The cause that last set UINV to a non-zero value. */
+    uinvArmedBy: number;
+    /** The cause that last changed UINV. */
+    uinvChangedBy: number;
+}
+
+export interface Upid {
+    readonly id: number;
+    readonly addr: bigint;
+    /** The runnable index of the receiver that owns it. */
+    readonly owner: number;
+    on: bigint;
+    sn: bigint;
+    nv: bigint;
+    ndst: bigint;
+    pir: bigint;
+    /** Bits 15:2 and 31:24; no path writes them, SENDUIPI checks them. */
+    reserved: bigint;
+    freed: boolean;
+    refs: number;
+    freedBy: number;
+    /** Vector -> the cause that last posted it. Metadata, not traced. */
+    postedBy: Map<number, number>;
+}
+
+export interface UittEntry {
+    valid: boolean;
+    uv: bigint;
+    upidaddr: bigint;
+    reserved: bigint;
+}
+
+export interface Uitt {
+    readonly addr: bigint;
+    readonly owner: number;
+    /** Declared entries; any other index is invalid. */
+    readonly entries: readonly UittEntry[];
+}
+
+export interface XsaveImage {
+    readonly id: number;
+    readonly owner: number;
+    /** XSTATE_BV bit 14. */
+    present: bigint;
+    uihandler: bigint;
+    uistackadjust: bigint;
+    uittsz: bigint;
+    uinv: bigint;
+    uif: bigint;
+    upidaddr: bigint;
+    uirr: bigint;
+    uittaddr: bigint;
+    /** MISC bits 62:40 as stored; no path writes them, XRSTORS checks them. */
+    miscReserved: bigint;
+    uirrTags: UirrTags;
+    /** The XSAVES that stored a non-zero UINV not loaded since, or NO_CAUSE. */
+    savedBy: number;
+}
+
+export interface Runnable {
+    readonly id: number;
+    readonly name: string;
+    readonly kind: RunnableKind;
+    /** For idle: the CPU it belongs to. */
+    readonly cpu: number;
+    state: RunState;
+    runningOn: number;
+    /** The CPU whose registers were last loaded from or saved to this task's state. */
+    lastCpu: number;
+    readonly upid: Upid | null;
+    uitt: Uitt | null;
+    readonly image: XsaveImage | null;
+    /** Bit v set once vector v was delivered. */
+    delivered: bigint;
+}
+
+export interface MachineConfig {
+    readonly cpus: number;
+    readonly uinv: bigint;
+    readonly kernelVector: bigint;
+    /** `handlers auto`: the handler runs to its UIRET at once. */
+    readonly handlersAuto: boolean;
+    /** `xrstors_init strict`: the live-UINV check applies to an init image too. */
+    readonly xrstorsStrict: boolean;
+}
+
+export interface Counters {
+    xsaves: number;
+    xrstors: number;
+    wrmsr: number;
+    selfIpis: number;
+    spurious: number;
+    deliveries: number;
+}
+
+/** Objects whose fields the change log records. */
+export type Traced = Cpu | Upid | XsaveImage | Runnable;
+
+export class Machine {
+    readonly cpus: Cpu[] = [];
+    readonly runnables: Runnable[] = [];
+    readonly upids: Upid[] = [];
+    readonly images: XsaveImage[] = [];
+    readonly upidsByAddr = new Map<bigint, Upid>();
+    readonly uittsByAddr = new Map<bigint, Uitt>();
+    /** Flat change log: object, key, old value, new value — four slots per change. */
+    readonly log: unknown[] = [];
+    recording = true;
+    /** The cause that events and provenance are attributed to right now. */
+    cause = NO_CAUSE;
+    readonly events: MachineEvent[] = [];
+    /** For each event, the hook it was raised in (see {@link Machine.where}). */
+    readonly eventWhere: (string | null)[] = [];
+    /** The policy hook running right now, for messages ("lazy_fpu.return_to_user"), or null. */
+    where: string | null = null;
+    readonly counters: Counters = { xsaves: 0, xrstors: 0, wrmsr: 0, selfIpis: 0, spurious: 0, deliveries: 0 };
+
+    constructor(readonly config: MachineConfig) {
+        for (let i = 0; i < config.cpus; i++) {
+            const idle = this.addRunnable(`idle`, 'idle', null, null, null, i);
+            idle.state = 'running';
+            idle.runningOn = i;
+            this.cpus.push({
+                id: i, index: i,
+                uihandler: 0n, uistackadjust: 0n, uittsz: 0n, uinv: 0n, upidaddr: 0n, uittaddr: 0n,
+                uirr: 0n, uif: 0n,
+                current: idle.id, mode: 'kernel', fpregsOwner: -1,
+                uirrTags: null, uinvArmedBy: NO_CAUSE, uinvChangedBy: NO_CAUSE,
+            });
+        }
+    }
+
+    /** Adds a task, kthread or idle thread; returns it. */
+    addRunnable(name: string, kind: RunnableKind, upid: Upid | null, uitt: Uitt | null,
+        image: XsaveImage | null, cpu = -1): Runnable {
+        const r: Runnable = {
+            id: this.runnables.length, name, kind, cpu, state: 'runnable', runningOn: -1, lastCpu: -1,
+            upid, uitt, image, delivered: 0n,
+        };
+        this.runnables.push(r);
+        return r;
+    }
+
+    /** Writes obj[key] := v, recording the change when the value differs. */
+    w<T extends Traced, K extends keyof T & string>(obj: T, key: K, v: T[K]): void {
+        const old = obj[key];
+        if (old !== v) {
+            obj[key] = v;
+            if (this.recording) this.log.push(obj, key, old, v);
+        }
+    }
+
+    emit(event: MachineEvent): void {
+        this.events.push(event);
+        this.eventWhere.push(this.where);
+    }
+
+    idleOf(cpu: number): Runnable {
+        return this.runnables[cpu];
+    }
+
+    currentOf(cpu: Cpu): Runnable {
+        return this.runnables[cpu.current];
+    }
+}

@@ -1,0 +1,49 @@
+/**
+ * XSAVES of the user-interrupt component (SEMANTICS.md §2.1; SDM Vol. 1 §13.5.11, §13.11).
+ */
+import { Machine, NO_CAUSE, type Cpu, type Runnable } from './state.js';
+
+/** True when every live field, UIF included, is zero: the init configuration. */
+export function liveStateIsInit(c: Cpu): boolean {
+    return c.uihandler === 0n && c.uistackadjust === 0n && c.uittsz === 0n && c.uinv === 0n
+        && c.upidaddr === 0n && c.uittaddr === 0n && c.uirr === 0n && c.uif === 0n;
+}
+
+/**
+ * Saves cpu's live state into task's image. In the init configuration only `present`
+ * is cleared (the 48 bytes stay stale); otherwise every field is written. Then UINV := 0
+ * and task.last_cpu := cpu. Never faults.
+ */
+export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
+    const img = task.image;
+    if (!img) throw new Error(`XSAVES of ${task.name}: a kthread has no XSAVE image`);
+    m.counters.xsaves++;
+    const init = liveStateIsInit(c);
+    const newUinv = init ? 0n : c.uinv;
+    if (img.savedBy !== NO_CAUSE && img.uinv !== 0n && img.present === 1n && newUinv === 0n
+        && task.state !== 'dead') {
+        m.emit({ type: 'xsaves-clobbers-image', cause: m.cause, task: task.name, lostUinv: img.uinv, savedBy: img.savedBy });
+    }
+    if (init) {
+        m.w(img, 'present', 0n);
+        m.w(img, 'savedBy', NO_CAUSE);
+    } else {
+        m.w(img, 'present', 1n);
+        m.w(img, 'uihandler', c.uihandler);
+        m.w(img, 'uistackadjust', c.uistackadjust);
+        m.w(img, 'uittsz', c.uittsz);
+        m.w(img, 'uinv', c.uinv);
+        m.w(img, 'uif', c.uif);
+        m.w(img, 'upidaddr', c.upidaddr);
+        m.w(img, 'uirr', c.uirr);
+        m.w(img, 'uittaddr', c.uittaddr);
+        m.w(img, 'miscReserved', 0n);
+        m.w(img, 'uirrTags', c.uirrTags);
+        m.w(img, 'savedBy', c.uinv !== 0n ? m.cause : NO_CAUSE);
+    }
+    if (c.uinv !== 0n) {
+        m.w(c, 'uinv', 0n);
+        m.w(c, 'uinvChangedBy', m.cause);
+    }
+    m.w(task, 'lastCpu', c.index);
+}

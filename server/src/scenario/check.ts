@@ -1,0 +1,98 @@
+/**
+ * Checks one scenario document: its static diagnostics (LANGUAGE.md §8) and, when it has no
+ * static error, the run under its policy. Never throws: an internal failure becomes a
+ * diagnostic, with its stack kept for the log.
+ */
+import type { LangiumDocument } from 'langium';
+import type { Diagnostic } from 'vscode-languageserver-types';
+import type * as ast from '../syntax/generated/ast.js';
+import type { UintrWorkspace } from '../syntax/workspace.js';
+import { sortDiagnostics, type ScenarioDiagnostic } from './diagnostics.js';
+import { lowerProgram } from './program.js';
+import { runProgram, type RunResult } from './run.js';
+
+export interface CheckOptions {
+    /** Run under this policy instead of the file's own. */
+    readonly policy?: string;
+    /** Record the trace (the CLI's `check` does not need it). */
+    readonly recordTrace?: boolean;
+}
+
+export interface CheckResult {
+    readonly diagnostics: ScenarioDiagnostic[];
+    /** `cpuN:` items written in the file. */
+    readonly steps: number;
+    /** The run, when the file had no static error. */
+    readonly run?: RunResult;
+    /** Stack of an internal failure, for logs. */
+    readonly internalError?: string;
+}
+
+/** Maps Langium's diagnostics to the codes `syntax` and `semantic`. */
+export function staticDiagnostics(doc: LangiumDocument): ScenarioDiagnostic[] {
+    return (doc.diagnostics ?? []).filter(d => d.severity === 1 || d.severity === undefined).map(d => toScenarioDiagnostic(doc, d));
+}
+
+function toScenarioDiagnostic(doc: LangiumDocument, d: Diagnostic): ScenarioDiagnostic {
+    const dataCode = (d.data as { code?: string } | undefined)?.code;
+    let code: 'syntax' | 'semantic';
+    if (d.code === 'syntax' || d.code === 'semantic') code = d.code;
+    else if (dataCode === 'lexing-error' || dataCode === 'parsing-error') code = 'syntax';
+    else code = 'semantic';
+    const start = d.range.start;
+    const offset = doc.textDocument.offsetAt(start);
+    const end = doc.textDocument.offsetAt(d.range.end);
+    const kind = (d.data as { kind?: string } | undefined)?.kind ?? (dataCode === 'linking-error' ? 'unknown-name' : undefined);
+    const data = dataCode === 'linking-error' ? { kind, ...(d.data as object) } : kind ? { kind } : undefined;
+    return {
+        code, severity: 'error', message: friendlyMessage(typeof d.message === 'string' ? d.message : d.message.value),
+        loc: { line: start.line + 1, column: start.character + 1, offset, end },
+        related: [], data,
+    };
+}
+
+/** Chevrotain's and Langium's wording, made shorter where it says the same thing. */
+function friendlyMessage(m: string): string {
+    const unresolved = /^Could not resolve reference to (\w+) named '([^']*)'\.?$/.exec(m);
+    if (unresolved) return `unknown name '${unresolved[2]}' (no ${unresolved[1].toLowerCase()} of that name is declared)`;
+    const expecting = /^Expecting token of type '([^']+)' but found `([^`]*)`\.?$/.exec(m);
+    if (expecting) {
+        const [, want, found] = expecting;
+        if (want === 'ID' && /^[a-z_]+$/.test(found)) return `'${found}' is a reserved word and cannot be used as a name here`;
+        return `expected ${want === 'ID' ? 'a name' : want === 'NUMBER' ? 'a number' : `'${want}'`} but found '${found}'`;
+    }
+    return m;
+}
+
+export function checkDocument(doc: LangiumDocument<ast.File>, workspace: UintrWorkspace, options: CheckOptions = {}): CheckResult {
+    const file = doc.parseResult.value;
+    const diagnostics = staticDiagnostics(doc);
+    let steps = 0;
+    try {
+        const program = lowerStepsCount(file);
+        steps = program;
+        if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics), steps };
+        const lowered = lowerProgram(file);
+        const policy = options.policy ? workspace.findPolicy(options.policy, file) : lowered.policy ?? workspace.findPolicy('linux_rfc');
+        if (!policy) throw new Error(`policy ${options.policy ?? 'linux_rfc'} is not defined`);
+        const run = runProgram(lowered, policy, { recordTrace: options.recordTrace });
+        return { diagnostics: run.diagnostics, steps: lowered.stepCount, run };
+    } catch (e) {
+        const stack = e instanceof Error ? e.stack ?? e.message : String(e);
+        const message = e instanceof Error ? e.message : String(e);
+        diagnostics.push({
+            code: 'internal', severity: 'error', message: `internal error in the emulator: ${message} (please report it)`,
+            loc: { line: 1, column: 1, offset: 0, end: 0 }, related: [],
+        });
+        return { diagnostics: sortDiagnostics(diagnostics), steps, internalError: stack };
+    }
+}
+
+function lowerStepsCount(file: ast.File): number {
+    let n = 0;
+    for (const item of file.items ?? []) {
+        if (item.$type === 'Step') n++;
+        else if (item.$type === 'Race') for (const b of (item as ast.Race).branches) n += b.steps.length;
+    }
+    return n;
+}

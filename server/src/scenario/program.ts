@@ -1,0 +1,146 @@
+/**
+ * Lowers a checked syntax tree into a program: the machine's configuration and
+ * declarations, and the items in order, each compiled and tied to its source location.
+ */
+import type { AstNode } from 'langium';
+import type { TaskSpec } from '../machine/build.js';
+import type { MachineConfig } from '../machine/state.js';
+import type { Exec } from '../kernel/context.js';
+import { RunError } from '../kernel/context.js';
+import { compileInstruction } from '../kernel/instructions.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { CompileEnv } from '../kernel/names.js';
+import * as ast from '../syntax/generated/ast.js';
+import { parseNumber } from '../syntax/numbers.js';
+import { cpuIndex } from '../syntax/paths.js';
+import { isReceiver, machineSettings } from '../syntax/uintr-validator.js';
+import type { SourceLoc } from './diagnostics.js';
+
+export type KernelActionKind = 'switch' | 'exec' | 'exit' | 'wait';
+
+export interface StepItem {
+    readonly kind: 'step';
+    readonly cause: number;
+    readonly cpu: number;
+    /** The kernel-level action, or null for an instruction, event or memory step. */
+    readonly kernelAction: KernelActionKind | null;
+    readonly run: (kernel: Kernel) => Exec;
+    readonly node: ast.Step;
+}
+
+export interface ExpectItem {
+    readonly kind: 'expect';
+    readonly cause: number;
+    readonly node: ast.Expect;
+}
+
+export interface RaceItem {
+    readonly kind: 'race';
+    readonly cause: number;
+    readonly node: ast.Race;
+    readonly branches: readonly (readonly StepItem[])[];
+}
+
+export type ProgramItem = StepItem | ExpectItem | RaceItem;
+
+export interface Program {
+    readonly config: MachineConfig;
+    readonly ipiDeferred: boolean;
+    readonly tasks: readonly TaskSpec[];
+    readonly kthreads: readonly string[];
+    readonly items: readonly ProgramItem[];
+    /** Source location of each cause (step, expectation or race). */
+    readonly locs: readonly SourceLoc[];
+    /** `cpuN:` items written in the file, races included. */
+    readonly stepCount: number;
+    readonly env: CompileEnv;
+    /** The policy declared in the machine block, if any. */
+    readonly policy: ast.Policy | undefined;
+}
+
+export function locOf(node: AstNode): SourceLoc {
+    const cst = node.$cstNode;
+    if (!cst) return { line: 1, column: 1, offset: 0, end: 0 };
+    const start = cst.range.start;
+    return { line: start.line + 1, column: start.character + 1, offset: cst.offset, end: cst.end };
+}
+
+export function lowerProgram(file: ast.File): Program {
+    const s = machineSettings(file);
+    let ipiDeferred = false, handlersAuto = true, xrstorsStrict = true;
+    let policy: ast.Policy | undefined;
+    for (const p of file.machine?.props ?? []) {
+        if (ast.isModeProp(p)) {
+            if (p.kind === 'ipi') ipiDeferred = p.mode === 'deferred';
+            if (p.kind === 'handlers') handlersAuto = p.mode !== 'manual';
+            if (p.kind === 'xrstors_init') xrstorsStrict = p.mode !== 'lenient';
+        } else if (ast.isPolicyProp(p)) {
+            policy = p.policy?.ref;
+        }
+    }
+    const config: MachineConfig = { cpus: s.cpus, uinv: s.uinv, kernelVector: s.kernelVector, handlersAuto, xrstorsStrict };
+    const taskDecls = file.decls.filter(ast.isTask);
+    const kthreadDecls = file.decls.filter(ast.isKThread);
+    const ids = new Map<AstNode, number>();
+    taskDecls.forEach((t, i) => ids.set(t, s.cpus + i));
+    kthreadDecls.forEach((k, i) => ids.set(k, s.cpus + taskDecls.length + i));
+    const tasks: TaskSpec[] = taskDecls.map(t => taskSpec(t));
+    const env: CompileEnv = {
+        runnableId: decl => {
+            const id = ids.get(decl);
+            if (id === undefined) throw new RunError(`${decl.name} is not declared in this file`);
+            return id;
+        },
+        slotOf: () => { throw new RunError('foreach variables exist only inside hooks'); },
+        uinv: s.uinv,
+        kernelVector: s.kernelVector,
+    };
+    const locs: SourceLoc[] = [];
+    let stepCount = 0;
+    const lowerStep = (step: ast.Step): StepItem => {
+        stepCount++;
+        const cause = locs.push(locOf(step)) - 1;
+        return { kind: 'step', cause, cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action), node: step };
+    };
+    const items: ProgramItem[] = [];
+    for (const item of file.items) {
+        if (ast.isStep(item)) items.push(lowerStep(item));
+        else if (ast.isExpect(item)) items.push({ kind: 'expect', cause: locs.push(locOf(item)) - 1, node: item });
+        else {
+            const cause = locs.push(locOf(item)) - 1;
+            items.push({ kind: 'race', cause, node: item, branches: item.branches.map(b => b.steps.map(lowerStep)) });
+        }
+    }
+    return { config, ipiDeferred, tasks, kthreads: kthreadDecls.map(k => k.name), items, locs, stepCount, env, policy };
+}
+
+function taskSpec(t: ast.Task): TaskSpec {
+    const num = (kind: string): bigint | undefined => {
+        const p = t.props.find(q => q.kind === kind);
+        return p ? parseNumber(p.value) ?? 0n : undefined;
+    };
+    return {
+        name: t.name,
+        handler: isReceiver(t) ? num('handler') : undefined,
+        stackAdjust: num('stack_adjust'),
+        uif: num('uif'),
+        ndst: num('ndst'),
+        targets: t.props.filter(p => p.kind === 'target').map(p => ({ task: p.target?.ref?.name ?? p.target?.$refText ?? '?', vector: parseNumber(p.value) ?? 0n })),
+    };
+}
+
+function lowerAction(env: CompileEnv, a: ast.Action): Pick<StepItem, 'kernelAction' | 'run'> {
+    if (ast.isSwitchAction(a)) {
+        const target = a.target?.ref;
+        const id = a.idle || !target ? -1 : env.runnableId(target);
+        return {
+            kernelAction: 'switch',
+            run: kernel => ctx => kernel.switchTo(ctx, id < 0 ? ctx.m.idleOf(ctx.cpu.index) : ctx.m.runnables[id]),
+        };
+    }
+    if (ast.isExecAction(a)) return { kernelAction: 'exec', run: kernel => ctx => kernel.exec(ctx) };
+    if (ast.isExitAction(a)) return { kernelAction: 'exit', run: kernel => ctx => kernel.exit(ctx) };
+    if (ast.isWaitAction(a)) return { kernelAction: 'wait', run: kernel => ctx => kernel.wait(ctx) };
+    const exec = compileInstruction(env, a);
+    return { kernelAction: null, run: () => exec };
+}

@@ -1,0 +1,302 @@
+/**
+ * The sequential run of a scenario (SEMANTICS.md §3): steps in file order, IPIs immediate or
+ * deferred, expectations on the settled state, end-of-scenario checks, and every diagnostic
+ * of SEMANTICS.md §6 placed at the line of its cause. Pure: same program, same result.
+ */
+import { hex } from '../machine/bits.js';
+import { buildMachine } from '../machine/build.js';
+import type { Fault, Ipi, MachineEvent } from '../machine/events.js';
+import { arrive, deliverAll } from '../machine/interrupt.js';
+import { NO_CAUSE, type Counters, type Machine } from '../machine/state.js';
+import { RunError, type Exec, type ExecContext, type RunSink } from '../kernel/context.js';
+import { Kernel } from '../kernel/kernel.js';
+import { compilePolicy } from '../kernel/policy.js';
+import * as ast from '../syntax/generated/ast.js';
+import { DEFAULT_SEVERITY, DiagnosticSet, type DiagnosticCode, type ScenarioDiagnostic, type Severity, type SourceLoc } from './diagnostics.js';
+import { compileStateCheck, type StateCheck } from './expectations.js';
+import type { Program, StepItem } from './program.js';
+import { Trace } from './trace.js';
+
+export interface RunResult {
+    readonly diagnostics: ScenarioDiagnostic[];
+    readonly trace: Trace;
+    readonly counters: Counters;
+    readonly policy: string;
+}
+
+const GP_CODES = new Set<DiagnosticCode>(['xrstors-gp', 'senduipi-gp', 'wrmsr-gp']);
+
+/** Runs a lowered program under a policy (the file's own, or an override). */
+export function runProgram(program: Program, policy: ast.Policy, options: { recordTrace?: boolean } = {}): RunResult {
+    return new Runner(program, policy, options.recordTrace ?? true).run();
+}
+
+class Runner implements RunSink {
+    private readonly m: Machine;
+    private readonly kernel: Kernel;
+    private readonly ctx: ExecContext;
+    private readonly diags = new DiagnosticSet();
+    private readonly trace: Trace;
+    /** IPIs sent during the current step or action, in order. */
+    private sent: { ipi: Ipi; self: boolean }[] = [];
+    /** `ipi deferred`: IPIs waiting for the next expectation, race or end. */
+    private deferred: Ipi[] = [];
+    /** #GP diagnostics raised by each step (cause), for `expect gp`. */
+    private readonly gpByCause = new Map<number, ScenarioDiagnostic[]>();
+    private lostAt: number = NO_CAUSE;
+    private lastStep: number = NO_CAUSE;
+
+    constructor(private readonly program: Program, policy: ast.Policy, recordTrace: boolean) {
+        this.m = buildMachine(program.config, program.tasks, program.kthreads);
+        this.m.recording = recordTrace;
+        this.kernel = new Kernel(compilePolicy(program.env, policy));
+        this.ctx = {
+            m: this.m, sink: this, cpu: this.m.cpus[0], prev: null, next: null, cur: null,
+            vars: new Array(this.kernel.policy.slots).fill(null), where: null, inKernelAction: false,
+        };
+        this.trace = new Trace(program, this.m);
+    }
+
+    run(): RunResult {
+        const items = this.program.items;
+        const execs = items.map(i => (i.kind === 'step' ? i.run(this.kernel) : null));
+        for (let i = 0; i < items.length; i++) {
+            const item = items[i];
+            if (item.kind === 'step') {
+                this.step(item, execs[i]!);
+            } else if (item.kind === 'expect') {
+                this.flushDeferred();
+                this.expect(item.node, item.cause);
+                this.trace.endItem(item.cause);
+            } else {
+                this.flushDeferred();
+                const rest = items.length - i - 1;
+                this.add('race-counterexample', item.cause, `race not explored yet: exhaustive interleavings are not implemented in this version; ` +
+                    `this race and the ${rest} item${rest === 1 ? '' : 's'} after it were not run`, [], 'information');
+                this.trace.endItem(item.cause);
+                return this.finish(false);
+            }
+        }
+        return this.finish(true);
+    }
+
+    private finish(endChecks: boolean): RunResult {
+        if (endChecks) {
+            this.flushDeferred();
+            this.neverDelivered();
+        }
+        return { diagnostics: this.diags.sorted(), trace: this.trace, counters: this.m.counters, policy: this.kernel.policy.name };
+    }
+
+    private step(item: StepItem, exec: Exec): void {
+        const m = this.m;
+        m.cause = item.cause;
+        this.lastStep = item.cause;
+        this.ctx.cpu = m.cpus[item.cpu];
+        this.ctx.inKernelAction = item.kernelAction !== null;
+        try {
+            exec(this.ctx);
+        } catch (e) {
+            if (!(e instanceof RunError)) throw e;
+            this.add('semantic', item.cause, e.message);
+        }
+        this.ctx.inKernelAction = false;
+        this.ctx.where = null;
+        m.where = null;
+        deliverAll(m);
+        this.drainEvents();
+        if (item.kernelAction && item.kernelAction !== 'exec') this.staleUinv(item);
+        this.dispatchSent();
+        this.trace.endItem(item.cause);
+    }
+
+    /** IPIs of the step: self-IPIs arrive at once; others at once or later (`ipi deferred`). */
+    private dispatchSent(): void {
+        while (this.sent.length) {
+            const batch = this.sent;
+            this.sent = [];
+            for (const { ipi, self } of batch) {
+                if (self || !this.program.ipiDeferred) this.arrive(ipi);
+                else this.deferred.push(ipi);
+            }
+        }
+    }
+
+    private flushDeferred(): void {
+        while (this.deferred.length) {
+            const batch = this.deferred;
+            this.deferred = [];
+            for (const ipi of batch) {
+                this.arrive(ipi);
+                this.dispatchSent();
+            }
+        }
+    }
+
+    /** An interrupt arrives; what it causes is reported at the step that sent it. */
+    private arrive(ipi: Ipi): void {
+        const m = this.m;
+        const saved = m.cause;
+        m.cause = ipi.cause;
+        const what = arrive(m, ipi.dest, ipi.vector, ipi);
+        if (what === 'kernel-vector') {
+            this.ctx.cpu = m.cpus[ipi.dest];
+            try {
+                this.kernel.wake(this.ctx);
+            } catch (e) {
+                if (!(e instanceof RunError)) throw e;
+                this.add('semantic', ipi.cause, e.message);
+            }
+            m.where = null;
+        }
+        deliverAll(m);
+        this.drainEvents();
+        m.cause = saved;
+    }
+
+    // ---- RunSink --------------------------------------------------------------------
+
+    fault(f: Fault, where: string | null): void {
+        const what = f.code === 'ud' ? '#UD' : '#GP';
+        const message = `${f.instruction}${where ? ` in ${where}` : ''} would ${what}: ${f.reason}`;
+        const related = f.related ? [{ loc: this.loc(f.related.cause), message: f.related.message }] : [];
+        const d = this.add(f.code, this.m.cause, message, related);
+        if (GP_CODES.has(f.code)) {
+            const list = this.gpByCause.get(this.m.cause) ?? [];
+            if (!list.includes(d)) list.push(d);
+            this.gpByCause.set(this.m.cause, list);
+        }
+    }
+
+    error(message: string): void {
+        this.add('semantic', this.m.cause, message);
+    }
+
+    ipi(ipi: Ipi, self: boolean): void {
+        this.sent.push({ ipi, self });
+    }
+
+    // ---- diagnostics ------------------------------------------------------------------
+
+    private loc(cause: number): SourceLoc {
+        return this.program.locs[cause] ?? { line: 1, column: 1, offset: 0, end: 0 };
+    }
+
+    private add(code: DiagnosticCode, cause: number, message: string, related: { loc: SourceLoc; message: string }[] = [], severity?: Severity): ScenarioDiagnostic {
+        return this.diags.add({ code, severity: severity ?? DEFAULT_SEVERITY[code], loc: this.loc(cause), message, related });
+    }
+
+    private rel(cause: number, message: string): { loc: SourceLoc; message: string }[] {
+        return cause === NO_CAUSE ? [] : [{ loc: this.loc(cause), message }];
+    }
+
+    private drainEvents(): void {
+        const m = this.m;
+        if (m.events.length === 0) return;
+        for (let i = 0; i < m.events.length; i++) this.event(m.events[i], m.eventWhere[i]);
+        m.events.length = 0;
+        m.eventWhere.length = 0;
+    }
+
+    private event(e: MachineEvent, where: string | null): void {
+        const inHook = where ? ` (in ${where})` : '';
+        switch (e.type) {
+            case 'delivered':
+                this.trace.delivered(e);
+                return;
+            case 'upid-use-after-free': {
+                const what = e.upidOwner ? `${e.upidOwner}'s UPID at ${hex(e.addr)}, which was freed` : `${hex(e.addr)}, where no UPID is`;
+                this.add('upid-use-after-free', e.cause, `${e.access} ${what}${inHook}`, this.rel(e.freedBy, e.upidOwner ? `${e.upidOwner}'s UPID freed here` : 'freed here'));
+                return;
+            }
+            case 'notification-lost':
+                if (this.lostAt === NO_CAUSE) this.lostAt = e.cause;
+                this.add('notification-lost', e.cause,
+                    `notification lost: the IPI (vector ${hex(e.vector)}) for ${e.receiver} arrives at cpu${e.cpu}, where ${e.receiver} runs in user mode, ` +
+                    `but UINV is ${hex(e.uinv)}: it is not recognised and the vector stays in ${e.receiver}'s PIR`,
+                    this.rel(e.uinvChangedBy, `UINV of cpu${e.cpu} last changed here`));
+                return;
+            case 'misdelivered':
+                this.add('misdelivered', e.cause,
+                    `vector ${e.vector} posted to ${e.postedTo}'s UPID is delivered to ${e.deliveredTo} on cpu${e.cpu} (stale UPIDADDR or UIRR)`,
+                    this.rel(e.postedBy, `vector ${e.vector} posted to ${e.postedTo} here`));
+                return;
+            case 'xsaves-clobbers-image':
+                this.add('xsaves-clobbers-image', e.cause,
+                    `XSAVES ${e.task}${inHook} writes UINV=0 over ${e.task}'s saved image, whose UINV ${hex(e.lostUinv)} was never restored`,
+                    this.rel(e.savedBy, `${e.task}'s image saved with UINV ${hex(e.lostUinv)} here`));
+                return;
+        }
+    }
+
+    private staleUinv(item: StepItem): void {
+        const c = this.m.cpus[item.cpu];
+        const cur = this.m.currentOf(c);
+        if (cur.kind === 'task' || c.uinv === 0n) return;
+        const who = cur.kind === 'idle' ? 'idle' : `kthread ${cur.name}`;
+        this.add('stale-uinv', item.cause,
+            `${item.kernelAction} leaves cpu${c.index} running ${who} with UINV ${hex(c.uinv)}: a notification now would be processed with a UPID that ${who} does not own`,
+            this.rel(c.uinvArmedBy, `UINV of cpu${c.index} set to ${hex(c.uinv)} here`));
+    }
+
+    // ---- expectations -----------------------------------------------------------------
+
+    private readonly checks = new Map<ast.Expect, StateCheck>();
+
+    private expect(node: ast.Expect, cause: number): void {
+        const e = node.body;
+        const text = node.$cstNode?.text.replace(/\s+/g, ' ') ?? 'expect';
+        if (ast.isGpExp(e)) {
+            const step = this.lastStep;
+            const gps = this.gpByCause.get(step);
+            if (step !== NO_CAUSE && gps && gps.length) {
+                for (const d of gps) {
+                    if (d.severity !== 'information') {
+                        d.severity = 'information';
+                        d.message = `expected: ${d.message}`;
+                    }
+                }
+                return;
+            }
+            const where = step === NO_CAUSE ? 'there is no step before it' : `the step at line ${this.loc(step).line} raised no #GP`;
+            this.add('expect-failed', cause, `${text} does not hold: ${where}`, this.rel(step, 'this step did not fault'));
+            return;
+        }
+        if (ast.isNoLostExp(e)) {
+            if (this.lostAt !== NO_CAUSE) {
+                this.add('expect-failed', cause, `${text} does not hold: a notification was lost (line ${this.loc(this.lostAt).line})`, this.rel(this.lostAt, 'notification lost here'));
+            }
+            return;
+        }
+        let check = this.checks.get(node);
+        if (!check) {
+            check = compileStateCheck(this.program.env, e, text);
+            this.checks.set(node, check);
+        }
+        let failure: string | null;
+        try {
+            failure = check(this.ctx);
+        } catch (err) {
+            if (!(err instanceof RunError)) throw err;
+            this.add('semantic', cause, err.message);
+            return;
+        }
+        if (failure) this.add('expect-failed', cause, failure);
+    }
+
+    /** At the end: a receiver in user mode with UIF = 1 whose PIR still holds a vector. */
+    private neverDelivered(): void {
+        for (const r of this.m.runnables) {
+            if (r.kind !== 'task' || !r.upid || r.state === 'dead' || r.runningOn < 0) continue;
+            const c = this.m.cpus[r.runningOn];
+            if (c.mode !== 'user' || c.uif !== 1n || r.upid.pir === 0n) continue;
+            for (let v = 0, bits = r.upid.pir; bits !== 0n; v++, bits >>= 1n) {
+                if (!(bits & 1n)) continue;
+                const at = r.upid.postedBy.get(v);
+                if (at === undefined || at === NO_CAUSE) continue;
+                this.add('never-delivered', at,
+                    `vector ${v} posted to ${r.name} here is never delivered: at the end it is still in ${r.name}'s PIR while ${r.name} runs in user mode on cpu${c.index} with UIF=1`);
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/**
+ * Wiring of the Langium core services for .uintr: parser, linker, scoping and static checks.
+ * No LSP here: the CLI uses this module directly, the language server adds its features on top.
+ */
+import {
+    inject, type LangiumCoreServices, type LangiumSharedCoreServices, type Module,
+    type PartialLangiumCoreServices, createDefaultCoreModule, createDefaultSharedCoreModule,
+    type DefaultSharedCoreModuleContext,
+} from 'langium';
+import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
+import { UintrScopeComputation } from './scope-computation.js';
+import { UintrValidator, registerValidationChecks } from './uintr-validator.js';
+
+export interface UintrAddedServices {
+    validation: { UintrValidator: UintrValidator };
+}
+
+export type UintrServices = LangiumCoreServices & UintrAddedServices;
+
+export const UintrModule: Module<UintrServices, PartialLangiumCoreServices & UintrAddedServices> = {
+    references: {
+        ScopeComputation: services => new UintrScopeComputation(services),
+    },
+    validation: {
+        UintrValidator: () => new UintrValidator(),
+    },
+};
+
+/** Creates the core services (no LSP) for the CLI and tests. */
+export function createUintrCoreServices(context: DefaultSharedCoreModuleContext): {
+    shared: LangiumSharedCoreServices; Uintr: UintrServices;
+} {
+    const shared = inject(createDefaultSharedCoreModule(context), UintrGeneratedSharedModule);
+    const Uintr = inject(createDefaultCoreModule({ shared }), UintrGeneratedModule, UintrModule);
+    shared.ServiceRegistry.register(Uintr);
+    registerValidationChecks(Uintr);
+    return { shared, Uintr };
+}

@@ -1,0 +1,366 @@
+/**
+ * The static checks of LANGUAGE.md §3 and §8. Every diagnostic has the code `syntax` or
+ * `semantic`; a finer kind for quick fixes travels in `data.kind`.
+ */
+import { AstUtils, type AstNode, type ValidationAcceptor, type ValidationChecks } from 'langium';
+import { isMsrName } from '../machine/layout.js';
+import { UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
+import * as ast from './generated/ast.js';
+import { TWO_64, parseNumber } from './numbers.js';
+import { pathShape, type ObjHead, type PathShape } from './paths.js';
+import { isPreludeUri } from './prelude-uri.js';
+import type { UintrServices } from './uintr-module.js';
+
+export const BUILTIN_POLICIES = ['manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx'] as const;
+export const HOOKS: Record<string, readonly string[]> = {
+    switch_out: ['prev', 'next', 'cpu'],
+    switch_in: ['prev', 'next', 'cpu'],
+    return_to_user: ['cur', 'cpu'],
+    exec: ['cur', 'cpu'],
+    exit: ['cur', 'cpu'],
+    wait: ['cur', 'cpu'],
+    wake: ['cpu'],
+};
+export const DEFAULT_UINV = 0xecn;
+export const DEFAULT_KERNEL_VECTOR = 0xebn;
+export const MAX_CPUS = 64;
+
+export function registerValidationChecks(services: UintrServices): void {
+    const registry = services.validation.ValidationRegistry;
+    const v = services.validation.UintrValidator;
+    const checks: ValidationChecks<ast.UintrAstType> = {
+        File: v.checkFile.bind(v),
+        Task: v.checkTask.bind(v),
+        Policy: v.checkPolicy.bind(v),
+        Hook: v.checkHook.bind(v),
+        Step: v.checkStep.bind(v),
+        PathExpr: v.checkPath.bind(v),
+        NumberLit: v.checkNumberLit.bind(v),
+        XsavesAction: v.checkSaveRestore.bind(v),
+        XrstorsAction: v.checkSaveRestore.bind(v),
+        WrmsrAction: v.checkWrmsr.bind(v),
+        InterruptAction: v.checkInterrupt.bind(v),
+        SetAction: v.checkSet.bind(v),
+        FreeAction: v.checkFree.bind(v),
+        TakeStmt: v.checkTake.bind(v),
+        ObjRef: v.checkObjRef.bind(v),
+        CmpExp: v.checkCompare.bind(v),
+        CmpCond: v.checkCompare.bind(v),
+        DeliveredExp: v.checkDelivered.bind(v),
+    };
+    registry.register(checks, v);
+}
+
+type Kind = 'syntax' | 'semantic';
+
+function report(accept: ValidationAcceptor, code: Kind, message: string, node: AstNode, property?: string, index?: number, kind?: string): void {
+    accept('error', message, { node, property: property as never, index, code, data: kind ? { kind } : undefined });
+}
+
+/** The machine settings a file declares, with the defaults of LANGUAGE.md §3. */
+export interface MachineSettings {
+    cpus: number;
+    uinv: bigint;
+    kernelVector: bigint;
+}
+
+export function machineSettings(file: ast.File | undefined): MachineSettings {
+    const s: MachineSettings = { cpus: 1, uinv: DEFAULT_UINV, kernelVector: DEFAULT_KERNEL_VECTOR };
+    for (const p of file?.machine?.props ?? []) {
+        if (!ast.isNumberProp(p)) continue;
+        const v = parseNumber(p.value) ?? 0n;
+        if (p.kind === 'cpus') s.cpus = v >= 1n && v <= BigInt(MAX_CPUS) ? Number(v) : 1;
+        else if (p.kind === 'uinv') s.uinv = v & 0xffn;
+        else s.kernelVector = v & 0xffn;
+    }
+    return s;
+}
+
+function fileOf(node: AstNode): ast.File | undefined {
+    const root = AstUtils.findRootNode(node);
+    return ast.isFile(root) ? root : undefined;
+}
+
+function numberValue(text: string | undefined): bigint | undefined {
+    if (text === undefined) return undefined;
+    const v = parseNumber(text);
+    return v === null || v >= TWO_64 ? undefined : v;
+}
+
+export function isReceiver(t: ast.Task): boolean {
+    return t.props.some(p => p.kind === 'handler');
+}
+
+export function isSender(t: ast.Task): boolean {
+    return t.props.some(p => p.kind === 'target');
+}
+
+/** A constant expression's value, or undefined when it reads state. */
+export function constantOf(e: ast.Expr | undefined, settings: MachineSettings): bigint | undefined {
+    if (!e) return undefined;
+    if (ast.isNumberLit(e)) return numberValue(e.value);
+    if (ast.isConstExpr(e)) return e.name === 'uinv' ? settings.uinv : settings.kernelVector;
+    if (ast.isNotExpr(e)) {
+        const a = constantOf(e.operand, settings);
+        return a === undefined ? undefined : ~a & (TWO_64 - 1n);
+    }
+    if (ast.isBinExpr(e)) {
+        const l = constantOf(e.left, settings), r = constantOf(e.right, settings);
+        if (l === undefined || r === undefined) return undefined;
+        switch (e.op) {
+            case '|': return l | r;
+            case '^': return l ^ r;
+            case '&': return l & r;
+            case '<<': return r > 127n ? 0n : (l << r) & (TWO_64 - 1n);
+            case '>>': return r > 127n ? 0n : l >> r;
+        }
+    }
+    return undefined;
+}
+
+export class UintrValidator {
+    checkFile(file: ast.File, accept: ValidationAcceptor): void {
+        const prelude = isPreludeUri(AstUtils.getDocument(file).uri.toString());
+        // machine properties: each once, in range
+        const seen = new Map<string, ast.MachineProp>();
+        for (const p of file.machine?.props ?? []) {
+            if (seen.has(p.kind)) report(accept, 'semantic', `machine property '${p.kind}' is given twice`, p, 'kind', undefined, 'duplicate-property');
+            seen.set(p.kind, p);
+            if (ast.isNumberProp(p)) {
+                this.checkLiteral(p.value, p, 'value', accept);
+                const v = numberValue(p.value);
+                if (v === undefined) continue;
+                if (p.kind === 'cpus' && (v < 1n || v > BigInt(MAX_CPUS))) report(accept, 'semantic', `cpus must be 1..${MAX_CPUS}, not ${v}`, p, 'value', undefined, 'out-of-range');
+                if (p.kind !== 'cpus' && v > 255n) report(accept, 'semantic', `${p.kind} is a vector (0..255), not ${p.value}`, p, 'value', undefined, 'too-wide');
+            }
+        }
+        const s = machineSettings(file);
+        if (s.uinv === s.kernelVector) {
+            const u = seen.get('uinv'), k = seen.get('kernel_vector');
+            const later = u && k ? (u.$cstNode!.offset > k.$cstNode!.offset ? u : k) : (u ?? k);
+            const msg = `uinv and kernel_vector must differ (both are 0x${s.uinv.toString(16)})`;
+            if (later) report(accept, 'semantic', msg, later, 'value', undefined, 'uinv-kernel-vector');
+        }
+        // names: one namespace for tasks, kthreads and policies
+        const names = new Map<string, AstNode>();
+        for (const d of file.decls) {
+            const name = d.name;
+            if (!name) continue;
+            if (names.has(name)) report(accept, 'semantic', `'${name}' is already declared`, d, 'name', undefined, 'duplicate-name');
+            else names.set(name, d);
+            if (ast.isPolicy(d) && !prelude && (BUILTIN_POLICIES as readonly string[]).includes(name)) {
+                report(accept, 'semantic', `policy '${name}' shadows the built-in policy of that name`, d, 'name', undefined, 'shadowed-policy');
+            }
+        }
+    }
+
+    checkTask(t: ast.Task, accept: ValidationAcceptor): void {
+        const s = machineSettings(fileOf(t));
+        const receiver = isReceiver(t);
+        const seen = new Set<string>();
+        for (const p of t.props) {
+            if (p.kind !== 'target') {
+                if (seen.has(p.kind)) report(accept, 'semantic', `task property '${p.kind}' is given twice`, p, 'kind', undefined, 'duplicate-property');
+                seen.add(p.kind);
+            }
+            if ((p.kind === 'uif' || p.kind === 'stack_adjust' || p.kind === 'ndst') && !receiver) {
+                report(accept, 'semantic', `'${p.kind}' needs a receiver: ${t.name} has no handler`, p, 'kind', undefined, 'not-receiver');
+            }
+            this.checkLiteral(p.value, p, 'value', accept);
+            const v = numberValue(p.value);
+            if (v === undefined) continue;
+            if (p.kind === 'uif' && v > 1n) report(accept, 'semantic', `uif is one bit (0 or 1), not ${p.value}`, p, 'value', undefined, 'too-wide');
+            if (p.kind === 'ndst' && v >= BigInt(s.cpus)) report(accept, 'semantic', `ndst ${p.value} names no CPU (the machine has ${s.cpus})`, p, 'value', undefined, 'too-wide');
+            if (p.kind === 'target') {
+                if (v > 63n) report(accept, 'semantic', `a user vector is 0..63, not ${p.value}`, p, 'value', undefined, 'too-wide');
+                const target = p.target?.ref;
+                if (target && !isReceiver(target)) report(accept, 'semantic', `target ${target.name} is not a receiver (it has no handler)`, p, 'target', undefined, 'not-receiver');
+            }
+        }
+    }
+
+    checkPolicy(p: ast.Policy, accept: ValidationAcceptor): void {
+        const seen = new Set<string>();
+        for (const h of p.hooks) {
+            if (seen.has(h.hook)) report(accept, 'semantic', `hook '${h.hook}' is defined twice in policy ${p.name}`, h, 'hook', undefined, 'duplicate-hook');
+            seen.add(h.hook);
+        }
+        const chain: ast.Policy[] = [p];
+        for (let q = p.parent?.ref; q; q = q.parent?.ref) {
+            if (q === p) {
+                report(accept, 'semantic', `policy ${p.name} extends itself through ${chain.map(c => c.name).join(' -> ')} -> ${p.name}`, p, 'parent', undefined, 'extends-cycle');
+                break;
+            }
+            if (chain.includes(q)) break;
+            chain.push(q);
+        }
+    }
+
+    checkHook(h: ast.Hook, accept: ValidationAcceptor): void {
+        if (!(h.hook in HOOKS)) report(accept, 'syntax', `unknown hook '${h.hook}' (expected one of ${Object.keys(HOOKS).join(', ')})`, h, 'hook');
+    }
+
+    checkStep(step: ast.Step, accept: ValidationAcceptor): void {
+        const s = machineSettings(fileOf(step));
+        const n = Number(step.cpu.slice(3));
+        if (n >= s.cpus) report(accept, 'semantic', `${step.cpu} does not exist: the machine has ${s.cpus} CPU${s.cpus === 1 ? '' : 's'}`, step, 'cpu', undefined, 'no-such-cpu');
+    }
+
+    checkNumberLit(n: ast.NumberLit, accept: ValidationAcceptor): void {
+        this.checkLiteral(n.value, n, 'value', accept);
+    }
+
+    checkLiteral(text: string | undefined, node: AstNode, property: string, accept: ValidationAcceptor): void {
+        if (text === undefined) return;
+        const v = parseNumber(text);
+        if (v !== null && v >= TWO_64) report(accept, 'semantic', `${text} does not fit in 64 bits`, node, property, undefined, 'too-wide');
+    }
+
+    checkPath(p: ast.PathExpr, accept: ValidationAcceptor): void {
+        const shape = pathShape(p);
+        if (shape.kind === 'error') {
+            if (p.segments.length > 0) report(accept, 'semantic', shape.message, p, 'segments', Math.min(shape.segment, p.segments.length - 1), 'bad-path');
+            else report(accept, 'semantic', shape.message, p);
+            return;
+        }
+        const cpu = 'cpu' in shape ? shape.cpu : undefined;
+        if (typeof cpu === 'number') {
+            const s = machineSettings(fileOf(p));
+            if (cpu >= s.cpus) report(accept, 'semantic', `cpu${cpu} does not exist: the machine has ${s.cpus} CPU${s.cpus === 1 ? '' : 's'}`, p.head, 'cpu', undefined, 'no-such-cpu');
+        }
+        if (cpu === 'hook') this.checkBound('cpu', p.head, 'bound', accept);
+        if ('obj' in shape) this.checkObjectPart(shape, p, accept);
+        // mode and current only compare, with == and !=
+        if (shape.kind === 'cpu-mode' || shape.kind === 'cpu-current') {
+            const parent = p.$container;
+            if (!(ast.isCmpExp(parent) || ast.isCmpCond(parent))) {
+                report(accept, 'semantic', `'${shape.kind === 'cpu-mode' ? 'mode' : 'current'}' can only be compared with == or !=`, p, undefined, undefined, 'bad-path');
+            }
+        }
+    }
+
+    /** X.upid needs a receiver, X.uitt a sender, X.xsave a task. */
+    private checkObjectPart(shape: Extract<PathShape, { obj: ObjHead }>, p: ast.PathExpr, accept: ValidationAcceptor): void {
+        if (shape.obj.bound) {
+            this.checkBound(shape.obj.bound, p.head, 'bound', accept);
+            return;
+        }
+        const target = shape.obj.ref?.ref;
+        if (ast.isKThread(target) && shape.kind !== 'object') {
+            report(accept, 'semantic', `${target.name} is a kernel thread: it has no ${shape.kind === 'xsave-field' ? 'XSAVE image' : shape.kind === 'uitt' ? 'UITT' : 'UPID'}`, p, 'segments', 0, 'kthread-state');
+        } else if (ast.isTask(target)) {
+            if ((shape.kind === 'upid' || shape.kind === 'upid-field') && !isReceiver(target)) {
+                report(accept, 'semantic', `${target.name} is not a receiver: it has no UPID`, p, 'segments', 0, 'not-receiver');
+            }
+            if (shape.kind === 'uitt' && !isSender(target)) {
+                report(accept, 'semantic', `${target.name} is not a sender: it has no UITT`, p, 'segments', 0, 'not-sender');
+            }
+        }
+    }
+
+    /** prev, next, cur and cpu exist only inside hooks that bind them. */
+    checkBound(name: string, node: AstNode, property: string, accept: ValidationAcceptor): void {
+        const hook = AstUtils.getContainerOfType(node, ast.isHook);
+        if (!hook) {
+            report(accept, 'semantic', `'${name}' is bound only inside a policy hook`, node, property, undefined, 'unbound-name');
+            return;
+        }
+        const bound = HOOKS[hook.hook];
+        if (bound && !bound.includes(name)) {
+            report(accept, 'semantic', `'${name}' is not bound in hook '${hook.hook}' (it binds ${bound.join(', ')})`, node, property, undefined, 'unbound-name');
+        }
+    }
+
+    checkObjRef(r: ast.ObjRef, accept: ValidationAcceptor): void {
+        if (r.bound) this.checkBound(r.bound, r, 'bound', accept);
+    }
+
+    checkSaveRestore(a: ast.XsavesAction | ast.XrstorsAction, accept: ValidationAcceptor): void {
+        const target = a.target?.ref?.ref;
+        if (ast.isKThread(target)) {
+            report(accept, 'semantic', `${target.name} is a kernel thread: it has no XSAVE image`, a.target!, 'ref', undefined, 'kthread-state');
+        }
+    }
+
+    checkWrmsr(a: ast.WrmsrAction, accept: ValidationAcceptor): void {
+        if (!isMsrName(a.msr)) {
+            report(accept, 'semantic', `unknown MSR '${a.msr}' (expected IA32_UINTR_RR, _HANDLER, _STACKADJUST, _MISC, _PD or _TT)`, a, 'msr', undefined, 'unknown-msr');
+        }
+    }
+
+    checkInterrupt(a: ast.InterruptAction, accept: ValidationAcceptor): void {
+        const v = constantOf(a.vector, machineSettings(fileOf(a)));
+        if (v !== undefined && v > 255n) report(accept, 'semantic', `an interrupt vector is 0..255, not ${v}`, a, 'vector', undefined, 'too-wide');
+    }
+
+    checkSet(a: ast.SetAction, accept: ValidationAcceptor): void {
+        const shape = pathShape(a.path);
+        if (shape.kind === 'error') return;
+        if (shape.kind !== 'upid-field' && shape.kind !== 'xsave-field') {
+            const why = shape.kind === 'cpu-reg' || shape.kind === 'cpu-mode' || shape.kind === 'cpu-current'
+                ? 'registers change only through instructions (wrmsr, xrstors)'
+                : 'set writes an X.upid.* or X.xsave.* field';
+            report(accept, 'semantic', `cannot set ${shape.kind.startsWith('cpu') ? 'a CPU register' : 'this path'}: ${why}`, a, 'path', undefined, 'bad-set');
+            return;
+        }
+        const s = machineSettings(fileOf(a));
+        const v = constantOf(a.value, s);
+        if (v === undefined) return;
+        const width = shape.kind === 'upid-field' ? UPID_FIELDS[shape.field] : XSAVE_FIELDS[shape.field];
+        if (width < 64 && v >= 1n << BigInt(width)) {
+            report(accept, 'semantic', `${v} does not fit in ${shape.field} (${width} bit${width === 1 ? '' : 's'})`, a, 'value', undefined, 'too-wide');
+        } else if (shape.kind === 'upid-field' && shape.field === 'ndst' && v >= BigInt(s.cpus)) {
+            report(accept, 'semantic', `ndst ${v} names no CPU (the machine has ${s.cpus})`, a, 'value', undefined, 'too-wide');
+        }
+    }
+
+    checkFree(a: ast.FreeAction, accept: ValidationAcceptor): void {
+        const shape = pathShape(a.path);
+        if (shape.kind === 'error') return;
+        if (shape.kind !== 'upid') {
+            report(accept, 'semantic', `${a.op} takes a UPID: write ${a.op} X.upid`, a, 'path', undefined, 'bad-free');
+        }
+    }
+
+    checkTake(t: ast.TakeStmt, accept: ValidationAcceptor): void {
+        const src = pathShape(t.source);
+        if (src.kind !== 'error' && !(src.kind === 'upid-field' && src.field === 'pir')) {
+            report(accept, 'semantic', `take reads X.upid.pir`, t, 'source', undefined, 'bad-take');
+        }
+        const dst = pathShape(t.target);
+        const ok = (dst.kind === 'xsave-field' && dst.field === 'uirr') || (dst.kind === 'cpu-reg' && dst.cpu === 'hook' && dst.field === 'uirr');
+        if (dst.kind !== 'error' && !ok) report(accept, 'semantic', `take writes X.xsave.uirr or cpu.uirr`, t, 'target', undefined, 'bad-take');
+    }
+
+    checkCompare(c: ast.CmpExp | ast.CmpCond, accept: ValidationAcceptor): void {
+        const kindOf = (e: ast.Expr): 'mode' | 'current' | 'number' | 'word-mode' | 'word-runnable' | 'name' => {
+            if (ast.isWordExpr(e)) return e.word === 'idle' ? 'word-runnable' : 'word-mode';
+            if (ast.isPathExpr(e)) {
+                const s = pathShape(e);
+                if (s.kind === 'cpu-mode') return 'mode';
+                if (s.kind === 'cpu-current') return 'current';
+                if (s.kind === 'object') return 'name';
+            }
+            return 'number';
+        };
+        const l = kindOf(c.left), r = kindOf(c.right);
+        const special = (k: string) => k !== 'number';
+        if (!special(l) && !special(r)) return;
+        const ok = (l === 'mode' && r === 'word-mode') || (r === 'mode' && l === 'word-mode')
+            || (l === 'current' && (r === 'name' || r === 'word-runnable')) || (r === 'current' && (l === 'name' || l === 'word-runnable'))
+            || (l === 'mode' && r === 'mode') || (l === 'current' && r === 'current');
+        if (!ok) {
+            report(accept, 'semantic', `cannot compare these: mode compares with user or kernel, current with a task, kthread or idle`, c, 'op', undefined, 'bad-compare');
+            return;
+        }
+        if ((l === 'mode' || l === 'current' || r === 'mode' || r === 'current') && c.op !== '==' && c.op !== '!=') {
+            report(accept, 'semantic', `'${l === 'mode' || r === 'mode' ? 'mode' : 'current'}' can only be compared with == or !=`, c, 'op', undefined, 'bad-compare');
+        }
+    }
+
+    checkDelivered(e: ast.DeliveredExp, accept: ValidationAcceptor): void {
+        this.checkLiteral(e.vector, e, 'vector', accept);
+        const v = numberValue(e.vector);
+        if (v !== undefined && v > 63n) report(accept, 'semantic', `a user vector is 0..63, not ${e.vector}`, e, 'vector', undefined, 'too-wide');
+    }
+}
