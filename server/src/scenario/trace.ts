@@ -26,7 +26,7 @@ export class Trace {
     readonly entries: TraceEntry[] = [];
     readonly deliveries: DeliveredEvent[] = [];
 
-    constructor(private readonly program: Program, private readonly machine: Machine) {}
+    constructor(readonly program: Program, private readonly machine: Machine) {}
 
     endItem(cause: number): void {
         this.entries.push({ cause, logEnd: this.machine.log.length });

@@ -1,0 +1,45 @@
+/**
+ * Annotated scenarios (LANGUAGE.md §11): `//! code, code` at the end of a line names the
+ * errors and warnings that must be reported on that line; information is not counted.
+ */
+import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
+
+const MARK = /\/\/!\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\s*$/;
+
+export interface Annotation {
+    readonly code: string;
+    readonly line: number;
+}
+
+export interface AnnotationDiff {
+    /** Annotated but not reported. */
+    readonly missing: Annotation[];
+    /** Reported but not annotated. */
+    readonly extra: Annotation[];
+}
+
+export function readAnnotations(text: string): Annotation[] {
+    const out: Annotation[] = [];
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+        const m = MARK.exec(lines[i].replace(/\r$/, ''));
+        if (m) for (const code of m[1].split(',')) out.push({ code: code.trim(), line: i + 1 });
+    }
+    return out;
+}
+
+export function compareAnnotations(want: readonly Annotation[], got: readonly ScenarioDiagnostic[]): AnnotationDiff {
+    const key = (a: Annotation) => `${a.code}@${a.line}`;
+    const reported = new Map<string, Annotation>();
+    for (const d of got) {
+        if (d.severity === 'information') continue;
+        const a = { code: d.code, line: d.loc.line };
+        reported.set(key(a), a);
+    }
+    const wanted = new Map(want.map(a => [key(a), a]));
+    const byLine = (a: Annotation, b: Annotation) => a.line - b.line || (a.code < b.code ? -1 : 1);
+    return {
+        missing: [...wanted.values()].filter(a => !reported.has(key(a))).sort(byLine),
+        extra: [...reported.values()].filter(a => !wanted.has(key(a))).sort(byLine),
+    };
+}

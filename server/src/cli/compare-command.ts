@@ -1,0 +1,50 @@
+/**
+ * `uintr compare FILE`: the verdicts and costs of one scenario under every built-in policy.
+ */
+import type { UintrWorkspace } from '../syntax/workspace.js';
+import { checkFile, type FileReport } from './run-files.js';
+
+export interface CompareRow {
+    readonly policy: string;
+    readonly own: boolean;
+    readonly report: FileReport;
+}
+
+export async function comparePolicies(ws: UintrWorkspace, file: string, text: string): Promise<CompareRow[]> {
+    const own = await checkFile(ws, file, text, {});
+    const ownPolicy = own.stats?.policy;
+    const rows: CompareRow[] = [];
+    for (const p of ws.builtinPolicies()) {
+        const report = await checkFile(ws, file, text, { policy: p.name });
+        rows.push({ policy: p.name, own: p.name === ownPolicy, report });
+    }
+    return rows;
+}
+
+export function formatCompareText(file: string, rows: readonly CompareRow[]): string {
+    const header = ['policy', 'errors', 'warnings', 'XSAVES', 'XRSTORS', 'WRMSR', 'self-IPIs', 'deliveries', 'diagnostics (code@line)'];
+    const table = rows.map(r => {
+        const ds = r.report.diagnostics.filter(d => d.severity !== 'information');
+        const st = r.report.stats;
+        return [
+            r.policy + (r.own ? ' *' : ''),
+            String(ds.filter(d => d.severity === 'error').length),
+            String(ds.filter(d => d.severity === 'warning').length),
+            String(st?.xsaves ?? '-'), String(st?.xrstors ?? '-'), String(st?.wrmsr ?? '-'), String(st?.selfIpis ?? '-'), String(st?.deliveries ?? '-'),
+            ds.length ? ds.map(d => `${d.code}@${d.loc.line}`).join(' ') : 'clean',
+        ];
+    });
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => row[i].length)));
+    const fmt = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    return `${file}: verdicts under every built-in policy (* = the file's own)\n` + [header, ...table].map(fmt).join('\n') + '\n';
+}
+
+export function formatCompareJson(file: string, rows: readonly CompareRow[]): string {
+    return JSON.stringify({
+        file,
+        policies: rows.map(r => ({
+            policy: r.policy, own: r.own, stats: r.report.stats ?? null,
+            diagnostics: r.report.diagnostics.map(d => ({ code: d.code, severity: d.severity, line: d.loc.line, column: d.loc.column, message: d.message })),
+        })),
+    }, null, 2) + '\n';
+}

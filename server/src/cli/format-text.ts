@@ -1,0 +1,57 @@
+/**
+ * Compiler-style text output: `file:line:col: error[code]: message`, then the related
+ * locations as notes, then a summary line.
+ */
+import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
+import { paint, type CliIO } from './output.js';
+import type { FileReport } from './run-files.js';
+
+export function formatDiagnostic(io: CliIO, file: string, d: ScenarioDiagnostic): string {
+    const sev = d.severity === 'error' ? paint(io, 'red', 'error') : d.severity === 'warning' ? paint(io, 'yellow', 'warning') : paint(io, 'cyan', 'info');
+    let s = `${paint(io, 'bold', `${file}:${d.loc.line}:${d.loc.column}:`)} ${sev}[${d.code}]: ${d.message}\n`;
+    for (const r of d.related) s += `  ${file}:${r.loc.line}:${r.loc.column}: ${paint(io, 'dim', 'note')}: ${r.message}\n`;
+    return s;
+}
+
+export function formatText(io: CliIO, reports: readonly FileReport[], withStats: boolean): string {
+    let s = '';
+    let errors = 0, warnings = 0, infos = 0;
+    for (const r of reports) {
+        for (const d of r.diagnostics) {
+            s += formatDiagnostic(io, r.file, d);
+            if (d.severity === 'error') errors++;
+            else if (d.severity === 'warning') warnings++;
+            else infos++;
+        }
+        if (withStats && r.stats) {
+            const st = r.stats;
+            s += `${r.file}: stats under ${st.policy}: ${r.steps} steps, ${st.xsaves} XSAVES, ${st.xrstors} XRSTORS, ${st.wrmsr} WRMSR, ` +
+                `${st.selfIpis} self-IPIs, ${st.spurious} spurious kernel interrupts, ${st.deliveries} deliveries, ` +
+                `${st.bufferBytesPerTask} XSAVE buffer bytes per task\n`;
+        }
+    }
+    const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+    const summary = `${plural(reports.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}` + (infos ? `, ${infos} information` : '');
+    s += (errors ? paint(io, 'red', summary) : warnings ? paint(io, 'yellow', summary) : paint(io, 'green', summary)) + '\n';
+    return s;
+}
+
+/** `--annotations`: every difference between the `//!` comments and what was reported. */
+export function formatAnnotationDiffs(io: CliIO, reports: readonly FileReport[]): { text: string; ok: boolean } {
+    let s = '';
+    let bad = 0;
+    for (const r of reports) {
+        const a = r.annotations;
+        if (!a) continue;
+        if (a.missing.length === 0 && a.extra.length === 0) continue;
+        bad++;
+        for (const m of a.missing) s += `${r.file}:${m.line}: ${paint(io, 'red', 'missing')} ${m.code}: annotated but not reported\n`;
+        for (const x of a.extra) {
+            const d = r.diagnostics.find(q => q.code === x.code && q.loc.line === x.line);
+            s += `${r.file}:${x.line}: ${paint(io, 'red', 'unexpected')} ${x.code}: reported but not annotated${d ? ` (${d.message})` : ''}\n`;
+        }
+    }
+    const agree = reports.length - bad;
+    s += `${agree}/${reports.length} files agree with their annotations\n`;
+    return { text: s, ok: bad === 0 };
+}

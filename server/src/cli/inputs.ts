@@ -1,0 +1,90 @@
+/**
+ * Resolving the CLI's paths into scenario files, and reading them safely: a missing path, a
+ * folder without `.uintr` files, a file over 16 MiB or with a NUL byte is an input error
+ * (exit status 2), found before anything is read in full.
+ */
+import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+/** Bad usage or unreadable input: one clear line, exit status 2. */
+export class InputError extends Error {}
+
+function describeFsError(path: string, e: unknown): InputError {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file or directory'
+        : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+        : code === 'EISDIR' ? 'is a directory'
+        : (e as Error).message;
+    return new InputError(`cannot read '${path}': ${why}`);
+}
+
+/** Files in path order: each file as given, each folder searched recursively for `*.uintr`. */
+export function resolveInputs(paths: readonly string[]): string[] {
+    if (paths.length === 0) throw new InputError('no input: give one or more .uintr files or folders');
+    const out: string[] = [];
+    for (const p of paths) {
+        let st;
+        try {
+            st = statSync(p);
+        } catch (e) {
+            throw describeFsError(p, e);
+        }
+        if (st.isDirectory()) {
+            const found = findScenarios(p);
+            if (found.length === 0) throw new InputError(`'${p}' contains no .uintr files`);
+            out.push(...found);
+        } else {
+            out.push(p);
+        }
+    }
+    return out;
+}
+
+function findScenarios(dir: string): string[] {
+    const out: string[] = [];
+    let entries;
+    try {
+        entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+        throw describeFsError(dir, e);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) out.push(...findScenarios(path));
+        else if (e.name.endsWith('.uintr') && (e.isFile() || e.isSymbolicLink())) out.push(path);
+    }
+    return out;
+}
+
+/** Reads a scenario as UTF-8 text, refusing what is too big or binary. */
+export function readScenario(path: string): string {
+    let fd: number | undefined;
+    try {
+        const st = statSync(path);
+        if (!st.isFile()) throw new InputError(`cannot read '${path}': not a regular file`);
+        if (st.size > MAX_FILE_BYTES) {
+            throw new InputError(`'${path}' is not a scenario: ${(st.size / 1048576).toFixed(1)} MiB is over the 16 MiB limit`);
+        }
+        fd = openSync(path, 'r');
+        const buf = Buffer.alloc(st.size);
+        let at = 0;
+        while (at < st.size) {
+            const n = readSync(fd, buf, at, st.size - at, at);
+            if (n === 0) break;
+            at += n;
+        }
+        const bytes = buf.subarray(0, at);
+        if (bytes.includes(0)) throw new InputError(`'${path}' is not a scenario: it contains a NUL byte (a binary file?)`);
+        let text = bytes.toString('utf8');
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        return text;
+    } catch (e) {
+        if (e instanceof InputError) throw e;
+        throw describeFsError(path, e);
+    } finally {
+        if (fd !== undefined) closeSync(fd);
+    }
+}

@@ -1,0 +1,115 @@
+/**
+ * The `uintr` command line (LANGUAGE.md §9): check, trace, compare. Exit status 0 when no
+ * error was found, 1 when one was, 2 on bad usage or unreadable input — one clear line on
+ * stderr, never a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { UintrWorkspace } from '../syntax/workspace.js';
+import { comparePolicies, formatCompareJson, formatCompareText } from './compare-command.js';
+import { formatJson } from './format-json.js';
+import { formatSarif } from './format-sarif.js';
+import { formatAnnotationDiffs, formatText } from './format-text.js';
+import { InputError, readScenario, resolveInputs } from './inputs.js';
+import type { CliIO } from './output.js';
+import { checkFile, checkFiles } from './run-files.js';
+import { formatTraceJson, formatTraceText, traceRows } from './trace-command.js';
+
+declare const __UINTR_VERSION__: string | undefined;
+export const VERSION = typeof __UINTR_VERSION__ === 'string' ? __UINTR_VERSION__ : '0.0.0-dev';
+
+export interface MainOptions {
+    /** Where the built-in prelude ships. */
+    readonly preludePath: string;
+}
+
+async function openWorkspace(options: MainOptions): Promise<UintrWorkspace> {
+    let text: string;
+    try {
+        text = readFileSync(options.preludePath, 'utf8');
+    } catch {
+        throw new InputError(`the built-in prelude is missing at '${options.preludePath}' (a broken install?)`);
+    }
+    const ws = new UintrWorkspace();
+    await ws.loadPrelude(text, options.preludePath);
+    return ws;
+}
+
+/** Runs the CLI; returns the exit status. */
+export async function main(argv: readonly string[], io: CliIO, options: MainOptions): Promise<number> {
+    let status = 0;
+    const program = new Command('uintr')
+        .description('UINTR Lab: check .uintr scenarios of Intel user interrupts against an emulator of the architecture and of kernel policies')
+        .version(VERSION, '-V, --version')
+        .exitOverride()
+        .configureOutput({ writeOut: t => io.out(t), writeErr: t => io.err(t) })
+        .showSuggestionAfterError(true);
+
+    program.command('check')
+        .description('check scenario files and folders (recursing into *.uintr)')
+        .argument('<paths...>', 'files or folders')
+        .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+        .option('--policy <name>', "run under this policy instead of the file's own")
+        .option('--stats', 'add the cost counts of SEMANTICS.md §7')
+        .option('--annotations', 'compare each file with its //! annotations; exit 0 only when all agree')
+        .action(async (paths: string[], o: { format: string; policy?: string; stats?: boolean; annotations?: boolean }) => {
+            const files = resolveInputs(paths);
+            const ws = await openWorkspace(options);
+            const reports = await checkFiles(ws, files, { policy: o.policy, annotations: o.annotations });
+            for (const r of reports) if (r.internalError) io.err(`uintr: internal error while checking ${r.file}:\n${r.internalError}\n`);
+            if (o.format === 'json') io.out(formatJson(reports, Boolean(o.stats)));
+            else if (o.format === 'sarif') io.out(formatSarif(reports, VERSION));
+            else if (!o.annotations) io.out(formatText(io, reports, Boolean(o.stats)));
+            if (o.annotations) {
+                const diff = formatAnnotationDiffs(io, reports);
+                (o.format === 'text' ? io.out : io.err)(diff.text);
+                status = diff.ok ? 0 : 1;
+            } else {
+                status = reports.some(r => r.diagnostics.some(d => d.severity === 'error')) ? 1 : 0;
+            }
+        });
+
+    program.command('trace')
+        .description('the state after every step of one scenario, as a table')
+        .argument('<file>', 'a .uintr file')
+        .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+        .option('--policy <name>', "run under this policy instead of the file's own")
+        .action(async (file: string, o: { format: string; policy?: string }) => {
+            const text = readScenario(file);
+            const ws = await openWorkspace(options);
+            const report = await checkFile(ws, file, text, { policy: o.policy, recordTrace: true });
+            const rows = traceRows(report);
+            io.out(o.format === 'json' ? formatTraceJson(report, rows) : formatTraceText(report, rows));
+            status = report.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
+        });
+
+    program.command('compare')
+        .description('the verdicts of one scenario under every built-in policy')
+        .argument('<file>', 'a .uintr file')
+        .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+        .action(async (file: string, o: { format: string }) => {
+            const text = readScenario(file);
+            const ws = await openWorkspace(options);
+            const rows = await comparePolicies(ws, file, text);
+            io.out(o.format === 'json' ? formatCompareJson(file, rows) : formatCompareText(file, rows));
+            status = 0;
+        });
+
+    try {
+        await program.parseAsync([...argv], { from: 'user' });
+        return status;
+    } catch (e) {
+        if (e instanceof CommanderError) {
+            if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+            if (e.code === 'commander.executeSubCommandAsync') return 2;
+            return 2; // commander already printed its one-line message
+        }
+        if (e instanceof InputError) {
+            io.err(`uintr: ${e.message}\n`);
+            return 2;
+        }
+        io.err(`uintr: internal error: ${(e as Error)?.message ?? e}\n`);
+        if (process.env.UINTR_DEBUG) io.err(`${(e as Error)?.stack}\n`);
+        return 2;
+    }
+}

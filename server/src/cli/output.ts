@@ -1,0 +1,26 @@
+/**
+ * Where the CLI writes, and colour only on a terminal (and never with NO_COLOR).
+ */
+export interface CliIO {
+    out(text: string): void;
+    err(text: string): void;
+    /** Colour the output (stdout is a TTY and NO_COLOR is unset). */
+    readonly color: boolean;
+}
+
+export function processIO(): CliIO {
+    return {
+        out: t => process.stdout.write(t),
+        err: t => process.stderr.write(t),
+        color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
+    };
+}
+
+const CODES = { red: [31, 39], yellow: [33, 39], cyan: [36, 39], bold: [1, 22], dim: [2, 22], green: [32, 39] } as const;
+export type Style = keyof typeof CODES;
+
+export function paint(io: CliIO, style: Style, text: string): string {
+    if (!io.color) return text;
+    const [a, b] = CODES[style];
+    return `\u001b[${a}m${text}\u001b[${b}m`;
+}

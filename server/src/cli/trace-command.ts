@@ -1,0 +1,102 @@
+/**
+ * `uintr trace FILE`: the state after every item, as a table (text) or a document (json).
+ */
+import { hex } from '../machine/bits.js';
+import type { Machine } from '../machine/state.js';
+import type { Change } from '../scenario/trace.js';
+import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
+import type { FileReport } from './run-files.js';
+import { diagnosticJson } from './format-json.js';
+
+export interface TraceRow {
+    readonly index: number;
+    readonly line: number;
+    readonly item: string;
+    readonly kind: 'step' | 'expect' | 'race';
+    readonly changes: Change[];
+    readonly state: ReturnType<typeof snapshot>;
+    readonly diagnostics: ScenarioDiagnostic[];
+}
+
+function val(v: unknown): string {
+    return typeof v === 'bigint' ? hex(v) : typeof v === 'object' && v !== null ? (v instanceof Map ? `{${[...v.keys()].join(',')}}` : 'tags') : String(v);
+}
+
+/** The state a trace row shows: registers per CPU, UPIDs, images and tasks, as strings. */
+export function snapshot(m: Machine) {
+    const name = (id: number) => (id < 0 ? 'none' : m.runnables[id].kind === 'idle' ? 'idle' : m.runnables[id].name);
+    return {
+        cpus: m.cpus.map(c => ({
+            cpu: c.index, current: name(c.current), mode: c.mode, uinv: hex(c.uinv), uirr: hex(c.uirr), uif: hex(c.uif),
+            uihandler: hex(c.uihandler), uistackadjust: hex(c.uistackadjust), uittsz: hex(c.uittsz), upidaddr: hex(c.upidaddr),
+            uittaddr: hex(c.uittaddr), fpregsOwner: name(c.fpregsOwner),
+        })),
+        upids: m.upids.map(u => ({
+            task: name(u.owner), addr: hex(u.addr), on: hex(u.on), sn: hex(u.sn), nv: hex(u.nv), ndst: hex(u.ndst), pir: hex(u.pir),
+            refs: u.refs, freed: u.freed,
+        })),
+        images: m.images.map(x => ({
+            task: name(x.owner), present: hex(x.present), uinv: hex(x.uinv), uirr: hex(x.uirr), uif: hex(x.uif),
+            uihandler: hex(x.uihandler), uistackadjust: hex(x.uistackadjust), uittsz: hex(x.uittsz), upidaddr: hex(x.upidaddr), uittaddr: hex(x.uittaddr),
+        })),
+        tasks: m.runnables.filter(r => r.kind !== 'idle').map(r => ({
+            name: r.name, kind: r.kind, state: r.state, runningOn: r.runningOn, lastCpu: r.lastCpu,
+            delivered: hex(r.delivered),
+        })),
+    };
+}
+
+export function traceRows(report: FileReport): TraceRow[] {
+    const run = report.result?.run;
+    if (!run) return [];
+    const rows: TraceRow[] = [];
+    const program = run.trace.program;
+    const nodes = new Map<number, { text: string; kind: TraceRow['kind'] }>();
+    for (const item of program.items) {
+        const text = (item.node.$cstNode?.text ?? '').replace(/\s+/g, ' ');
+        nodes.set(item.cause, { text: item.kind === 'race' ? 'race { … }' : text, kind: item.kind });
+    }
+    run.trace.replay((entry, state, changes) => {
+        const loc = program.locs[entry.cause];
+        const n = nodes.get(entry.cause)!;
+        rows.push({
+            index: rows.length + 1, line: loc.line, item: n.text, kind: n.kind,
+            changes: changes.filter(c => !c.path.endsWith('Tags') && !c.path.endsWith('By')),
+            state: snapshot(state), diagnostics: report.diagnostics.filter(d => d.loc.line === loc.line),
+        });
+    });
+    return rows;
+}
+
+export function formatTraceJson(report: FileReport, rows: TraceRow[]): string {
+    return JSON.stringify({
+        file: report.file, policy: report.result?.run?.policy ?? null, steps: report.steps,
+        rows: rows.map(r => ({
+            index: r.index, line: r.line, item: r.item, kind: r.kind,
+            changes: r.changes.map(c => ({ path: c.path, old: val(c.old), new: val(c.value) })),
+            state: r.state, diagnostics: r.diagnostics.map(diagnosticJson),
+        })),
+        diagnostics: report.diagnostics.map(diagnosticJson),
+    }, null, 2) + '\n';
+}
+
+export function formatTraceText(report: FileReport, rows: TraceRow[]): string {
+    const header = ['#', 'line', 'item', ...(rows[0]?.state.cpus.map(c => `cpu${c.cpu} (current mode UINV UIRR UIF)`) ?? []), 'changes / verdict'];
+    const table = rows.map(r => [
+        String(r.index), String(r.line), r.item,
+        ...r.state.cpus.map(c => `${c.current} ${c.mode === 'user' ? 'U' : 'K'} ${c.uinv} ${c.uirr} ${c.uif.slice(2)}`),
+        [
+            r.changes.filter(c => !c.path.endsWith('.lastCpu') && !c.path.endsWith('.runningOn') && !c.path.endsWith('.state')).map(c => `${c.path} ${val(c.old)}→${val(c.value)}`).join(', '),
+            ...r.diagnostics.map(d => `${d.severity === 'information' ? 'info' : d.severity}[${d.code}]`),
+        ].filter(Boolean).join('  '),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => (i < row.length - 1 ? row[i].length : 0))));
+    const fmt = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : i < 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+    let s = `${report.file} under policy ${report.result?.run?.policy ?? '?'}: ${rows.length} items\n`;
+    s += fmt(header) + '\n' + table.map(fmt).join('\n') + '\n';
+    if (!report.result?.run) {
+        s = `${report.file}: not emulated (static errors)\n`;
+        for (const d of report.diagnostics) s += `${report.file}:${d.loc.line}:${d.loc.column}: ${d.severity}[${d.code}]: ${d.message}\n`;
+    }
+    return s;
+}
