@@ -35,6 +35,13 @@ async function openWorkspace(options: MainOptions): Promise<UintrWorkspace> {
     return ws;
 }
 
+/** An internal failure: one line, and the stack only when UINTR_DEBUG is set. */
+function reportInternal(io: CliIO, file: string, stack: string | undefined): void {
+    if (!stack) return;
+    io.err(`uintr: internal error while checking ${file}: ${stack.split('\n')[0]} (please report it; UINTR_DEBUG=1 shows the stack)\n`);
+    if (process.env.UINTR_DEBUG) io.err(`${stack}\n`);
+}
+
 /** Runs the CLI; returns the exit status. */
 export async function main(argv: readonly string[], io: CliIO, options: MainOptions): Promise<number> {
     let status = 0;
@@ -56,10 +63,10 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
             const files = resolveInputs(paths);
             const ws = await openWorkspace(options);
             const reports = await checkFiles(ws, files, { policy: o.policy, annotations: o.annotations });
-            for (const r of reports) if (r.internalError) io.err(`uintr: internal error while checking ${r.file}:\n${r.internalError}\n`);
+            for (const r of reports) reportInternal(io, r.file, r.internalError);
             if (o.format === 'json') io.out(formatJson(reports, Boolean(o.stats)));
             else if (o.format === 'sarif') io.out(formatSarif(reports, VERSION));
-            else if (!o.annotations) io.out(formatText(io, reports, Boolean(o.stats)));
+            else io.out(formatText(io, reports, Boolean(o.stats)));
             if (o.annotations) {
                 const diff = formatAnnotationDiffs(io, reports);
                 (o.format === 'text' ? io.out : io.err)(diff.text);

@@ -41,7 +41,7 @@ export async function checkFile(ws: UintrWorkspace, file: string, text: string, 
     } catch (e) {
         const message = e instanceof RangeError ? 'the file is nested too deeply to parse' : `the file could not be parsed: ${(e as Error).message}`;
         const diagnostics: ScenarioDiagnostic[] = [{ code: 'syntax', severity: 'error', message, loc: { line: 1, column: 1, offset: 0, end: 0 }, related: [] }];
-        return { file, text, steps: 0, diagnostics, internalError: (e as Error).stack };
+        return { file, text, steps: 0, diagnostics, internalError: e instanceof RangeError ? undefined : (e as Error).stack };
     }
     try {
         if (options.policy && !ws.findPolicy(options.policy, doc.parseResult.value)) {

@@ -1,0 +1,221 @@
+/**
+ * The bundled CLI, run as a user runs it: exit codes, formats, bad input, Node 20.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { ROOT } from './helpers.js';
+
+const CLI = join(ROOT, 'out', 'cli.cjs');
+const tmp = mkdtempSync(join(tmpdir(), 'uintr-cli-'));
+
+function run(args: string[], node = process.execPath) {
+    const r = spawnSync(node, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function write(name: string, text: string | Buffer): string {
+    const p = join(tmp, name);
+    writeFileSync(p, text);
+    return p;
+}
+
+const XRSTORS_TWICE = `machine { policy manual }
+task rx { handler 0x401000 }
+cpu0: xrstors rx
+cpu0: xrstors rx
+`;
+
+beforeAll(() => {
+    expect(existsSync(CLI), 'out/cli.cjs is built by `node esbuild.mjs` (npm test does it first)').toBe(true);
+});
+
+describe('uintr check', () => {
+    test('json: one document, diagnostics with 1-based line/column and related locations', () => {
+        const f = write('twice.uintr', XRSTORS_TWICE);
+        const r = run(['check', '--format', 'json', f]);
+        expect(r.status).toBe(1);
+        const doc = JSON.parse(r.stdout);
+        expect(doc.files).toHaveLength(1);
+        expect(doc.files[0].file).toBe(f);
+        expect(doc.files[0].steps).toBe(2);
+        const [d] = doc.files[0].diagnostics;
+        expect(d).toMatchObject({ code: 'xrstors-gp', severity: 'error', line: 4, column: 1 });
+        expect(d.related).toEqual([expect.objectContaining({ line: 3, column: 1 })]);
+    });
+
+    test('text: compiler style with notes, no colour when not a TTY', () => {
+        const f = write('twice2.uintr', XRSTORS_TWICE);
+        const r = run(['check', f]);
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain(`${f}:4:1: error[xrstors-gp]: XRSTORS rx would #GP: UINV is 0xec`);
+        expect(r.stdout).toContain(`  ${f}:3:1: note:`);
+        expect(r.stdout).not.toContain('\u001b[');
+    });
+
+    test('exit 0 on a clean file, warnings alone do not fail', () => {
+        const f = write('clean.uintr', 'machine { policy manual }\ntask rx { handler 1 }\nkthread k\ncpu0: xrstors rx\ncpu0: switch k\n');
+        const r = run(['check', '--format', 'json', f]);
+        expect(JSON.parse(r.stdout).files[0].diagnostics.map((d: { code: string }) => d.code)).toEqual(['stale-uinv']);
+        expect(r.status).toBe(0);
+    });
+
+    test('sarif 2.1.0 with rules, results and related locations', () => {
+        const f = write('twice3.uintr', XRSTORS_TWICE);
+        const r = run(['check', '--format', 'sarif', f]);
+        const log = JSON.parse(r.stdout);
+        expect(log.version).toBe('2.1.0');
+        const run0 = log.runs[0];
+        expect(run0.tool.driver.name).toBe('uintr');
+        const res = run0.results[0];
+        expect(res.ruleId).toBe('xrstors-gp');
+        expect(run0.tool.driver.rules[res.ruleIndex].id).toBe('xrstors-gp');
+        expect(res.level).toBe('error');
+        expect(res.locations[0].physicalLocation.region).toEqual({ startLine: 4, startColumn: 1 });
+        expect(res.relatedLocations[0].physicalLocation.region.startLine).toBe(3);
+    });
+
+    test('folders recurse into *.uintr in path order, file paths joined with the folder', () => {
+        const dir = join(tmp, 'tree');
+        mkdirSync(join(dir, 'sub'), { recursive: true });
+        writeFileSync(join(dir, 'b.uintr'), 'cpu0: stui\n');
+        writeFileSync(join(dir, 'a.uintr'), 'cpu0: clui\n');
+        writeFileSync(join(dir, 'sub', 'c.uintr'), 'cpu0: testui\n');
+        writeFileSync(join(dir, 'notes.txt'), 'not a scenario');
+        const r = run(['check', '--format', 'json', dir]);
+        expect(r.status).toBe(0);
+        expect(JSON.parse(r.stdout).files.map((f: { file: string }) => f.file)).toEqual([join(dir, 'a.uintr'), join(dir, 'b.uintr'), join(dir, 'sub', 'c.uintr')]);
+    });
+
+    test('--policy overrides the file policy; an unknown one is exit 2', () => {
+        const f = write('lazy.uintr', 'machine { policy manual }\ntask rx { handler 1 }\ncpu0: switch rx\ncpu0: exec\n');
+        expect(run(['check', '--format', 'json', f]).status).toBe(0);
+        const eager = run(['check', '--format', 'json', '--policy', 'lazy_fpu', f]);
+        expect(JSON.parse(eager.stdout).files[0].diagnostics[0].code).toBe('xrstors-gp');
+        const bad = run(['check', '--policy', 'nope', f]);
+        expect(bad.status).toBe(2);
+        expect(bad.stderr).toMatch(/unknown policy 'nope'/);
+    });
+
+    test('--stats adds the cost counts', () => {
+        const f = write('stats.uintr', 'task rx { handler 1 }\nkthread k\ncpu0: switch rx\ncpu0: switch k\ncpu0: switch rx\n');
+        const r = run(['check', '--format', 'json', '--stats', f]);
+        expect(JSON.parse(r.stdout).files[0].stats).toMatchObject({ policy: 'linux_rfc', xsaves: 1, xrstors: 1, wrmsr: 1, bufferBytesPerTask: 48 });
+        const text = run(['check', '--stats', f]);
+        expect(text.stdout).toMatch(/stats under linux_rfc: 3 steps, 1 XSAVES, 1 XRSTORS, 1 WRMSR/);
+    });
+
+    test('--annotations passes on agreeing files and lists every difference otherwise', () => {
+        const good = write('ann-good.uintr', 'machine { policy manual }\ntask rx { handler 1 }\ncpu0: xrstors rx\ncpu0: xrstors rx //! xrstors-gp\n');
+        expect(run(['check', '--annotations', good]).status).toBe(0);
+        const bad = write('ann-bad.uintr', 'machine { policy manual }\ntask rx { handler 1 }\ncpu0: xrstors rx //! ud\ncpu0: xrstors rx\n');
+        const r = run(['check', '--annotations', bad]);
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain(`${bad}:3: missing ud`);
+        expect(r.stdout).toContain(`${bad}:4: unexpected xrstors-gp`);
+        expect(r.stdout).toContain('0/1 files agree');
+    });
+});
+
+describe('bad input: one clear line, exit 2, no stack trace', () => {
+    const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at /);
+    test('missing path', () => {
+        const r = run(['check', join(tmp, 'missing.uintr')]);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(/cannot read .*missing\.uintr.*no such file/);
+        noStack(r.stderr);
+    });
+    test('folder without scenarios', () => {
+        const d = join(tmp, 'empty');
+        mkdirSync(d, { recursive: true });
+        const r = run(['check', d]);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(/contains no \.uintr files/);
+    });
+    test('bad flags and commands', () => {
+        expect(run(['check', '--format', 'xml', 'x']).status).toBe(2);
+        expect(run(['check', '--bogus', 'x']).status).toBe(2);
+        expect(run(['frobnicate']).status).toBe(2);
+        expect(run(['check']).status).toBe(2);
+    });
+    test('a binary file is not a scenario', () => {
+        const f = write('bin.uintr', Buffer.from([0x63, 0x70, 0x75, 0, 1, 2, 3]));
+        const r = run(['check', f]);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(/not a scenario.*NUL/);
+    });
+    test('a 50 MB file is refused at once, without reading it', () => {
+        const f = join(tmp, 'huge.uintr');
+        execFileSync('truncate', ['-s', '50M', f]);
+        const started = Date.now();
+        const r = run(['check', f]);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(/over the 16 MiB limit/);
+        expect(Date.now() - started).toBeLessThan(20000);
+    });
+    test('garbage text gets syntax diagnostics at the right place, exit 1', () => {
+        const f = write('garbage.uintr', 'machine {\n  cpus 2\n}\ncpu0: xsaves\n@@@ ###\n');
+        const r = run(['check', '--format', 'json', f]);
+        expect(r.status).toBe(1);
+        const ds = JSON.parse(r.stdout).files[0].diagnostics;
+        expect(ds.length).toBeGreaterThan(0);
+        expect(ds.every((d: { code: string }) => d.code === 'syntax')).toBe(true);
+        expect(ds[0].line).toBeGreaterThanOrEqual(4);
+        noStack(r.stderr);
+    });
+    test('deeply nested input does not crash', () => {
+        const f = write('deep.uintr', `cpu0: wrmsr IA32_UINTR_RR ${'('.repeat(20000)}1${')'.repeat(20000)}\n`);
+        const r = run(['check', '--format', 'json', f]);
+        expect([0, 1]).toContain(r.status);
+        JSON.parse(r.stdout);
+        noStack(r.stderr);
+    });
+});
+
+describe('trace and compare', () => {
+    test('trace prints the state after every item', () => {
+        const f = write('trace.uintr', XRSTORS_TWICE);
+        const r = run(['trace', f]);
+        expect(r.status).toBe(1);
+        expect(r.stdout).toMatch(/cpu0\.uinv 0x0→0xec/);
+        expect(r.stdout).toContain('error[xrstors-gp]');
+        const j = JSON.parse(run(['trace', '--format', 'json', f]).stdout);
+        expect(j.rows).toHaveLength(2);
+        expect(j.rows[0].state.cpus[0].uinv).toBe('0xec');
+        expect(j.rows[1].diagnostics[0].code).toBe('xrstors-gp');
+    });
+    test('compare runs every built-in policy', () => {
+        const f = write('cmp.uintr', 'machine { cpus 2 policy lazy_fpu }\ntask rx { handler 1 }\ntask tx { target rx vector 3 }\nkthread k\ncpu0: switch rx\ncpu1: switch tx\ncpu0: switch k\ncpu0: switch rx\ncpu1: senduipi 0\n');
+        const r = run(['compare', '--format', 'json', f]);
+        expect(r.status).toBe(0);
+        const rows = JSON.parse(r.stdout).policies;
+        expect(rows.map((p: { policy: string }) => p.policy)).toEqual(['manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx']);
+        const lazy = rows.find((p: { policy: string }) => p.policy === 'lazy_fpu');
+        expect(lazy.own).toBe(true);
+        expect(lazy.diagnostics.map((d: { code: string }) => d.code)).toContain('notification-lost');
+        expect(rows.find((p: { policy: string }) => p.policy === 'linux_rfc').diagnostics).toEqual([]);
+        expect(run(['compare', f]).stdout).toMatch(/lazy_fpu \*/);
+    });
+});
+
+describe('runs where users run it', () => {
+    test('under the Node on PATH outside the project (Node 20 here), e.g. a global install', () => {
+        const dirs = (process.env.PATH ?? '').split(delimiter).filter(d => d && !d.includes('node_modules'));
+        const node = dirs.map(d => join(d, 'node')).find(p => existsSync(p));
+        expect(node, 'a system node on PATH').toBeTruthy();
+        const version = execFileSync(node!, ['--version'], { encoding: 'utf8' }).trim();
+        const f = write('node20.uintr', XRSTORS_TWICE);
+        const r = run(['check', '--format', 'json', f], node);
+        expect(r.stderr, `node ${version}`).toBe('');
+        expect(JSON.parse(r.stdout).files[0].diagnostics[0].code).toBe('xrstors-gp');
+    });
+    test('on a runtime without Object.groupBy (the polyfill in the banner)', () => {
+        const wrapper = write('no-groupby.cjs', `delete Object.groupBy; delete Map.groupBy; require(${JSON.stringify(CLI)});`);
+        const f = write('nogroupby.uintr', XRSTORS_TWICE);
+        const r = spawnSync(process.execPath, [wrapper, 'check', '--format', 'json', f], { encoding: 'utf8' });
+        expect(r.stderr).toBe('');
+        expect(JSON.parse(r.stdout).files[0].diagnostics[0].code).toBe('xrstors-gp');
+    });
+});
