@@ -1,4 +1,4 @@
-// Bundles the CLI (and, later, the language server and the client) with esbuild.
+// Bundles the CLI, the language server and the VS Code client with esbuild.
 // The banner polyfills Object.groupBy/Map.groupBy so the bundles also run on Node 20
 // (chevrotain, under Langium 4.4, calls them; Node 22 has them).
 import { build } from 'esbuild';
@@ -29,3 +29,4 @@ const common = {
   logLevel: 'warning', legalComments: 'none',
 };
 await build({ ...common, entryPoints: ['server/src/cli/bin.ts'], outfile: 'out/cli.cjs' });
+await build({ ...common, entryPoints: ['server/src/language/main.ts'], outfile: 'out/server.cjs' });

@@ -46,6 +46,13 @@ export function snapshot(m: Machine) {
     };
 }
 
+/** Runnable ids in `current` and `fpregsOwner` changes, shown as names. */
+function nameIds(m: Machine, c: Change): Change {
+    if (!c.path.endsWith('.current') && !c.path.endsWith('.fpregsOwner')) return c;
+    const name = (v: unknown) => (typeof v === 'number' ? (v < 0 ? 'none' : m.runnables[v].kind === 'idle' ? 'idle' : m.runnables[v].name) : v);
+    return { path: c.path, old: name(c.old), value: name(c.value) };
+}
+
 export function traceRows(report: FileReport): TraceRow[] {
     const run = report.result?.run;
     if (!run) return [];
@@ -61,7 +68,7 @@ export function traceRows(report: FileReport): TraceRow[] {
         const n = nodes.get(entry.cause)!;
         rows.push({
             index: rows.length + 1, line: loc.line, item: n.text, kind: n.kind,
-            changes: changes.filter(c => !c.path.endsWith('Tags') && !c.path.endsWith('By')),
+            changes: changes.filter(c => !c.path.endsWith('Tags') && !c.path.endsWith('By')).map(c => nameIds(state, c)),
             state: snapshot(state), diagnostics: report.diagnostics.filter(d => d.loc.line === loc.line),
         });
     });

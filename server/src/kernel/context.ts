@@ -28,6 +28,11 @@ export interface ExecContext {
     where: string | null;
     /** True while a kernel-level action runs: interrupts are off. */
     inKernelAction: boolean;
+    /**
+     * When recording a trace: what hooks ran, as pairs (hook `where`, statement node), so a
+     * hover can list the instructions a kernel action's policy executed, in order.
+     */
+    ran: unknown[] | null;
 }
 
 /** A compiled statement or action. */

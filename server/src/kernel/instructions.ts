@@ -19,6 +19,18 @@ import { compileCpu, compileExpr, compileObjHead, imageOf, upidOf } from './expr
 import { compileObject, type CompileEnv } from './names.js';
 
 export function compileInstruction(env: CompileEnv, a: ast.Instruction): Exec {
+    return logged(a, compileBare(env, a));
+}
+
+/** Records, when tracing, that a hook executed `node`. */
+export function logged(node: ast.Instruction | ast.TakeStmt | ast.WakeStmt, exec: Exec): Exec {
+    return ctx => {
+        if (ctx.ran !== null && ctx.where !== null) ctx.ran.push(ctx.where, node);
+        exec(ctx);
+    };
+}
+
+function compileBare(env: CompileEnv, a: ast.Instruction): Exec {
     if (ast.isXsavesAction(a)) {
         const x = compileObject(env, a.target.bound, a.target.ref?.ref, a.target.bound ?? a.target.ref?.$refText ?? '?');
         return ctx => {

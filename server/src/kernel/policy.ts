@@ -5,7 +5,7 @@
 import * as ast from '../syntax/generated/ast.js';
 import type { Exec } from './context.js';
 import { compileCond } from './expressions.js';
-import { compileInstruction, compileTake } from './instructions.js';
+import { compileInstruction, compileTake, logged } from './instructions.js';
 import { compileObject, type CompileEnv } from './names.js';
 
 export const HOOK_NAMES = ['switch_out', 'switch_in', 'return_to_user', 'exec', 'exit', 'wait', 'wake'] as const;
@@ -93,7 +93,7 @@ function compileStmt(env: CompileEnv, s: ast.Stmt): Exec {
         const otherwise = compileBlock(env, s.else);
         return ctx => (cond(ctx) ? then(ctx) : otherwise(ctx));
     }
-    if (ast.isTakeStmt(s)) return compileTake(env, s);
+    if (ast.isTakeStmt(s)) return logged(s, compileTake(env, s));
     if (ast.isForeachStmt(s)) {
         const slot = env.slotOf(s);
         const body = compileBlock(env, s.body);
@@ -108,10 +108,10 @@ function compileStmt(env: CompileEnv, s: ast.Stmt): Exec {
     }
     if (ast.isWakeStmt(s)) {
         const x = compileObject(env, s.target.bound, s.target.ref?.ref, s.target.bound ?? s.target.ref?.$refText ?? '?');
-        return ctx => {
+        return logged(s, ctx => {
             const r = x(ctx);
             if (r.state === 'waiting') ctx.m.w(r, 'state', 'runnable');
-        };
+        });
     }
     return compileInstruction(env, s);
 }

@@ -6,14 +6,20 @@
 import type { LangiumDocument } from 'langium';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import type * as ast from '../syntax/generated/ast.js';
-import type { UintrWorkspace } from '../syntax/workspace.js';
 import { sortDiagnostics, type ScenarioDiagnostic } from './diagnostics.js';
 import { lowerProgram } from './program.js';
 import { runProgram, type RunResult } from './run.js';
 
+/** Finds policies by name: the scenario's own first, then the built-in ones. */
+export interface PolicyResolver {
+    findPolicy(name: string, file?: ast.File): ast.Policy | undefined;
+}
+
 export interface CheckOptions {
     /** Run under this policy instead of the file's own. */
     readonly policy?: string;
+    /** The policy when the file names none (default linux_rfc). */
+    readonly defaultPolicy?: string;
     /** Record the trace (the CLI's `check` does not need it). */
     readonly recordTrace?: boolean;
 }
@@ -64,17 +70,22 @@ function friendlyMessage(m: string): string {
     return m;
 }
 
-export function checkDocument(doc: LangiumDocument<ast.File>, workspace: UintrWorkspace, options: CheckOptions = {}): CheckResult {
-    const file = doc.parseResult.value;
-    const diagnostics = staticDiagnostics(doc);
+export function checkDocument(doc: LangiumDocument<ast.File>, policies: PolicyResolver, options: CheckOptions = {}): CheckResult {
+    return checkParsed(doc.parseResult.value, staticDiagnostics(doc), policies, options);
+}
+
+/** Checks a parsed file whose static diagnostics are known: runs it when there are none. */
+export function checkParsed(file: ast.File, staticDiags: ScenarioDiagnostic[], policies: PolicyResolver, options: CheckOptions = {}): CheckResult {
+    const diagnostics = [...staticDiags];
     let steps = 0;
     try {
         const program = lowerStepsCount(file);
         steps = program;
         if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics), steps };
         const lowered = lowerProgram(file);
-        const policy = options.policy ? workspace.findPolicy(options.policy, file) : lowered.policy ?? workspace.findPolicy('linux_rfc');
-        if (!policy) throw new Error(`policy ${options.policy ?? 'linux_rfc'} is not defined`);
+        const fallback = options.defaultPolicy ?? 'linux_rfc';
+        const policy = options.policy ? policies.findPolicy(options.policy, file) : lowered.policy ?? policies.findPolicy(fallback, file) ?? policies.findPolicy('linux_rfc');
+        if (!policy) throw new Error(`policy ${options.policy ?? fallback} is not defined`);
         const run = runProgram(lowered, policy, { recordTrace: options.recordTrace });
         return { diagnostics: run.diagnostics, steps: lowered.stepCount, run };
     } catch (e) {

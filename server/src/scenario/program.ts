@@ -56,6 +56,8 @@ export interface Program {
     readonly env: CompileEnv;
     /** The policy declared in the machine block, if any. */
     readonly policy: ast.Policy | undefined;
+    /** The cause of each step, expectation and race node. */
+    readonly causeOf: ReadonlyMap<AstNode, number>;
 }
 
 export function locOf(node: AstNode): SourceLoc {
@@ -96,22 +98,28 @@ export function lowerProgram(file: ast.File): Program {
         kernelVector: s.kernelVector,
     };
     const locs: SourceLoc[] = [];
+    const causeOf = new Map<AstNode, number>();
+    const newCause = (node: AstNode): number => {
+        const cause = locs.push(locOf(node)) - 1;
+        causeOf.set(node, cause);
+        return cause;
+    };
     let stepCount = 0;
     const lowerStep = (step: ast.Step): StepItem => {
         stepCount++;
-        const cause = locs.push(locOf(step)) - 1;
+        const cause = newCause(step);
         return { kind: 'step', cause, cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action), node: step };
     };
     const items: ProgramItem[] = [];
     for (const item of file.items) {
         if (ast.isStep(item)) items.push(lowerStep(item));
-        else if (ast.isExpect(item)) items.push({ kind: 'expect', cause: locs.push(locOf(item)) - 1, node: item });
+        else if (ast.isExpect(item)) items.push({ kind: 'expect', cause: newCause(item), node: item });
         else {
-            const cause = locs.push(locOf(item)) - 1;
+            const cause = newCause(item);
             items.push({ kind: 'race', cause, node: item, branches: item.branches.map(b => b.steps.map(lowerStep)) });
         }
     }
-    return { config, ipiDeferred, tasks, kthreads: kthreadDecls.map(k => k.name), items, locs, stepCount, env, policy };
+    return { config, ipiDeferred, tasks, kthreads: kthreadDecls.map(k => k.name), items, locs, stepCount, env, policy, causeOf };
 }
 
 function taskSpec(t: ast.Task): TaskSpec {

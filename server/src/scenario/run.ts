@@ -53,8 +53,9 @@ class Runner implements RunSink {
         this.ctx = {
             m: this.m, sink: this, cpu: this.m.cpus[0], prev: null, next: null, cur: null,
             vars: new Array(this.kernel.policy.slots).fill(null), where: null, inKernelAction: false,
+            ran: recordTrace ? [] : null,
         };
-        this.trace = new Trace(program, this.m);
+        this.trace = new Trace(program, this.m, this.ctx.ran);
     }
 
     run(): RunResult {

@@ -13,6 +13,8 @@ export interface TraceEntry {
     readonly cause: number;
     /** Position in the machine's change log after the item. */
     readonly logEnd: number;
+    /** Position in the hook log (pairs of hook name and statement) after the item. */
+    readonly ranEnd: number;
 }
 
 export interface Change {
@@ -26,10 +28,39 @@ export class Trace {
     readonly entries: TraceEntry[] = [];
     readonly deliveries: DeliveredEvent[] = [];
 
-    constructor(readonly program: Program, private readonly machine: Machine) {}
+    /** Index of the entry of each cause (an item may be absent: after a race, not run). */
+    readonly entryOf = new Map<number, number>();
+
+    constructor(readonly program: Program, private readonly machine: Machine, private readonly ran: unknown[] | null = null) {}
 
     endItem(cause: number): void {
-        this.entries.push({ cause, logEnd: this.machine.log.length });
+        this.entryOf.set(cause, this.entries.length);
+        this.entries.push({ cause, logEnd: this.machine.log.length, ranEnd: this.ran ? this.ran.length : 0 });
+    }
+
+    /** What the hooks of entry `index` executed, in order: [where, statement node]. */
+    hookSteps(index: number): [string, unknown][] {
+        if (!this.ran) return [];
+        const from = index > 0 ? this.entries[index - 1].ranEnd : 0;
+        const out: [string, unknown][] = [];
+        for (let i = from; i < this.entries[index].ranEnd; i += 2) out.push([this.ran[i] as string, this.ran[i + 1]]);
+        return out;
+    }
+
+    /** The changes entry `index` made, with old and new values, labelled by state path. */
+    changesOf(index: number): Change[] {
+        const log = this.machine.log;
+        const from = index > 0 ? this.entries[index - 1].logEnd : 0;
+        const out: Change[] = [];
+        for (let i = from; i < this.entries[index].logEnd; i += 4) {
+            out.push({ path: labelOf(this.machine, log[i] as Traced, log[i + 1] as string), old: log[i + 2], value: log[i + 3] });
+        }
+        return out;
+    }
+
+    /** A cursor that rebuilds the state after any entry, moving forward or backward through the log. */
+    cursor(): TraceCursor {
+        return new TraceCursor(this.program, this.machine, this.entries);
     }
 
     delivered(e: DeliveredEvent): void {
@@ -71,4 +102,38 @@ export function labelOf(m: Machine, obj: Traced, key: string): string {
     if ('pir' in obj) return `${m.runnables[obj.owner].name}.upid.${key}`;
     if ('present' in obj) return `${m.runnables[obj.owner].name}.xsave.${key}`;
     return `${obj.kind === 'idle' ? `idle${obj.cpu}` : obj.name}.${key}`;
+}
+
+/** The state after any entry, reached by applying (or undoing) logged changes. */
+export class TraceCursor {
+    readonly state: Machine;
+    private readonly map = new Map<unknown, Traced>();
+    /** Log position the state reflects. */
+    private at = 0;
+
+    constructor(program: Program, private readonly source: Machine, private readonly entries: readonly TraceEntry[]) {
+        this.state = buildMachine(program.config, program.tasks, program.kthreads);
+        this.state.recording = false;
+        source.cpus.forEach((c, i) => this.map.set(c, this.state.cpus[i]));
+        source.upids.forEach((u, i) => this.map.set(u, this.state.upids[i]));
+        source.images.forEach((x, i) => this.map.set(x, this.state.images[i]));
+        source.runnables.forEach((r, i) => this.map.set(r, this.state.runnables[i]));
+    }
+
+    /** The state after entry `index` (-1: the initial state). Read it; do not keep it. */
+    seek(index: number): Machine {
+        const target = index < 0 ? 0 : this.entries[Math.min(index, this.entries.length - 1)]?.logEnd ?? 0;
+        const log = this.source.log;
+        while (this.at < target) {
+            const t = this.map.get(log[this.at]);
+            if (t) (t as unknown as Record<string, unknown>)[log[this.at + 1] as string] = log[this.at + 3];
+            this.at += 4;
+        }
+        while (this.at > target) {
+            this.at -= 4;
+            const t = this.map.get(log[this.at]);
+            if (t) (t as unknown as Record<string, unknown>)[log[this.at + 1] as string] = log[this.at + 2];
+        }
+        return this.state;
+    }
 }

@@ -1,0 +1,319 @@
+/**
+ * Quick fixes, each re-checked by running the emulator on the edited text before it is
+ * offered (it must remove its diagnostic), and preferred when it adds none; and the source
+ * action "Annotate diagnostics" that writes `//! code` comments.
+ */
+import { GrammarUtils, type AstNode, type LangiumDocument, type MaybePromise } from 'langium';
+import type { CodeActionProvider, LangiumServices } from 'langium/lsp';
+import { CodeActionKind, type CodeAction, type CodeActionParams, type Command, type Diagnostic, type TextEdit } from 'vscode-languageserver';
+import { hex } from '../machine/bits.js';
+import type { Machine } from '../machine/state.js';
+import { compileExpr, IDLE, MODE_USER } from '../kernel/expressions.js';
+import type { ExecContext, RunSink } from '../kernel/context.js';
+import type { CheckResult } from '../scenario/check.js';
+import * as ast from '../syntax/generated/ast.js';
+import { cpuIndex } from '../syntax/paths.js';
+import { BUILTIN_POLICIES } from '../syntax/uintr-validator.js';
+import type { EmulationService } from './emulation.js';
+import type { FixChecker } from './fix-checker.js';
+import { itemState } from './trace-lookup.js';
+import type { UintrLspServices } from './uintr-lsp-module.js';
+
+export const ANNOTATE_KIND = `${CodeActionKind.Source}.uintr.annotate`;
+
+/** An edit of whole lines, so diagnostics on later lines can be mapped after it. */
+interface LineEdit {
+    readonly title: string;
+    readonly edit: TextEdit;
+    /** Where a line of the old text is after the edit (undefined: the line is gone). */
+    mapLine(line: number): number | undefined;
+}
+
+const NOTHING_SINKS: RunSink = { fault() { /* reads only */ }, error() { /* reads only */ }, ipi() { /* reads only */ } };
+
+export class UintrCodeActionProvider implements CodeActionProvider {
+    private readonly emulation: EmulationService;
+    private readonly checker: FixChecker;
+
+    constructor(services: LangiumServices) {
+        const s = services as UintrLspServices;
+        this.emulation = s.uintr.Emulation;
+        this.checker = s.uintr.FixChecker;
+    }
+
+    getCodeActions(document: LangiumDocument, params: CodeActionParams): MaybePromise<Array<Command | CodeAction> | undefined> {
+        return this.actions(document, params).catch(e => {
+            console.error(`uintr: code actions failed: ${(e as Error)?.stack ?? e}`);
+            return undefined;
+        });
+    }
+
+    private async actions(doc: LangiumDocument, params: CodeActionParams): Promise<CodeAction[]> {
+        const out: CodeAction[] = [];
+        const only = params.context.only;
+        const wantsQuickFix = !only || only.some(k => CodeActionKind.QuickFix.startsWith(k) || k.startsWith(CodeActionKind.QuickFix));
+        const wantsSource = !only || only.some(k => ANNOTATE_KIND.startsWith(k));
+        if (wantsQuickFix) {
+            for (const d of params.context.diagnostics) {
+                for (const cand of this.candidates(doc, d)) {
+                    const action = await this.recheck(doc, d, cand);
+                    if (action) out.push(action);
+                }
+            }
+        }
+        if (wantsSource) {
+            const annotate = this.annotate(doc);
+            if (annotate) out.push(annotate);
+        }
+        return out;
+    }
+
+    /** The edits that might fix a diagnostic, before re-checking. */
+    private candidates(doc: LangiumDocument, d: Diagnostic): LineEdit[] {
+        const code = String(d.code ?? '');
+        const file = doc.parseResult.value as ast.File;
+        const line = d.range.start.line;
+        const item = itemOnLine(file, line);
+        const out: LineEdit[] = [];
+        if (code === 'xrstors-gp' && ast.isStep(item) && ast.isXrstorsAction(item.action)) out.push(...this.xrstorsFixes(doc, item));
+        if (code === 'xsaves-clobbers-image' && ast.isStep(item) && ast.isXsavesAction(item.action)) out.push(deleteLine(doc, line, `Delete the second XSAVES (it clobbers the saved UINV)`));
+        const kernelStep = ast.isStep(item) && !isInstruction(item.action);
+        if (code === 'notification-lost' || code === 'never-delivered' || (kernelStep && ['xrstors-gp', 'wrmsr-gp', 'senduipi-gp', 'ud', 'upid-use-after-free', 'xsaves-clobbers-image', 'stale-uinv'].includes(code))) {
+            out.push(...policyEdits(doc, file));
+        }
+        if (code === 'expect-failed' && ast.isExpect(item)) out.push(...this.expectFixes(doc, item));
+        const kind = (d.data as { kind?: string } | undefined)?.kind;
+        if (code === 'semantic' && kind === 'unknown-name') out.push(...declareFixes(doc, file, d));
+        return out;
+    }
+
+    private xrstorsFixes(doc: LangiumDocument, step: ast.Step): LineEdit[] {
+        const state = itemState(this.emulation, doc, step);
+        if (!state || state.entry < 0) return [];
+        const m = state.before();
+        const cpu = cpuIndex(step.cpu);
+        const c = m.cpus[cpu];
+        const cur = m.runnables[c.current];
+        const line = step.$cstNode!.range.start.line;
+        const indent = lineIndent(doc, line);
+        const out: LineEdit[] = [];
+        if (cur.kind === 'task') {
+            out.push(insertBefore(doc, line, `${indent}${step.cpu}: xsaves ${cur.name}`, `Insert 'xsaves ${cur.name}' before it (saves, then clears UINV)`));
+        } else {
+            const v = c.uittsz;
+            out.push(insertBefore(doc, line, `${indent}${step.cpu}: wrmsr IA32_UINTR_MISC ${hex(v)}`, `Insert a WRMSR of IA32_UINTR_MISC that clears UINV (keeps UITTSZ ${v})`));
+        }
+        const a = step.action as ast.XrstorsAction;
+        const target = a.target?.ref?.ref;
+        const img = ast.isTask(target) ? m.runnables.find(r => r.name === target.name && r.kind === 'task')?.image : undefined;
+        if (img && img.present && img.uinv === c.uinv && img.uirr === c.uirr && img.uif === c.uif && img.uihandler === c.uihandler
+            && img.uistackadjust === c.uistackadjust && img.upidaddr === c.upidaddr && img.uittaddr === c.uittaddr && img.uittsz === c.uittsz) {
+            out.push(deleteLine(doc, line, `Delete this XRSTORS: the registers already hold ${target!.name}'s image`));
+        }
+        return out;
+    }
+
+    private expectFixes(doc: LangiumDocument, e: ast.Expect): LineEdit[] {
+        const body = e.body;
+        const line = e.$cstNode!.range.start.line;
+        if (ast.isDeliveredExp(body)) {
+            const cst = body.$cstNode!;
+            const text = cst.text;
+            const replaced = body.negated ? text.replace(/^not\s+/, '') : `not ${text}`;
+            return [replaceRange(doc, cst.offset, cst.end, replaced, body.negated ? `Drop 'not': write 'expect ${replaced}'` : `Add 'not': write 'expect ${replaced}'`, line)];
+        }
+        if (ast.isCmpExp(body) && body.right.$cstNode) {
+            const state = itemState(this.emulation, doc, e);
+            const run = state?.emulated.result.run;
+            if (!state || !run || state.entry < 0) return [];
+            const observed = evaluate(run.trace.program.env, body.left, state.after());
+            if (observed === undefined) return [];
+            const r = body.right.$cstNode;
+            return [replaceRange(doc, r.offset, r.end, observed, `Expect the observed value: ${oneLine(body.left)} ${body.op} ${observed}`, line)];
+        }
+        return [];
+    }
+
+    /** Applies a candidate to the text, re-runs the emulator and builds the action if it fixes. */
+    private async recheck(doc: LangiumDocument, d: Diagnostic, cand: LineEdit): Promise<CodeAction | undefined> {
+        const text = applyEdit(doc, cand.edit);
+        const before = this.current(doc);
+        let after: CheckResult;
+        try {
+            after = await this.checker.check(text);
+        } catch {
+            return undefined;
+        }
+        const key = (code: string, line: number) => `${code}@${line}`;
+        const newLine = cand.mapLine(d.range.start.line);
+        const afterKeys = new Set(after.diagnostics.filter(x => x.severity !== 'information').map(x => key(x.code, x.loc.line - 1)));
+        if (newLine !== undefined && afterKeys.has(key(String(d.code), newLine))) return undefined; // does not fix it
+        if (after.diagnostics.some(x => x.code === 'internal')) return undefined;
+        const beforeKeys = new Set<string>();
+        for (const x of before) {
+            if (x.severity === 'information') continue;
+            const l = cand.mapLine(x.line);
+            if (l !== undefined) beforeKeys.add(key(x.code, l));
+        }
+        const added = [...afterKeys].filter(k => !beforeKeys.has(k));
+        return {
+            title: cand.title,
+            kind: CodeActionKind.QuickFix,
+            diagnostics: [d],
+            isPreferred: added.length === 0,
+            edit: { changes: { [doc.uri.toString()]: [cand.edit] } },
+        };
+    }
+
+    /** Diagnostics of the document now: static ones from Langium, the run's from the emulator. */
+    private current(doc: LangiumDocument): { code: string; line: number; severity: string }[] {
+        const em = this.emulation.resultFor(doc);
+        if (em) return em.result.diagnostics.map(x => ({ code: x.code, line: x.loc.line - 1, severity: x.severity }));
+        return (doc.diagnostics ?? []).map(x => ({ code: String(x.code ?? ''), line: x.range.start.line, severity: x.severity === 1 ? 'error' : 'warning' }));
+    }
+
+    private annotate(doc: LangiumDocument): CodeAction | undefined {
+        const em = this.emulation.resultFor(doc);
+        const diags = em ? em.result.diagnostics.map(x => ({ code: x.code, line: x.loc.line - 1, severity: x.severity }))
+            : (doc.diagnostics ?? []).filter(x => x.severity === 1).map(x => ({ code: String(x.code ?? 'syntax'), line: x.range.start.line, severity: 'error' }));
+        const byLine = new Map<number, Set<string>>();
+        for (const x of diags) {
+            if (x.severity === 'information') continue;
+            const code = x.code === 'syntax' || x.code === 'semantic' ? x.code : x.code;
+            (byLine.get(x.line) ?? byLine.set(x.line, new Set()).get(x.line)!).add(code);
+        }
+        const lines = doc.textDocument.getText().split('\n');
+        const edits: TextEdit[] = [];
+        lines.forEach((raw, i) => {
+            const text = raw.replace(/\r$/, '');
+            const existing = /\s*\/\/!\s*[a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*\s*$/.exec(text);
+            const base = existing ? text.slice(0, existing.index) : text;
+            const codes = byLine.get(i);
+            const wanted = codes && codes.size ? `${base}${base.length ? ' ' : ''}//! ${[...codes].sort().join(', ')}` : base;
+            if (wanted !== text) edits.push({ range: { start: { line: i, character: 0 }, end: { line: i, character: text.length } }, newText: wanted });
+        });
+        if (!edits.length) return undefined;
+        return { title: 'Annotate diagnostics (//! comments)', kind: ANNOTATE_KIND, edit: { changes: { [doc.uri.toString()]: edits } } };
+    }
+}
+
+function isInstruction(a: ast.Action): a is ast.Instruction {
+    return !(ast.isSwitchAction(a) || ast.isExecAction(a) || ast.isExitAction(a) || ast.isWaitAction(a));
+}
+
+function oneLine(node: AstNode): string {
+    return (node.$cstNode?.text ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** The item whose first token is on a line. */
+function itemOnLine(file: ast.File, line: number): ast.Item | undefined {
+    for (const item of file.items) {
+        if (item.$cstNode?.range.start.line === line) return item;
+        if (ast.isRace(item)) for (const b of item.branches) for (const s of b.steps) if (s.$cstNode?.range.start.line === line) return s;
+    }
+    return undefined;
+}
+
+function lineIndent(doc: LangiumDocument, line: number): string {
+    const text = doc.textDocument.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } });
+    return /^[ \t]*/.exec(text)?.[0] ?? '';
+}
+
+function insertBefore(_doc: LangiumDocument, line: number, text: string, title: string): LineEdit {
+    return {
+        title, edit: { range: { start: { line, character: 0 }, end: { line, character: 0 } }, newText: text + '\n' },
+        mapLine: l => (l >= line ? l + 1 : l),
+    };
+}
+
+function deleteLine(_doc: LangiumDocument, line: number, title: string): LineEdit {
+    return {
+        title, edit: { range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, newText: '' },
+        mapLine: l => (l === line ? undefined : l > line ? l - 1 : l),
+    };
+}
+
+function replaceRange(doc: LangiumDocument, from: number, to: number, text: string, title: string, _line: number): LineEdit {
+    const added = text.split('\n').length - doc.textDocument.getText().slice(from, to).split('\n').length;
+    const at = doc.textDocument.positionAt(from).line;
+    return {
+        title, edit: { range: { start: doc.textDocument.positionAt(from), end: doc.textDocument.positionAt(to) }, newText: text },
+        mapLine: l => (l > at ? l + added : l),
+    };
+}
+
+function applyEdit(doc: LangiumDocument, edit: TextEdit): string {
+    const text = doc.textDocument.getText();
+    const from = doc.textDocument.offsetAt(edit.range.start);
+    const to = doc.textDocument.offsetAt(edit.range.end);
+    return text.slice(0, from) + edit.newText + text.slice(to);
+}
+
+/** Every built-in policy as the file's policy: edit the machine block, or add one. */
+function policyEdits(doc: LangiumDocument, file: ast.File): LineEdit[] {
+    const prop = file.machine?.props.find(ast.isPolicyProp);
+    const current = prop?.policy?.$refText ?? 'linux_rfc';
+    const out: LineEdit[] = [];
+    for (const p of BUILTIN_POLICIES) {
+        if (p === current) continue;
+        const title = `Use policy ${p} (the scenario is clean under it)`;
+        if (prop) {
+            const ref = GrammarUtils.findNodeForProperty(prop.$cstNode, 'policy');
+            if (!ref) continue;
+            out.push(replaceRange(doc, ref.offset, ref.end, p, title, ref.range.start.line));
+        } else if (file.machine?.$cstNode) {
+            const open = GrammarUtils.findNodeForKeyword(file.machine.$cstNode, '{')!;
+            out.push(replaceRange(doc, open.end, open.end, ` policy ${p}`, title, open.range.start.line));
+        } else {
+            const anchor = file.title !== undefined ? GrammarUtils.findNodeForProperty(file.$cstNode, 'title') : undefined;
+            if (anchor) out.push(replaceRange(doc, anchor.end, anchor.end, `\nmachine { policy ${p} }`, title, anchor.range.start.line));
+            else out.push(insertBefore(doc, firstCodeLine(file), `machine { policy ${p} }`, title));
+        }
+    }
+    return out;
+}
+
+function firstCodeLine(file: ast.File): number {
+    const first = file.decls[0] ?? file.items[0];
+    return first?.$cstNode?.range.start.line ?? 0;
+}
+
+/** Declares an unknown name: a kthread when it is switched to, a receiver when targeted, else a task. */
+function declareFixes(doc: LangiumDocument, file: ast.File, d: Diagnostic): LineEdit[] {
+    const data = d.data as { refText?: string; containerType?: string; property?: string } | undefined;
+    const name = data?.refText ?? doc.textDocument.getText(d.range);
+    if (!/^[A-Za-z_]\w*$/.test(name)) return [];
+    const at = (() => {
+        const first = file.items[0]?.$cstNode;
+        return first ? first.range.start.line : doc.textDocument.lineCount;
+    })();
+    const out: LineEdit[] = [];
+    const ctype = data?.containerType;
+    if (ctype === 'PolicyProp' || (ctype === 'Policy' && data?.property === 'parent')) {
+        out.push(insertBefore(doc, at, `policy ${name} extends linux_rfc { }`, `Declare 'policy ${name} extends linux_rfc'`));
+        return out;
+    }
+    if (ctype === 'TaskProp' || ctype === 'DeliveredExp') {
+        out.push(insertBefore(doc, at, `task ${name} { handler 0x401000 }`, `Declare receiver 'task ${name} { handler 0x401000 }'`));
+        return out;
+    }
+    out.push(insertBefore(doc, at, `task ${name} { }`, `Declare 'task ${name} { }'`));
+    if (ctype === 'SwitchAction' || ctype === 'PathHead') out.push(insertBefore(doc, at, `kthread ${name}`, `Declare 'kthread ${name}'`));
+    out.push(insertBefore(doc, at, `task ${name} { handler 0x401000 }`, `Declare receiver 'task ${name} { handler 0x401000 }'`));
+    return out;
+}
+
+/** The value of an expression on a state, as the source would write it. */
+function evaluate(env: Parameters<typeof compileExpr>[0], e: ast.Expr, m: Machine): string | undefined {
+    try {
+        const c = compileExpr(env, e);
+        const ctx: ExecContext = { m, sink: NOTHING_SINKS, cpu: m.cpus[0], prev: null, next: null, cur: null, vars: [], where: null, inKernelAction: false, ran: null };
+        const v = c.eval(ctx);
+        if (c.kind === 'mode') return v === MODE_USER ? 'user' : 'kernel';
+        if (c.kind === 'runnable') return v === IDLE ? 'idle' : m.runnables[Number(v)]?.name;
+        return hex(v);
+    } catch {
+        return undefined;
+    }
+}
+

@@ -1,0 +1,33 @@
+/**
+ * Requests the client's commands send: `uintr/compare` (the policy table) and `uintr/trace`
+ * (the trace table) for a document, both computed from the document's current text.
+ */
+import { URI, type LangiumSharedCoreServices } from 'langium';
+import type { Connection } from 'vscode-languageserver';
+import type { UintrLspServices } from './uintr-lsp-module.js';
+
+export interface DocumentRequest {
+    readonly uri: string;
+}
+
+export const COMPARE_REQUEST = 'uintr/compare';
+export const TRACE_REQUEST = 'uintr/trace';
+
+export function registerCustomRequests(connection: Connection, shared: LangiumSharedCoreServices, services: UintrLspServices): void {
+    const textOf = (uri: string): { text: string; path: string } | undefined => {
+        const u = URI.parse(uri);
+        const docs = shared.workspace.LangiumDocuments;
+        if (!docs.hasDocument(u)) return undefined;
+        return { text: docs.getDocument(u)!.textDocument.getText(), path: u.fsPath };
+    };
+    connection.onRequest(COMPARE_REQUEST, async (params: DocumentRequest) => {
+        const doc = textOf(params.uri);
+        if (!doc) return { error: `unknown document ${params.uri}` };
+        return { text: await services.uintr.FixChecker.compareTable(doc.text, doc.path) };
+    });
+    connection.onRequest(TRACE_REQUEST, async (params: DocumentRequest) => {
+        const doc = textOf(params.uri);
+        if (!doc) return { error: `unknown document ${params.uri}` };
+        return { text: await services.uintr.FixChecker.traceTable(doc.text, doc.path) };
+    });
+}

@@ -1,0 +1,71 @@
+/**
+ * Emulation on open and on save; on change only when `uintr.emulateOnChange` is set, after a
+ * debounce. Parsing and static checks run on every change (Langium's default); the emulation
+ * validation category is part of every update build but only works for documents marked due.
+ */
+import { URI } from 'langium';
+import { DefaultDocumentUpdateHandler, type LangiumSharedServices } from 'langium/lsp';
+import type { TextDocumentChangeEvent } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { EMULATION_CATEGORY, type EmulationService } from './emulation.js';
+
+export const EMULATE_ON_CHANGE_DELAY_MS = 400;
+
+export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
+    private readonly shared: LangiumSharedServices;
+    private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+
+    constructor(services: LangiumSharedServices) {
+        super(services);
+        this.shared = services;
+        services.workspace.DocumentBuilder.updateBuildOptions = { validation: { categories: ['built-in', 'fast', EMULATION_CATEGORY] } };
+    }
+
+    private emulation(uri: string): EmulationService | undefined {
+        try {
+            const services = this.shared.ServiceRegistry.getServices(URI.parse(uri)) as unknown as { uintr?: { Emulation: EmulationService } };
+            return services.uintr?.Emulation;
+        } catch {
+            return undefined;
+        }
+    }
+
+    /** Opening is followed by a content change, whose update build emulates. */
+    didOpenDocument(event: TextDocumentChangeEvent<TextDocument>): void {
+        this.emulation(event.document.uri)?.markDue(event.document.uri);
+    }
+
+    didSaveDocument(event: TextDocumentChangeEvent<TextDocument>): void {
+        this.emulateNow(event.document.uri);
+    }
+
+    override didChangeContent(change: TextDocumentChangeEvent<TextDocument>): void {
+        super.didChangeContent(change);
+        const uri = change.document.uri;
+        const old = this.timers.get(uri);
+        if (old) clearTimeout(old);
+        void this.emulateOnChange().then(on => {
+            if (!on) return;
+            this.timers.set(uri, setTimeout(() => {
+                this.timers.delete(uri);
+                this.emulateNow(uri);
+            }, EMULATE_ON_CHANGE_DELAY_MS));
+        });
+    }
+
+    private async emulateOnChange(): Promise<boolean> {
+        try {
+            return Boolean(await this.shared.workspace.ConfigurationProvider.getConfiguration('uintr', 'emulateOnChange'));
+        } catch {
+            return false;
+        }
+    }
+
+    /** Marks the document due and rebuilds it. */
+    emulateNow(uri: string): void {
+        const emulation = this.emulation(uri);
+        if (!emulation) return;
+        emulation.markDue(uri);
+        this.fireDocumentUpdate([URI.parse(uri)], []);
+    }
+}

@@ -1,0 +1,201 @@
+/**
+ * Hovers (Markdown tables, narrow): on a step, the CPU's registers after it with the old
+ * value of what changed, and for a kernel action the instructions its policy ran; on a task
+ * name, its UPID and XSAVE image there; on a number written to an MSR, its fields; on a
+ * policy, its hooks; inside a hook, the names it binds and its statements; on a declaration,
+ * the initial state. Nothing here re-emulates: it reads the run's trace.
+ */
+import { AstUtils, CstUtils, type AstNode, type LangiumDocument, type MaybePromise } from 'langium';
+import type { HoverProvider, LangiumServices } from 'langium/lsp';
+import type { Hover, HoverParams } from 'vscode-languageserver';
+import { hex } from '../machine/bits.js';
+import { isMsrName } from '../machine/layout.js';
+import { decodeMsr } from '../machine/msr-decode.js';
+import type { Cpu, Machine, Runnable } from '../machine/state.js';
+import { findHook, HOOK_BINDINGS, HOOK_NAMES, isHookName } from '../kernel/policy.js';
+import * as ast from '../syntax/generated/ast.js';
+import { parseNumber } from '../syntax/numbers.js';
+import { cpuIndex } from '../syntax/paths.js';
+import type { EmulationService } from './emulation.js';
+import { initialState, itemOf, itemState } from './trace-lookup.js';
+import type { UintrLspServices } from './uintr-lsp-module.js';
+
+const CPU_REGS: [keyof Cpu, string][] = [
+    ['uinv', 'UINV'], ['uirr', 'UIRR'], ['uif', 'UIF'], ['uihandler', 'UIHANDLER'], ['uistackadjust', 'UISTACKADJUST'],
+    ['upidaddr', 'UPIDADDR'], ['uittaddr', 'UITTADDR'], ['uittsz', 'UITTSZ'],
+];
+
+export class UintrHoverProvider implements HoverProvider {
+    private readonly emulation: EmulationService;
+
+    constructor(services: LangiumServices) {
+        this.emulation = (services as UintrLspServices).uintr.Emulation;
+    }
+
+    getHoverContent(document: LangiumDocument, params: HoverParams): MaybePromise<Hover | undefined> {
+        try {
+            const md = this.markdown(document, params);
+            return md ? { contents: { kind: 'markdown', value: md } } : undefined;
+        } catch (e) {
+            console.error(`uintr: hover failed: ${(e as Error)?.stack ?? e}`);
+            return undefined;
+        }
+    }
+
+    private markdown(doc: LangiumDocument, params: HoverParams): string | undefined {
+        const root = doc.parseResult.value.$cstNode;
+        if (!root) return undefined;
+        const offset = doc.textDocument.offsetAt(params.position);
+        const leaf = CstUtils.findLeafNodeAtOffset(root, offset);
+        if (!leaf) return undefined;
+        const node = leaf.astNode;
+        const hook = AstUtils.getContainerOfType(node, ast.isHook);
+        if (hook) return hookHover(hook);
+        const policy = AstUtils.getContainerOfType(node, ast.isPolicy);
+        if (policy) return policyHover(policy);
+        if (ast.isPolicyProp(node) && node.policy?.ref) return policyHover(node.policy.ref);
+        const task = AstUtils.getContainerOfType(node, ast.isTask);
+        if (task) return this.declarationHover(doc, task);
+        const kthread = AstUtils.getContainerOfType(node, ast.isKThread);
+        if (kthread) return `**kthread ${kthread.name}**: a kernel thread. It never enters user mode and owns no user-interrupt state.`;
+        const item = itemOf(node);
+        if (!item) return undefined;
+        if (ast.isRace(item)) return raceHover(item);
+        const state = itemState(this.emulation, doc, item);
+        if (!state) return '*Not emulated: the file has static errors (or has not been checked yet).*';
+        if (state.entry < 0) return '*Not run: this item comes after a race, which is not explored yet.*';
+        // A number written to an MSR
+        const wrmsr = AstUtils.getContainerOfType(node, ast.isWrmsrAction);
+        if (wrmsr && ast.isNumberLit(node) && isMsrName(wrmsr.msr)) return msrHover(wrmsr.msr, parseNumber(node.value) ?? 0n);
+        // A task named in the step
+        const named = namedRunnable(node, leaf.text);
+        if (named) {
+            const m = state.after();
+            const r = m.runnables.find(x => x.name === named && x.kind !== 'idle');
+            if (r) return runnableHover(m, r, `after line ${lineOf(item)}`);
+        }
+        if (ast.isExpect(item)) return this.expectHover(doc, item, state.after());
+        return this.stepHover(item, state);
+    }
+
+    private stepHover(step: ast.Step, state: NonNullable<ReturnType<typeof itemState>>): string {
+        const run = state.emulated.result.run!;
+        const changes = run.trace.changesOf(state.entry);
+        const before = new Map<string, unknown>();
+        for (const c of changes) if (!before.has(c.path)) before.set(c.path, c.old);
+        const cpu = cpuIndex(step.cpu);
+        const m = state.after();
+        const c = m.cpus[cpu];
+        const cur = m.runnables[c.current];
+        let s = `**${step.cpu}** after \`${oneLine(step)}\` — ${cur.kind === 'idle' ? 'idle' : cur.name}, ${c.mode} mode (policy ${run.policy})\n\n`;
+        s += '| register | value |\n|---|---|\n';
+        for (const [key, label] of CPU_REGS) {
+            const path = `cpu${cpu}.${key}`;
+            const v = c[key] as bigint;
+            s += `| ${label} | \`${hex(v)}\`${before.has(path) ? ` (was \`${hex(before.get(path) as bigint)}\`)` : ''} |\n`;
+        }
+        const others = changes.filter(ch => !ch.path.startsWith(`cpu${cpu}.`) && typeof ch.value === 'bigint');
+        if (others.length) {
+            s += '\nAlso changed: ' + [...new Map(others.map(o => [o.path, o])).values()]
+                .map(o => `\`${o.path}\` ${hex(before.get(o.path) as bigint)}→${hex(o.value as bigint)}`).join(', ') + '\n';
+        }
+        const ran = run.trace.hookSteps(state.entry);
+        if (ran.length) {
+            s += `\n**${run.policy}** ran, in order:\n\n`;
+            ran.forEach(([where, node], i) => { s += `${i + 1}. \`${oneLine(node as AstNode)}\` — ${where}\n`; });
+        } else if (ast.isSwitchAction(step.action) || ast.isExecAction(step.action) || ast.isExitAction(step.action) || ast.isWaitAction(step.action)) {
+            s += `\n**${run.policy}** ran no instruction here.\n`;
+        }
+        return s;
+    }
+
+    private expectHover(doc: LangiumDocument, e: ast.Expect, m: Machine): string {
+        const em = this.emulation.resultFor(doc);
+        const line = lineOf(e);
+        const d = em?.result.diagnostics.find(x => x.loc.line === line && x.code === 'expect-failed');
+        let s = d ? `**fails**: ${d.message}\n` : '**holds** on the settled state\n';
+        const body = e.body;
+        if (ast.isDeliveredExp(body) && body.task?.ref) {
+            const r = m.runnables.find(x => x.name === body.task?.ref?.name);
+            if (r) s += '\n' + runnableHover(m, r, `at line ${line}`);
+        }
+        return s;
+    }
+
+    private declarationHover(doc: LangiumDocument, task: ast.Task): string {
+        const m = initialState(this.emulation, doc);
+        const r = m?.runnables.find(x => x.name === task.name && x.kind === 'task');
+        if (!m || !r) return `**task ${task.name}** (not emulated: the file has static errors)`;
+        return runnableHover(m, r, 'initial state');
+    }
+}
+
+function lineOf(node: AstNode): number {
+    return (node.$cstNode?.range.start.line ?? 0) + 1;
+}
+
+function oneLine(node: AstNode): string {
+    return (node.$cstNode?.text ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** The task or kthread name under the cursor inside a step, if any. */
+function namedRunnable(node: AstNode, text: string): string | undefined {
+    if (ast.isObjRef(node) && node.ref?.ref && (ast.isTask(node.ref.ref) || ast.isKThread(node.ref.ref))) return node.ref.ref.name;
+    if (ast.isSwitchAction(node) && node.target?.ref && node.target.$refText === text) return node.target.ref.name;
+    if (ast.isPathHead(node) && node.ref?.ref && (ast.isTask(node.ref.ref) || ast.isKThread(node.ref.ref))) return node.ref.ref.name;
+    if (ast.isDeliveredExp(node) && node.task?.ref && node.task.$refText === text) return node.task.ref.name;
+    return undefined;
+}
+
+function runnableHover(m: Machine, r: Runnable, when: string): string {
+    if (r.kind !== 'task') return `**${r.name}** (kthread, ${when}): ${r.state}${r.runningOn >= 0 ? ` on cpu${r.runningOn}` : ''}; no user-interrupt state.`;
+    let s = `**${r.name}** (${when}): ${r.state}${r.runningOn >= 0 ? ` on cpu${r.runningOn}` : ''}\n\n`;
+    if (r.upid) {
+        const u = r.upid;
+        s += `UPID at \`${hex(u.addr)}\`${u.freed ? ' — **freed**' : ''} (refs ${u.refs})\n\n| ON | SN | NV | NDST | PIR |\n|---|---|---|---|---|\n`;
+        s += `| ${u.on} | ${u.sn} | \`${hex(u.nv)}\` | ${u.ndst} | \`${hex(u.pir)}\` |\n\n`;
+    }
+    const x = r.image;
+    if (x) {
+        s += `XSAVE image: ${x.present ? 'present' : '**init** (not present)'}\n\n| field | value |\n|---|---|\n`;
+        for (const [k, label] of [['uinv', 'UINV'], ['uirr', 'UIRR'], ['uif', 'UIF'], ['uihandler', 'UIHANDLER'], ['uistackadjust', 'UISTACKADJUST'], ['upidaddr', 'UPIDADDR'], ['uittaddr', 'UITTADDR'], ['uittsz', 'UITTSZ']] as const) {
+            s += `| ${label} | \`${hex(x[k])}\` |\n`;
+        }
+    }
+    if (r.delivered) {
+        const vs: number[] = [];
+        for (let v = 0; v < 64; v++) if ((r.delivered >> BigInt(v)) & 1n) vs.push(v);
+        s += `\nDelivered so far: vector${vs.length > 1 ? 's' : ''} ${vs.join(', ')}\n`;
+    }
+    return s;
+}
+
+function msrHover(msr: Parameters<typeof decodeMsr>[0], v: bigint): string {
+    let s = `**${msr}** ← \`${hex(v)}\`\n\n| field | bits | value |\n|---|---|---|\n`;
+    for (const f of decodeMsr(msr, v)) s += `| ${f.field} | ${f.bits} | \`${f.value}\`${f.fault ? ` — #GP: ${f.fault}` : ''} |\n`;
+    return s;
+}
+
+function policyHover(p: ast.Policy): string {
+    let s = `**policy ${p.name}**${p.parent?.ref ? ` extends ${p.parent.ref.name}` : ''}\n\n| hook | from |\n|---|---|\n`;
+    let any = false;
+    for (const name of HOOK_NAMES) {
+        const found = findHook(p, name);
+        if (!found) continue;
+        any = true;
+        s += `| ${name} | ${found.owner === p ? 'own' : found.owner.name} |\n`;
+    }
+    return any ? s : `**policy ${p.name}**: defines no hooks — only the instructions the scenario writes run.`;
+}
+
+function hookHover(h: ast.Hook): string {
+    const policy = AstUtils.getContainerOfType(h, ast.isPolicy);
+    const bound = isHookName(h.hook) ? HOOK_BINDINGS[h.hook].join(', ') : '(unknown hook)';
+    const body = h.body.map(st => '  ' + oneLine(st)).join('\n');
+    return `**${policy?.name ?? '?'}.${h.hook}** — binds ${bound}\n\n\`\`\`uintr\n${body || '  (empty)'}\n\`\`\``;
+}
+
+function raceHover(r: ast.Race): string {
+    return `**race** with ${r.branches.length} branches (${r.branches.map(b => b.steps.length).join(' + ')} steps). ` +
+        'Interleavings are not explored yet in this version: the race and the items after it are not run.';
+}

@@ -1,0 +1,21 @@
+/**
+ * Entry point of the bundled language server (out/server.cjs), started as
+ * `node out/server.cjs --stdio`. The prelude ships beside the bundle.
+ */
+import { join } from 'node:path';
+import { startLanguageServer } from 'langium/lsp';
+import { NodeFileSystem } from 'langium/node';
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { createUintrServices } from './uintr-lsp-module.js';
+import { registerCustomRequests } from './custom-requests.js';
+
+declare const __dirname: string;
+
+const connection = createConnection(ProposedFeatures.all);
+// A crash inside a feature must never kill the server: log it and keep serving.
+process.on('uncaughtException', e => connection.console.error(`uintr: uncaught exception: ${e?.stack ?? e}`));
+process.on('unhandledRejection', e => connection.console.error(`uintr: unhandled rejection: ${(e as Error)?.stack ?? e}`));
+
+const { shared, Uintr } = createUintrServices({ connection, ...NodeFileSystem }, { path: join(__dirname, 'prelude.uintr') });
+registerCustomRequests(connection, shared, Uintr);
+startLanguageServer(shared);

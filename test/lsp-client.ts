@@ -1,0 +1,88 @@
+/**
+ * A minimal LSP client over stdio for end-to-end tests and the LSP benchmark: spawns the
+ * bundled server and answers the requests a real editor answers.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+
+export class LspClient {
+    readonly proc: ChildProcessWithoutNullStreams;
+    readonly conn: MessageConnection;
+    private readonly diagnostics = new Map<string, Diagnostic[]>();
+    private readonly waiters: { uri: string; pred: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void }[] = [];
+    stderr = '';
+    settings: Record<string, unknown> = { emulateOnChange: false, defaultPolicy: 'linux_rfc' };
+
+    constructor(root: string) {
+        this.proc = spawn(process.execPath, [join(root, 'out', 'server.cjs'), '--stdio'], { stdio: 'pipe' });
+        this.proc.stderr.on('data', d => { this.stderr += String(d); });
+        this.conn = createMessageConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
+        this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+            this.diagnostics.set(p.uri, p.diagnostics);
+            for (const w of [...this.waiters]) {
+                if (w.uri === p.uri && w.pred(p.diagnostics)) {
+                    this.waiters.splice(this.waiters.indexOf(w), 1);
+                    w.resolve(p.diagnostics);
+                }
+            }
+        });
+        this.conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
+            p.items.map(i => (i.section === 'uintr' ? this.settings : i.section?.startsWith('uintr.') ? this.settings[i.section.slice(6)] : null)));
+        this.conn.onRequest('client/registerCapability', () => null);
+        this.conn.onRequest('window/workDoneProgress/create', () => null);
+        this.conn.onNotification('window/logMessage', () => undefined);
+        this.conn.listen();
+    }
+
+    async initialize(rootUri: string | null): Promise<unknown> {
+        const result = await this.conn.sendRequest('initialize', {
+            processId: process.pid, rootUri, workspaceFolders: rootUri ? [{ uri: rootUri, name: 'ws' }] : null,
+            capabilities: {
+                workspace: { configuration: true, workspaceFolders: true },
+                textDocument: {
+                    publishDiagnostics: { relatedInformation: true },
+                    hover: { contentFormat: ['markdown', 'plaintext'] },
+                    codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix', 'source'] } }, isPreferredSupport: true },
+                    inlayHint: {}, codeLens: {}, synchronization: { didSave: true },
+                },
+            },
+        });
+        this.conn.sendNotification('initialized', {});
+        return result;
+    }
+
+    /** Resolves with the next diagnostics for uri that satisfy pred (or the current ones if they do). */
+    waitDiagnostics(uri: string, pred: (d: Diagnostic[]) => boolean = () => true, timeoutMs = 20000): Promise<Diagnostic[]> {
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(this.diagnostics.get(uri))}\n${this.stderr}`)), timeoutMs);
+            this.waiters.push({ uri, pred, resolve: d => { clearTimeout(timer); resolve(d); } });
+        });
+    }
+
+    open(uri: string, text: string, version = 1): void {
+        this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'uintr', version, text } });
+    }
+
+    change(uri: string, text: string, version: number): void {
+        this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+    }
+
+    save(uri: string): void {
+        this.conn.sendNotification('textDocument/didSave', { textDocument: { uri } });
+    }
+
+    request<T>(method: string, params: unknown): Promise<T> {
+        return this.conn.sendRequest(method, params) as Promise<T>;
+    }
+
+    async stop(): Promise<void> {
+        try {
+            await Promise.race([this.conn.sendRequest('shutdown'), new Promise(r => setTimeout(r, 2000))]);
+            this.conn.sendNotification('exit');
+        } catch { /* already gone */ }
+        this.conn.dispose();
+        this.proc.kill();
+    }
+}

@@ -1,0 +1,117 @@
+/**
+ * End to end over stdio: the bundled language server (out/server.cjs) driven as an editor
+ * drives it — diagnostics after open and save, hover, a quick fix that removes the #GP
+ * when applied, inlay hints, code lens, and garbage that must not kill it.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { CodeAction, CodeLens, Diagnostic, Hover, InlayHint, TextEdit } from 'vscode-languageserver-protocol';
+import { ROOT } from './helpers.js';
+import { LspClient } from './lsp-client.js';
+
+const ws = mkdtempSync(join(tmpdir(), 'uintr-lsp-'));
+const file = join(ws, 'xrstors-twice.uintr');
+const uri = pathToFileURL(file).toString();
+const text = readFileSync(join(ROOT, 'examples', 'xrstors-twice.uintr'), 'utf8');
+writeFileSync(file, text);
+let client: LspClient;
+
+function applyEdits(src: string, edits: TextEdit[]): string {
+    const lines = src.split('\n');
+    const offset = (p: { line: number; character: number }) => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+    const sorted = [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start));
+    let out = src;
+    for (const e of sorted) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
+    return out;
+}
+
+beforeAll(async () => {
+    client = new LspClient(ROOT);
+    await client.initialize(pathToFileURL(ws).toString());
+});
+
+afterAll(async () => {
+    await client.stop();
+});
+
+describe('language server over stdio', () => {
+    let diags: Diagnostic[];
+
+    test('publishes the emulator diagnostics on open, with code, severity and related information', async () => {
+        const wait = client.waitDiagnostics(uri, ds => ds.some(d => d.code === 'xrstors-gp'));
+        client.open(uri, text);
+        diags = await wait;
+        const gp = diags.find(d => d.code === 'xrstors-gp')!;
+        expect(gp.range.start.line).toBe(11);
+        expect(gp.severity).toBe(1);
+        expect(gp.message).toMatch(/XRSTORS rx would #GP: UINV is 0xec/);
+        expect(gp.relatedInformation?.[0].location.range.start.line).toBe(9);
+        expect(gp.relatedInformation?.[0].location.uri).toBe(uri);
+    });
+
+    test('publishes them again after didSave', async () => {
+        const wait = client.waitDiagnostics(uri, ds => ds.some(d => d.code === 'xrstors-gp'));
+        client.save(uri);
+        const again = await wait;
+        expect(again.map(d => d.code)).toEqual(diags.map(d => d.code));
+    });
+
+    test('hover on a step shows UINV and the changed fields', async () => {
+        const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 9, character: 2 } });
+        const md = (hover.contents as { value: string }).value;
+        expect(md).toMatch(/\| UINV \| `0xec` \(was `0x0`\) \|/);
+        expect(md).toContain('UIHANDLER');
+    });
+
+    test('hover on a task name shows its UPID and image', async () => {
+        const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 9, character: 15 } });
+        const md = (hover.contents as { value: string }).value;
+        expect(md).toContain('UPID at `0xffff888000100000`');
+        expect(md).toContain('| ON | SN | NV | NDST | PIR |');
+    });
+
+    test('inlay hints show what each step changed', async () => {
+        const hints = await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 20, character: 0 } } });
+        const labels = hints.map(h => String(h.label));
+        expect(labels.some(l => l.includes('UINV 0x0→0xec'))).toBe(true);
+        expect(labels.some(l => l.includes('UINV 0xec→0x0'))).toBe(true);
+    });
+
+    test('code lens counts steps and faults and offers Compare policies', async () => {
+        const lenses = await client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
+        const titles = lenses.map(l => l.command?.title ?? '');
+        expect(titles.some(t => /4 steps · 1 fault/.test(t))).toBe(true);
+        expect(titles).toContain('Compare policies');
+    });
+
+    test('a quick fix for xrstors-gp removes the #GP when applied', async () => {
+        const gp = diags.find(d => d.code === 'xrstors-gp')!;
+        const actions = await client.request<CodeAction[]>('textDocument/codeAction', {
+            textDocument: { uri }, range: gp.range, context: { diagnostics: [gp], only: ['quickfix'] },
+        });
+        const fix = actions.find(a => a.isPreferred);
+        expect(fix, JSON.stringify(actions.map(a => a.title))).toBeTruthy();
+        const fixed = applyEdits(text, fix!.edit!.changes![uri]);
+        const wait = client.waitDiagnostics(uri, ds => !ds.some(d => d.code === 'xrstors-gp'));
+        client.change(uri, fixed, 2);
+        client.save(uri);
+        const after = await wait;
+        expect(after.filter(d => d.severity === 1)).toEqual([]);
+    });
+
+    test('garbage never kills the server: it still answers', async () => {
+        const bad = pathToFileURL(join(ws, 'garbage.uintr')).toString();
+        const wait = client.waitDiagnostics(bad, ds => ds.length > 0);
+        client.open(bad, 'cpu0: ((((( \u0000 @@@ machine { task }} 0xfoo\n'.repeat(50));
+        const ds = await wait;
+        expect(ds.every(d => d.code === 'syntax' || d.code === 'semantic' || d.data !== undefined || d.code === undefined)).toBe(true);
+        await client.request('textDocument/hover', { textDocument: { uri: bad }, position: { line: 3, character: 4 } });
+        await client.request('textDocument/codeAction', { textDocument: { uri: bad }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, context: { diagnostics: ds.slice(0, 3) } });
+        await client.request('textDocument/hover', { textDocument: { uri: 'file:///nowhere.uintr' }, position: { line: 0, character: 0 } }).catch(() => undefined);
+        const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 9, character: 2 } });
+        expect(hover).toBeTruthy();
+    });
+});
