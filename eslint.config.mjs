@@ -18,4 +18,9 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', Buffer: 'readonly', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', module: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // the real-editor test also runs code inside the browser page
+    files: ['test/e2e/**/*.mjs', 'bench/**/*.mjs'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', NodeFilter: 'readonly', fetch: 'readonly', performance: 'readonly', URL: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+  },
 );

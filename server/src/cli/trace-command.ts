@@ -64,7 +64,7 @@ export function traceRows(report: FileReport): TraceRow[] {
         nodes.set(item.cause, { text: item.kind === 'race' ? 'race { … }' : text, kind: item.kind });
     }
     run.trace.replay((entry, state, changes) => {
-        const loc = program.locs[entry.cause];
+        const loc = program.loc(entry.cause);
         const n = nodes.get(entry.cause)!;
         rows.push({
             index: rows.length + 1, line: loc.line, item: n.text, kind: n.kind,

@@ -4,6 +4,7 @@
  */
 import type { Fault, Ipi } from '../machine/events.js';
 import type { Cpu, Machine, Runnable } from '../machine/state.js';
+import type { Kernel } from './kernel.js';
 
 /** Where faults and errors of the running action go. */
 export interface RunSink {
@@ -17,6 +18,8 @@ export interface RunSink {
 
 export interface ExecContext {
     readonly m: Machine;
+    /** The kernel whose policy runs the kernel-level actions. */
+    readonly kernel: Kernel;
     readonly sink: RunSink;
     cpu: Cpu;
     prev: Runnable | null;

@@ -104,12 +104,12 @@ function compileSet(env: CompileEnv, a: ast.SetAction): Exec {
         return ctx => {
             const u = upidOf(x(ctx));
             checkUpidWrite(ctx.m, u, `set ${text} writes`);
-            const old = u[f];
-            const nv = combine(old, v(ctx)) & m;
+            const operand = v(ctx);
+            const nv = combine(u[f], operand) & m;
             ctx.m.w(u, f, nv);
-            if (f === 'pir') {
-                const added = nv & ~old;
-                for (let i = 0, b = added; b !== 0n; i++, b >>= 1n) if (b & 1n) u.postedBy.set(i, ctx.m.cause);
+            if (f === 'pir' && op !== '&=') {
+                // every vector this write sets counts as posted here (never-delivered sits on the last post)
+                for (let i = 0, b = operand & nv; b !== 0n; i++, b >>= 1n) if (b & 1n) u.postedBy.set(i, ctx.m.cause);
             }
         };
     }

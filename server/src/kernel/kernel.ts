@@ -10,13 +10,13 @@ export class Kernel {
     constructor(readonly policy: CompiledPolicy) {}
 
     /** Runs one hook, if the policy has it, with the names it binds. */
-    runHook(ctx: ExecContext, name: HookName, names: { prev?: Runnable; next?: Runnable; cur?: Runnable }): void {
+    runHook(ctx: ExecContext, name: HookName, prev: Runnable | null, next: Runnable | null, cur: Runnable | null): void {
         const hook = this.policy.hooks[name];
         if (!hook) return;
-        const saved = { prev: ctx.prev, next: ctx.next, cur: ctx.cur, where: ctx.where, kernel: ctx.inKernelAction };
-        ctx.prev = names.prev ?? null;
-        ctx.next = names.next ?? null;
-        ctx.cur = names.cur ?? null;
+        const savedPrev = ctx.prev, savedNext = ctx.next, savedCur = ctx.cur, savedWhere = ctx.where, savedKernel = ctx.inKernelAction;
+        ctx.prev = prev;
+        ctx.next = next;
+        ctx.cur = cur;
         ctx.where = hook.where;
         ctx.m.where = hook.where;
         ctx.inKernelAction = true;
@@ -26,12 +26,12 @@ export class Kernel {
             if (e instanceof RunError) throw new RunError(`in ${hook.where}: ${e.message}`);
             throw e;
         } finally {
-            ctx.prev = saved.prev;
-            ctx.next = saved.next;
-            ctx.cur = saved.cur;
-            ctx.where = saved.where;
-            ctx.m.where = saved.where;
-            ctx.inKernelAction = saved.kernel;
+            ctx.prev = savedPrev;
+            ctx.next = savedNext;
+            ctx.cur = savedCur;
+            ctx.where = savedWhere;
+            ctx.m.where = savedWhere;
+            ctx.inKernelAction = savedKernel;
         }
     }
 
@@ -49,8 +49,8 @@ export class Kernel {
     exec(ctx: ExecContext): void {
         const cur = this.runningTask(ctx, 'exec');
         ctx.m.w(ctx.cpu, 'mode', 'kernel');
-        this.runHook(ctx, 'exec', { cur });
-        this.runHook(ctx, 'return_to_user', { cur });
+        this.runHook(ctx, 'exec', null, null, cur);
+        this.runHook(ctx, 'return_to_user', null, null, cur);
         ctx.m.w(ctx.cpu, 'mode', 'user');
     }
 
@@ -58,7 +58,7 @@ export class Kernel {
     exit(ctx: ExecContext): void {
         const cur = this.runningTask(ctx, 'exit');
         ctx.m.w(ctx.cpu, 'mode', 'kernel');
-        this.runHook(ctx, 'exit', { cur });
+        this.runHook(ctx, 'exit', null, null, cur);
         ctx.m.w(cur, 'state', 'dead');
         this.contextSwitch(ctx, ctx.m.idleOf(ctx.cpu.index));
     }
@@ -67,14 +67,14 @@ export class Kernel {
     wait(ctx: ExecContext): void {
         const cur = this.runningTask(ctx, 'wait');
         ctx.m.w(ctx.cpu, 'mode', 'kernel');
-        this.runHook(ctx, 'wait', { cur });
+        this.runHook(ctx, 'wait', null, null, cur);
         ctx.m.w(cur, 'state', 'waiting');
         this.contextSwitch(ctx, ctx.m.idleOf(ctx.cpu.index));
     }
 
     /** The kernel vector arrived: the wake hook runs on that CPU. */
     wake(ctx: ExecContext): void {
-        this.runHook(ctx, 'wake', {});
+        this.runHook(ctx, 'wake', null, null, null);
     }
 
     private runningTask(ctx: ExecContext, what: string): Runnable {
@@ -90,15 +90,15 @@ export class Kernel {
         const c = ctx.cpu;
         const prev = m.currentOf(c);
         m.w(c, 'mode', 'kernel');
-        this.runHook(ctx, 'switch_out', { prev, next: x });
+        this.runHook(ctx, 'switch_out', prev, x, null);
         if (prev.state === 'running') m.w(prev, 'state', 'runnable');
         m.w(prev, 'runningOn', -1);
         m.w(c, 'current', x.id);
         m.w(x, 'state', 'running');
         m.w(x, 'runningOn', c.index);
-        this.runHook(ctx, 'switch_in', { prev, next: x });
+        this.runHook(ctx, 'switch_in', prev, x, null);
         if (x.kind === 'task') {
-            this.runHook(ctx, 'return_to_user', { cur: x });
+            this.runHook(ctx, 'return_to_user', null, null, x);
             m.w(c, 'mode', 'user');
         }
     }

@@ -10,6 +10,7 @@ import { hex } from '../machine/bits.js';
 import type { Machine } from '../machine/state.js';
 import { compileExpr, IDLE, MODE_USER } from '../kernel/expressions.js';
 import type { ExecContext, RunSink } from '../kernel/context.js';
+import { Kernel } from '../kernel/kernel.js';
 import type { CheckResult } from '../scenario/check.js';
 import * as ast from '../syntax/generated/ast.js';
 import { cpuIndex } from '../syntax/paths.js';
@@ -28,6 +29,9 @@ interface LineEdit {
     /** Where a line of the old text is after the edit (undefined: the line is gone). */
     mapLine(line: number): number | undefined;
 }
+
+/** Evaluating an expression runs no kernel action. */
+const NO_KERNEL = new Kernel({ name: 'none', hooks: {}, slots: 0 });
 
 const NOTHING_SINKS: RunSink = { fault() { /* reads only */ }, error() { /* reads only */ }, ipi() { /* reads only */ } };
 
@@ -307,7 +311,7 @@ function declareFixes(doc: LangiumDocument, file: ast.File, d: Diagnostic): Line
 function evaluate(env: Parameters<typeof compileExpr>[0], e: ast.Expr, m: Machine): string | undefined {
     try {
         const c = compileExpr(env, e);
-        const ctx: ExecContext = { m, sink: NOTHING_SINKS, cpu: m.cpus[0], prev: null, next: null, cur: null, vars: [], where: null, inKernelAction: false, ran: null };
+        const ctx: ExecContext = { m, kernel: NO_KERNEL, sink: NOTHING_SINKS, cpu: m.cpus[0], prev: null, next: null, cur: null, vars: [], where: null, inKernelAction: false, ran: null };
         const v = c.eval(ctx);
         if (c.kind === 'mode') return v === MODE_USER ? 'user' : 'kernel';
         if (c.kind === 'runnable') return v === IDLE ? 'idle' : m.runnables[Number(v)]?.name;

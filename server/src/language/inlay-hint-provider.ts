@@ -45,8 +45,8 @@ export class UintrInlayHintProvider implements InlayHintProvider {
             if (item.kind !== 'step') continue;
             const cst = item.node.$cstNode;
             if (!cst || cst.range.end.line < start.line || cst.range.start.line > end.line) continue;
-            const entry = run.trace.entryOf.get(item.cause);
-            if (entry === undefined) continue;
+            const entry = run.trace.entryOf(item.cause);
+            if (entry < 0) continue;
             const shown = netChanges(run.trace.changesOf(entry)).filter(c => SHOWN.test(c.path));
             if (!shown.length) continue;
             const label = shown.slice(0, MAX_HINTS_PER_STEP).map(c => `${shortPath(c.path)} ${hex(c.old)}→${hex(c.value)}`).join(', ')

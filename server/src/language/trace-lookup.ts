@@ -41,11 +41,11 @@ export function itemState(emulation: EmulationService, doc: LangiumDocument, ite
     const run = emulated?.result.run;
     if (!emulated || !run) return undefined;
     const cause = run.trace.program.causeOf.get(item);
-    const entry = cause === undefined ? -1 : run.trace.entryOf.get(cause) ?? -1;
+    const entry = cause === undefined ? -1 : run.trace.entryOf(cause);
     const cursor = cursorOf(emulated)!;
     return {
         emulated, entry, item,
-        after: () => cursor.seek(entry < 0 ? run.trace.entries.length - 1 : entry),
+        after: () => cursor.seek(entry < 0 ? run.trace.length - 1 : entry),
         before: () => cursor.seek(entry - 1),
     };
 }

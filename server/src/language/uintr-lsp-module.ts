@@ -13,6 +13,10 @@ import { UintrModule, type UintrAddedServices } from '../syntax/uintr-module.js'
 import { registerValidationChecks } from '../syntax/uintr-validator.js';
 import { UintrCodeActionProvider } from './code-action-provider.js';
 import { UintrCodeLensProvider } from './code-lens-provider.js';
+import { UintrCompletionProvider } from './completion-provider.js';
+import { UintrDocumentSymbolProvider } from './document-symbol-provider.js';
+import { UintrFormatter } from './formatter.js';
+import { UintrSemanticTokenProvider } from './semantic-token-provider.js';
 import { UintrDocumentUpdateHandler } from './document-update-handler.js';
 import { EMULATION_CATEGORY, EmulationService } from './emulation.js';
 import { UintrHoverProvider } from './hover-provider.js';
@@ -42,6 +46,10 @@ export function createUintrLspModule(prelude: PreludeSource): Module<UintrLspSer
             CodeActionProvider: services => new UintrCodeActionProvider(services),
             InlayHintProvider: services => new UintrInlayHintProvider(services),
             CodeLensProvider: services => new UintrCodeLensProvider(services),
+            CompletionProvider: services => new UintrCompletionProvider(services),
+            DocumentSymbolProvider: () => new UintrDocumentSymbolProvider(),
+            Formatter: () => new UintrFormatter(),
+            SemanticTokenProvider: services => new UintrSemanticTokenProvider(services),
         },
     };
 }

@@ -33,9 +33,10 @@ export function hex(v: bigint): string {
 
 /** The highest set bit of a non-zero value below 2^64, as a vector number. */
 export function highestBit(v: bigint): number {
-    let n = 63;
-    while (n > 0 && ((v >> BigInt(n)) & 1n) === 0n) n--;
-    return n;
+    const hi = Number((v >> 32n) & 0xffff_ffffn);
+    if (hi !== 0) return 63 - Math.clz32(hi);
+    const lo = Number(v & 0xffff_ffffn);
+    return lo === 0 ? 0 : 31 - Math.clz32(lo);
 }
 
 /** The set bits of v, lowest first. */

@@ -23,7 +23,7 @@ export function arrive(m: Machine, dest: number, vector: bigint, ipi: Ipi | null
         return 'notification';
     }
     if (ipi && ipi.upid !== null) {
-        const upid = m.upidsByAddr.get(ipi.upid);
+        const upid = m.upidAt(ipi.upid);
         if (upid && c.mode === 'user' && c.current === upid.owner) {
             m.emit({
                 type: 'notification-lost', cause: m.cause, cpu: c.index, vector, uinv: c.uinv,
@@ -38,7 +38,7 @@ export function arrive(m: Machine, dest: number, vector: bigint, ipi: Ipi | null
 
 /** ON := 0; UIRR |= PIR; PIR := 0, with the UPID at the CPU's UPIDADDR. */
 function processNotification(m: Machine, c: Cpu): void {
-    const upid = m.upidsByAddr.get(c.upidaddr);
+    const upid = m.upidAt(c.upidaddr);
     if (!upid || upid.freed) {
         m.emit({
             type: 'upid-use-after-free', cause: m.cause, access: `notification processing on cpu${c.index} writes`,

@@ -26,7 +26,7 @@ export function senduipi(m: Machine, c: Cpu, n: bigint): SenduipiResult {
     const entry = n < BigInt(uitt.entries.length) ? uitt.entries[Number(n)] : undefined;
     if (!entry || !entry.valid) return fail('senduipi-gp', `UITT entry ${n} is not valid`);
     if (entry.reserved !== 0n) return fail('senduipi-gp', `UITT entry ${n} has reserved bits set`);
-    const upid = m.upidsByAddr.get(entry.upidaddr);
+    const upid = m.upidAt(entry.upidaddr);
     if (!upid) {
         m.emit({ type: 'upid-use-after-free', cause: m.cause, access: 'SENDUIPI writes', upidOwner: null, addr: entry.upidaddr, freedBy: -1 });
         return { fault: null, ipi: null };

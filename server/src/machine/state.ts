@@ -188,15 +188,35 @@ export class Machine {
     /** Writes obj[key] := v, recording the change when the value differs. */
     w<T extends Traced, K extends keyof T & string>(obj: T, key: K, v: T[K]): void {
         const old = obj[key];
-        if (old !== v) {
-            obj[key] = v;
-            if (this.recording) this.log.push(obj, key, old, v);
-        }
+        if (old === v) return;
+        obj[key] = v;
+        if (this.recording) this.record(obj, key, old, v);
+    }
+
+    private record(obj: unknown, key: string, old: unknown, v: unknown): void {
+        const log = this.log;
+        const n = log.length;
+        log[n] = obj;
+        log[n + 1] = key;
+        log[n + 2] = old;
+        log[n + 3] = v;
     }
 
     emit(event: MachineEvent): void {
         this.events.push(event);
         this.eventWhere.push(this.where);
+    }
+
+    private lastUpidAddr = -1n;
+    private lastUpid: Upid | undefined;
+
+    /** The UPID at an address (a small memo in front of the map: SENDUIPI and notifications repeat). */
+    upidAt(addr: bigint): Upid | undefined {
+        if (addr === this.lastUpidAddr) return this.lastUpid;
+        const u = this.upidsByAddr.get(addr);
+        this.lastUpidAddr = addr;
+        this.lastUpid = u;
+        return u;
     }
 
     idleOf(cpu: number): Runnable {

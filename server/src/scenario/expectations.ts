@@ -14,13 +14,14 @@ import { parseNumber } from '../syntax/numbers.js';
 export type StateCheck = (ctx: ExecContext) => string | null;
 
 /** Compiles a comparison or a delivered/pending expectation; `gp` and `no lost` are the runner's. */
-export function compileStateCheck(env: CompileEnv, e: ast.CmpExp | ast.DeliveredExp, text: string): StateCheck {
+export function compileStateCheck(env: CompileEnv, e: ast.CmpExp | ast.DeliveredExp, textOf: () => string): StateCheck {
     if (ast.isCmpExp(e)) {
         const l = compileExpr(env, e.left), r = compileExpr(env, e.right);
         const cmp = comparator(e.op);
         return ctx => {
             const lv = l.eval(ctx), rv = r.eval(ctx);
             if (cmp(lv, rv)) return null;
+            const text = textOf();
             const left = describe(l, lv, ctx.m), right = describe(r, rv, ctx.m);
             const leftText = sourceText(e.left), rightText = sourceText(e.right);
             const found = [leftText !== left ? `${leftText} is ${left}` : '', rightText !== right && r.constant === undefined ? `${rightText} is ${right}` : '']
@@ -39,6 +40,7 @@ export function compileStateCheck(env: CompileEnv, e: ast.CmpExp | ast.Delivered
             const r = ctx.m.runnables[id];
             const yes = (r.delivered & bit) !== 0n;
             if (yes !== negated) return null;
+            const text = textOf();
             return negated
                 ? `${text} does not hold: vector ${vector} was delivered to ${r.name}`
                 : `${text} does not hold: vector ${vector} was never delivered to ${r.name}${whereIs(ctx.m, id, bit, vector)}`;
@@ -47,6 +49,7 @@ export function compileStateCheck(env: CompileEnv, e: ast.CmpExp | ast.Delivered
     return ctx => {
         const yes = isPending(ctx.m, id, bit);
         if (yes !== negated) return null;
+        const text = textOf();
         return negated
             ? `${text} does not hold: vector ${vector} is pending for ${ctx.m.runnables[id].name}${whereIs(ctx.m, id, bit, vector)}`
             : `${text} does not hold: vector ${vector} is not pending for ${ctx.m.runnables[id].name}` +

@@ -8,13 +8,13 @@ import type { MachineConfig } from '../machine/state.js';
 import type { Exec } from '../kernel/context.js';
 import { RunError } from '../kernel/context.js';
 import { compileInstruction } from '../kernel/instructions.js';
-import type { Kernel } from '../kernel/kernel.js';
 import type { CompileEnv } from '../kernel/names.js';
 import * as ast from '../syntax/generated/ast.js';
 import { parseNumber } from '../syntax/numbers.js';
 import { cpuIndex } from '../syntax/paths.js';
 import { isReceiver, machineSettings } from '../syntax/uintr-validator.js';
 import type { SourceLoc } from './diagnostics.js';
+import { compileStateCheck, type StateCheck } from './expectations.js';
 
 export type KernelActionKind = 'switch' | 'exec' | 'exit' | 'wait';
 
@@ -24,7 +24,7 @@ export interface StepItem {
     readonly cpu: number;
     /** The kernel-level action, or null for an instruction, event or memory step. */
     readonly kernelAction: KernelActionKind | null;
-    readonly run: (kernel: Kernel) => Exec;
+    readonly run: Exec;
     readonly node: ast.Step;
 }
 
@@ -32,6 +32,10 @@ export interface ExpectItem {
     readonly kind: 'expect';
     readonly cause: number;
     readonly node: ast.Expect;
+    /** Which form: `gp`, `no lost`, or a state check (comparison, delivered, pending). */
+    readonly form: 'gp' | 'no-lost' | 'state';
+    /** The compiled state check of a comparison or delivered/pending expectation. */
+    readonly check: StateCheck | null;
 }
 
 export interface RaceItem {
@@ -49,8 +53,10 @@ export interface Program {
     readonly tasks: readonly TaskSpec[];
     readonly kthreads: readonly string[];
     readonly items: readonly ProgramItem[];
-    /** Source location of each cause (step, expectation or race). */
-    readonly locs: readonly SourceLoc[];
+    /** Source location of a cause (step, expectation or race), computed when asked. */
+    loc(cause: number): SourceLoc;
+    /** Number of causes. */
+    readonly causes: number;
     /** `cpuN:` items written in the file, races included. */
     readonly stepCount: number;
     readonly env: CompileEnv;
@@ -97,12 +103,18 @@ export function lowerProgram(file: ast.File): Program {
         uinv: s.uinv,
         kernelVector: s.kernelVector,
     };
-    const locs: SourceLoc[] = [];
+    const nodes: AstNode[] = [];
+    const locs: (SourceLoc | undefined)[] = [];
     const causeOf = new Map<AstNode, number>();
     const newCause = (node: AstNode): number => {
-        const cause = locs.push(locOf(node)) - 1;
+        const cause = nodes.push(node) - 1;
         causeOf.set(node, cause);
         return cause;
+    };
+    const loc = (cause: number): SourceLoc => {
+        const node = nodes[cause];
+        if (!node) return { line: 1, column: 1, offset: 0, end: 0 };
+        return (locs[cause] ??= locOf(node));
     };
     let stepCount = 0;
     const lowerStep = (step: ast.Step): StepItem => {
@@ -113,13 +125,16 @@ export function lowerProgram(file: ast.File): Program {
     const items: ProgramItem[] = [];
     for (const item of file.items) {
         if (ast.isStep(item)) items.push(lowerStep(item));
-        else if (ast.isExpect(item)) items.push({ kind: 'expect', cause: newCause(item), node: item });
+        else if (ast.isExpect(item)) items.push({
+            kind: 'expect', cause: newCause(item), node: item, check: compileExpect(env, item),
+            form: ast.isGpExp(item.body) ? 'gp' : ast.isNoLostExp(item.body) ? 'no-lost' : 'state',
+        });
         else {
             const cause = newCause(item);
             items.push({ kind: 'race', cause, node: item, branches: item.branches.map(b => b.steps.map(lowerStep)) });
         }
     }
-    return { config, ipiDeferred, tasks, kthreads: kthreadDecls.map(k => k.name), items, locs, stepCount, env, policy, causeOf };
+    return { config, ipiDeferred, tasks, kthreads: kthreadDecls.map(k => k.name), items, loc, causes: nodes.length, stepCount, env, policy, causeOf };
 }
 
 function taskSpec(t: ast.Task): TaskSpec {
@@ -143,12 +158,22 @@ function lowerAction(env: CompileEnv, a: ast.Action): Pick<StepItem, 'kernelActi
         const id = a.idle || !target ? -1 : env.runnableId(target);
         return {
             kernelAction: 'switch',
-            run: kernel => ctx => kernel.switchTo(ctx, id < 0 ? ctx.m.idleOf(ctx.cpu.index) : ctx.m.runnables[id]),
+            run: ctx => ctx.kernel.switchTo(ctx, id < 0 ? ctx.m.idleOf(ctx.cpu.index) : ctx.m.runnables[id]),
         };
     }
-    if (ast.isExecAction(a)) return { kernelAction: 'exec', run: kernel => ctx => kernel.exec(ctx) };
-    if (ast.isExitAction(a)) return { kernelAction: 'exit', run: kernel => ctx => kernel.exit(ctx) };
-    if (ast.isWaitAction(a)) return { kernelAction: 'wait', run: kernel => ctx => kernel.wait(ctx) };
-    const exec = compileInstruction(env, a);
-    return { kernelAction: null, run: () => exec };
+    if (ast.isExecAction(a)) return { kernelAction: 'exec', run: ctx => ctx.kernel.exec(ctx) };
+    if (ast.isExitAction(a)) return { kernelAction: 'exit', run: ctx => ctx.kernel.exit(ctx) };
+    if (ast.isWaitAction(a)) return { kernelAction: 'wait', run: ctx => ctx.kernel.wait(ctx) };
+    return { kernelAction: null, run: compileInstruction(env, a) };
+}
+
+function compileExpect(env: CompileEnv, e: ast.Expect): StateCheck | null {
+    const body = e.body;
+    if (ast.isCmpExp(body) || ast.isDeliveredExp(body)) return compileStateCheck(env, body, () => expectText(e));
+    return null;
+}
+
+/** The expectation as written, on one line, for messages. */
+export function expectText(e: ast.Expect): string {
+    return e.$cstNode?.text.replace(/\s+/g, ' ') ?? 'expect';
 }

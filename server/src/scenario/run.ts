@@ -8,13 +8,12 @@ import { buildMachine } from '../machine/build.js';
 import type { Fault, Ipi, MachineEvent } from '../machine/events.js';
 import { arrive, deliverAll } from '../machine/interrupt.js';
 import { NO_CAUSE, type Counters, type Machine } from '../machine/state.js';
-import { RunError, type Exec, type ExecContext, type RunSink } from '../kernel/context.js';
+import { RunError, type ExecContext, type RunSink } from '../kernel/context.js';
 import { Kernel } from '../kernel/kernel.js';
 import { compilePolicy } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
 import { DEFAULT_SEVERITY, DiagnosticSet, type DiagnosticCode, type ScenarioDiagnostic, type Severity, type SourceLoc } from './diagnostics.js';
-import { compileStateCheck, type StateCheck } from './expectations.js';
-import type { Program, StepItem } from './program.js';
+import { expectText, type ExpectItem, type Program, type StepItem } from './program.js';
 import { Trace } from './trace.js';
 
 export interface RunResult {
@@ -51,7 +50,7 @@ class Runner implements RunSink {
         this.m.recording = recordTrace;
         this.kernel = new Kernel(compilePolicy(program.env, policy));
         this.ctx = {
-            m: this.m, sink: this, cpu: this.m.cpus[0], prev: null, next: null, cur: null,
+            m: this.m, kernel: this.kernel, sink: this, cpu: this.m.cpus[0], prev: null, next: null, cur: null,
             vars: new Array(this.kernel.policy.slots).fill(null), where: null, inKernelAction: false,
             ran: recordTrace ? [] : null,
         };
@@ -60,14 +59,13 @@ class Runner implements RunSink {
 
     run(): RunResult {
         const items = this.program.items;
-        const execs = items.map(i => (i.kind === 'step' ? i.run(this.kernel) : null));
         for (let i = 0; i < items.length; i++) {
             const item = items[i];
             if (item.kind === 'step') {
-                this.step(item, execs[i]!);
+                this.step(item);
             } else if (item.kind === 'expect') {
                 this.flushDeferred();
-                this.expect(item.node, item.cause);
+                this.expect(item);
                 this.trace.endItem(item.cause);
             } else {
                 this.flushDeferred();
@@ -89,24 +87,26 @@ class Runner implements RunSink {
         return { diagnostics: this.diags.sorted(), trace: this.trace, counters: this.m.counters, policy: this.kernel.policy.name };
     }
 
-    private step(item: StepItem, exec: Exec): void {
+    private step(item: StepItem): void {
         const m = this.m;
         m.cause = item.cause;
         this.lastStep = item.cause;
         this.ctx.cpu = m.cpus[item.cpu];
         this.ctx.inKernelAction = item.kernelAction !== null;
+        let impossible = false;
         try {
-            exec(this.ctx);
+            item.run(this.ctx);
         } catch (e) {
             if (!(e instanceof RunError)) throw e;
             this.add('semantic', item.cause, e.message);
+            impossible = true;
         }
         this.ctx.inKernelAction = false;
         this.ctx.where = null;
         m.where = null;
         deliverAll(m);
         this.drainEvents();
-        if (item.kernelAction && item.kernelAction !== 'exec') this.staleUinv(item);
+        if (item.kernelAction && item.kernelAction !== 'exec' && !impossible) this.staleUinv(item);
         this.dispatchSent();
         this.trace.endItem(item.cause);
     }
@@ -180,7 +180,7 @@ class Runner implements RunSink {
     // ---- diagnostics ------------------------------------------------------------------
 
     private loc(cause: number): SourceLoc {
-        return this.program.locs[cause] ?? { line: 1, column: 1, offset: 0, end: 0 };
+        return this.program.loc(cause);
     }
 
     private add(code: DiagnosticCode, cause: number, message: string, related: { loc: SourceLoc; message: string }[] = [], severity?: Severity): ScenarioDiagnostic {
@@ -242,12 +242,10 @@ class Runner implements RunSink {
 
     // ---- expectations -----------------------------------------------------------------
 
-    private readonly checks = new Map<ast.Expect, StateCheck>();
-
-    private expect(node: ast.Expect, cause: number): void {
-        const e = node.body;
-        const text = node.$cstNode?.text.replace(/\s+/g, ' ') ?? 'expect';
-        if (ast.isGpExp(e)) {
+    private expect(item: ExpectItem): void {
+        const { node, cause } = item;
+        if (item.form === 'gp') {
+            const text = expectText(node);
             const step = this.lastStep;
             const gps = this.gpByCause.get(step);
             if (step !== NO_CAUSE && gps && gps.length) {
@@ -263,17 +261,15 @@ class Runner implements RunSink {
             this.add('expect-failed', cause, `${text} does not hold: ${where}`, this.rel(step, 'this step did not fault'));
             return;
         }
-        if (ast.isNoLostExp(e)) {
+        if (item.form === 'no-lost') {
             if (this.lostAt !== NO_CAUSE) {
+                const text = expectText(node);
                 this.add('expect-failed', cause, `${text} does not hold: a notification was lost (line ${this.loc(this.lostAt).line})`, this.rel(this.lostAt, 'notification lost here'));
             }
             return;
         }
-        let check = this.checks.get(node);
-        if (!check) {
-            check = compileStateCheck(this.program.env, e, text);
-            this.checks.set(node, check);
-        }
+        const check = item.check;
+        if (!check) return;
         let failure: string | null;
         try {
             failure = check(this.ctx);

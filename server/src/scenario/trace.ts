@@ -25,34 +25,59 @@ export interface Change {
 }
 
 export class Trace {
-    readonly entries: TraceEntry[] = [];
     readonly deliveries: DeliveredEvent[] = [];
+    /** Per entry, in run order (plain arrays of small integers: cheap to append). */
+    private readonly causes: number[] = [];
+    private readonly logEnds: number[] = [];
+    private readonly ranEnds: number[] = [];
+    /** The entry of each cause, or -1 (an item after a race is not run). */
+    private readonly entryOfCause: Int32Array;
 
-    /** Index of the entry of each cause (an item may be absent: after a race, not run). */
-    readonly entryOf = new Map<number, number>();
-
-    constructor(readonly program: Program, private readonly machine: Machine, private readonly ran: unknown[] | null = null) {}
+    constructor(readonly program: Program, private readonly machine: Machine, private readonly ran: unknown[] | null = null) {
+        this.entryOfCause = new Int32Array(program.causes).fill(-1);
+    }
 
     endItem(cause: number): void {
-        this.entryOf.set(cause, this.entries.length);
-        this.entries.push({ cause, logEnd: this.machine.log.length, ranEnd: this.ran ? this.ran.length : 0 });
+        this.entryOfCause[cause] = this.causes.length;
+        this.causes.push(cause);
+        this.logEnds.push(this.machine.log.length);
+        this.ranEnds.push(this.ran ? this.ran.length : 0);
+    }
+
+    /** Number of entries (items run). */
+    get length(): number {
+        return this.causes.length;
+    }
+
+    entry(index: number): TraceEntry {
+        return { cause: this.causes[index], logEnd: this.logEnds[index], ranEnd: this.ranEnds[index] };
+    }
+
+    /** All entries, in run order. */
+    get entries(): TraceEntry[] {
+        return this.causes.map((_, i) => this.entry(i));
+    }
+
+    /** The entry index of a cause, or -1 when that item was not run. */
+    entryOf(cause: number): number {
+        return cause >= 0 && cause < this.entryOfCause.length ? this.entryOfCause[cause] : -1;
     }
 
     /** What the hooks of entry `index` executed, in order: [where, statement node]. */
     hookSteps(index: number): [string, unknown][] {
         if (!this.ran) return [];
-        const from = index > 0 ? this.entries[index - 1].ranEnd : 0;
+        const from = index > 0 ? this.ranEnds[index - 1] : 0;
         const out: [string, unknown][] = [];
-        for (let i = from; i < this.entries[index].ranEnd; i += 2) out.push([this.ran[i] as string, this.ran[i + 1]]);
+        for (let i = from; i < this.ranEnds[index]; i += 2) out.push([this.ran[i] as string, this.ran[i + 1]]);
         return out;
     }
 
     /** The changes entry `index` made, with old and new values, labelled by state path. */
     changesOf(index: number): Change[] {
         const log = this.machine.log;
-        const from = index > 0 ? this.entries[index - 1].logEnd : 0;
+        const from = index > 0 ? this.logEnds[index - 1] : 0;
         const out: Change[] = [];
-        for (let i = from; i < this.entries[index].logEnd; i += 4) {
+        for (let i = from; i < this.logEnds[index]; i += 4) {
             out.push({ path: labelOf(this.machine, log[i] as Traced, log[i + 1] as string), old: log[i + 2], value: log[i + 3] });
         }
         return out;
@@ -60,7 +85,7 @@ export class Trace {
 
     /** A cursor that rebuilds the state after any entry, moving forward or backward through the log. */
     cursor(): TraceCursor {
-        return new TraceCursor(this.program, this.machine, this.entries);
+        return new TraceCursor(this.program, this.machine, this.logEnds);
     }
 
     delivered(e: DeliveredEvent): void {
@@ -111,7 +136,7 @@ export class TraceCursor {
     /** Log position the state reflects. */
     private at = 0;
 
-    constructor(program: Program, private readonly source: Machine, private readonly entries: readonly TraceEntry[]) {
+    constructor(program: Program, private readonly source: Machine, private readonly logEnds: readonly number[]) {
         this.state = buildMachine(program.config, program.tasks, program.kthreads);
         this.state.recording = false;
         source.cpus.forEach((c, i) => this.map.set(c, this.state.cpus[i]));
@@ -122,7 +147,7 @@ export class TraceCursor {
 
     /** The state after entry `index` (-1: the initial state). Read it; do not keep it. */
     seek(index: number): Machine {
-        const target = index < 0 ? 0 : this.entries[Math.min(index, this.entries.length - 1)]?.logEnd ?? 0;
+        const target = index < 0 ? 0 : this.logEnds[Math.min(index, this.logEnds.length - 1)] ?? 0;
         const log = this.source.log;
         while (this.at < target) {
             const t = this.map.get(log[this.at]);

@@ -9,6 +9,7 @@ import * as ast from './generated/ast.js';
 import { TWO_64, parseNumber } from './numbers.js';
 import { pathShape, type ObjHead, type PathShape } from './paths.js';
 import { isPreludeUri } from './prelude-uri.js';
+import { CPU_NAME, RESERVED_WORDS } from './reserved.js';
 import type { UintrServices } from './uintr-module.js';
 
 export const BUILTIN_POLICIES = ['manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx'] as const;
@@ -146,6 +147,15 @@ export class UintrValidator {
         for (const d of file.decls) {
             const name = d.name;
             if (!name) continue;
+            const what = ast.isTask(d) ? 'task' : ast.isKThread(d) ? 'kthread' : 'policy';
+            if (CPU_NAME.test(name)) {
+                report(accept, 'syntax', `'${name}' is a CPU name and cannot name a ${what}`, d, 'name');
+                continue;
+            }
+            if (RESERVED_WORDS.has(name) && !(ast.isPolicy(d) && name === 'manual')) {
+                report(accept, 'syntax', `'${name}' is a reserved word and cannot name a ${what}`, d, 'name');
+                continue;
+            }
             if (names.has(name)) report(accept, 'semantic', `'${name}' is already declared`, d, 'name', undefined, 'duplicate-name');
             else names.set(name, d);
             if (ast.isPolicy(d) && !prelude && (BUILTIN_POLICIES as readonly string[]).includes(name)) {
@@ -283,6 +293,7 @@ export class UintrValidator {
     }
 
     checkWrmsr(a: ast.WrmsrAction, accept: ValidationAcceptor): void {
+        if (a.msr === undefined) return;
         if (!isMsrName(a.msr)) {
             report(accept, 'semantic', `unknown MSR '${a.msr}' (expected IA32_UINTR_RR, _HANDLER, _STACKADJUST, _MISC, _PD or _TT)`, a, 'msr', undefined, 'unknown-msr');
         }
@@ -294,6 +305,7 @@ export class UintrValidator {
     }
 
     checkSet(a: ast.SetAction, accept: ValidationAcceptor): void {
+        if (!a.path) return;
         const shape = pathShape(a.path);
         if (shape.kind === 'error') return;
         if (shape.kind !== 'upid-field' && shape.kind !== 'xsave-field') {
@@ -315,6 +327,7 @@ export class UintrValidator {
     }
 
     checkFree(a: ast.FreeAction, accept: ValidationAcceptor): void {
+        if (!a.path) return;
         const shape = pathShape(a.path);
         if (shape.kind === 'error') return;
         if (shape.kind !== 'upid') {
@@ -323,6 +336,7 @@ export class UintrValidator {
     }
 
     checkTake(t: ast.TakeStmt, accept: ValidationAcceptor): void {
+        if (!t.source || !t.target) return;
         const src = pathShape(t.source);
         if (src.kind !== 'error' && !(src.kind === 'upid-field' && src.field === 'pir')) {
             report(accept, 'semantic', `take reads X.upid.pir`, t, 'source', undefined, 'bad-take');
@@ -333,6 +347,12 @@ export class UintrValidator {
     }
 
     checkCompare(c: ast.CmpExp | ast.CmpCond, accept: ValidationAcceptor): void {
+        if (!c.left || !c.right) return;
+        if (ast.isCmpCond(c) && c.left.$cstNode?.text.startsWith('(')) {
+            // LANGUAGE.md §10: in a Cond a '(' always opens a Cond, never an expression
+            report(accept, 'syntax', `in a condition '(' opens a condition, not an expression: write the comparison without these parentheses (it binds loosest)`, c.left);
+            return;
+        }
         const kindOf = (e: ast.Expr): 'mode' | 'current' | 'number' | 'word-mode' | 'word-runnable' | 'name' => {
             if (ast.isWordExpr(e)) return e.word === 'idle' ? 'word-runnable' : 'word-mode';
             if (ast.isPathExpr(e)) {

@@ -253,6 +253,12 @@ export function isDecl(item: unknown): item is Decl {
     return reflection.isInstance(item, Decl.$type);
 }
 
+export type DeclName = Segment | string;
+
+export function isDeclName(item: unknown): item is DeclName {
+    return isSegment(item) || (typeof item === 'string' && (/cpu(?:0|[1-9][0-9]*)(?![A-Za-z0-9_])/.test(item)));
+}
+
 export interface DeliveredExp extends langium.AstNode {
     readonly $container: Expect;
     readonly $type: 'DeliveredExp';
@@ -507,7 +513,7 @@ export function isKernelAction(item: unknown): item is KernelAction {
 export interface KThread extends langium.AstNode {
     readonly $container: File;
     readonly $type: 'KThread';
-    name: string;
+    name: DeclName;
 }
 
 export const KThread = {
@@ -720,7 +726,7 @@ export interface Policy extends langium.AstNode {
     readonly $container: File;
     readonly $type: 'Policy';
     hooks: Array<Hook>;
-    name: PolicyName;
+    name: DeclName;
     parent?: langium.Reference<Policy>;
 }
 
@@ -904,7 +910,7 @@ export function isTakeStmt(item: unknown): item is TakeStmt {
 export interface Task extends langium.AstNode {
     readonly $container: File;
     readonly $type: 'Task';
-    name: string;
+    name: DeclName;
     props: Array<TaskProp>;
 }
 

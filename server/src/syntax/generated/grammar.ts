@@ -33,7 +33,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@72"
+                    "$ref": "#/rules@73"
                   },
                   "arguments": []
                 }
@@ -74,7 +74,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@26"
+                "$ref": "#/rules@27"
               },
               "arguments": []
             },
@@ -190,7 +190,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@71"
+                "$ref": "#/rules@72"
               },
               "arguments": []
             }
@@ -223,12 +223,12 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "CrossReference",
               "type": {
-                "$ref": "#/rules@10"
+                "$ref": "#/rules@11"
               },
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@11"
+                  "$ref": "#/rules@12"
                 },
                 "arguments": []
               },
@@ -359,14 +359,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@7"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@9"
+              "$ref": "#/rules@8"
             },
             "arguments": []
           },
@@ -374,6 +367,40 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "$type": "RuleCall",
             "rule": {
               "$ref": "#/rules@10"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@11"
+            },
+            "arguments": []
+          }
+        ]
+      },
+      "entry": false,
+      "fragment": false,
+      "parameters": []
+    },
+    {
+      "$type": "ParserRule",
+      "name": "DeclName",
+      "dataType": "string",
+      "definition": {
+        "$type": "Alternatives",
+        "elements": [
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@66"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@70"
             },
             "arguments": []
           }
@@ -400,7 +427,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@70"
+                "$ref": "#/rules@7"
               },
               "arguments": []
             }
@@ -416,7 +443,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@8"
+                "$ref": "#/rules@9"
               },
               "arguments": []
             },
@@ -474,7 +501,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@71"
+                    "$ref": "#/rules@72"
                   },
                   "arguments": []
                 }
@@ -500,12 +527,12 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "CrossReference",
                   "type": {
-                    "$ref": "#/rules@7"
+                    "$ref": "#/rules@8"
                   },
                   "terminal": {
                     "$type": "RuleCall",
                     "rule": {
-                      "$ref": "#/rules@70"
+                      "$ref": "#/rules@71"
                     },
                     "arguments": []
                   },
@@ -524,7 +551,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@71"
+                    "$ref": "#/rules@72"
                   },
                   "arguments": []
                 }
@@ -554,7 +581,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@70"
+                "$ref": "#/rules@7"
               },
               "arguments": []
             }
@@ -582,7 +609,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@11"
+                "$ref": "#/rules@7"
               },
               "arguments": []
             }
@@ -601,12 +628,12 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "CrossReference",
                   "type": {
-                    "$ref": "#/rules@10"
+                    "$ref": "#/rules@11"
                   },
                   "terminal": {
                     "$type": "RuleCall",
                     "rule": {
-                      "$ref": "#/rules@11"
+                      "$ref": "#/rules@12"
                     },
                     "arguments": []
                   },
@@ -628,7 +655,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@12"
+                "$ref": "#/rules@13"
               },
               "arguments": []
             },
@@ -654,7 +681,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@70"
+              "$ref": "#/rules@71"
             },
             "arguments": []
           },
@@ -685,7 +712,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@13"
+                "$ref": "#/rules@14"
               },
               "arguments": []
             }
@@ -701,7 +728,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@14"
+                "$ref": "#/rules@15"
               },
               "arguments": []
             },
@@ -727,7 +754,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@70"
+              "$ref": "#/rules@71"
             },
             "arguments": []
           },
@@ -762,13 +789,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@15"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
               "$ref": "#/rules@16"
             },
             "arguments": []
@@ -790,7 +810,14 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@36"
+              "$ref": "#/rules@19"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@37"
             },
             "arguments": []
           }
@@ -817,7 +844,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@19"
+                "$ref": "#/rules@20"
               },
               "arguments": []
             }
@@ -833,7 +860,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@14"
+                "$ref": "#/rules@15"
               },
               "arguments": []
             },
@@ -861,7 +888,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@14"
+                    "$ref": "#/rules@15"
                   },
                   "arguments": []
                 },
@@ -897,7 +924,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@63"
+                "$ref": "#/rules@64"
               },
               "arguments": []
             }
@@ -913,7 +940,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@63"
+                "$ref": "#/rules@64"
               },
               "arguments": []
             }
@@ -945,7 +972,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@70"
+                "$ref": "#/rules@71"
               },
               "arguments": []
             }
@@ -961,7 +988,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@14"
+                "$ref": "#/rules@15"
               },
               "arguments": []
             },
@@ -994,7 +1021,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@45"
+                "$ref": "#/rules@46"
               },
               "arguments": []
             }
@@ -1011,7 +1038,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
       "definition": {
         "$type": "RuleCall",
         "rule": {
-          "$ref": "#/rules@20"
+          "$ref": "#/rules@21"
         },
         "arguments": []
       },
@@ -1032,7 +1059,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@21"
+              "$ref": "#/rules@22"
             },
             "arguments": []
           },
@@ -1059,7 +1086,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@21"
+                    "$ref": "#/rules@22"
                   },
                   "arguments": []
                 }
@@ -1086,7 +1113,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@22"
+              "$ref": "#/rules@23"
             },
             "arguments": []
           },
@@ -1113,7 +1140,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@22"
+                    "$ref": "#/rules@23"
                   },
                   "arguments": []
                 }
@@ -1158,7 +1185,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@22"
+                    "$ref": "#/rules@23"
                   },
                   "arguments": []
                 }
@@ -1168,7 +1195,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@23"
+              "$ref": "#/rules@24"
             },
             "arguments": []
           }
@@ -1198,7 +1225,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@19"
+                  "$ref": "#/rules@20"
                 },
                 "arguments": []
               },
@@ -1211,14 +1238,14 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@24"
+              "$ref": "#/rules@25"
             },
             "arguments": []
           },
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@25"
+              "$ref": "#/rules@26"
             },
             "arguments": []
           }
@@ -1279,7 +1306,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@45"
+                "$ref": "#/rules@46"
               },
               "arguments": []
             }
@@ -1307,7 +1334,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@53"
+                "$ref": "#/rules@54"
               },
               "arguments": []
             }
@@ -1319,7 +1346,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@52"
+                "$ref": "#/rules@53"
               },
               "arguments": []
             }
@@ -1331,7 +1358,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@53"
+                "$ref": "#/rules@54"
               },
               "arguments": []
             }
@@ -1351,21 +1378,21 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@27"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@46"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
               "$ref": "#/rules@28"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@47"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@29"
             },
             "arguments": []
           }
@@ -1388,7 +1415,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@69"
+                "$ref": "#/rules@70"
               },
               "arguments": []
             }
@@ -1404,7 +1431,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@30"
+                "$ref": "#/rules@31"
               },
               "arguments": []
             }
@@ -1432,7 +1459,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@29"
+                "$ref": "#/rules@30"
               },
               "arguments": []
             }
@@ -1451,7 +1478,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@29"
+                    "$ref": "#/rules@30"
                   },
                   "arguments": []
                 }
@@ -1489,7 +1516,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@27"
+                "$ref": "#/rules@28"
               },
               "arguments": []
             },
@@ -1514,14 +1541,14 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@31"
+              "$ref": "#/rules@32"
             },
             "arguments": []
           },
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@36"
+              "$ref": "#/rules@37"
             },
             "arguments": []
           }
@@ -1540,13 +1567,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@32"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
               "$ref": "#/rules@33"
             },
             "arguments": []
@@ -1562,6 +1582,13 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "$type": "RuleCall",
             "rule": {
               "$ref": "#/rules@35"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@36"
             },
             "arguments": []
           }
@@ -1605,7 +1632,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                   "terminal": {
                     "$type": "RuleCall",
                     "rule": {
-                      "$ref": "#/rules@70"
+                      "$ref": "#/rules@71"
                     },
                     "arguments": []
                   },
@@ -1699,13 +1726,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@37"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
               "$ref": "#/rules@38"
             },
             "arguments": []
@@ -1751,6 +1771,13 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "$ref": "#/rules@44"
             },
             "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@45"
+            },
+            "arguments": []
           }
         ]
       },
@@ -1775,7 +1802,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@45"
+                "$ref": "#/rules@46"
               },
               "arguments": []
             }
@@ -1815,7 +1842,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@45"
+                    "$ref": "#/rules@46"
                   },
                   "arguments": []
                 }
@@ -1845,7 +1872,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@70"
+                "$ref": "#/rules@71"
               },
               "arguments": []
             }
@@ -1857,7 +1884,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@53"
+                "$ref": "#/rules@54"
               },
               "arguments": []
             }
@@ -1885,7 +1912,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@53"
+                "$ref": "#/rules@54"
               },
               "arguments": []
             }
@@ -1946,7 +1973,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@53"
+                "$ref": "#/rules@54"
               },
               "arguments": []
             }
@@ -1974,7 +2001,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@63"
+                "$ref": "#/rules@64"
               },
               "arguments": []
             }
@@ -2008,7 +2035,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@53"
+                "$ref": "#/rules@54"
               },
               "arguments": []
             }
@@ -2050,7 +2077,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@63"
+                "$ref": "#/rules@64"
               },
               "arguments": []
             }
@@ -2101,7 +2128,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@70"
+                  "$ref": "#/rules@71"
                 },
                 "arguments": []
               },
@@ -2132,7 +2159,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@47"
+                "$ref": "#/rules@48"
               },
               "arguments": []
             }
@@ -2152,13 +2179,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@48"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
               "$ref": "#/rules@49"
             },
             "arguments": []
@@ -2174,6 +2194,13 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "$type": "RuleCall",
             "rule": {
               "$ref": "#/rules@51"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@52"
             },
             "arguments": []
           }
@@ -2224,12 +2251,12 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "CrossReference",
               "type": {
-                "$ref": "#/rules@7"
+                "$ref": "#/rules@8"
               },
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@70"
+                  "$ref": "#/rules@71"
                 },
                 "arguments": []
               },
@@ -2244,7 +2271,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@71"
+                "$ref": "#/rules@72"
               },
               "arguments": []
             }
@@ -2318,7 +2345,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@53"
+                "$ref": "#/rules@54"
               },
               "arguments": []
             }
@@ -2330,7 +2357,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@52"
+                "$ref": "#/rules@53"
               },
               "arguments": []
             }
@@ -2342,7 +2369,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@53"
+                "$ref": "#/rules@54"
               },
               "arguments": []
             }
@@ -2396,7 +2423,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
       "definition": {
         "$type": "RuleCall",
         "rule": {
-          "$ref": "#/rules@54"
+          "$ref": "#/rules@55"
         },
         "arguments": []
       },
@@ -2407,65 +2434,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
     {
       "$type": "ParserRule",
       "name": "BitOr",
-      "inferredType": {
-        "$type": "InferredType",
-        "name": "Expr"
-      },
-      "definition": {
-        "$type": "Group",
-        "elements": [
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@55"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "Group",
-            "elements": [
-              {
-                "$type": "Action",
-                "inferredType": {
-                  "$type": "InferredType",
-                  "name": "BinExpr"
-                },
-                "feature": "left",
-                "operator": "="
-              },
-              {
-                "$type": "Assignment",
-                "feature": "op",
-                "operator": "=",
-                "terminal": {
-                  "$type": "Keyword",
-                  "value": "|"
-                }
-              },
-              {
-                "$type": "Assignment",
-                "feature": "right",
-                "operator": "=",
-                "terminal": {
-                  "$type": "RuleCall",
-                  "rule": {
-                    "$ref": "#/rules@55"
-                  },
-                  "arguments": []
-                }
-              }
-            ],
-            "cardinality": "*"
-          }
-        ]
-      },
-      "entry": false,
-      "fragment": false,
-      "parameters": []
-    },
-    {
-      "$type": "ParserRule",
-      "name": "BitXor",
       "inferredType": {
         "$type": "InferredType",
         "name": "Expr"
@@ -2498,7 +2466,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "operator": "=",
                 "terminal": {
                   "$type": "Keyword",
-                  "value": "^"
+                  "value": "|"
                 }
               },
               {
@@ -2524,7 +2492,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
     },
     {
       "$type": "ParserRule",
-      "name": "BitAnd",
+      "name": "BitXor",
       "inferredType": {
         "$type": "InferredType",
         "name": "Expr"
@@ -2557,7 +2525,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "operator": "=",
                 "terminal": {
                   "$type": "Keyword",
-                  "value": "&"
+                  "value": "^"
                 }
               },
               {
@@ -2568,6 +2536,65 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                   "$type": "RuleCall",
                   "rule": {
                     "$ref": "#/rules@57"
+                  },
+                  "arguments": []
+                }
+              }
+            ],
+            "cardinality": "*"
+          }
+        ]
+      },
+      "entry": false,
+      "fragment": false,
+      "parameters": []
+    },
+    {
+      "$type": "ParserRule",
+      "name": "BitAnd",
+      "inferredType": {
+        "$type": "InferredType",
+        "name": "Expr"
+      },
+      "definition": {
+        "$type": "Group",
+        "elements": [
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@58"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "Group",
+            "elements": [
+              {
+                "$type": "Action",
+                "inferredType": {
+                  "$type": "InferredType",
+                  "name": "BinExpr"
+                },
+                "feature": "left",
+                "operator": "="
+              },
+              {
+                "$type": "Assignment",
+                "feature": "op",
+                "operator": "=",
+                "terminal": {
+                  "$type": "Keyword",
+                  "value": "&"
+                }
+              },
+              {
+                "$type": "Assignment",
+                "feature": "right",
+                "operator": "=",
+                "terminal": {
+                  "$type": "RuleCall",
+                  "rule": {
+                    "$ref": "#/rules@58"
                   },
                   "arguments": []
                 }
@@ -2594,7 +2621,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@58"
+              "$ref": "#/rules@59"
             },
             "arguments": []
           },
@@ -2635,7 +2662,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@58"
+                    "$ref": "#/rules@59"
                   },
                   "arguments": []
                 }
@@ -2680,7 +2707,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@58"
+                    "$ref": "#/rules@59"
                   },
                   "arguments": []
                 }
@@ -2690,7 +2717,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@59"
+              "$ref": "#/rules@60"
             },
             "arguments": []
           }
@@ -2720,7 +2747,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@53"
+                  "$ref": "#/rules@54"
                 },
                 "arguments": []
               },
@@ -2729,13 +2756,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "value": ")"
               }
             ]
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@60"
-            },
-            "arguments": []
           },
           {
             "$type": "RuleCall",
@@ -2757,6 +2777,13 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "$ref": "#/rules@63"
             },
             "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@64"
+            },
+            "arguments": []
           }
         ]
       },
@@ -2774,7 +2801,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
         "terminal": {
           "$type": "RuleCall",
           "rule": {
-            "$ref": "#/rules@71"
+            "$ref": "#/rules@72"
           },
           "arguments": []
         }
@@ -2850,7 +2877,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@64"
+                "$ref": "#/rules@65"
               },
               "arguments": []
             }
@@ -2869,7 +2896,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@65"
+                    "$ref": "#/rules@66"
                   },
                   "arguments": []
                 }
@@ -2896,7 +2923,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@69"
+                "$ref": "#/rules@70"
               },
               "arguments": []
             }
@@ -2939,7 +2966,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@70"
+                  "$ref": "#/rules@71"
                 },
                 "arguments": []
               },
@@ -2963,7 +2990,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@70"
+              "$ref": "#/rules@71"
             },
             "arguments": []
           },
@@ -3341,19 +3368,19 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "SimpleType",
             "typeRef": {
-              "$ref": "#/rules@7"
+              "$ref": "#/rules@8"
             }
           },
           {
             "$type": "SimpleType",
             "typeRef": {
-              "$ref": "#/rules@9"
+              "$ref": "#/rules@10"
             }
           },
           {
             "$type": "SimpleType",
             "typeRef": {
-              "$ref": "#/rules@17"
+              "$ref": "#/rules@18"
             }
           }
         ]
@@ -3368,13 +3395,13 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "SimpleType",
             "typeRef": {
-              "$ref": "#/rules@7"
+              "$ref": "#/rules@8"
             }
           },
           {
             "$type": "SimpleType",
             "typeRef": {
-              "$ref": "#/rules@9"
+              "$ref": "#/rules@10"
             }
           }
         ]

@@ -1,0 +1,876 @@
+/**
+ * The language itself (LANGUAGE.md §2, §3, §5, §8, §10): lexical rules, the structure of a
+ * file, operator precedence, and every static check with its code, line and (where the
+ * contract says "the offending token") column. Two views: Langium's own test helpers on
+ * services that have the prelude loaded, and `check()` (the codes the CLI reports).
+ */
+import { readFileSync } from 'node:fs';
+import { EmptyFileSystem, URI } from 'langium';
+import { expectError, expectIssue, expectNoIssues, parseHelper, validationHelper, type ValidationResult } from 'langium/test';
+import { beforeAll, describe, expect, test } from 'vitest';
+import * as ast from '../server/src/syntax/generated/ast.js';
+import { registerPreludeUri } from '../server/src/syntax/prelude-uri.js';
+import { createUintrCoreServices } from '../server/src/syntax/uintr-module.js';
+import { PRELUDE_PATH, check } from './helpers.js';
+
+// ---- services with the prelude loaded (as UintrWorkspace.loadPrelude does) ----------------
+const { shared, Uintr } = createUintrCoreServices(EmptyFileSystem);
+const parse = parseHelper<ast.File>(Uintr);
+const validate = validationHelper<ast.File>(Uintr);
+
+beforeAll(async () => {
+    const uri = URI.file(PRELUDE_PATH);
+    registerPreludeUri(uri.toString());
+    const prelude = shared.workspace.LangiumDocumentFactory.fromString<ast.File>(readFileSync(PRELUDE_PATH, 'utf8'), uri);
+    shared.workspace.LangiumDocuments.addDocument(prelude);
+    await shared.workspace.DocumentBuilder.build([prelude], { validation: true });
+    expect(prelude.diagnostics ?? []).toEqual([]);
+    expect(prelude.parseResult.value.decls.filter(ast.isPolicy).map(p => p.name))
+        .toEqual(expect.arrayContaining(['manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx']));
+});
+
+/** Validates with Langium's helper, runs `body`, then disposes the document. */
+async function validated(text: string, body: (r: ValidationResult<ast.File>) => void): Promise<void> {
+    const r = await validate(text);
+    try {
+        body(r);
+    } finally {
+        await r.dispose();
+    }
+}
+
+async function parsed(text: string): Promise<ast.File> {
+    const doc = await parse(text);
+    expect(doc.parseResult.lexerErrors).toEqual([]);
+    expect(doc.parseResult.parserErrors).toEqual([]);
+    return doc.parseResult.value;
+}
+
+// ---- check() helpers ------------------------------------------------------------------------
+
+/** Removes the single `<|` marker and returns the 1-based line and column where it stood. */
+function marked(src: string): { text: string; line: number; column: number } {
+    const i = src.indexOf('<|');
+    if (i < 0) throw new Error('no <| marker in test text');
+    const text = src.slice(0, i) + src.slice(i + 2);
+    const before = text.slice(0, i);
+    return { text, line: before.split('\n').length, column: i - before.lastIndexOf('\n') };
+}
+
+const uniq = (codes: string[]) => [...new Set(codes)].sort();
+
+async function codesOf(text: string): Promise<string[]> {
+    return uniq((await check(text)).codes);
+}
+
+/**
+ * The file has exactly one kind of static finding, `code`, on exactly the marked line, and
+ * one of them starts at the marked column (the offending token, LANGUAGE.md §9).
+ */
+async function expectStatic(src: string, code: 'syntax' | 'semantic', opts: { column?: boolean } = { column: true }): Promise<void> {
+    const { text, line, column } = marked(src);
+    const r = await check(text);
+    expect(uniq(r.codes), text).toEqual([`${code}@${line}`]);
+    expect(r.run, 'a file with a static error is not emulated').toBeUndefined();
+    if (opts.column !== false) {
+        const cols = r.diagnostics.filter(d => d.code === code && d.loc.line === line).map(d => d.loc.column);
+        expect(cols, `${text}\n${JSON.stringify(r.diagnostics.map(d => [d.loc.line, d.loc.column, d.message]))}`).toContain(column);
+    }
+}
+
+/** The file checks clean: no static error and no run diagnostic (warnings included). */
+async function expectClean(text: string): Promise<void> {
+    const r = await check(text);
+    expect(r.codes, `${text}\n${r.diagnostics.map(d => d.message).join('\n')}`).toEqual([]);
+}
+
+/** No static (`syntax`/`semantic`) error; the run may report what it likes. */
+async function expectNoStatic(text: string): Promise<void> {
+    const r = await check(text);
+    const stat = r.diagnostics.filter(d => d.code === 'syntax' || d.code === 'semantic');
+    expect(stat.map(d => `${d.code}@${d.loc.line}: ${d.message}`), text).toEqual([]);
+    expect(r.run, 'a file without static errors is emulated').toBeDefined();
+}
+
+const MACHINE2 = `machine { cpus 2 policy manual }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+kthread kw
+`; // 4 lines; the next line is line 5
+
+const RESERVED = [...new Set(`scenario machine cpus uinv kernel_vector policy ipi immediate deferred handlers auto
+  xrstors_init strict lenient task handler stack_adjust uif ndst target vector kthread race with
+  expect delivered not pending gp no lost switch exec exit wait xsaves xrstors init wrmsr senduipi
+  stui clui testui uiret interrupt set free put extends on if else take into foreach waiting wake
+  user kthread receiver sender valid and or prev next cur cpu idle kernel`.split(/\s+/).filter(Boolean))];
+
+// =============================================================================================
+describe('§2 lexical rules', () => {
+    test('line and block comments are ignored anywhere, also across lines', async () => {
+        const text = `// leading comment
+/* block
+   comment */ scenario /* inline */ "c" // trailing
+machine { /* a */ cpus 2 // b
+}
+task rx { handler /* between */ 0x401000 }
+/**/ cpu0: switch rx /* x */ // y
+`;
+        await expectNoStatic(text);
+        await validated(text, r => expectNoIssues(r));
+    });
+
+    test('a comment-only file and a file of white space are clean', async () => {
+        await expectClean('// nothing here\n/* nor here */\n');
+        await expectClean(' \t\r\n\n   \n');
+    });
+
+    test('an unterminated block comment is a syntax error', async () => {
+        const r = await check('task rx { handler 1 }\n/* never closed\ncpu0: switch rx\n');
+        expect(r.codes.length).toBeGreaterThan(0);
+        expect(r.codes.every(c => c.startsWith('syntax@'))).toBe(true);
+    });
+
+    test('names are case-sensitive: rx and Rx are different tasks, RX is unknown', async () => {
+        await expectNoStatic('task rx { handler 1 }\ntask Rx { handler 2 }\ntask _a_1 { handler 3 }\ncpu0: switch Rx\n');
+        await expectStatic('task rx { handler 1 }\ncpu0: switch <|RX\n', 'semantic');
+    });
+
+    test('cpuN names a CPU: a decimal index without a leading zero', async () => {
+        const f = await parsed('machine { cpus 16 }\ncpu0: stui\ncpu10: clui\ncpu15: testui\n');
+        expect(f.items.map(i => (i as ast.Step).cpu)).toEqual(['cpu0', 'cpu10', 'cpu15']);
+    });
+
+    test('cpu01 and cpu0x are ordinary names', async () => {
+        await expectNoStatic('task cpu01 { handler 1 }\nkthread cpu0x\ntask cpu1a { target cpu01 vector 1 }\ncpu0: switch cpu01\ncpu0: switch cpu0x\n');
+        const f = await parsed('task cpu01 { handler 1 }\nkthread cpu0x\n');
+        expect(f.decls.map(d => d.name)).toEqual(['cpu01', 'cpu0x']);
+    });
+
+    test('cpu01 is not a CPU: `cpu01: stui` is a syntax error', async () => {
+        await expectStatic('<|cpu01: stui\n', 'syntax');
+    });
+
+    test.each(RESERVED)('reserved word %s cannot name a task, a kthread or a policy (syntax)', async w => {
+        await expectStatic(`task <|${w} { }\n`, 'syntax');
+        await expectStatic(`kthread <|${w}\n`, 'syntax');
+        await expectStatic(`policy <|${w} { }\n`, 'syntax');
+    });
+
+    test.each(RESERVED)('reserved word %s as a kthread name is reported on its own line only, not on the correct line after it', async w => {
+        await expectStatic(`task rx { handler 1 }\nkthread <|${w}\ncpu0: switch rx\n`, 'syntax');
+    });
+
+    test('`manual` is reserved for tasks and kthreads, but names a policy and a handlers mode', async () => {
+        await expectStatic('task <|manual { }\n', 'syntax');
+        await expectStatic('kthread <|manual\n', 'syntax');
+        await expectClean('machine { policy manual handlers manual }\n');
+        await expectClean('machine { handlers manual\n policy mine }\npolicy mine extends manual { }\n');
+        const f = await parsed('machine { policy manual handlers manual }\n');
+        const props = f.machine!.props;
+        expect(ast.isPolicyProp(props[0]) && props[0].policy.$refText).toBe('manual');
+        expect(ast.isModeProp(props[1]) && props[1].mode).toBe('manual');
+        await validated('machine { policy manual }\n', r => expectNoIssues(r));
+        // as a user policy's name it is not a syntax error: it shadows the built-in one (semantic)
+        await expectStatic('policy <|manual { }\n', 'semantic');
+    });
+
+    test.each(['cpu0', 'cpu1', 'cpu63'])('the CPU name %s cannot name anything (syntax)', async c => {
+        await expectStatic(`task <|${c} { handler 1 }\n`, 'syntax');
+        await expectStatic(`kthread <|${c}\n`, 'syntax');
+        await expectStatic(`policy <|${c} { }\n`, 'syntax');
+    });
+
+    test('words that are not reserved (upid, xsave, uitt, mode, current, hook names) can name tasks', async () => {
+        await expectNoStatic('task upid { handler 1 }\ntask mode { handler 2 }\nkthread current\nkthread switch_out\ntask xsave { target upid vector 1 }\n');
+    });
+
+    test('a word right after `.` is a path segment, never a keyword', async () => {
+        const f = await parsed(`${MACHINE2}expect rx.upid.on == 0\nexpect rx.xsave.uinv == uinv\nexpect cpu0.uif == 0\nexpect rx.upid.ndst != 1\nexpect cpu1.uinv == kernel_vector\n`);
+        const cmp = (f.items[0] as ast.Expect).body as ast.CmpExp;
+        const p = cmp.left as ast.PathExpr;
+        expect(ast.isPathExpr(p)).toBe(true);
+        expect(p.head.ref?.$refText).toBe('rx');
+        expect(p.segments).toEqual(['upid', 'on']);
+        expect(((f.items[1] as ast.Expect).body as ast.CmpExp).left).toMatchObject({ segments: ['xsave', 'uinv'] });
+        expect(((f.items[2] as ast.Expect).body as ast.CmpExp).left).toMatchObject({ head: { cpu: 'cpu0' }, segments: ['uif'] });
+        await expectNoStatic(`${MACHINE2}expect rx.upid.on == 0\nexpect rx.xsave.uinv == 0xec\nexpect cpu0.uif == 0\nexpect rx.upid.ndst == 0\n`);
+    });
+
+    test('MSR names are ordinary words in their place', async () => {
+        const f = await parsed('machine { policy manual }\ncpu0: wrmsr IA32_UINTR_MISC 0\ncpu0: wrmsr IA32_UINTR_TT 0\n');
+        expect(f.items.map(i => ((i as ast.Step).action as ast.WrmsrAction).msr)).toEqual(['IA32_UINTR_MISC', 'IA32_UINTR_TT']);
+        await expectNoStatic('machine { policy manual }\ncpu0: wrmsr IA32_UINTR_RR 0\ncpu0: wrmsr IA32_UINTR_HANDLER 0\ncpu0: wrmsr IA32_UINTR_STACKADJUST 0\ncpu0: wrmsr IA32_UINTR_MISC 0\ncpu0: wrmsr IA32_UINTR_PD 0\ncpu0: wrmsr IA32_UINTR_TT 0\n');
+        // an MSR name is not reserved: it may name a kthread
+        await expectNoStatic('kthread IA32_UINTR_MISC\ncpu0: switch IA32_UINTR_MISC\ncpu0: wrmsr IA32_UINTR_MISC 0\n');
+    });
+
+    test('numbers: decimal, hexadecimal in either case, `_` between digits', async () => {
+        const f = await parsed('task rx { handler 0x40_1000 stack_adjust 128 }\nexpect 0xEC == 0xec\nexpect 0xAbCd == 1_000\nexpect 0x0000_00ec_0000_0000 != 0\n');
+        const task = f.decls[0] as ast.Task;
+        expect(task.props.map(p => p.value)).toEqual(['0x40_1000', '128']);
+        await expectNoStatic('task rx { handler 0x40_1000 stack_adjust 128 }\nexpect 0xEC == 0xec\nexpect 0xAbCd != 1_000\nexpect 0x0000_00ec_0000_0000 != 0\n');
+        // 0xEC and 0xec are the same value: uinv equal to kernel_vector
+        await expectStatic('machine { kernel_vector 0xEC\n  uinv <|0xec }\n', 'semantic');
+        // and hex values compare as values when emulated
+        await expectClean('expect 0xEC == 236\nexpect 0xffff_ffff_ffff_ffff == 18446744073709551615\n');
+    });
+
+    test.each([
+        ['1__0', 'task rx { handler <|1__0 }\n'],
+        ['1_', 'task rx { handler <|1_ }\n'],
+        ['0x_1', 'task rx { handler <|0x_1 }\n'],
+        ['_ right after 0x in an expression', 'expect cpu0.uinv == <|0x_ec\n'],
+        ['0xecfoo', 'machine { uinv <|0xecfoo }\n'],
+        ['0xecfoo in an expression', 'expect cpu0.uinv == <|0xecfoo\n'],
+        ['12abc', 'task rx { handler <|12abc }\n'],
+    ])('malformed number %s is a syntax error', async (_name, src) => {
+        await expectStatic(src, 'syntax');
+    });
+
+    test.each([
+        ['a machine number missing', 'machine { cpus <|}\n'],
+        ['a machine number missing after another', 'machine { cpus 2\n  uinv <|}\n'],
+        ['a task number missing', 'task rx { handler <|}\n'],
+        ['a malformed machine number', 'machine { kernel_vector <|0x_eb }\n'],
+    ])('%s is a syntax error only (the checks do not crash on the recovered tree)', async (_name, src) => {
+        await expectStatic(src, 'syntax');
+    });
+
+    test.each([
+        ['2^64 in decimal', 'task rx { handler <|18446744073709551616 }\n'],
+        ['2^64 in hexadecimal', 'task rx { handler 1 stack_adjust <|0x1_0000_0000_0000_0000 }\n'],
+        ['in an expression', 'expect cpu0.uirr != <|0x10000000000000000\n'],
+        ['in a set', 'task rx { handler 1 }\ncpu0: set rx.upid.pir = <|99999999999999999999999\n'],
+        ['as a machine value', 'machine { cpus <|18446744073709551617 }\n'],
+    ])('a literal ≥ 2^64 is a semantic error (%s)', async (_name, src) => {
+        await expectStatic(src, 'semantic');
+    });
+
+    test('2^64 - 1 is a valid literal', async () => {
+        await expectNoStatic('task rx { handler 0xffff_ffff_ffff_ffff }\nexpect cpu0.uirr != 18446744073709551615\n');
+    });
+
+    test('strings: "…" with \\" and \\\\ escapes', async () => {
+        const text = 'scenario "a \\"quoted\\" word and a back\\\\slash"\n';
+        const f = await parsed(text);
+        expect(f.title).toBeDefined();
+        expect(f.title).toContain('quoted');
+        await expectClean(text);
+        await expectClean('scenario ""\n');
+        await expectStatic('scenario <|"never closed\ncpu0: stui\n', 'syntax', { column: false });
+    });
+});
+
+// =============================================================================================
+describe('§3 structure of a file', () => {
+    test('the empty file parses cleanly', async () => {
+        const doc = await parse('');
+        expect(doc.parseResult.lexerErrors).toEqual([]);
+        expect(doc.parseResult.parserErrors).toEqual([]);
+        await validated('', r => expectNoIssues(r));
+        const r = await check('');
+        expect(r.codes).toEqual([]);
+        expect(r.steps).toBe(0);
+    });
+
+    test.each([
+        ['only a title', 'scenario "t"\n'],
+        ['only a machine', 'machine { }\n'],
+        ['only declarations', 'task rx { handler 1 }\nkthread k\npolicy p extends eager { }\n'],
+        ['only steps', 'cpu0: stui\ncpu0: clui\n'],
+        ['only an expectation', 'expect no lost\n'],
+        ['only a race', 'machine { cpus 2 }\nrace { cpu0: stui } with { cpu1: stui }\n'],
+        ['every part', 'scenario "t"\nmachine { cpus 2 }\ntask rx { handler 1 }\ncpu0: switch rx\nexpect no lost\n'],
+        ['an empty task body', 'task t { }\n'],
+    ])('every part is optional: %s', async (_name, text) => {
+        await validated(text, r => expectNoIssues(r));
+        await expectNoStatic(text);
+    });
+
+    test('every machine property form parses', async () => {
+        const text = 'machine {\n cpus 4\n uinv 0xec\n kernel_vector 0xeb\n policy tglx\n ipi deferred\n handlers manual\n xrstors_init lenient\n}\n';
+        await validated(text, r => expectNoIssues(r));
+        const f = await parsed(text);
+        expect(f.machine!.props.map(p => p.kind)).toEqual(['cpus', 'uinv', 'kernel_vector', 'policy', 'ipi', 'handlers', 'xrstors_init']);
+        await expectClean(text);
+        await expectClean('machine { ipi immediate handlers auto xrstors_init strict }\n');
+    });
+
+    test.each([
+        ['a machine after a declaration', 'task rx { handler 1 }\n<|machine { cpus 2 }\n'],
+        ['a declaration after a step', 'cpu0: stui\n<|task rx { handler 1 }\n'],
+        ['a kthread after an expectation', 'expect no lost\n<|kthread k\n'],
+        ['a policy after a step', 'cpu0: stui\n<|policy p { }\n'],
+        ['a title after the machine', 'machine { }\n<|scenario "t"\n'],
+        ['two machine blocks', 'machine { }\n<|machine { }\n'],
+        ['two titles', 'scenario "a"\n<|scenario "b"\n'],
+    ])('order is fixed: %s is a syntax error', async (_name, src) => {
+        await expectStatic(src, 'syntax');
+    });
+
+    test.each([
+        ['a bad ipi mode', 'machine { ipi <|later }\n'],
+        ['a bad handlers mode', 'machine { handlers <|eager }\n'],
+        ['a bad xrstors_init mode', 'machine { xrstors_init <|auto }\n'],
+        ['a policy given a number', 'machine { policy <|3 }\n'],
+        ['an unknown machine property', 'machine { <|cores 2 }\n'],
+        ['an unknown task property', 'task rx { <|handlr 1 }\n'],
+        ['a target without a vector', 'task rx { handler 1 }\ntask tx { target rx <|}\n'],
+        ['a misspelt action', 'cpu0: <|sendipi 0\n'],
+        ['a step without a CPU', '<|switch rx\n'],
+        ['a race without a with branch', 'machine { cpus 2 }\nrace { cpu0: stui }\n<|cpu1: stui\n'],
+        ['an expectation inside a race', 'machine { cpus 2 }\nrace { cpu0: stui <|expect no lost } with { cpu1: stui }\n'],
+        ['a nested race', 'machine { cpus 2 }\nrace { <|race { cpu0: stui } with { cpu1: stui } } with { cpu1: stui }\n'],
+        ['`not` outside delivered/pending', 'expect not <|gp\n'],
+        ['a policy statement as a step', 'task rx { handler 1 }\ncpu0: <|take rx.upid.pir into rx.xsave.uirr\n'],
+        ['a kernel action in a hook', 'policy p { on exec { <|switch idle } }\n'],
+        ['a cpuN: prefix in a hook', 'policy p { on exec { <|cpu0: stui } }\n'],
+    ])('%s is a syntax error', async (_name, src) => {
+        await expectStatic(src, 'syntax');
+    });
+
+    test.each([
+        ['put without a path', 'task rx { handler 1 }\n<|cpu0: put\n'],
+        ['free without a path', 'task rx { handler 1 }\n<|cpu0: free\n'],
+        ['set without a path', 'task rx { handler 1 }\n<|cpu0: set\n'],
+        ['wrmsr without an MSR', '<|cpu0: wrmsr\n'],
+        ['a comparison without its right side', '<|expect cpu0.mode ==\n'],
+        ['take without a target', 'policy p { on exec {\n  <|take cur.upid.pir into } }\n'],
+        ['take without anything', 'policy p { on exec {\n  <|take } }\n'],
+    ])('an unfinished statement (%s) is a syntax error only: no crash, no follow-on semantic error', async (_name, src) => {
+        await expectStatic(src, 'syntax', { column: false });
+    });
+
+    test('a race holds steps only and needs at least one `with`', async () => {
+        const f = await parsed('machine { cpus 3 }\nrace { cpu0: stui cpu0: clui } with { cpu1: stui } with { }\n');
+        const race = f.items[0] as ast.Race;
+        expect(ast.isRace(race)).toBe(true);
+        expect(race.branches.map(b => b.steps.length)).toEqual([2, 1, 0]);
+    });
+
+    test('steps counts the cpuN: items, race branches included', async () => {
+        const r = await check('machine { cpus 2 }\ncpu0: stui\nrace { cpu0: stui cpu0: clui } with { cpu1: stui }\nexpect no lost\n');
+        expect(r.steps).toBe(4);
+    });
+});
+
+// =============================================================================================
+describe('§5 expressions and §10 conditions', () => {
+    function showExpr(e: ast.Expr): string {
+        if (ast.isBinExpr(e)) return `(${e.op} ${showExpr(e.left)} ${showExpr(e.right)})`;
+        if (ast.isNotExpr(e)) return `(~ ${showExpr(e.operand)})`;
+        if (ast.isNumberLit(e)) return e.value;
+        if (ast.isConstExpr(e)) return e.name;
+        if (ast.isWordExpr(e)) return e.word;
+        if (ast.isPathExpr(e)) return [e.head.cpu ?? e.head.bound ?? e.head.ref?.$refText, ...e.segments].join('.');
+        throw new Error(`unexpected expression ${(e as ast.Expr).$type}`);
+    }
+    function showCond(c: ast.Cond): string {
+        if (ast.isOrCond(c)) return `(or ${showCond(c.left)} ${showCond(c.right)})`;
+        if (ast.isAndCond(c)) return `(and ${showCond(c.left)} ${showCond(c.right)})`;
+        if (ast.isNotCond(c)) return `(not ${showCond(c.operand)})`;
+        if (ast.isPredCond(c)) return `${c.pred}(${c.arg.bound ?? c.arg.ref?.$refText})`;
+        if (ast.isCmpCond(c)) return `(${c.op} ${showExpr(c.left)} ${showExpr(c.right)})`;
+        throw new Error(`unexpected condition ${(c as ast.Cond).$type}`);
+    }
+    async function expectation(text: string): Promise<string> {
+        const f = await parsed(`machine { cpus 2 }\ntask rx { handler 1 }\ntask tx { target rx vector 1 }\n${text}\n`);
+        const body = (f.items[0] as ast.Expect).body;
+        expect(ast.isCmpExp(body)).toBe(true);
+        const c = body as ast.CmpExp;
+        return `(${c.op} ${showExpr(c.left)} ${showExpr(c.right)})`;
+    }
+    async function condition(cond: string): Promise<string> {
+        const f = await parsed(`task rx { handler 1 }\npolicy p { on return_to_user { if ${cond} { stui } } }\n`);
+        const hook = (f.decls[1] as ast.Policy).hooks[0];
+        const stmt = hook.body[0] as ast.IfStmt;
+        expect(ast.isIfStmt(stmt)).toBe(true);
+        return showCond(stmt.cond);
+    }
+
+    test('a comparison binds loosest: `cpu0.uirr & 8 != 0` is `(cpu0.uirr & 8) != 0`', async () => {
+        const f = await parsed('expect cpu0.uirr & 8 != 0\n');
+        const c = (f.items[0] as ast.Expect).body as ast.CmpExp;
+        expect(c.$type).toBe('CmpExp');
+        expect(c.op).toBe('!=');
+        expect(ast.isBinExpr(c.left)).toBe(true);
+        const left = c.left as ast.BinExpr;
+        expect(left.op).toBe('&');
+        expect(ast.isPathExpr(left.left) && left.left.head.cpu).toBe('cpu0');
+        expect((left.left as ast.PathExpr).segments).toEqual(['uirr']);
+        expect(ast.isNumberLit(left.right) && left.right.value).toBe('8');
+        expect(ast.isNumberLit(c.right) && c.right.value).toBe('0');
+    });
+
+    test.each([
+        ['cpu0.uirr & 8 != 0', '(!= (& cpu0.uirr 8) 0)'],
+        ['1 | 2 ^ 3 & 4 << 5 == 0', '(== (| 1 (^ 2 (& 3 (<< 4 5)))) 0)'],
+        ['1 << 5 & 4 ^ 3 | 2 == 0', '(== (| (^ (& (<< 1 5) 4) 3) 2) 0)'],
+        ['~1 & 2 == 0', '(== (& (~ 1) 2) 0)'],
+        ['~~1 == 0', '(== (~ (~ 1)) 0)'],
+        ['(1 | 2) & 3 == 0', '(== (& (| 1 2) 3) 0)'],
+        ['1 << 2 << 3 == 0', '(== (<< (<< 1 2) 3) 0)'],
+        ['8 >> 1 >> 1 == 2', '(== (>> (>> 8 1) 1) 2)'],
+        ['1 ^ 1 ^ 1 == 0', '(== (^ (^ 1 1) 1) 0)'],
+        ['cpu0.uinv | uinv << 32 >= kernel_vector', '(>= (| cpu0.uinv (<< uinv 32)) kernel_vector)'],
+        ['rx.upid < tx.uitt', '(< rx.upid tx.uitt)'],
+        ['cpu1.mode == user', '(== cpu1.mode user)'],
+        ['cpu0.current != idle', '(!= cpu0.current idle)'],
+    ])('C precedence: expect %s', async (src, shape) => {
+        expect(await expectation(`expect ${src}`)).toBe(shape);
+    });
+
+    test('precedence is also what the emulator computes', async () => {
+        // (8 & 8) != 0 holds; 8 & (8 != 0) would not even be an expression
+        await expectClean('expect 8 & 8 != 0\nexpect 1 | 2 ^ 3 & 4 << 5 == 3\nexpect 1 << 5 & 0x30 ^ 3 | 4 == 0x27\nexpect ~0 >> 60 == 15\n');
+        const r = await check('expect 1 | 2 & 4 == 7\n'); // 1 | (2 & 4) == 1, not 7
+        expect(r.codes).toEqual(['expect-failed@1']);
+    });
+
+    test.each([
+        ['expect 1 == 2 <|== 3\n'],
+        ['task rx { handler 1 }\ncpu0: set rx.upid.on = 1 <|== 1\n'],
+        ['expect 1 &<|& 1 == 1\n'],
+        ['expect (1 <|== 1) == 1\n'],
+    ])('comparisons are not EXPR operators: %s', async src => {
+        await expectStatic(src, 'syntax');
+    });
+
+    test('an expectation with a missing operand is a syntax error on the token that follows', async () => {
+        await expectStatic('expect cpu0.uinv == <|}\n', 'syntax');
+        // white space is insignificant: the next line's cpu0 is the operand, its ':' is the error
+        await expectStatic('expect cpu0.uinv ==\ncpu0<|: stui\n', 'syntax');
+    });
+
+    test.each([
+        ['not user(cur) and valid(cur)', '(and (not user(cur)) valid(cur))'],
+        ['user(cur) or valid(cur) and receiver(cur)', '(or user(cur) (and valid(cur) receiver(cur)))'],
+        ['user(cur) and valid(cur) or receiver(cur)', '(or (and user(cur) valid(cur)) receiver(cur))'],
+        ['not user(cur) or not valid(cur)', '(or (not user(cur)) (not valid(cur)))'],
+        ['not not sender(cur)', '(not (not sender(cur)))'],
+        ['not (user(cur) or valid(cur))', '(not (or user(cur) valid(cur)))'],
+        ['(user(cur) or valid(cur)) and receiver(cur)', '(and (or user(cur) valid(cur)) receiver(cur))'],
+        ['a or b and c or d'.replace(/\b([abcd])\b/g, 'user($1)'), '(or (or user(a) (and user(b) user(c))) user(d))'],
+        ['cpu.uinv == 0 and not cur.upid.pir != 0', '(and (== cpu.uinv 0) (not (!= cur.upid.pir 0)))'],
+        ['not cpu.uinv & 1 == 0', '(not (== (& cpu.uinv 1) 0))'],
+        ['(cpu.uinv == 0)', '(== cpu.uinv 0)'],
+        ['waiting(rx) or kthread(rx)', '(or waiting(rx) kthread(rx))'],
+    ])('condition %s', async (src, shape) => {
+        const text = src.replace(/user\(([abcd])\)/g, 'user(rx)');
+        const expected = shape.replace(/user\(([abcd])\)/g, 'user(rx)');
+        expect(await condition(text)).toBe(expected);
+    });
+
+    test('in a Cond a `(` always opens a Cond: `(cpu.uinv & 1) == 0` is a syntax error', async () => {
+        await expectStatic('policy p { on exec { if (cpu.uinv & 1) <|== 0 { stui } } }\n', 'syntax', { column: false });
+    });
+
+    test('conditions check statically clean inside a hook', async () => {
+        const text = `task rx { handler 1 }
+policy p extends linux_rfc {
+  on return_to_user { if not valid(cur) and receiver(cur) or cpu.uinv == 0 { xrstors cur } else { stui } }
+}
+`;
+        await validated(text, r => expectNoIssues(r));
+    });
+});
+
+// =============================================================================================
+describe('§8 static checks', () => {
+    describe('unknown and duplicate names', () => {
+        test.each([
+            ['a switch target', `${MACHINE2}cpu0: switch <|rxx\n`],
+            ['a UITT target', 'task rx { handler 1 }\ntask tx { target <|nobody vector 1 }\n'],
+            ['a delivered expectation', 'task rx { handler 1 }\nexpect delivered <|rxx 3\n'],
+            ['a pending expectation', 'task rx { handler 1 }\nexpect not pending <|rxx 3\n'],
+            ['the head of a path', 'task rx { handler 1 }\nexpect <|ry.upid.on == 0\n'],
+            ['an xsaves operand', 'task rx { handler 1 }\ncpu0: xsaves <|ry\n'],
+            ['an xrstors operand', 'task rx { handler 1 }\ncpu0: xrstors <|ry\n'],
+            ['a set path', 'task rx { handler 1 }\ncpu0: set <|ry.upid.sn = 1\n'],
+            ['a free path', 'task rx { handler 1 }\ncpu0: free <|ry.upid\n'],
+            ['a name in a hook', 'policy p { on exec { xsaves <|somebody } }\n'],
+            ['a wake target', 'policy p { on wake { foreach waiting w { wake <|v } } }\n'],
+            ['a predicate argument', 'policy p { on exec { if user(<|zz) { stui } } }\n'],
+            ['a policy in the machine', 'machine { policy <|nopolicy }\n'],
+            ['a parent policy', 'policy mine extends <|lazy_fpuu { }\n'],
+            ['a kthread as a UITT target (only tasks)', 'kthread kw\ntask tx { target <|kw vector 1 }\n'],
+        ])('an unknown name in %s is semantic on its token, kind unknown-name', async (_name, src) => {
+            await expectStatic(src, 'semantic');
+            const { text, line } = marked(src);
+            const r = await check(text);
+            const d = r.diagnostics.find(x => x.loc.line === line)!;
+            expect(d.data).toMatchObject({ kind: 'unknown-name' });
+        });
+
+        test('Langium reports the unknown name as a linking error on the reference', async () => {
+            await validated('task rx { handler 1 }\ncpu0: switch rxx\n', r => {
+                const step = r.document.parseResult.value.items[0] as ast.Step;
+                expectError(r, /rxx/, { node: step.action as ast.SwitchAction, property: 'target' });
+            });
+        });
+
+        test('a foreach variable names the waiting task inside its body', async () => {
+            await validated('policy p { on wake { foreach waiting w { if receiver(w) and w.upid.on == 1 { set w.upid.sn = 1 wake w } } } }\n', r => expectNoIssues(r));
+        });
+
+        test.each([
+            ['two tasks', 'task rx { handler 1 }\ntask <|rx { handler 2 }\n'],
+            ['a task and a kthread', 'task rx { handler 1 }\nkthread <|rx\n'],
+            ['two kthreads', 'kthread k\nkthread <|k\n'],
+            ['two policies', 'policy p { }\npolicy <|p { }\n'],
+        ])('a duplicate name (%s) is semantic on the second declaration', async (_name, src) => {
+            await expectStatic(src, 'semantic');
+        });
+    });
+
+    describe('CPU indices', () => {
+        test('a step on a CPU the machine lacks (default cpus 1)', async () => {
+            await expectStatic('<|cpu1: stui\n', 'semantic');
+        });
+        test('a step on cpu2 with cpus 2', async () => {
+            await expectStatic(`${MACHINE2}cpu0: switch rx\n<|cpu2: switch tx\n`, 'semantic');
+        });
+        test('a step in a race branch', async () => {
+            await expectStatic('machine { cpus 2 }\nrace { cpu0: stui } with {\n  <|cpu2: stui }\n', 'semantic');
+        });
+        test('a path naming a missing CPU', async () => {
+            await expectStatic('machine { cpus 2 }\nexpect <|cpu2.uinv == 0\n', 'semantic');
+            await expectStatic('machine { cpus 2 }\nexpect 0 == <|cpu7.uirr\n', 'semantic');
+            await expectStatic('machine { cpus 2 }\nexpect <|cpu5.mode == user\n', 'semantic');
+        });
+        test('cpu63 exists with cpus 64, cpu64 never does', async () => {
+            await expectNoStatic('machine { cpus 64 }\ncpu63: stui\nexpect cpu63.uif == 1\n');
+            await expectStatic('machine { cpus 64 }\n<|cpu64: stui\n', 'semantic');
+        });
+    });
+
+    describe('width rules (§3)', () => {
+        test('ndst ≥ cpus', async () => {
+            await expectNoStatic('machine { cpus 2 }\ntask rx { handler 1 ndst 1 }\n');
+            await expectStatic('machine { cpus 2 }\ntask rx { handler 1\n  ndst <|2 }\n', 'semantic');
+            await expectStatic('task rx { handler 1 ndst <|1 }\n', 'semantic'); // default cpus 1
+        });
+        test('a target vector > 63', async () => {
+            await expectNoStatic('task rx { handler 1 }\ntask tx { target rx vector 63 }\n');
+            await expectStatic('task rx { handler 1 }\ntask tx { target rx vector 0\n target rx vector <|64 }\n', 'semantic');
+        });
+        test('an expectation vector > 63', async () => {
+            await expectNoStatic('task rx { handler 1 }\nexpect not delivered rx 63\n');
+            await expectStatic('task rx { handler 1 }\nexpect delivered rx <|64\n', 'semantic');
+            await expectStatic('task rx { handler 1 }\nexpect not pending rx <|0x100\n', 'semantic');
+        });
+        test('an interrupt constant > 255', async () => {
+            await expectNoStatic('machine { policy manual }\ncpu0: interrupt 255\ncpu0: interrupt uinv\n');
+            await expectStatic('machine { policy manual }\ncpu0: interrupt <|256\n', 'semantic');
+            await expectStatic('policy p { on exec {\n  interrupt <|0x1ec } }\n', 'semantic');
+        });
+        test('uinv or kernel_vector > 255', async () => {
+            await expectStatic('machine { uinv <|256 }\n', 'semantic');
+            await expectStatic('machine {\n kernel_vector <|0x100 }\n', 'semantic');
+        });
+        test('uinv 0 is allowed', async () => {
+            await expectClean('machine { uinv 0 }\n');
+        });
+        test('a uif wider than one bit', async () => {
+            await expectStatic('task rx { handler 1\n uif <|2 }\n', 'semantic');
+        });
+        test('uinv equal to the default kernel_vector is reported on uinv', async () => {
+            await expectStatic('machine {\n  cpus 2\n  uinv <|0xeb\n}\n', 'semantic');
+        });
+        test('kernel_vector equal to the default uinv is reported on kernel_vector', async () => {
+            await expectStatic('machine {\n  kernel_vector <|236\n}\n', 'semantic');
+        });
+        test('uinv equal to kernel_vector is reported on whichever is written later', async () => {
+            await expectStatic('machine {\n  uinv 0x40\n  kernel_vector <|0x40\n}\n', 'semantic');
+            await expectStatic('machine {\n  kernel_vector 0x40\n  uinv <|64\n}\n', 'semantic');
+            await expectStatic('machine { kernel_vector 0x40 cpus 2 uinv <|0x40 }\n', 'semantic');
+            // swapped values that differ are fine
+            await expectClean('machine { uinv 0xeb kernel_vector 0xec }\n');
+        });
+    });
+
+    describe('tasks and targets', () => {
+        test('a target that is not a receiver', async () => {
+            await expectStatic('task s { }\ntask tx { target <|s vector 1 }\n', 'semantic');
+            await expectStatic('task a { handler 1 }\ntask b { target a vector 1 }\ntask c { target a vector 2\n  target <|b vector 2 }\n', 'semantic');
+        });
+        test('a target of a receiver declared later is fine', async () => {
+            await expectNoStatic('task tx { target rx vector 1 }\ntask rx { handler 1 }\n');
+        });
+        test.each(['uif 1', 'stack_adjust 128', 'ndst 0'])('`%s` on a task that is not a receiver', async prop => {
+            await expectStatic(`task rx { handler 1 }\ntask tx { target rx vector 1\n  <|${prop} }\n`, 'semantic');
+            await expectStatic(`task t {\n  <|${prop}\n}\n`, 'semantic');
+        });
+        test('uif, stack_adjust and ndst on a receiver are fine, also when handler comes last', async () => {
+            await expectNoStatic('task rx { uif 0 stack_adjust 8 ndst 0 handler 0x401000 }\n');
+        });
+        test.each([
+            ['handler', 'task rx { handler 1\n  <|handler 2 }\n'],
+            ['stack_adjust', 'task rx { handler 1 stack_adjust 8\n  <|stack_adjust 8 }\n'],
+            ['uif', 'task rx { handler 1 uif 0\n  <|uif 1 }\n'],
+            ['ndst', 'machine { cpus 2 }\ntask rx { handler 1 ndst 0\n  <|ndst 1 }\n'],
+        ])('a task property given twice (%s)', async (_name, src) => {
+            await expectStatic(src, 'semantic');
+        });
+        test('several targets are several UITT entries, not a duplicate', async () => {
+            await expectNoStatic('task rx { handler 1 }\ntask tx { target rx vector 1 target rx vector 1 target rx vector 2 }\n');
+        });
+    });
+
+    describe('machine properties', () => {
+        test.each([
+            ['cpus', 'machine { cpus 2\n  <|cpus 2 }\n'],
+            ['uinv', 'machine { uinv 0xec\n  <|uinv 0xed }\n'],
+            ['kernel_vector', 'machine { kernel_vector 1\n  <|kernel_vector 2 }\n'],
+            ['policy', 'machine { policy eager\n  <|policy manual }\n'],
+            ['ipi', 'machine { ipi immediate\n  <|ipi deferred }\n'],
+            ['handlers', 'machine { handlers auto\n  <|handlers manual }\n'],
+            ['xrstors_init', 'machine { xrstors_init strict\n  <|xrstors_init lenient }\n'],
+        ])('a machine property given twice (%s)', async (_name, src) => {
+            await expectStatic(src, 'semantic');
+        });
+        test.each([['0'], ['65'], ['1000']])('cpus %s is outside 1..64', async n => {
+            await expectStatic(`machine { cpus <|${n} }\n`, 'semantic');
+        });
+        test('cpus 1 and cpus 64 are fine', async () => {
+            await expectClean('machine { cpus 1 }\n');
+            await expectClean('machine { cpus 64 }\n');
+        });
+    });
+
+    describe('policies', () => {
+        test('an unknown policy', async () => {
+            await expectStatic('machine {\n  policy <|linux }\n', 'semantic');
+        });
+        test('a policy declared in the file may be used, before or after the machine', async () => {
+            await expectNoStatic('machine { policy mine }\npolicy mine extends linux_rfc { }\n');
+        });
+        test.each(['manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx'])('a user policy named %s shadows a built-in one', async name => {
+            await expectStatic(`task rx { handler 1 }\npolicy <|${name} { }\n`, 'semantic');
+            await validated(`policy ${name} extends eager { }\n`, r => expectIssue(r, { severity: 1 }));
+        });
+        test('an extends cycle through two policies', async () => {
+            const r = await check('policy a extends b { }\npolicy b extends a { }\n');
+            expect(r.codes.length).toBeGreaterThan(0);
+            expect(uniq(r.codes).every(c => c === 'semantic@1' || c === 'semantic@2')).toBe(true);
+            expect(r.run).toBeUndefined();
+        });
+        test('a policy that extends itself', async () => {
+            await expectStatic('task rx { handler 1 }\npolicy a extends <|a { }\n', 'semantic', { column: false });
+        });
+        test('a three-policy cycle is reported, a chain is not', async () => {
+            const r = await check('policy a extends b { }\npolicy b extends c { }\npolicy c extends a { }\n');
+            expect(r.codes.length).toBeGreaterThan(0);
+            expect(r.codes.every(c => /^semantic@[123]$/.test(c))).toBe(true);
+            await expectNoStatic('policy a extends b { }\npolicy b extends c { }\npolicy c extends tglx { }\n');
+        });
+        test('a hook defined twice is semantic on the second', async () => {
+            await expectStatic('policy p {\n  on exec { xrstors init }\n  on <|exec { }\n}\n', 'semantic');
+        });
+        test('an unknown hook name is syntax on the name', async () => {
+            await expectStatic('policy p {\n  on <|switchout { }\n}\n', 'syntax');
+            await expectStatic('policy p { on <|return { } }\n', 'syntax');
+        });
+        test('every hook name of §10 is accepted', async () => {
+            await validated('policy p { on switch_out { } on switch_in { } on return_to_user { } on exec { } on exit { } on wait { } on wake { } }\n', r => expectNoIssues(r));
+        });
+    });
+
+    describe('hook-bound names (§10)', () => {
+        test.each([
+            ['cur in a step', 'task rx { handler 1 }\ncpu0: xsaves <|cur\n'],
+            ['prev in a step', 'task rx { handler 1 }\ncpu0: set <|prev.upid.sn = 1\n'],
+            ['next in an expectation', 'task rx { handler 1 }\nexpect <|next.upid.on == 0\n'],
+            ['cpu in an expectation', 'expect <|cpu.uinv == 0\n'],
+            ['cpu as a value in a step', 'task rx { handler 1 }\ncpu0: set rx.upid.ndst = <|cpu\n'],
+            ['cur in switch_out', 'policy p {\n  on switch_out { xsaves <|cur }\n}\n'],
+            ['cur in switch_in', 'policy p { on switch_in { if user(<|cur) { stui } } }\n'],
+            ['prev in return_to_user', 'policy p {\n  on return_to_user { xrstors <|prev }\n}\n'],
+            ['next in exec', 'policy p { on exec { set <|next.upid.sn = 0 } }\n'],
+            ['prev in exit', 'policy p { on exit { put <|prev.upid } }\n'],
+            ['next in wait', 'policy p { on wait { if <|next.upid.on == 1 { stui } } }\n'],
+            ['cur in wake', 'policy p { on wake { xrstors <|cur } }\n'],
+            ['prev in wake', 'policy p { on wake { xsaves <|prev } }\n'],
+        ])('%s is a semantic error', async (_name, src) => {
+            await expectStatic(src, 'semantic');
+        });
+
+        test('each hook accepts its own bound names, and cpu everywhere', async () => {
+            const text = `task rx { handler 1 }
+policy p extends linux_rfc {
+  on switch_out { if user(prev) { xsaves prev } if kthread(next) { wrmsr IA32_UINTR_MISC cpu.uittsz } }
+  on switch_in { if receiver(next) and valid(prev) { set next.upid.ndst = cpu } }
+  on return_to_user { xrstors cur if cpu.uinv == 0 { interrupt uinv } }
+  on exec { xrstors init set cur.upid.sn = 0 }
+  on exit { put cur.upid }
+  on wait { set cur.upid.nv = kernel_vector }
+  on wake { foreach waiting w { if w.upid.on == 1 and cpu.uif == 1 { wake w } } }
+}
+`;
+            await validated(text, r => expectNoIssues(r));
+            await expectNoStatic(text);
+        });
+    });
+
+    describe('actions that name the wrong kind of object', () => {
+        test('xsaves of a kthread', async () => {
+            await expectStatic(`${MACHINE2}cpu0: xsaves <|kw\n`, 'semantic');
+        });
+        test('xrstors of a kthread', async () => {
+            await expectStatic(`${MACHINE2}cpu0: xrstors <|kw\n`, 'semantic');
+        });
+        test('xsaves/xrstors of tasks, senders and pure tasks are fine, and xrstors init', async () => {
+            await expectNoStatic(`${MACHINE2}task plain { }\ncpu0: xsaves rx\ncpu0: xsaves tx\ncpu0: xsaves plain\ncpu0: xrstors init\n`);
+        });
+        test.each([
+            ['free of a sender', `${MACHINE2}<|cpu0: free tx.upid\n`],
+            ['put of a sender', `${MACHINE2}<|cpu0: put tx.upid\n`],
+            ['free of a kthread', `${MACHINE2}<|cpu0: free kw.upid\n`],
+            ['put of a task with neither', 'task plain { }\n<|cpu0: put plain.upid\n'],
+        ])('%s (not a receiver) is semantic on its line', async (_name, src) => {
+            await expectStatic(src, 'semantic', { column: false });
+        });
+        test('free and put of a receiver are fine', async () => {
+            await expectNoStatic(`${MACHINE2}cpu0: put rx.upid\ncpu0: free rx.upid\n`);
+        });
+        test.each([
+            ['free of a task', `${MACHINE2}<|cpu0: free rx\n`],
+            ['put of a field', `${MACHINE2}<|cpu0: put rx.upid.on\n`],
+            ['free of an XSAVE field', `${MACHINE2}<|cpu0: free rx.xsave.uinv\n`],
+        ])('%s (not X.upid) is semantic on its line', async (_name, src) => {
+            await expectStatic(src, 'semantic', { column: false });
+        });
+    });
+
+    describe('take (§10)', () => {
+        test('take X.upid.pir into X.xsave.uirr or cpu.uirr is fine', async () => {
+            await validated('policy p { on return_to_user { take cur.upid.pir into cur.xsave.uirr take cur.upid.pir into cpu.uirr } }\n', r => expectNoIssues(r));
+        });
+        test.each([
+            ['a CPU register', 'policy p { on return_to_user {\n  take cpu.uirr into cur.xsave.uirr } }\n'],
+            ['a UPID field other than pir', 'policy p { on return_to_user {\n  take cur.upid.on into cpu.uirr } }\n'],
+            ['an XSAVE field', 'policy p { on return_to_user {\n  take cur.xsave.uirr into cpu.uirr } }\n'],
+            ['a UPID address', 'policy p { on return_to_user {\n  take cur.upid into cpu.uirr } }\n'],
+        ])('a take whose source is %s is semantic', async (_name, text) => {
+            const line = text.split('\n').findIndex(l => l.includes('take')) + 1;
+            expect(await codesOf(text)).toEqual([`semantic@${line}`]);
+        });
+        test.each([
+            ['a UPID field', 'policy p { on return_to_user {\n  take cur.upid.pir into cur.upid.on } }\n'],
+            ['another XSAVE field', 'policy p { on return_to_user {\n  take cur.upid.pir into cur.xsave.uinv } }\n'],
+            ['a cpuN register', 'machine { cpus 2 }\npolicy p { on return_to_user {\n  take cur.upid.pir into cpu0.uirr } }\n'],
+            ['another CPU register', 'policy p { on return_to_user {\n  take cur.upid.pir into cpu.uif } }\n'],
+        ])('a take whose target is %s is semantic', async (_name, text) => {
+            const line = text.split('\n').findIndex(l => l.includes('take')) + 1;
+            expect(await codesOf(text)).toEqual([`semantic@${line}`]);
+        });
+    });
+
+    describe('set (§4, §8)', () => {
+        test.each([
+            ['cpu0.uinv', `${MACHINE2}<|cpu0: set cpu0.uinv = 0\n`],
+            ['cpu1.uirr', `${MACHINE2}<|cpu0: set cpu1.uirr |= 1\n`],
+            ['cpu0.uif', `${MACHINE2}<|cpu0: set cpu0.uif &= 0\n`],
+            ['cpu0.mode', `${MACHINE2}<|cpu0: set cpu0.mode = 0\n`],
+        ])('a set of a cpuN register (%s) is semantic', async (_name, src) => {
+            await expectStatic(src, 'semantic', { column: false });
+        });
+        test('a set of cpu.* inside a hook is semantic', async () => {
+            const text = 'policy p {\n  on exec { set cpu.uinv = 0 }\n}\n';
+            expect(await codesOf(text)).toEqual(['semantic@2']);
+        });
+        test.each([
+            ['upid.on', 'rx.upid.on = 2'],
+            ['upid.sn', 'rx.upid.sn = 0x10'],
+            ['upid.nv', 'rx.upid.nv = 256'],
+            ['xsave.uinv', 'rx.xsave.uinv = 0x1ec'],
+            ['xsave.uif', 'rx.xsave.uif = 2'],
+            ['xsave.present', 'rx.xsave.present = 3'],
+            ['xsave.uittsz', 'tx.xsave.uittsz = 0x1_0000_0000'],
+            ['upid.ndst ≥ cpus', 'rx.upid.ndst = 2'],
+        ])('a set of a constant too wide for %s is semantic', async (_name, assign) => {
+            await expectStatic(`${MACHINE2}<|cpu0: set ${assign}\n`, 'semantic', { column: false });
+        });
+        test('constants that fit are fine', async () => {
+            await expectNoStatic(`${MACHINE2}cpu0: set rx.upid.on = 1\ncpu0: set rx.upid.nv = 255\ncpu0: set rx.upid.ndst = 1\ncpu0: set rx.upid.pir = 0xffff_ffff_ffff_ffff\ncpu0: set rx.xsave.uinv = uinv\ncpu0: set rx.xsave.present = 0\n`);
+        });
+        test('a set of ndst ≥ cpus inside a hook is semantic', async () => {
+            expect(await codesOf('machine { cpus 2 }\npolicy p { on exec {\n  set cur.upid.ndst = 5 } }\n')).toEqual(['semantic@3']);
+        });
+    });
+
+    describe('mode and current take only == and !=', () => {
+        test.each([
+            ['expect cpu0.mode <|< user\n'],
+            ['expect cpu0.mode <|>= kernel\n'],
+            ['task rx { handler 1 }\nexpect cpu0.current <|<= rx\n'],
+            ['expect idle <|> cpu0.current\n'],
+        ])('%s', async src => {
+            await expectStatic(src, 'semantic', { column: false });
+        });
+        test('in a hook condition', async () => {
+            expect(await codesOf('policy p { on exec {\n  if cpu.mode < user { stui } } }\n')).toEqual(['semantic@2']);
+        });
+        test('== and != are fine', async () => {
+            await expectNoStatic('task rx { handler 1 }\nexpect cpu0.mode == kernel\nexpect cpu0.mode != user\nexpect cpu0.current == idle\nexpect cpu0.current != rx\n');
+        });
+    });
+
+    describe('a file with a static error is not emulated', () => {
+        const lossy = `machine { cpus 2 policy lazy_fpu }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+kthread kworker
+cpu0: switch rx
+cpu1: switch tx
+cpu0: switch kworker
+cpu0: switch rx
+cpu1: senduipi 0
+expect delivered rx 3
+`;
+        test('the same scenario without the error reports run diagnostics', async () => {
+            const r = await check(lossy);
+            expect(r.run).toBeDefined();
+            expect(r.codes).toContain('expect-failed@10');
+        });
+        test('with a syntax error, only the syntax error', async () => {
+            const r = await check(`${lossy}cpu0: sendipi 0\n`);
+            expect(uniq(r.codes)).toEqual(['syntax@11']);
+            expect(r.run).toBeUndefined();
+        });
+        test('with a semantic error, only the semantic error', async () => {
+            const r = await check(`${lossy}cpu2: stui\n`);
+            expect(uniq(r.codes)).toEqual(['semantic@11']);
+            expect(r.run).toBeUndefined();
+        });
+        test('static diagnostics are errors', async () => {
+            const r = await check(`${lossy}cpu2: stui\ncpu0: bogus\n`);
+            expect(r.diagnostics.length).toBeGreaterThan(0);
+            expect(r.diagnostics.every(d => d.severity === 'error')).toBe(true);
+            expect(r.diagnostics.every(d => d.code === 'syntax' || d.code === 'semantic')).toBe(true);
+        });
+    });
+
+    test('a finer kind never replaces the code', async () => {
+        const r = await check('task rx { handler 1 }\ntask rx { handler 1 }\ncpu0: switch ry\ncpu3: stui\n');
+        expect(r.diagnostics.every(d => d.code === 'semantic')).toBe(true);
+        const unknown = r.diagnostics.find(d => d.loc.line === 3)!;
+        expect(unknown.data).toMatchObject({ kind: 'unknown-name' });
+    });
+
+    test('Langium: the static checks are errors with code syntax or semantic', async () => {
+        await validated('machine { cpus 2 cpus 3 }\ntask t { uif 1 }\ncpu5: stui\n', r => {
+            const errors = r.diagnostics.filter(d => d.severity === 1);
+            expect(errors.length).toBeGreaterThanOrEqual(3);
+            expect(errors.every(d => d.code === 'semantic')).toBe(true);
+            const f = r.document.parseResult.value;
+            expectError(r, /twice/, { node: f.machine!.props[1], property: 'kind' });
+            expectError(r, /receiver|handler/, { node: (f.decls[0] as ast.Task).props[0], property: 'kind' });
+            expectError(r, /cpu5/, { node: f.items[0] as ast.Step, property: 'cpu' });
+        });
+        await validated('policy p { on exec { xsaves prev } }\n', r => {
+            const errors = r.diagnostics.filter(d => d.severity === 1);
+            expect(errors.map(d => d.code)).toEqual(['semantic']);
+        });
+    });
+});
