@@ -120,7 +120,7 @@ function compileSet(env: CompileEnv, a: ast.SetAction): Exec {
         return ctx => {
             const img = imageOf(x(ctx));
             ctx.m.w(img, f, combine(img[f], v(ctx)) & m);
-            if (f === 'uirr') ctx.m.w(img, 'uirrTags', null);
+            if (f === 'uirr') img.uirrTags = null;
         };
     }
     throw new Error(`set needs an X.upid.* or X.xsave.* path`);
@@ -139,14 +139,14 @@ export function compileTake(env: CompileEnv, t: ast.TakeStmt): Exec {
         write = (ctx, bits, owner, postedBy) => {
             const img = imageOf(y(ctx));
             ctx.m.w(img, 'uirr', img.uirr | bits);
-            ctx.m.w(img, 'uirrTags', tagBits(img.uirrTags, bits, owner, postedBy));
+            img.uirrTags = tagBits(img.uirrTags, bits, owner, postedBy);
         };
     } else if (dst.kind === 'cpu-reg' && dst.field === 'uirr') {
         const cpu = compileCpu(dst.cpu);
         write = (ctx, bits, owner, postedBy) => {
             const c = cpu(ctx);
             ctx.m.w(c, 'uirr', c.uirr | bits);
-            ctx.m.w(c, 'uirrTags', tagBits(c.uirrTags, bits, owner, postedBy));
+            c.uirrTags = tagBits(c.uirrTags, bits, owner, postedBy);
         };
     } else {
         throw new Error('take needs X.xsave.uirr or cpu.uirr as its target');

@@ -17,8 +17,7 @@ export function u64(v: bigint): bigint {
 
 /** Canonical for 48-bit linear addresses: bits 63:47 all equal. */
 export function isCanonical(v: bigint): boolean {
-    const top = (v & MASK64) >> 47n;
-    return top === 0n || top === 0x1ffffn;
+    return v < 0x8000_0000_0000n || (v >= 0xffff_8000_0000_0000n && v <= MASK64);
 }
 
 /** Bits hi:lo of v. */

@@ -3,7 +3,7 @@
  */
 import { highestBit } from './bits.js';
 import type { Ipi } from './events.js';
-import { NO_CAUSE, type Cpu, type Machine, type UirrTags } from './state.js';
+import { NO_CAUSE, type Cpu, type Machine, type UirrTag, type UirrTags } from './state.js';
 
 /** What the kernel must do after an arrival: run the wake hook for the kernel vector. */
 export type Arrival = 'notification' | 'kernel-vector' | 'ignored' | 'dropped';
@@ -51,17 +51,31 @@ function processNotification(m: Machine, c: Cpu): void {
     m.w(upid, 'pir', 0n);
     if (tmp !== 0n) {
         m.w(c, 'uirr', c.uirr | tmp);
-        m.w(c, 'uirrTags', tagBits(c.uirrTags, tmp, upid.owner, upid.postedBy));
+        c.uirrTags = tagBits(c.uirrTags, tmp, upid.owner, upid.postedBy);
     }
 }
 
 /** Adds provenance tags for the bits of `bits`, posted to `owner`'s UPID. */
 export function tagBits(tags: UirrTags, bits: bigint, owner: number, postedBy: Map<number, number>): UirrTags {
-    const next = new Map(tags ?? []);
+    let out = tags;
     for (let v = 0; bits !== 0n; v++, bits >>= 1n) {
-        if (bits & 1n) next.set(v, { owner, cause: postedBy.get(v) ?? NO_CAUSE });
+        if (bits & 1n) out = { vector: v, owner, cause: postedBy.get(v) ?? NO_CAUSE, next: out };
     }
-    return next;
+    return out;
+}
+
+/** The tag of vector v, if any. */
+export function tagOf(tags: UirrTags, v: number): UirrTag | null {
+    for (let t = tags; t !== null; t = t.next) if (t.vector === v) return t;
+    return null;
+}
+
+/** The tags without any for vector v. */
+export function untag(tags: UirrTags, v: number): UirrTags {
+    if (tags === null) return null;
+    const rest = untag(tags.next, v);
+    if (tags.vector === v) return rest;
+    return rest === tags.next ? tags : { ...tags, next: rest };
 }
 
 /**
@@ -82,11 +96,9 @@ function deliver(m: Machine, c: Cpu): void {
         const bit = 1n << BigInt(v);
         m.w(c, 'uirr', c.uirr & ~bit);
         m.w(c, 'uif', 0n);
-        const tag = c.uirrTags?.get(v);
+        const tag = tagOf(c.uirrTags, v);
         if (tag) {
-            const rest = new Map(c.uirrTags!);
-            rest.delete(v);
-            m.w(c, 'uirrTags', rest.size ? rest : null);
+            c.uirrTags = untag(c.uirrTags, v);
             if (tag.owner !== task.id) {
                 m.emit({
                     type: 'misdelivered', cause: m.cause, cpu: c.index, vector: v,

@@ -16,13 +16,18 @@ export type Mode = 'user' | 'kernel';
 export type RunState = 'runnable' | 'running' | 'waiting' | 'dead';
 export type RunnableKind = 'task' | 'kthread' | 'idle';
 
-/** Where a bit of UIRR came from: the task whose UPID it was posted to, and the posting step. */
+/**
+ * Where a bit of UIRR came from: the task whose UPID it was posted to, and the posting step.
+ * Tags form an immutable list (the first tag of a vector wins), shared between a CPU and the
+ * images XSAVES writes, replaced on change. Provenance is metadata: it is not traced.
+ */
 export interface UirrTag {
+    readonly vector: number;
     readonly owner: number;
     readonly cause: number;
+    readonly next: UirrTag | null;
 }
-/** Tags of the UIRR bits that came from a UPID; shared immutably, replaced on change. */
-export type UirrTags = ReadonlyMap<number, UirrTag> | null;
+export type UirrTags = UirrTag | null;
 
 export interface Cpu {
     readonly id: number;
@@ -147,7 +152,11 @@ export class Machine {
     readonly images: XsaveImage[] = [];
     readonly upidsByAddr = new Map<bigint, Upid>();
     readonly uittsByAddr = new Map<bigint, Uitt>();
-    /** Flat change log: object, key, old value, new value — four slots per change. */
+    /**
+     * Flat change log: object, key, old value, new value — four slots per change. Provenance
+     * fields (`uirrTags`, `savedBy`, `uinvArmedBy`, `uinvChangedBy`, `freedBy`) are assigned
+     * directly and not logged: traces show state, not where it came from.
+     */
     readonly log: unknown[] = [];
     recording = true;
     /** The cause that events and provenance are attributed to right now. */

@@ -11,7 +11,7 @@ export function freeUpid(m: Machine, upid: Upid, access = 'free'): void {
         return;
     }
     m.w(upid, 'freed', true);
-    m.w(upid, 'freedBy', m.cause);
+    upid.freedBy = m.cause;
     m.w(upid, 'refs', 0);
 }
 

@@ -36,8 +36,8 @@ export function xrstors(m: Machine, c: Cpu, task: Runnable | null): Fault | null
         m.w(c, 'upidaddr', img.upidaddr);
         m.w(c, 'uirr', img.uirr);
         m.w(c, 'uittaddr', img.uittaddr);
-        m.w(c, 'uirrTags', img.uirrTags);
-        m.w(img, 'savedBy', NO_CAUSE);
+        c.uirrTags = img.uirrTags;
+        img.savedBy = NO_CAUSE;
     } else {
         m.w(c, 'uihandler', 0n);
         m.w(c, 'uistackadjust', 0n);
@@ -47,8 +47,8 @@ export function xrstors(m: Machine, c: Cpu, task: Runnable | null): Fault | null
         m.w(c, 'upidaddr', 0n);
         m.w(c, 'uirr', 0n);
         m.w(c, 'uittaddr', 0n);
-        m.w(c, 'uirrTags', null);
-        if (img) m.w(img, 'savedBy', NO_CAUSE);
+        c.uirrTags = null;
+        if (img) img.savedBy = NO_CAUSE;
     }
     // Bookkeeping: for `init`, Linux marks the fresh registers as the running task's.
     const owner = task ?? m.currentOf(c);
@@ -61,8 +61,8 @@ export function xrstors(m: Machine, c: Cpu, task: Runnable | null): Fault | null
 export function setUinv(m: Machine, c: Cpu, v: bigint): void {
     if (c.uinv === v) return;
     m.w(c, 'uinv', v);
-    m.w(c, 'uinvChangedBy', m.cause);
-    if (v !== 0n) m.w(c, 'uinvArmedBy', m.cause);
+    c.uinvChangedBy = m.cause;
+    if (v !== 0n) c.uinvArmedBy = m.cause;
 }
 
 /** The image checks of XRSTORS, or null when the image can be loaded. */

@@ -26,7 +26,7 @@ export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
     }
     if (init) {
         m.w(img, 'present', 0n);
-        m.w(img, 'savedBy', NO_CAUSE);
+        img.savedBy = NO_CAUSE;
     } else {
         m.w(img, 'present', 1n);
         m.w(img, 'uihandler', c.uihandler);
@@ -38,12 +38,12 @@ export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
         m.w(img, 'uirr', c.uirr);
         m.w(img, 'uittaddr', c.uittaddr);
         m.w(img, 'miscReserved', 0n);
-        m.w(img, 'uirrTags', c.uirrTags);
-        m.w(img, 'savedBy', c.uinv !== 0n ? m.cause : NO_CAUSE);
+        img.uirrTags = c.uirrTags;
+        img.savedBy = c.uinv !== 0n ? m.cause : NO_CAUSE;
     }
     if (c.uinv !== 0n) {
         m.w(c, 'uinv', 0n);
-        m.w(c, 'uinvChangedBy', m.cause);
+        c.uinvChangedBy = m.cause;
     }
     m.w(task, 'lastCpu', c.index);
 }
