@@ -60,10 +60,10 @@ export class UintrHoverProvider implements HoverProvider {
         if (kthread) return `**kthread ${kthread.name}**: a kernel thread. It never enters user mode and owns no user-interrupt state.`;
         const item = itemOf(node);
         if (!item) return undefined;
-        if (ast.isRace(item)) return raceHover(item);
+        if (ast.isRace(item)) return this.raceHover(doc, item);
         const state = itemState(this.emulation, doc, item);
         if (!state) return '*Not emulated: the file has static errors (or has not been checked yet).*';
-        if (state.entry < 0) return '*Not run: this item comes after a race, which is not explored yet.*';
+        if (state.entry < 0) return '*After a race: this item runs in every interleaving of the race; hover the race for what was found.*';
         // A number written to an MSR
         const wrmsr = AstUtils.getContainerOfType(node, ast.isWrmsrAction);
         if (wrmsr && ast.isNumberLit(node) && isMsrName(wrmsr.msr)) return msrHover(wrmsr.msr, parseNumber(node.value) ?? 0n);
@@ -119,6 +119,22 @@ export class UintrHoverProvider implements HoverProvider {
             const r = m.runnables.find(x => x.name === body.task?.ref?.name);
             if (r) s += '\n' + runnableHover(m, r, `at line ${line}`);
         }
+        return s;
+    }
+
+    private raceHover(doc: LangiumDocument, race: ast.Race): string {
+        const run = this.emulation.resultFor(doc)?.result.run;
+        const head = `**race** with ${race.branches.length} branches (${race.branches.map(b => b.steps.length).join(' + ')} steps)`;
+        if (!run) return `${head}\n\n*Not explored: the file has static errors.*`;
+        const cause = run.trace.program.causeOf.get(race);
+        const report = run.races.find(r => r.cause === cause);
+        if (!report) return `${head}\n\n*Not explored.*`;
+        let s = `${head}: ${report.interleavings} interleaving${report.interleavings === 1 ? '' : 's'} explored (equal states merged), ${report.states} distinct states` +
+            (report.truncated ? ' — **the bound on states cut the search**' : '') + '\n\n';
+        if (!report.counterexample) return s + 'Clean in every interleaving.';
+        s += `Found: ${report.codes.join(', ')}. A shortest counterexample:\n\n`;
+        report.counterexample.forEach((st, i) => { s += `${i + 1}. line ${run.trace.program.loc(st.cause).line}: \`${st.text}\`\n`; });
+        if (report.finding) s += `\n→ ${report.finding.code}: ${report.finding.message}\n`;
         return s;
     }
 
@@ -195,7 +211,3 @@ function hookHover(h: ast.Hook): string {
     return `**${policy?.name ?? '?'}.${h.hook}** — binds ${bound}\n\n\`\`\`uintr\n${body || '  (empty)'}\n\`\`\``;
 }
 
-function raceHover(r: ast.Race): string {
-    return `**race** with ${r.branches.length} branches (${r.branches.map(b => b.steps.length).join(' + ')} steps). ` +
-        'Interleavings are not explored yet in this version: the race and the items after it are not run.';
-}

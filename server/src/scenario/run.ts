@@ -5,6 +5,7 @@
  */
 import { hex } from '../machine/bits.js';
 import { buildMachine } from '../machine/build.js';
+import { cloneMachine } from '../machine/clone.js';
 import type { Fault, Ipi, MachineEvent } from '../machine/events.js';
 import { arrive, deliverAll } from '../machine/interrupt.js';
 import { NO_CAUSE, type Counters, type Machine } from '../machine/state.js';
@@ -14,6 +15,7 @@ import { compilePolicy } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
 import { DEFAULT_SEVERITY, DiagnosticSet, type DiagnosticCode, type ScenarioDiagnostic, type Severity, type SourceLoc } from './diagnostics.js';
 import { expectText, type ExpectItem, type Program, type StepItem } from './program.js';
+import { exploreRaces, type RaceReport } from './race-explorer.js';
 import { Trace } from './trace.js';
 
 export interface RunResult {
@@ -21,73 +23,107 @@ export interface RunResult {
     readonly trace: Trace;
     readonly counters: Counters;
     readonly policy: string;
+    /** What the exploration of each race found (in file order). */
+    readonly races: RaceReport[];
 }
 
-const GP_CODES = new Set<DiagnosticCode>(['xrstors-gp', 'senduipi-gp', 'wrmsr-gp']);
+export const GP_CODES = new Set<DiagnosticCode>(['xrstors-gp', 'senduipi-gp', 'wrmsr-gp']);
+
+/** A diagnostic found while exploring a race, kept per interleaving. */
+export interface Finding {
+    readonly code: DiagnosticCode;
+    readonly cause: number;
+    readonly message: string;
+    /** The number of events of the interleaving when it was found. */
+    readonly at: number;
+}
 
 /** Runs a lowered program under a policy (the file's own, or an override). */
-export function runProgram(program: Program, policy: ast.Policy, options: { recordTrace?: boolean } = {}): RunResult {
-    return new Runner(program, policy, options.recordTrace ?? true).run();
+export function runProgram(program: Program, policy: ast.Policy, options: { recordTrace?: boolean; maxStates?: number } = {}): RunResult {
+    const recordTrace = options.recordTrace ?? true;
+    const m = buildMachine(program.config, program.tasks, program.kthreads);
+    m.recording = recordTrace;
+    const kernel = new Kernel(compilePolicy(program.env, policy));
+    const ran = recordTrace ? [] : null;
+    const runner = new Runner(program, kernel, m, new DiagnosticSet(), new Trace(program, m, ran), ran);
+    const items = program.items;
+    for (let i = 0; i < items.length; i++) {
+        const item = items[i];
+        if (item.kind === 'step') runner.step(item);
+        else if (item.kind === 'expect') runner.expectItem(item);
+        else {
+            runner.flushDeferred();
+            runner.trace?.endItem(item.cause);
+            const races = exploreRaces(runner, i, options.maxStates);
+            return runner.result(races);
+        }
+    }
+    runner.finish();
+    return runner.result([]);
 }
 
-class Runner implements RunSink {
-    private readonly m: Machine;
-    private readonly kernel: Kernel;
-    private readonly ctx: ExecContext;
-    private readonly diags = new DiagnosticSet();
-    private readonly trace: Trace;
+/**
+ * Runs items against a machine. The main run records a trace; a race's exploration forks
+ * runners (machine and all) at every choice and collects findings per interleaving instead
+ * of diagnostics.
+ */
+export class Runner implements RunSink {
+    readonly ctx: ExecContext;
     /** IPIs sent during the current step or action, in order. */
     private sent: { ipi: Ipi; self: boolean }[] = [];
     /** `ipi deferred`: IPIs waiting for the next expectation, race or end. */
-    private deferred: Ipi[] = [];
+    deferred: Ipi[] = [];
+    /** Inside a race: IPIs sent by the race's steps, still in flight (any may arrive next). */
+    inFlight: Ipi[] = [];
+    /** True while running a race's branches: their IPIs join {@link inFlight}. */
+    raceMode = false;
     /** #GP diagnostics raised by each step (cause), for `expect gp`. */
     private readonly gpByCause = new Map<number, ScenarioDiagnostic[]>();
-    private lostAt: number = NO_CAUSE;
-    private lastStep: number = NO_CAUSE;
+    lostAt: number = NO_CAUSE;
+    lastStep: number = NO_CAUSE;
+    /** Exploring: what this interleaving found so far (semantic errors go to `diags`). */
+    findings: Finding[] | null = null;
+    /** Exploring: the number of events of this interleaving. */
+    events = 0;
 
-    constructor(private readonly program: Program, policy: ast.Policy, recordTrace: boolean) {
-        this.m = buildMachine(program.config, program.tasks, program.kthreads);
-        this.m.recording = recordTrace;
-        this.kernel = new Kernel(compilePolicy(program.env, policy));
+    constructor(readonly program: Program, readonly kernel: Kernel, readonly m: Machine, readonly diags: DiagnosticSet,
+        readonly trace: Trace | null, ran: unknown[] | null) {
         this.ctx = {
-            m: this.m, kernel: this.kernel, sink: this, cpu: this.m.cpus[0], prev: null, next: null, cur: null,
-            vars: new Array(this.kernel.policy.slots).fill(null), where: null, inKernelAction: false,
-            ran: recordTrace ? [] : null,
+            m, kernel, sink: this, cpu: m.cpus[0], prev: null, next: null, cur: null,
+            vars: new Array(kernel.policy.slots).fill(null), where: null, inKernelAction: false, ran,
         };
-        this.trace = new Trace(program, this.m, this.ctx.ran);
     }
 
-    run(): RunResult {
-        const items = this.program.items;
-        for (let i = 0; i < items.length; i++) {
-            const item = items[i];
-            if (item.kind === 'step') {
-                this.step(item);
-            } else if (item.kind === 'expect') {
-                this.flushDeferred();
-                this.expect(item);
-                this.trace.endItem(item.cause);
-            } else {
-                this.flushDeferred();
-                const rest = items.length - i - 1;
-                this.add('race-counterexample', item.cause, `race not explored yet: exhaustive interleavings are not implemented in this version; ` +
-                    `this race and the ${rest} item${rest === 1 ? '' : 's'} after it were not run`, [], 'information');
-                this.trace.endItem(item.cause);
-                return this.finish(false);
-            }
-        }
-        return this.finish(true);
+    /** A copy of this runner on a copy of its machine, for exploring one more choice. */
+    fork(): Runner {
+        const r = new Runner(this.program, this.kernel, cloneMachine(this.m), this.diags, null, null);
+        r.deferred = [...this.deferred];
+        r.inFlight = [...this.inFlight];
+        r.raceMode = this.raceMode;
+        r.lostAt = this.lostAt;
+        r.lastStep = this.lastStep;
+        r.findings = this.findings ? [...this.findings] : [];
+        r.events = this.events;
+        return r;
     }
 
-    private finish(endChecks: boolean): RunResult {
-        if (endChecks) {
-            this.flushDeferred();
-            this.neverDelivered();
-        }
-        return { diagnostics: this.diags.sorted(), trace: this.trace, counters: this.m.counters, policy: this.kernel.policy.name };
+    result(races: RaceReport[]): RunResult {
+        return { diagnostics: this.diags.sorted(), trace: this.trace!, counters: this.m.counters, policy: this.kernel.policy.name, races };
     }
 
-    private step(item: StepItem): void {
+    /** The end of the scenario: IPIs in flight arrive, then the end checks. */
+    finish(): void {
+        this.flushDeferred();
+        this.neverDelivered();
+    }
+
+    expectItem(item: ExpectItem): void {
+        this.flushDeferred();
+        this.expect(item);
+        this.trace?.endItem(item.cause);
+    }
+
+    step(item: StepItem): void {
         const m = this.m;
         m.cause = item.cause;
         this.lastStep = item.cause;
@@ -108,22 +144,35 @@ class Runner implements RunSink {
         this.drainEvents();
         if (item.kernelAction && item.kernelAction !== 'exec' && !impossible) this.staleUinv(item);
         this.dispatchSent();
-        this.trace.endItem(item.cause);
+        this.trace?.endItem(item.cause);
     }
 
-    /** IPIs of the step: self-IPIs arrive at once; others at once or later (`ipi deferred`). */
+    /**
+     * IPIs of the step: self-IPIs arrive at once; others at once or later (`ipi deferred`);
+     * inside a race, others stay in flight until the explorer lets them arrive.
+     */
     private dispatchSent(): void {
         while (this.sent.length) {
             const batch = this.sent;
             this.sent = [];
             for (const { ipi, self } of batch) {
-                if (self || !this.program.ipiDeferred) this.arrive(ipi);
+                if (self) this.arrive(ipi);
+                else if (this.raceMode) this.inFlight.push(ipi);
+                else if (!this.program.ipiDeferred) this.arrive(ipi);
                 else this.deferred.push(ipi);
             }
         }
     }
 
-    private flushDeferred(): void {
+    /** One IPI in flight (by index) arrives now. */
+    arriveInFlight(index: number): Ipi {
+        const [ipi] = this.inFlight.splice(index, 1);
+        this.arrive(ipi);
+        this.dispatchSent();
+        return ipi;
+    }
+
+    flushDeferred(): void {
         while (this.deferred.length) {
             const batch = this.deferred;
             this.deferred = [];
@@ -184,7 +233,12 @@ class Runner implements RunSink {
     }
 
     private add(code: DiagnosticCode, cause: number, message: string, related: { loc: SourceLoc; message: string }[] = [], severity?: Severity): ScenarioDiagnostic {
-        return this.diags.add({ code, severity: severity ?? DEFAULT_SEVERITY[code], loc: this.loc(cause), message, related });
+        const d: ScenarioDiagnostic = { code, severity: severity ?? DEFAULT_SEVERITY[code], loc: this.loc(cause), message, related };
+        if (this.findings && code !== 'semantic') {
+            this.findings.push({ code, cause, message, at: this.events });
+            return d;
+        }
+        return this.diags.add(d);
     }
 
     private rel(cause: number, message: string): { loc: SourceLoc; message: string }[] {
@@ -203,7 +257,7 @@ class Runner implements RunSink {
         const inHook = where ? ` (in ${where})` : '';
         switch (e.type) {
             case 'delivered':
-                this.trace.delivered(e);
+                this.trace?.delivered(e);
                 return;
             case 'upid-use-after-free': {
                 const what = e.upidOwner ? `${e.upidOwner}'s UPID at ${hex(e.addr)}, which was freed` : `${hex(e.addr)}, where no UPID is`;
@@ -247,6 +301,12 @@ class Runner implements RunSink {
         if (item.form === 'gp') {
             const text = expectText(node);
             const step = this.lastStep;
+            if (this.findings) {
+                // exploring: the #GPs of this interleaving's last step are expected
+                const before = this.findings.length;
+                this.findings = this.findings.filter(f => !(GP_CODES.has(f.code) && f.cause === step));
+                if (step !== NO_CAUSE && this.findings.length < before) return;
+            }
             const gps = this.gpByCause.get(step);
             if (step !== NO_CAUSE && gps && gps.length) {
                 for (const d of gps) {
