@@ -2,9 +2,9 @@
  * Only the built-in prelude's policies are global: a scenario sees its own declarations and
  * the prelude, never another scenario's names (several files are checked side by side).
  */
-import { DefaultScopeComputation, type AstNodeDescription, type LangiumDocument } from 'langium';
+import { AstUtils, DefaultScopeComputation, MultiMap, type AstNode, type AstNodeDescription, type LangiumDocument, type LocalSymbols } from 'langium';
 import type { Cancellation } from 'langium';
-import { isPolicy } from './generated/ast.js';
+import { isFile, isPolicy } from './generated/ast.js';
 import { isPreludeUri } from './prelude-uri.js';
 
 export class UintrScopeComputation extends DefaultScopeComputation {
@@ -12,5 +12,20 @@ export class UintrScopeComputation extends DefaultScopeComputation {
         if (!isPreludeUri(document.uri.toString())) return [];
         const all = await super.collectExportedSymbols(document, cancelToken);
         return all.filter(d => d.type === 'Policy' || (d.node !== undefined && isPolicy(d.node)));
+    }
+
+    /**
+     * Named nodes are the declarations and the `foreach` variables inside policies, so only
+     * those are visited — not the thousands of steps a scenario may have.
+     */
+    override async collectLocalSymbols(document: LangiumDocument, _cancelToken?: Cancellation.CancellationToken): Promise<LocalSymbols> {
+        const root = document.parseResult.value;
+        const symbols = new MultiMap<AstNode, AstNodeDescription>();
+        if (!isFile(root)) return symbols;
+        for (const d of root.decls ?? []) {
+            this.addLocalSymbol(d, document, symbols);
+            if (isPolicy(d)) for (const n of AstUtils.streamAllContents(d)) this.addLocalSymbol(n, document, symbols);
+        }
+        return symbols;
     }
 }

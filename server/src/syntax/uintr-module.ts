@@ -7,9 +7,21 @@ import {
     type PartialLangiumCoreServices, createDefaultCoreModule, createDefaultSharedCoreModule,
     type DefaultSharedCoreModuleContext,
 } from 'langium';
+import { CstNodeBuilder } from 'langium';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
 import { UintrScopeComputation } from './scope-computation.js';
 import { UintrValidator, registerValidationChecks } from './uintr-validator.js';
+
+/**
+ * Langium 4.4 calls `addHiddenNodes` before every token, with the comments that precede it.
+ * With none, it still walks up the tree and searches the parent's children (`indexOf` over all
+ * items of the file) to insert nothing: quadratic in the number of items. Skipping the empty
+ * case changes no result and makes parsing linear (100k steps: about 2x faster).
+ */
+const addHiddenNodes = CstNodeBuilder.prototype.addHiddenNodes;
+CstNodeBuilder.prototype.addHiddenNodes = function (this: CstNodeBuilder, tokens: Parameters<typeof addHiddenNodes>[0]) {
+    if (tokens.length > 0) addHiddenNodes.call(this, tokens);
+};
 
 export interface UintrAddedServices {
     validation: { UintrValidator: UintrValidator };

@@ -65,7 +65,16 @@ export interface MachineSettings {
     kernelVector: bigint;
 }
 
+const settingsCache = new WeakMap<ast.File, MachineSettings>();
+
 export function machineSettings(file: ast.File | undefined): MachineSettings {
+    if (!file) return computeSettings(undefined);
+    let s = settingsCache.get(file);
+    if (!s) settingsCache.set(file, s = computeSettings(file));
+    return s;
+}
+
+function computeSettings(file: ast.File | undefined): MachineSettings {
     const s: MachineSettings = { cpus: 1, uinv: DEFAULT_UINV, kernelVector: DEFAULT_KERNEL_VECTOR };
     for (const p of file?.machine?.props ?? []) {
         if (!ast.isNumberProp(p)) continue;
