@@ -12,7 +12,8 @@ export interface TraceRow {
     readonly index: number;
     readonly line: number;
     readonly item: string;
-    readonly kind: 'step' | 'expect' | 'race';
+    /** `counterexample`: an event of a race's counterexample interleaving, replayed. */
+    readonly kind: 'step' | 'expect' | 'race' | 'counterexample';
     readonly changes: Change[];
     readonly state: ReturnType<typeof snapshot>;
     readonly diagnostics: ScenarioDiagnostic[];
@@ -72,6 +73,16 @@ export function traceRows(report: FileReport): TraceRow[] {
             state: snapshot(state), diagnostics: report.diagnostics.filter(d => d.loc.line === loc.line),
         });
     });
+    for (const race of run.races) {
+        if (!race.counterexample) continue;
+        const raceLine = program.loc(race.cause).line;
+        for (const { step, state } of race.replay()) {
+            rows.push({
+                index: rows.length + 1, line: program.loc(step.cause).line, item: `race@${raceLine}: ${step.text}`, kind: 'counterexample',
+                changes: [], state: snapshot(state), diagnostics: [],
+            });
+        }
+    }
     return rows;
 }
 

@@ -13,19 +13,23 @@
  * says so. No clocks: the result is a function of the program.
  */
 import { hex } from '../machine/bits.js';
-import { stateKey } from '../machine/clone.js';
+import { cloneMachine, stateKey } from '../machine/clone.js';
 import type { Ipi } from '../machine/events.js';
-import { NO_CAUSE } from '../machine/state.js';
+import { NO_CAUSE, type Machine } from '../machine/state.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
 import type { Finding, Runner } from './run.js';
 
 export const DEFAULT_MAX_STATES = 200_000;
 
+/** How to redo an event: a branch's next step, an in-flight IPI (by index), the next item after the race. */
+export type ReplayEvent = { readonly kind: 'branch'; readonly branch: number } | { readonly kind: 'ipi'; readonly index: number } | { readonly kind: 'post' };
+
 /** One event of a counterexample: a step (at its line) or an IPI arrival (at its sender's line). */
 export interface CounterStep {
     readonly cause: number;
     readonly text: string;
+    readonly event: ReplayEvent;
 }
 
 export interface RaceReport {
@@ -43,6 +47,8 @@ export interface RaceReport {
     readonly finding: Finding | null;
     /** True when the bound on states cut the search. */
     readonly truncated: boolean;
+    /** Replays the counterexample from the race's start: the state after each of its events. */
+    replay(): { step: CounterStep; state: Machine }[];
 }
 
 interface PathLink {
@@ -51,6 +57,8 @@ interface PathLink {
 }
 
 interface Node {
+    /** The runner the interleaving started from (a start state of the race). */
+    readonly origin: Runner;
     readonly r: Runner;
     readonly pos: number[];
     post: number;
@@ -125,7 +133,7 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
     const visited = new Set<string>();
     const ends = new Map<string, Runner>();
     const codes: DiagnosticCode[] = [];
-    let best: { finding: Finding; path: CounterStep[] } | null = null;
+    let best: { finding: Finding; path: CounterStep[]; origin: Runner } | null = null;
     let interleavings = 0;
     let truncated = false;
     const queue: Node[] = [];
@@ -133,12 +141,12 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
         const r = s.fork();
         r.findings = [];
         r.events = 0;
-        queue.push({ r, pos: race.branches.map(() => 0), post: 0, path: null });
+        queue.push({ origin: s, r, pos: race.branches.map(() => 0), post: 0, path: null });
     }
-    const child = (n: Node, text: string, cause: number): Node => {
+    const child = (n: Node, text: string, cause: number, event: ReplayEvent): Node => {
         const r = n.r.fork();
         r.events++;
-        return { r, pos: [...n.pos], post: n.post, path: { step: { cause, text }, prev: n.path } };
+        return { origin: n.origin, r, pos: [...n.pos], post: n.post, path: { step: { cause, text, event }, prev: n.path } };
     };
     for (let head = 0; head < queue.length; head++) {
         const n = queue[head];
@@ -157,7 +165,7 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
             const k = ipiKey(ipi);
             if (seen.has(k)) return;
             seen.add(k);
-            const c = child(n, `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, ipi.cause);
+            const c = child(n, `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, ipi.cause, { kind: 'ipi', index: i });
             c.r.raceMode = inRace;
             c.r.arriveInFlight(i);
             queue.push(c);
@@ -166,7 +174,7 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
             race.branches.forEach((steps, b) => {
                 if (n.pos[b] >= steps.length) return;
                 const step = steps[n.pos[b]];
-                const c = child(n, stepText(step), step.cause);
+                const c = child(n, stepText(step), step.cause, { kind: 'branch', branch: b });
                 c.r.raceMode = true;
                 c.r.step(step);
                 c.pos[b]++;
@@ -176,7 +184,7 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
         }
         const item = post[n.post];
         if (item && item.kind === 'step') {
-            const c = child(n, stepText(item), item.cause);
+            const c = child(n, stepText(item), item.cause, { kind: 'post' });
             c.r.raceMode = false;
             c.r.step(item);
             c.post++;
@@ -185,7 +193,7 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
         }
         if (n.r.inFlight.length > 0) continue; // an expectation or the end waits for every IPI
         if (item && item.kind === 'expect') {
-            const c = child(n, (item as ExpectItem).node.$cstNode?.text.replace(/\s+/g, ' ') ?? 'expect', item.cause);
+            const c = child(n, (item as ExpectItem).node.$cstNode?.text.replace(/\s+/g, ' ') ?? 'expect', item.cause, { kind: 'post' });
             c.r.raceMode = false;
             c.r.expectItem(item);
             c.post++;
@@ -200,7 +208,7 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
         else t.flushDeferred();
         for (const f of t.findings!) {
             if (!codes.includes(f.code)) codes.push(f.code);
-            if (!best || f.at < best.finding.at) best = { finding: f, path: pathOf(n.path, f.at) };
+            if (!best || f.at < best.finding.at) best = { finding: f, path: pathOf(n.path, f.at), origin: n.origin };
         }
         const endKey = `${stateKey(t.m)}#${t.deferred.map(ipiKey).join(';')}#${t.lostAt !== NO_CAUSE ? 1 : 0}`;
         if (!ends.has(endKey)) {
@@ -208,12 +216,37 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
             ends.set(endKey, t);
         }
     }
-    const b = best as { finding: Finding; path: CounterStep[] } | null;
+    const b = best as { finding: Finding; path: CounterStep[]; origin: Runner } | null;
     return {
         report: {
             cause: race.cause, interleavings, states: visited.size, codes,
             counterexample: b ? b.path : null, finding: b ? b.finding : null, truncated,
+            replay: () => (b ? replay(b.origin, race, post, b.path) : []),
         },
         ends: [...ends.values()],
     };
+}
+
+/** Redoes a counterexample's events from its start state, copying the state after each. */
+function replay(origin: Runner, race: RaceItem, post: readonly ProgramItem[], path: readonly CounterStep[]): { step: CounterStep; state: Machine }[] {
+    const r = origin.fork();
+    r.findings = [];
+    const pos = race.branches.map(() => 0);
+    let next = 0;
+    const out: { step: CounterStep; state: Machine }[] = [];
+    for (const step of path) {
+        const e = step.event;
+        const inRace = pos.some((p, b) => p < race.branches[b].length);
+        r.raceMode = inRace;
+        if (e.kind === 'ipi') r.arriveInFlight(e.index);
+        else if (e.kind === 'branch') r.step(race.branches[e.branch][pos[e.branch]++]);
+        else {
+            const item = post[next++];
+            r.raceMode = false;
+            if (item.kind === 'step') r.step(item);
+            else if (item.kind === 'expect') r.expectItem(item);
+        }
+        out.push({ step, state: cloneMachine(r.m) });
+    }
+    return out;
 }
