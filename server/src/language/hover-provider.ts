@@ -126,7 +126,7 @@ export class UintrHoverProvider implements HoverProvider {
         const run = this.emulation.resultFor(doc)?.result.run;
         const head = `**race** with ${race.branches.length} branches (${race.branches.map(b => b.steps.length).join(' + ')} steps)`;
         if (!run) return `${head}\n\n*Not explored: the file has static errors.*`;
-        const cause = run.trace.program.causeOf.get(race);
+        const cause = run.trace.program.causeOf(race);
         const report = run.races.find(r => r.cause === cause);
         if (!report) return `${head}\n\n*Not explored.*`;
         let s = `${head}: ${report.interleavings} interleaving${report.interleavings === 1 ? '' : 's'} explored (equal states merged), ${report.states} distinct states` +

@@ -40,7 +40,7 @@ export function itemState(emulation: EmulationService, doc: LangiumDocument, ite
     const emulated = emulation.resultFor(doc);
     const run = emulated?.result.run;
     if (!emulated || !run) return undefined;
-    const cause = run.trace.program.causeOf.get(item);
+    const cause = run.trace.program.causeOf(item);
     const entry = cause === undefined ? -1 : run.trace.entryOf(cause);
     const cursor = cursorOf(emulated)!;
     return {

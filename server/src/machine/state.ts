@@ -7,6 +7,7 @@
  * Provenance ("which step set UINV", "which step posted vector 3") is kept as opaque
  * cause numbers that the caller assigns through {@link Machine.cause}.
  */
+import { ChangeLog } from './change-log.js';
 import type { MachineEvent } from './events.js';
 
 /** No cause known (the declaration, or the start of the run). */
@@ -157,7 +158,7 @@ export class Machine {
      * fields (`uirrTags`, `savedBy`, `uinvArmedBy`, `uinvChangedBy`, `freedBy`) are assigned
      * directly and not logged: traces show state, not where it came from.
      */
-    readonly log: unknown[] = [];
+    readonly log = new ChangeLog();
     recording = true;
     /** The cause that events and provenance are attributed to right now. */
     cause = NO_CAUSE;
@@ -199,16 +200,7 @@ export class Machine {
         const old = obj[key];
         if (old === v) return;
         obj[key] = v;
-        if (this.recording) this.record(obj, key, old, v);
-    }
-
-    private record(obj: unknown, key: string, old: unknown, v: unknown): void {
-        const log = this.log;
-        const n = log.length;
-        log[n] = obj;
-        log[n + 1] = key;
-        log[n + 2] = old;
-        log[n + 3] = v;
+        if (this.recording) this.log.add(obj, key, old, v);
     }
 
     emit(event: MachineEvent): void {

@@ -62,8 +62,8 @@ export interface Program {
     readonly env: CompileEnv;
     /** The policy declared in the machine block, if any. */
     readonly policy: ast.Policy | undefined;
-    /** The cause of each step, expectation and race node. */
-    readonly causeOf: ReadonlyMap<AstNode, number>;
+    /** The cause of a step, expectation or race node (an index built on first use). */
+    causeOf(node: AstNode): number | undefined;
 }
 
 export function locOf(node: AstNode): SourceLoc {
@@ -105,12 +105,12 @@ export function lowerProgram(file: ast.File): Program {
     };
     const nodes: AstNode[] = [];
     const locs: (SourceLoc | undefined)[] = [];
-    const causeOf = new Map<AstNode, number>();
-    const newCause = (node: AstNode): number => {
-        const cause = nodes.push(node) - 1;
-        causeOf.set(node, cause);
-        return cause;
+    let index: Map<AstNode, number> | undefined;
+    const causeOf = (node: AstNode): number | undefined => {
+        index ??= new Map(nodes.map((n, i) => [n, i]));
+        return index.get(node);
     };
+    const newCause = (node: AstNode): number => nodes.push(node) - 1;
     const loc = (cause: number): SourceLoc => {
         const node = nodes[cause];
         if (!node) return { line: 1, column: 1, offset: 0, end: 0 };

@@ -78,7 +78,7 @@ export class Trace {
         const from = index > 0 ? this.logEnds[index - 1] : 0;
         const out: Change[] = [];
         for (let i = from; i < this.logEnds[index]; i += 4) {
-            out.push({ path: labelOf(this.machine, log[i] as Traced, log[i + 1] as string), old: log[i + 2], value: log[i + 3] });
+            out.push({ path: labelOf(this.machine, log.at(i) as Traced, log.at(i + 1) as string), old: log.at(i + 2), value: log.at(i + 3) });
         }
         return out;
     }
@@ -110,11 +110,11 @@ export class Trace {
         for (const entry of this.entries) {
             const changes: Change[] = [];
             for (; at < entry.logEnd; at += 4) {
-                const target = map.get(log[at]);
-                const key = log[at + 1] as string;
+                const target = map.get(log.at(at));
+                const key = log.at(at + 1) as string;
                 if (!target) continue;
-                (target as unknown as Record<string, unknown>)[key] = log[at + 3];
-                changes.push({ path: labelOf(fresh, target, key), old: log[at + 2], value: log[at + 3] });
+                (target as unknown as Record<string, unknown>)[key] = log.at(at + 3);
+                changes.push({ path: labelOf(fresh, target, key), old: log.at(at + 2), value: log.at(at + 3) });
             }
             visit(entry, fresh, changes);
         }
@@ -150,14 +150,14 @@ export class TraceCursor {
         const target = index < 0 ? 0 : this.logEnds[Math.min(index, this.logEnds.length - 1)] ?? 0;
         const log = this.source.log;
         while (this.at < target) {
-            const t = this.map.get(log[this.at]);
-            if (t) (t as unknown as Record<string, unknown>)[log[this.at + 1] as string] = log[this.at + 3];
+            const t = this.map.get(log.at(this.at));
+            if (t) (t as unknown as Record<string, unknown>)[log.at(this.at + 1) as string] = log.at(this.at + 3);
             this.at += 4;
         }
         while (this.at > target) {
             this.at -= 4;
-            const t = this.map.get(log[this.at]);
-            if (t) (t as unknown as Record<string, unknown>)[log[this.at + 1] as string] = log[this.at + 2];
+            const t = this.map.get(log.at(this.at));
+            if (t) (t as unknown as Record<string, unknown>)[log.at(this.at + 1) as string] = log.at(this.at + 2);
         }
         return this.state;
     }

@@ -1,0 +1,37 @@
+/**
+ * The change log of a run: (object, field, old value, new value) per change, stored in
+ * fixed-size chunks so that appending never copies what is already there.
+ */
+const CHUNK_BITS = 14;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
+
+export class ChangeLog {
+    private readonly chunks: unknown[][] = [];
+    private current: unknown[] = [];
+    private fill = CHUNK;
+    /** Number of slots (four per change). */
+    length = 0;
+
+    /** Appends one change. */
+    add(obj: unknown, key: string, old: unknown, value: unknown): void {
+        if (this.fill === CHUNK) {
+            this.current = new Array(CHUNK);
+            this.chunks.push(this.current);
+            this.fill = 0;
+        }
+        const c = this.current;
+        const f = this.fill;
+        c[f] = obj;
+        c[f + 1] = key;
+        c[f + 2] = old;
+        c[f + 3] = value;
+        this.fill = f + 4;
+        this.length += 4;
+    }
+
+    /** The slot at index i (0 <= i < length). */
+    at(i: number): unknown {
+        return this.chunks[i >>> CHUNK_BITS][i & MASK];
+    }
+}
