@@ -59,6 +59,16 @@ describe('language server over stdio', () => {
         expect(again.map(d => d.code)).toEqual(diags.map(d => d.code));
     });
 
+    test('a watched-file event for the unchanged file keeps the emulator diagnostics', async () => {
+        let published: Diagnostic[] | undefined;
+        const seen = client.waitDiagnostics(uri, ds => { published = ds; return true; });
+        client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri, type: 2 }] });
+        await Promise.race([seen, new Promise(r => setTimeout(r, 1500))]);
+        if (published) expect(published.map(d => d.code)).toContain('xrstors-gp');
+        const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 9, character: 2 } });
+        expect(hover).toBeTruthy();
+    });
+
     test('hover on a step shows UINV and the changed fields', async () => {
         const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 9, character: 2 } });
         const md = (hover.contents as { value: string }).value;

@@ -75,7 +75,16 @@ export class EmulationService {
     async validate(file: ast.File, accept: ValidationAcceptor): Promise<void> {
         const doc = AstUtils.getDocument(file);
         const key = doc.uri.toString();
-        if (isPreludeUri(key) || !this.due.has(key)) return;
+        if (isPreludeUri(key)) return;
+        if (!this.due.has(key)) {
+            // A rebuild of the same version (a watched-file event, a dependency): keep what the
+            // emulator reported for it. An edit makes a new version, which waits for a save.
+            const cached = this.cache.get(key);
+            if (cached && cached.version === doc.textDocument.version) {
+                for (const d of cached.result.diagnostics) this.accept(doc, file, d, accept);
+            }
+            return;
+        }
         const statics = await this.services.validation.DocumentValidator.validateDocument(doc, { categories: ['built-in', 'fast'] });
         if (statics.some(d => d.severity === DiagnosticSeverity.Error)) {
             this.due.delete(key);
