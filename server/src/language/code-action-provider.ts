@@ -25,6 +25,8 @@ export const ANNOTATE_KIND = `${CodeActionKind.Source}.uintr.annotate`;
 /** An edit of whole lines, so diagnostics on later lines can be mapped after it. */
 interface LineEdit {
     readonly title: string;
+    /** Offered only when the edited scenario has no error or warning at all. */
+    readonly requireClean?: boolean;
     readonly edit: TextEdit;
     /** Where a line of the old text is after the edit (undefined: the line is gone). */
     mapLine(line: number): number | undefined;
@@ -153,6 +155,7 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         const afterKeys = new Set(after.diagnostics.filter(x => x.severity !== 'information').map(x => key(x.code, x.loc.line - 1)));
         if (newLine !== undefined && afterKeys.has(key(String(d.code), newLine))) return undefined; // does not fix it
         if (after.diagnostics.some(x => x.code === 'internal')) return undefined;
+        if (cand.requireClean && after.diagnostics.some(x => x.severity !== 'information')) return undefined;
         const beforeKeys = new Set<string>();
         for (const x of before) {
             if (x.severity === 'information') continue;
@@ -193,6 +196,8 @@ export class UintrCodeActionProvider implements CodeActionProvider {
             const existing = /\s*\/\/!\s*[a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*\s*$/.exec(text);
             const base = existing ? text.slice(0, existing.index) : text;
             const codes = byLine.get(i);
+            const have = existing ? existing[0].replace(/^\s*\/\/!\s*/, '').split(',').map(c => c.trim()).sort().join(',') : '';
+            if (codes && codes.size && have === [...codes].sort().join(',')) return;
             const wanted = codes && codes.size ? `${base}${base.length ? ' ' : ''}//! ${[...codes].sort().join(', ')}` : base;
             if (wanted !== text) edits.push({ range: { start: { line: i, character: 0 }, end: { line: i, character: text.length } }, newText: wanted });
         });
@@ -274,7 +279,7 @@ function policyEdits(doc: LangiumDocument, file: ast.File): LineEdit[] {
             else out.push(insertBefore(doc, firstCodeLine(file), `machine { policy ${p} }`, title));
         }
     }
-    return out;
+    return out.map(e => ({ ...e, requireClean: true }));
 }
 
 function firstCodeLine(file: ast.File): number {

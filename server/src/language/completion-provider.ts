@@ -35,8 +35,19 @@ export function pathFieldsAfter(prefix: string): { label: string; detail: string
 }
 
 export class UintrCompletionProvider extends DefaultCompletionProvider {
+    /** Contexts for which the hook names were already offered (the rule has several features). */
+    private readonly hooksOffered = new WeakSet<CompletionContext>();
+
     protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): MaybePromise<void> {
         const rule = AstUtils.getContainerOfType(next.feature, GrammarAST.isParserRule);
+        if (rule?.name === 'HookName' || (AstUtils.getContainerOfType(next.feature, GrammarAST.isAssignment)?.feature === 'hook')) {
+            if (this.hooksOffered.has(context)) return;
+            this.hooksOffered.add(context);
+            for (const h of ['switch_out', 'switch_in', 'return_to_user', 'exec', 'exit', 'wait', 'wake']) {
+                acceptor(context, { label: h, kind: CompletionItemKind.Event, detail: 'policy hook', sortText: '0' + h });
+            }
+            return;
+        }
         if (rule?.name === 'Segment') {
             const before = context.textDocument.getText().slice(0, context.offset);
             const m = /([A-Za-z_]\w*(?:\.\w+)*)\.\w*$/.exec(before);
@@ -50,12 +61,6 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         if (assignment?.feature === 'msr') {
             for (const [name, num] of Object.entries(MSRS)) {
                 acceptor(context, { label: name, kind: CompletionItemKind.Constant, detail: `MSR 0x${num.toString(16)}` });
-            }
-            return;
-        }
-        if (assignment?.feature === 'hook') {
-            for (const h of ['switch_out', 'switch_in', 'return_to_user', 'exec', 'exit', 'wait', 'wake']) {
-                acceptor(context, { label: h, kind: CompletionItemKind.Event, detail: 'policy hook' });
             }
             return;
         }

@@ -1,7 +1,7 @@
 /**
  * Document symbols: tasks, kthreads, policies (with their hooks) and races.
  */
-import type { LangiumDocument, MaybePromise } from 'langium';
+import { GrammarUtils, type LangiumDocument, type MaybePromise } from 'langium';
 import type { DocumentSymbolProvider } from 'langium/lsp';
 import { SymbolKind, type DocumentSymbol, type DocumentSymbolParams } from 'vscode-languageserver';
 import * as ast from '../syntax/generated/ast.js';
@@ -13,7 +13,8 @@ export class UintrDocumentSymbolProvider implements DocumentSymbolProvider {
         const sym = (name: string, detail: string, kind: SymbolKind, node: ast.File['decls'][number] | ast.Item | ast.Hook, children?: DocumentSymbol[]): DocumentSymbol | undefined => {
             const cst = node.$cstNode;
             if (!cst || !name) return undefined;
-            return { name, detail, kind, range: cst.range, selectionRange: cst.range, children };
+            const nameNode = GrammarUtils.findNodeForProperty(cst, ast.isHook(node) ? 'hook' : 'name') ?? GrammarUtils.findNodeForKeyword(cst, 'race');
+            return { name, detail, kind, range: cst.range, selectionRange: nameNode?.range ?? cst.range, children };
         };
         for (const d of file.decls ?? []) {
             let s: DocumentSymbol | undefined;

@@ -9,6 +9,9 @@ import type { LangiumDocument, MaybePromise } from 'langium';
 import type { Formatter } from 'langium/lsp';
 import type { DocumentFormattingParams, DocumentOnTypeFormattingOptions, DocumentRangeFormattingParams, TextEdit } from 'vscode-languageserver';
 
+/** Condition predicates, written like calls: `user(prev)`. */
+const PREDICATES = new Set(['user', 'kthread', 'receiver', 'sender', 'valid', 'waiting']);
+
 const TOKEN = /\s*("(?:\\.|[^"\\])*"|\/\/.*|\/\*.*?\*\/|\/\*.*|[A-Za-z_0-9]+|\|=|&=|==|!=|<=|>=|<<|>>|\S)/gy;
 
 /** Formats one line's code (no leading indentation); returns it and the brace depth change. */
@@ -33,7 +36,7 @@ export function formatLine(code: string): { text: string; opens: number; closes:
         let sep = ' ';
         if (isComment && t.startsWith('//')) sep = tok.ws.length > 0 ? tok.ws : ' ';
         else if (t === ':' || t === ',' || t === ')' || t === '.' || prev === '.' || prev === '(' || prev === '~') sep = '';
-        else if (t === '(' && /^[A-Za-z_]/.test(prev) && !['if', 'and', 'or', 'not'].includes(prev)) sep = '';
+        else if (t === '(' && PREDICATES.has(prev)) sep = '';
         out += sep + t;
     });
     return { text: out, opens, closes, leadingCloses, endsInBlockComment };

@@ -17,8 +17,12 @@ import * as ast from '../syntax/generated/ast.js';
 import { parseNumber } from '../syntax/numbers.js';
 import { cpuIndex } from '../syntax/paths.js';
 import type { EmulationService } from './emulation.js';
+import { netChanges } from './inlay-hint-provider.js';
 import { initialState, itemOf, itemState } from './trace-lookup.js';
 import type { UintrLspServices } from './uintr-lsp-module.js';
+
+/** Changes a hover lists: registers and the state paths of LANGUAGE.md §5. */
+const STATE_PATH = /^(cpu\d+\.(uinv|uirr|uif|uihandler|uistackadjust|upidaddr|uittaddr|uittsz)|[A-Za-z_]\w*\.(upid\.(on|sn|nv|ndst|pir)|xsave\.(present|uinv|uirr|uif|uihandler|uistackadjust|uittsz|upidaddr|uittaddr)))$/;
 
 const CPU_REGS: [keyof Cpu, string][] = [
     ['uinv', 'UINV'], ['uirr', 'UIRR'], ['uif', 'UIF'], ['uihandler', 'UIHANDLER'], ['uistackadjust', 'UISTACKADJUST'],
@@ -80,9 +84,8 @@ export class UintrHoverProvider implements HoverProvider {
 
     private stepHover(step: ast.Step, state: NonNullable<ReturnType<typeof itemState>>): string {
         const run = state.emulated.result.run!;
-        const changes = run.trace.changesOf(state.entry);
-        const before = new Map<string, unknown>();
-        for (const c of changes) if (!before.has(c.path)) before.set(c.path, c.old);
+        const changes = netChanges(run.trace.changesOf(state.entry)).filter(c => STATE_PATH.test(c.path));
+        const before = new Map<string, bigint>(changes.map(c => [c.path, c.old]));
         const cpu = cpuIndex(step.cpu);
         const m = state.after();
         const c = m.cpus[cpu];
@@ -92,13 +95,10 @@ export class UintrHoverProvider implements HoverProvider {
         for (const [key, label] of CPU_REGS) {
             const path = `cpu${cpu}.${key}`;
             const v = c[key] as bigint;
-            s += `| ${label} | \`${hex(v)}\`${before.has(path) ? ` (was \`${hex(before.get(path) as bigint)}\`)` : ''} |\n`;
+            s += `| ${label} | \`${hex(v)}\`${before.has(path) ? ` (was \`${hex(before.get(path)!)}\`)` : ''} |\n`;
         }
-        const others = changes.filter(ch => !ch.path.startsWith(`cpu${cpu}.`) && typeof ch.value === 'bigint');
-        if (others.length) {
-            s += '\nAlso changed: ' + [...new Map(others.map(o => [o.path, o])).values()]
-                .map(o => `\`${o.path}\` ${hex(before.get(o.path) as bigint)}→${hex(o.value as bigint)}`).join(', ') + '\n';
-        }
+        const others = changes.filter(ch => !ch.path.startsWith(`cpu${cpu}.`));
+        if (others.length) s += '\nAlso changed: ' + others.map(o => `\`${o.path}\` ${hex(o.old)}→${hex(o.value)}`).join(', ') + '\n';
         const ran = run.trace.hookSteps(state.entry);
         if (ran.length) {
             s += `\n**${run.policy}** ran, in order:\n\n`;

@@ -36,7 +36,7 @@ export interface CheckResult {
 
 /** Maps Langium's diagnostics to the codes `syntax` and `semantic`. */
 export function staticDiagnostics(doc: LangiumDocument): ScenarioDiagnostic[] {
-    return dropFollowOnErrors((doc.diagnostics ?? []).filter(d => d.severity === 1 || d.severity === undefined).map(d => toScenarioDiagnostic(doc, d)));
+    return (doc.diagnostics ?? []).filter(d => d.severity === 1 || d.severity === undefined).map(d => toScenarioDiagnostic(doc, d));
 }
 
 function toScenarioDiagnostic(doc: LangiumDocument, d: Diagnostic): ScenarioDiagnostic {
@@ -51,38 +51,10 @@ function toScenarioDiagnostic(doc: LangiumDocument, d: Diagnostic): ScenarioDiag
     const kind = (d.data as { kind?: string } | undefined)?.kind ?? (dataCode === 'linking-error' ? 'unknown-name' : undefined);
     const data = dataCode === 'linking-error' ? { kind, ...(d.data as object) } : kind ? { kind } : undefined;
     return {
-        code, severity: 'error', message: friendlyMessage(typeof d.message === 'string' ? d.message : d.message.value),
+        code, severity: 'error', message: typeof d.message === 'string' ? d.message : d.message.value,
         loc: { line: start.line + 1, column: start.character + 1, offset, end },
         related: [], data,
     };
-}
-
-/** Chevrotain's and Langium's wording, made shorter where it says the same thing. */
-function friendlyMessage(m: string): string {
-    const unresolved = /^Could not resolve reference to (\w+) named '([^']*)'\.?$/.exec(m);
-    if (unresolved) return `unknown name '${unresolved[2]}' (no ${unresolved[1].toLowerCase()} of that name is declared)`;
-    const expecting = /^Expecting token of type '([^']+)' but found `([^`]*)`\.?$/.exec(m);
-    if (expecting) {
-        const [, want, found] = expecting;
-        if (want === 'ID' && /^[a-z_]+$/.test(found)) return `'${found}' is a reserved word and cannot be used as a name here`;
-        return `expected ${want === 'ID' ? 'a name' : want === 'NUMBER' ? 'a number' : `'${want}'`} but found '${found}'`;
-    }
-    const sequences = /^Expecting: one of these possible Token sequences:([\s\S]*?)but found: '([^']*)'/.exec(m);
-    if (sequences) {
-        const options = [...sequences[1].matchAll(/\[([^\]]+)\]/g)].map(x => x[1].replace(/'/g, ''));
-        const unique = [...new Set(options)];
-        const shown = unique.length > 8 ? [...unique.slice(0, 8), '…'] : unique;
-        return `unexpected ${sequences[2] === '<EOF>' ? 'end of file' : `'${sequences[2]}'`}: expected ${shown.join(', ')}`;
-    }
-    const single = /^Expecting token of type '([^']+)' but found `([^`]*)`/.exec(m) ?? /^Expecting (?:token of type )?'?([^'\s]+)'? but found '([^']*)'/.exec(m);
-    if (single) return `expected '${single[1]}' but found ${single[2] === '<EOF>' || single[2] === '' ? 'end of file' : `'${single[2]}'`}`;
-    return m.split('\n')[0];
-}
-
-/** Drops `semantic` diagnostics on a line that already has a `syntax` error: they follow from it. */
-function dropFollowOnErrors(ds: ScenarioDiagnostic[]): ScenarioDiagnostic[] {
-    const syntaxLines = new Set(ds.filter(d => d.code === 'syntax').map(d => d.loc.line));
-    return ds.filter(d => d.code !== 'semantic' || !syntaxLines.has(d.loc.line));
 }
 
 export function checkDocument(doc: LangiumDocument<ast.File>, policies: PolicyResolver, options: CheckOptions = {}): CheckResult {

@@ -9,6 +9,7 @@ import {
 } from 'langium';
 import { CstNodeBuilder } from 'langium';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
+import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
 import { UintrValidator, registerValidationChecks } from './uintr-validator.js';
 
@@ -35,6 +36,7 @@ export const UintrModule: Module<UintrServices, PartialLangiumCoreServices & Uin
     },
     validation: {
         UintrValidator: () => new UintrValidator(),
+        DocumentValidator: services => new UintrDocumentValidator(services),
     },
 };
 
