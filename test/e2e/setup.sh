@@ -65,8 +65,16 @@ if up_to_date "$EDITOR_DIR" "$s" "$EDITOR_DIR/node_modules/code-server/out/node/
   log "code-server + playwright-core up to date"
 else
   log "npm ci in test/e2e/editor (code-server builds native modules: ~2 min)"
+  # Under `npm run`, the outer npm exports npm_node_execpath, NODE and npm_config_* pointing at
+  # the Node that runs it (20 or 22); the inner npm would run code-server's postinstall with
+  # that Node. Clear them so that the Node 24 first on PATH is the one used.
+  clean_env=()
+  while IFS='=' read -r name _; do
+    case "$name" in npm_*|NODE|NODE_OPTIONS) clean_env+=(-u "$name") ;; esac
+  done < <(env)
   (cd "$EDITOR_DIR" &&
-    PATH="$NODE24_PKG/bin:$PATH" npm_config_nodedir="$NODE24_HEADERS" quiet_npm ci --no-audit --no-fund)
+    env "${clean_env[@]}" PATH="$NODE24_PKG/bin:$PATH" npm_config_nodedir="$NODE24_HEADERS" \
+      bash -c 'npm ci --no-audit --no-fund 2> >(grep -v "Unknown \(user\|env\) config \"nodedir\"" >&2)')
   echo "$s" > "$EDITOR_DIR/node_modules/.uintr-e2e-stamp"
 fi
 log "done"

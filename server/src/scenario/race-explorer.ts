@@ -143,6 +143,16 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
         r.events = 0;
         queue.push({ origin: s, r, pos: race.branches.map(() => 0), post: 0, path: null });
     }
+    // The shortest prefix at which each finding (code and line) first arose: breadth first, so
+    // the first time is the shortest, whichever path the state merging then keeps.
+    const firstSeen = new Map<string, { finding: Finding; path: CounterStep[]; origin: Runner }>();
+    const note = (c: Node): void => {
+        for (const f of c.r.findings!) {
+            if (f.at !== c.r.events) continue;
+            const k = `${f.code}@${f.cause}`;
+            if (!firstSeen.has(k)) firstSeen.set(k, { finding: f, path: pathOf(c.path, f.at), origin: c.origin });
+        }
+    };
     const child = (n: Node, text: string, cause: number, event: ReplayEvent): Node => {
         const r = n.r.fork();
         r.events++;
@@ -168,6 +178,7 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
             const c = child(n, `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, ipi.cause, { kind: 'ipi', index: i });
             c.r.raceMode = inRace;
             c.r.arriveInFlight(i);
+            note(c);
             queue.push(c);
         });
         if (inRace) {
@@ -178,6 +189,7 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
                 c.r.raceMode = true;
                 c.r.step(step);
                 c.pos[b]++;
+                note(c);
                 queue.push(c);
             });
             continue;
@@ -188,6 +200,7 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
             c.r.raceMode = false;
             c.r.step(item);
             c.post++;
+            note(c);
             queue.push(c);
             continue;
         }
@@ -197,6 +210,7 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
             c.r.raceMode = false;
             c.r.expectItem(item);
             c.post++;
+            note(c);
             queue.push(c);
             continue;
         }
@@ -208,7 +222,9 @@ function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem
         else t.flushDeferred();
         for (const f of t.findings!) {
             if (!codes.includes(f.code)) codes.push(f.code);
-            if (!best || f.at < best.finding.at) best = { finding: f, path: pathOf(n.path, f.at), origin: n.origin };
+            const seen = firstSeen.get(`${f.code}@${f.cause}`);
+            const candidate = seen ?? { finding: f, path: pathOf(n.path, f.at), origin: n.origin };
+            if (!best || candidate.path.length < best.path.length) best = candidate;
         }
         const endKey = `${stateKey(t.m)}#${t.deferred.map(ipiKey).join(';')}#${t.lostAt !== NO_CAUSE ? 1 : 0}`;
         if (!ends.has(endKey)) {

@@ -1,0 +1,848 @@
+/**
+ * The race explorer (LANGUAGE.md §7, SEMANTICS.md §3) against a brute-force enumeration.
+ *
+ * The brute force below is written independently of race-explorer.ts: it reuses only the
+ * Runner (one step, one IPI arrival, one expectation, the end checks) and enumerates EVERY
+ * interleaving by depth-first recursion with `fork()` and no state merging — any branch's
+ * next step or any IPI in flight arriving, then the items after the race in order with IPIs
+ * in flight allowed to arrive before each of them and all of them (in any order) before an
+ * expectation or the end. The union of finding codes over all complete interleavings must be
+ * what the explorer reports for the race; its counterexample must replay; run-time `semantic`
+ * errors must sit on their own lines. Random races come from fast-check with a fixed seed;
+ * focused tests pin the race semantics the contract spells out.
+ */
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { hex } from '../server/src/machine/bits.js';
+import { buildMachine } from '../server/src/machine/build.js';
+import { Kernel } from '../server/src/kernel/kernel.js';
+import { compilePolicy } from '../server/src/kernel/policy.js';
+import { staticDiagnostics } from '../server/src/scenario/check.js';
+import { DiagnosticSet, type DiagnosticCode, type ScenarioDiagnostic } from '../server/src/scenario/diagnostics.js';
+import { lowerProgram, type Program, type ProgramItem, type RaceItem } from '../server/src/scenario/program.js';
+import type { CounterStep, RaceReport } from '../server/src/scenario/race-explorer.js';
+import { Runner, type Finding } from '../server/src/scenario/run.js';
+import type * as ast from '../server/src/syntax/generated/ast.js';
+import { check, workspace } from './helpers.js';
+
+type Checked = Awaited<ReturnType<typeof check>>;
+
+// ---- brute force ----------------------------------------------------------------------
+
+/** A race and the items after it, up to the next race or the end. */
+interface Segment {
+    readonly race: RaceItem;
+    readonly post: readonly ProgramItem[];
+    readonly last: boolean;
+}
+
+interface SegmentResult {
+    /** Union of the finding codes over every complete interleaving of this segment. */
+    readonly codes: Set<DiagnosticCode>;
+    /** Complete interleavings (no merging: a count of paths). */
+    interleavings: number;
+    /** The fewest events (counted from the race) after which some interleaving has a finding. */
+    minAt: number;
+    /** Runners at the start of the segment (each a distinct path), for replays. */
+    readonly starts: Runner[];
+}
+
+interface Brute {
+    readonly program: Program;
+    readonly segments: readonly Segment[];
+    readonly results: readonly SegmentResult[];
+    /** Diagnostics outside races: before the first race, and run-time `semantic` errors. */
+    readonly diags: DiagnosticSet;
+    /** Nodes visited. */
+    readonly nodes: number;
+    /** Milliseconds the enumeration took (parsing aside). */
+    ms: number;
+}
+
+const NODE_LIMIT = 500_000;
+const START_LIMIT = 5_000;
+
+function segmentsOf(items: readonly ProgramItem[], first: number): Segment[] {
+    const out: Segment[] = [];
+    for (let at = first; at < items.length;) {
+        let next = at + 1;
+        while (next < items.length && items[next].kind !== 'race') next++;
+        out.push({ race: items[at] as RaceItem, post: items.slice(at + 1, next), last: next === items.length });
+        at = next;
+    }
+    return out;
+}
+
+function bruteForce(program: Program, policy: ast.Policy): Brute {
+    const m = buildMachine(program.config, program.tasks, program.kthreads);
+    m.recording = false;
+    const kernel = new Kernel(compilePolicy(program.env, policy));
+    const diags = new DiagnosticSet();
+    const main = new Runner(program, kernel, m, diags, null, null);
+    const items = program.items;
+    const first = items.findIndex(i => i.kind === 'race');
+    for (let i = 0; i < (first < 0 ? items.length : first); i++) {
+        const item = items[i];
+        if (item.kind === 'step') main.step(item);
+        else if (item.kind === 'expect') main.expectItem(item);
+    }
+    if (first < 0) {
+        main.finish();
+        return { program, segments: [], results: [], diags, nodes: 0, ms: 0 };
+    }
+    main.flushDeferred();
+    const segments = segmentsOf(items, first);
+    const results: SegmentResult[] = segments.map(() => ({ codes: new Set<DiagnosticCode>(), interleavings: 0, minAt: Infinity, starts: [] }));
+    let nodes = 0;
+
+    const begin = (from: Runner, k: number): void => {
+        const s = from.fork();
+        s.findings = [];
+        s.events = 0;
+        s.raceMode = false;
+        if (results[k].starts.length < START_LIMIT) results[k].starts.push(s.fork());
+        dfs(s, k, segments[k].race.branches.map(() => 0), 0);
+    };
+
+    const dfs = (r: Runner, k: number, pos: readonly number[], post: number): void => {
+        if (++nodes > NODE_LIMIT) throw new Error('brute force: too many nodes; make the race smaller');
+        const seg = segments[k];
+        const inRace = pos.some((p, b) => p < seg.race.branches[b].length);
+        // any IPI in flight may arrive now
+        for (let i = 0; i < r.inFlight.length; i++) {
+            const c = r.fork();
+            c.events++;
+            c.raceMode = inRace;
+            c.arriveInFlight(i);
+            dfs(c, k, pos, post);
+        }
+        if (inRace) {
+            // or any branch's next step
+            seg.race.branches.forEach((steps, b) => {
+                if (pos[b] >= steps.length) return;
+                const c = r.fork();
+                c.events++;
+                c.raceMode = true;
+                c.step(steps[pos[b]]);
+                const np = [...pos];
+                np[b]++;
+                dfs(c, k, np, post);
+            });
+            return;
+        }
+        const item = seg.post[post];
+        if (item && item.kind === 'step') {
+            const c = r.fork();
+            c.events++;
+            c.raceMode = false;
+            c.step(item);
+            dfs(c, k, pos, post + 1);
+            return;
+        }
+        // an expectation, a race or the end: every IPI in flight has arrived first
+        if (r.inFlight.length > 0) return;
+        if (item && item.kind === 'expect') {
+            const c = r.fork();
+            c.events++;
+            c.raceMode = false;
+            c.expectItem(item);
+            dfs(c, k, pos, post + 1);
+            return;
+        }
+        const t = r.fork();
+        t.raceMode = false;
+        if (seg.last) t.finish();
+        else t.flushDeferred();
+        const res = results[k];
+        res.interleavings++;
+        for (const f of t.findings!) {
+            res.codes.add(f.code);
+            res.minAt = Math.min(res.minAt, f.at);
+        }
+        if (!seg.last) begin(t, k + 1);
+    };
+
+    begin(main, 0);
+    return { program, segments, results, diags, nodes, ms: 0 };
+}
+
+/**
+ * Replays a counterexample from the start of its segment with the brute force's machinery:
+ * null when the events are a legal interleaving prefix whose last event (or, for a complete
+ * interleaving, the end) raises the finding; otherwise why not.
+ */
+function replay(start: Runner, seg: Segment, ce: readonly CounterStep[], finding: Finding): string | null {
+    const r = start.fork();
+    r.findings = [];
+    r.events = 0;
+    const pos = seg.race.branches.map(() => 0);
+    let post = 0;
+    const inRace = (): boolean => pos.some((p, b) => p < seg.race.branches[b].length);
+    for (let i = 0; i < ce.length; i++) {
+        const ev = ce[i];
+        r.events++;
+        const ipi = /^IPI (0x[0-9a-f]+) arrives at cpu(\d+)$/.exec(ev.text);
+        if (ipi) {
+            const idx = r.inFlight.findIndex(x => x.cause === ev.cause && hex(x.vector) === ipi[1] && x.dest === Number(ipi[2]));
+            if (idx < 0) return `event ${i + 1} (${ev.text}): no such IPI is in flight`;
+            r.raceMode = inRace();
+            r.arriveInFlight(idx);
+            continue;
+        }
+        const b = seg.race.branches.findIndex(steps => steps.some(s => s.cause === ev.cause));
+        if (b >= 0) {
+            const step = seg.race.branches[b][pos[b]];
+            if (!step || step.cause !== ev.cause) return `event ${i + 1} (${ev.text}): not the next step of its branch`;
+            r.raceMode = true;
+            r.step(step);
+            pos[b]++;
+            continue;
+        }
+        if (inRace()) return `event ${i + 1} (${ev.text}): an item after the race before the race ended`;
+        const item = seg.post[post];
+        if (!item || item.cause !== ev.cause) return `event ${i + 1} (${ev.text}): not the next item after the race`;
+        r.raceMode = false;
+        if (item.kind === 'step') r.step(item);
+        else if (item.kind === 'expect') {
+            if (r.inFlight.length > 0) return `event ${i + 1} (${ev.text}): an expectation with IPIs still in flight`;
+            r.expectItem(item);
+        } else return `event ${i + 1}: a race inside a segment`;
+        post++;
+    }
+    const has = (): boolean => r.findings!.some(f => f.code === finding.code && f.cause === finding.cause && f.at === ce.length);
+    if (has()) return null;
+    if (!inRace() && post === seg.post.length && r.inFlight.length === 0) {
+        r.raceMode = false;
+        if (seg.last) r.finish();
+        else r.flushDeferred();
+        if (has()) return null;
+    }
+    return `the replay does not raise ${finding.code} at its last event; it found ${r.findings!.map(f => `${f.code}@${f.at}`).join(', ') || 'nothing'}`;
+}
+
+/** Parses and lowers the text (it must have no static error) and runs the brute force on it. */
+async function brute(text: string): Promise<Brute> {
+    const ws = await workspace();
+    const doc = await ws.load(text, '/test/brute-force.uintr');
+    try {
+        const statics = staticDiagnostics(doc);
+        if (statics.length) throw new Error(`static errors: ${statics.map(d => `${d.code}@${d.loc.line}: ${d.message}`).join('; ')}`);
+        const file = doc.parseResult.value;
+        const program = lowerProgram(file);
+        const policy = program.policy ?? ws.findPolicy('linux_rfc', file);
+        if (!policy) throw new Error('no policy');
+        const t0 = performance.now();
+        const b = bruteForce(program, policy);
+        b.ms = performance.now() - t0;
+        return b;
+    } finally {
+        ws.release(doc);
+    }
+}
+
+// ---- comparing --------------------------------------------------------------------------
+
+function show(ds: readonly ScenarioDiagnostic[]): string {
+    return ds.map(d => `${d.code}@${d.loc.line}${d.severity === 'information' ? '(info)' : ''}`).join(', ');
+}
+
+function sortedCodes(s: Iterable<string>): string[] {
+    return [...s].sort();
+}
+
+function raceLine(b: Brute, k: number): number {
+    return b.program.loc(b.segments[k].race.cause).line;
+}
+
+async function both(text: string): Promise<{ c: Checked; b: Brute; races: readonly RaceReport[] }> {
+    const c = await check(text);
+    expect(c.internalError).toBeUndefined();
+    expect(c.run, `static errors: ${show(c.diagnostics)}`).toBeDefined();
+    const b = await brute(text);
+    const races = c.run!.races;
+    expect(races.length).toBe(b.segments.length);
+    return { c, b, races };
+}
+
+/** The explorer's verdict on every race equals the brute force's. */
+async function agree(text: string): Promise<{ c: Checked; b: Brute; races: readonly RaceReport[] }> {
+    const { c, b, races } = await both(text);
+    b.segments.forEach((_, k) => {
+        const rep = races[k];
+        const want = b.results[k];
+        const line = raceLine(b, k);
+        expect(sortedCodes(rep.codes), `race ${k + 1} (line ${line}): codes`).toEqual(sortedCodes(want.codes));
+        expect(rep.truncated).toBe(false);
+        expect(rep.interleavings).toBeGreaterThanOrEqual(1);
+        expect(rep.interleavings).toBeLessThanOrEqual(want.interleavings);
+        const d = c.diagnostics.find(x => x.code === 'race-counterexample' && x.severity === 'error' && x.loc.line === line);
+        expect(d !== undefined, `race-counterexample on line ${line}; diagnostics: ${show(c.diagnostics)}`).toBe(want.codes.size > 0);
+        if (d) for (const code of want.codes) expect(d.message).toContain(code);
+        expect(rep.counterexample === null).toBe(want.codes.size === 0);
+        expect(rep.finding === null).toBe(want.codes.size === 0);
+    });
+    // everything else: the items before the first race as usual, and run-time semantic errors
+    const raceLines = new Set(b.segments.map((_, k) => raceLine(b, k)));
+    const others = c.diagnostics.filter(d => d.severity !== 'information' && !(d.code === 'race-counterexample' && raceLines.has(d.loc.line)));
+    const wantOthers = b.diags.sorted().filter(d => d.severity !== 'information');
+    expect(sortedCodes(others.map(d => `${d.code}@${d.loc.line}`))).toEqual(sortedCodes(wantOthers.map(d => `${d.code}@${d.loc.line}`)));
+    expect(c.diagnostics.some(d => d.code === 'race-counterexample' && !raceLines.has(d.loc.line))).toBe(false);
+    return { c, b, races };
+}
+
+/** Every race's counterexample replays from some start of its segment and ends in its finding. */
+function replays(b: Brute, races: readonly RaceReport[]): void {
+    b.segments.forEach((seg, k) => {
+        const rep = races[k];
+        if (!rep.counterexample || !rep.finding) return;
+        const starts = b.results[k].starts;
+        expect(starts.length).toBeGreaterThan(0);
+        let why = '';
+        const ok = starts.some(s => {
+            const r = replay(s, seg, rep.counterexample!, rep.finding!);
+            if (r !== null && !why) why = r;
+            return r === null;
+        });
+        expect(ok, `race ${k + 1}: counterexample [${rep.counterexample.map(e => e.text).join(' ; ')}] ending in ${rep.finding.code} does not replay: ${why}`).toBe(true);
+    });
+}
+
+/** The 1-based line of the `// #name` marker. */
+function L(text: string, name: string): number {
+    const re = new RegExp(`//\\s*#${name}(\\s|$)`);
+    const i = text.split('\n').findIndex(l => re.test(l));
+    if (i < 0) throw new Error(`marker #${name} not found`);
+    return i + 1;
+}
+
+function at(text: string, code: string, name: string): string {
+    return `${code}@${L(text, name)}`;
+}
+
+// ---- random races ------------------------------------------------------------------------
+
+const POLICIES = ['manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx'] as const;
+
+/** Steps of LANGUAGE.md's example cast (rx on cpu0, tx on cpu1), drawn most often. */
+const CORE_STEPS = [
+    'cpu0: switch kworker', 'cpu0: switch rx', 'cpu0: switch idle', 'cpu1: senduipi 0',
+    'cpu0: xsaves rx', 'cpu0: xrstors rx', 'cpu0: stui', 'cpu0: clui', 'cpu0: interrupt 0xec',
+];
+/** Rarer steps: migrations, run-time semantic errors, uintr_wait and the kernel vector, exit. */
+const EXTRA_STEPS = [
+    'cpu1: switch kworker', 'cpu1: switch rx', 'cpu0: wait', 'cpu0: interrupt 0xeb', 'cpu1: switch tx',
+    'cpu0: switch other', 'cpu1: switch other', 'cpu0: set rx.upid.sn = 1', 'cpu0: exit', 'cpu1: switch idle',
+];
+
+/** What follows the race (V is the target's vector). */
+const POSTS: readonly (readonly string[])[] = [
+    [], [], ['expect delivered rx V'], ['expect no lost'], ['expect gp'], ['expect not delivered rx V'],
+    ['cpu1: senduipi 0', 'expect delivered rx V'], ['cpu0: stui'], ['cpu0: switch rx', 'expect pending rx V'],
+    ['cpu0: clui', 'expect pending rx V'], ['cpu0: switch kworker', 'cpu1: senduipi 0'],
+];
+
+interface RandomRace {
+    readonly policy: string;
+    readonly vector: number;
+    readonly deferred: boolean;
+    readonly branches: readonly (readonly string[])[];
+    readonly post: readonly string[];
+    /** A second race after the first one's items, or null. */
+    readonly second: { readonly branches: readonly (readonly string[])[]; readonly post: readonly string[] } | null;
+}
+
+const stepArb = fc.oneof({ arbitrary: fc.constantFrom(...CORE_STEPS), weight: 5 }, { arbitrary: fc.constantFrom(...EXTRA_STEPS), weight: 1 });
+/** 2 branches of 1–3 steps, sometimes 3 branches of 1–2. */
+const branchesArb = fc.oneof(
+    { arbitrary: fc.array(fc.array(stepArb, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 2 }), weight: 3 },
+    { arbitrary: fc.array(fc.array(stepArb, { minLength: 1, maxLength: 2 }), { minLength: 3, maxLength: 3 }), weight: 1 },
+);
+const smallBranchesArb = fc.array(fc.array(stepArb, { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 2 });
+
+function raceArb(twoRaces: boolean): fc.Arbitrary<RandomRace> {
+    return fc.record({
+        policy: fc.constantFrom(...POLICIES),
+        vector: fc.integer({ min: 1, max: 5 }),
+        deferred: fc.boolean(),
+        branches: twoRaces ? smallBranchesArb : branchesArb,
+        post: fc.constantFrom(...POSTS),
+        second: twoRaces ? fc.record({ branches: smallBranchesArb, post: fc.constantFrom(...POSTS) }) : fc.constant(null),
+    });
+}
+
+function renderRace(branches: readonly (readonly string[])[]): string {
+    return `race {\n${branches.map(b => b.map(x => `  ${x}`).join('\n')).join('\n} with {\n')}\n}`;
+}
+
+function render(s: RandomRace): string {
+    const v = (p: string): string => p.replace(/\bV\b/, String(s.vector));
+    const lines = [
+        `machine { cpus 2 policy ${s.policy}${s.deferred ? ' ipi deferred' : ''} }`,
+        'task rx { handler 0x401000 }',
+        'task other { }',
+        `task tx { target rx vector ${s.vector} }`,
+        'kthread kworker',
+        'cpu0: switch rx',
+        'cpu1: switch tx',
+        renderRace(s.branches),
+        ...s.post.map(v),
+        ...(s.second ? [renderRace(s.second.branches), ...s.second.post.map(v)] : []),
+    ];
+    return lines.join('\n') + '\n';
+}
+
+const FC = { seed: 7, numRuns: 60 };
+
+describe('random races: the explorer against brute force', () => {
+    test('the codes of every race equal the union over all interleavings; other diagnostics as brute force', async () => {
+        const times: number[] = [];
+        await fc.assert(fc.asyncProperty(raceArb(false), async s => {
+            const { b } = await agree(render(s));
+            times.push(b.ms);
+        }), FC);
+        // the races are small enough that brute force stays fast
+        times.sort((x, y) => x - y);
+        expect(times[times.length >> 1]).toBeLessThan(50);
+    });
+
+    test('two races in one file: each race\'s codes equal the brute force\'s for its segment, and each counterexample replays', async () => {
+        await fc.assert(fc.asyncProperty(raceArb(true), async s => {
+            const { b, races } = await agree(render(s));
+            replays(b, races);
+        }), { seed: 11, numRuns: 40 });
+    });
+
+    test('every counterexample replays from the pre-race state and ends in its finding', async () => {
+        await fc.assert(fc.asyncProperty(raceArb(false), async s => {
+            const { b, races } = await both(render(s));
+            replays(b, races);
+        }), FC);
+    });
+
+    test('every counterexample is a shortest prefix that exhibits a finding (SEMANTICS.md §8)', async () => {
+        await fc.assert(fc.asyncProperty(raceArb(false), async s => {
+            const { b, races } = await both(render(s));
+            const rep = races[0];
+            if (!rep.counterexample) return;
+            expect(rep.counterexample.length, `counterexample [${rep.counterexample.map(e => e.text).join(' ; ')}]`).toBe(b.results[0].minAt);
+        }), FC);
+    });
+});
+
+// ---- focused race semantics ---------------------------------------------------------------
+
+/** rx on cpu0 and tx on cpu1 with their registers loaded by hand (policy manual). */
+const MANUAL = `
+machine { cpus 2 policy manual }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+kthread kworker
+cpu0: switch rx
+cpu0: xrstors rx
+cpu1: switch tx
+cpu1: xrstors tx
+`;
+
+describe('focused: races of three branches', () => {
+    test('a lost notification needs all three branches in one order: XSAVES, the IPI, then the re-arming WRMSR', async () => {
+        const text = `${MANUAL}race {                                // #race
+  cpu0: xsaves rx                     // #xsaves
+} with {
+  cpu1: senduipi 0                    // #send
+} with {
+  cpu0: wrmsr IA32_UINTR_MISC 0xec << 32 | 255
+}
+expect delivered rx 3
+`;
+        const { c, races, b } = await agree(text);
+        expect(sortedCodes(races[0].codes)).toEqual(['expect-failed', 'never-delivered', 'notification-lost']);
+        expect(c.codes).toEqual([at(text, 'race-counterexample', 'race')]);
+        // the shortest counterexample: XSAVES, SENDUIPI, the IPI arriving while UINV is 0
+        const d = c.diagnostics.find(x => x.code === 'race-counterexample')!;
+        expect(races[0].counterexample!.length).toBe(3);
+        expect(races[0].finding!.code).toBe('notification-lost');
+        expect(d.related.map(r => r.loc.line)).toEqual([L(text, 'xsaves'), L(text, 'send'), L(text, 'send')]);
+        expect(d.related[2].message).toBe('IPI 0xec arrives at cpu0');
+        replays(b, races);
+    });
+
+    test('three branches whose every interleaving delivers the vector are clean', async () => {
+        const text = `${MANUAL}race {
+  cpu0: clui
+  cpu0: stui
+} with {
+  cpu1: senduipi 0
+} with {
+  cpu1: clui
+  cpu1: stui
+}
+expect delivered rx 3
+expect rx.upid.on == 0
+expect cpu0.uif == 1
+`;
+        const { c, races } = await agree(text);
+        expect(races[0].codes).toEqual([]);
+        expect(c.codes).toEqual([]);
+        // 5 steps of three branches (5!/(2!·1!·2!) = 30 orders), the IPI in several places
+        expect(races[0].interleavings).toBeGreaterThanOrEqual(1);
+        expect(races[0].states).toBeGreaterThan(races[0].interleavings);
+    });
+
+    test('three branches of three steps each agree with brute force under every built-in policy', async () => {
+        for (const policy of POLICIES) {
+            const text = `
+machine { cpus 2 policy ${policy} }
+task rx { handler 0x401000 }
+task tx { target rx vector 2 }
+kthread kworker
+cpu0: switch rx
+cpu1: switch tx
+race {
+  cpu0: switch kworker
+  cpu0: switch rx
+  cpu0: clui
+} with {
+  cpu1: senduipi 0
+  cpu1: switch kworker
+  cpu1: switch tx
+} with {
+  cpu0: stui
+  cpu1: senduipi 0
+  cpu0: interrupt 0xec
+}
+expect delivered rx 2
+`;
+            await agree(text);
+        }
+    });
+});
+
+describe('focused: several races in one file', () => {
+    test('each race reports on its own line, naming only its own segment\'s codes; a clean race reports nothing', async () => {
+        const text = `${MANUAL}race {              // #r1
+  cpu0: stui
+} with {
+  cpu0: clui
+}
+expect cpu0.uif == 1  // #e1
+race {              // #r2
+  cpu0: xrstors rx  // #gp
+} with {
+  cpu1: stui
+}
+race {              // #r3
+  cpu0: stui
+} with {
+  cpu1: clui
+}
+`;
+        const { c, races } = await agree(text);
+        expect(c.codes).toEqual([at(text, 'race-counterexample', 'r1'), at(text, 'race-counterexample', 'r2')]);
+        expect(races.map(r => sortedCodes(r.codes))).toEqual([['expect-failed'], ['xrstors-gp'], []]);
+        const d1 = c.diagnostics.find(d => d.code === 'race-counterexample' && d.loc.line === L(text, 'r1'))!;
+        const d2 = c.diagnostics.find(d => d.code === 'race-counterexample' && d.loc.line === L(text, 'r2'))!;
+        expect(d1.message).toContain('expect-failed');
+        expect(d1.message).not.toContain('xrstors-gp');
+        expect(d2.message).toContain('xrstors-gp');
+        expect(d2.message).not.toContain('expect-failed');
+        expect(d2.related.map(r => r.loc.line)).toEqual([L(text, 'gp')]);
+    });
+
+    test('an IPI in flight at the end of one race arrives before the next race starts', async () => {
+        const text = `
+machine { cpus 2 policy linux_rfc }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+cpu0: switch rx
+cpu1: switch tx
+race {
+  cpu1: senduipi 0
+} with {
+  cpu1: clui
+}
+race {              // #r2
+  cpu0: clui
+} with {
+  cpu1: stui
+}
+expect delivered rx 3
+`;
+        const { c, races } = await agree(text);
+        expect(races.map(r => r.codes)).toEqual([[], []]);
+        expect(c.codes).toEqual([]);
+    });
+});
+
+describe('focused: expectations after a race', () => {
+    test('an expect after a race is checked in every interleaving, and its failure is folded into the race', async () => {
+        const text = `${MANUAL}race {             // #race
+  cpu0: stui       // #stui
+} with {
+  cpu0: clui       // #clui
+}
+expect cpu0.uif == 1   // #exp
+expect cpu0.uif <= 1
+`;
+        const { c, races, b } = await agree(text);
+        expect(c.codes).toEqual([at(text, 'race-counterexample', 'race')]);
+        expect(races[0].codes).toEqual(['expect-failed']);
+        expect(races[0].finding!.cause).toBe(b.program.items.find(i => i.kind === 'expect')!.cause);
+        const d = c.diagnostics.find(x => x.code === 'race-counterexample')!;
+        expect(d.related.map(r => r.loc.line)).toEqual([L(text, 'stui'), L(text, 'clui'), L(text, 'exp')]);
+        replays(b, races);
+    });
+
+    test('every IPI still in flight arrives before the expectation is checked', async () => {
+        const text = `
+machine { cpus 2 policy linux_rfc }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+cpu0: switch rx
+cpu1: switch tx
+race {
+  cpu1: senduipi 0
+} with {
+  cpu0: stui
+}
+expect delivered rx 3
+expect rx.upid.on == 0
+expect rx.upid.pir == 0
+`;
+        const { c, races } = await agree(text);
+        expect(races[0].codes).toEqual([]);
+        expect(c.codes).toEqual([]);
+    });
+
+    test('an IPI in flight may arrive after the steps that follow the race, before the expectation', async () => {
+        const text = `
+machine { cpus 2 policy linux_rfc }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+cpu0: switch rx
+cpu1: switch tx
+race {                // #race
+  cpu1: senduipi 0    // #send
+} with {
+  cpu1: stui
+}
+cpu0: clui            // #clui
+expect delivered rx 3 // #exp
+`;
+        const { c, races, b } = await agree(text);
+        expect(races[0].codes).toEqual(['expect-failed']);
+        expect(c.codes).toEqual([at(text, 'race-counterexample', 'race')]);
+        const d = c.diagnostics.find(x => x.code === 'race-counterexample')!;
+        // the IPI arrives after the CLUI that follows the race
+        const lines = d.related.map(r => r.loc.line);
+        expect(lines.indexOf(L(text, 'clui'))).toBeLessThan(lines.lastIndexOf(L(text, 'send')));
+        expect(lines[lines.length - 1]).toBe(L(text, 'exp'));
+        replays(b, races);
+    });
+
+    test('`expect gp` after a race refers to the last step of each interleaving', async () => {
+        // the XRSTORS is the last step in one order only: the other order fails the expectation
+        const mixed = `${MANUAL}race {              // #race
+  cpu0: xrstors rx
+} with {
+  cpu1: stui
+}
+expect gp
+`;
+        const r1 = await agree(mixed);
+        expect(sortedCodes(r1.races[0].codes)).toEqual(['expect-failed', 'xrstors-gp']);
+        expect(r1.c.codes).toEqual([at(mixed, 'race-counterexample', 'race')]);
+        // the same, with the branches written the other way round
+        const swapped = `${MANUAL}race {
+  cpu1: stui
+} with {
+  cpu0: xrstors rx
+}
+expect gp
+`;
+        expect(sortedCodes((await agree(swapped)).races[0].codes)).toEqual(['expect-failed', 'xrstors-gp']);
+        // a race of one step: its #GP is the last step's in every interleaving, so it is expected
+        const single = `${MANUAL}race {
+  cpu0: xrstors rx
+} with {
+}
+expect gp
+`;
+        const r3 = await agree(single);
+        expect(r3.races[0].codes).toEqual([]);
+        expect(r3.c.codes).toEqual([]);
+        // two faulting branches: whichever runs last is expected, the other #GP is still reported
+        const twoText = `
+machine { cpus 2 policy manual }
+task rx { handler 0x401000 }
+task rx2 { handler 0x402000 }
+cpu0: switch rx
+cpu0: xrstors rx
+cpu1: switch rx2
+cpu1: xrstors rx2
+race {              // #race
+  cpu0: xrstors rx
+} with {
+  cpu1: xrstors rx2
+}
+expect gp
+`;
+        const r4 = await agree(twoText);
+        expect(r4.races[0].codes).toEqual(['xrstors-gp']);
+        expect(r4.c.codes).toEqual([at(twoText, 'race-counterexample', 'race')]);
+        // a step after the race is the last step of every interleaving
+        const after = `${MANUAL}race {
+  cpu0: clui
+} with {
+  cpu1: stui
+}
+cpu0: xrstors rx
+expect gp
+`;
+        const r5 = await agree(after);
+        expect(r5.races[0].codes).toEqual([]);
+        expect(r5.c.codes).toEqual([]);
+    });
+});
+
+describe('focused: run-time semantic errors inside a race', () => {
+    test('a switch to a task current on the other CPU in some interleavings is a semantic error on its own line', async () => {
+        const text = `
+machine { cpus 2 policy linux_rfc }
+task rx { handler 0x401000 }
+kthread kworker
+cpu0: switch rx
+race {                 // #race
+  cpu0: switch kworker
+} with {
+  cpu1: switch rx      // #sem
+}
+`;
+        const { c, races } = await agree(text);
+        expect(c.codes).toEqual([at(text, 'semantic', 'sem')]);
+        expect(races[0].codes).toEqual([]);
+        expect(c.diagnostics.find(d => d.code === 'semantic')!.message).toMatch(/current on cpu0/);
+    });
+
+    test('with a finding in the race too, the semantic error stays on its line and out of race-counterexample', async () => {
+        const text = `
+machine { cpus 2 policy linux_rfc }
+task rx { handler 0x401000 }
+kthread kworker
+cpu0: switch rx
+race {                 // #race
+  cpu0: switch kworker
+} with {
+  cpu1: switch rx      // #sem
+}
+expect cpu1.current == rx
+`;
+        const { c, races } = await agree(text);
+        expect(c.codes).toEqual([at(text, 'race-counterexample', 'race'), at(text, 'semantic', 'sem')]);
+        expect(races[0].codes).toEqual(['expect-failed']);
+        const d = c.diagnostics.find(x => x.code === 'race-counterexample')!;
+        expect(d.message).not.toMatch(/semantic/);
+    });
+});
+
+describe('focused: self-IPIs of kernel actions inside a race', () => {
+    // rx is switched out with vector 3 posted to its PIR (SN = 1, so no IPI was sent); switching
+    // back, linux_rfc's return_to_user raises `interrupt uinv`, which must arrive as soon as the
+    // switch ends — before the CLUI that follows it in the same branch, in every interleaving.
+    for (const deferred of [false, true]) {
+        test(`the RFC's self-IPI arrives right after the switch, before the next step${deferred ? ' (ipi deferred)' : ''}`, async () => {
+            const text = `
+machine { cpus 2 policy linux_rfc${deferred ? ' ipi deferred' : ''} }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+kthread kworker
+cpu0: switch rx
+cpu1: switch tx
+cpu0: switch kworker
+cpu1: senduipi 0
+expect rx.upid.pir == 8
+race {
+  cpu0: switch rx    // #back
+  cpu0: clui
+} with {
+  cpu1: switch idle
+}
+expect delivered rx 3
+expect cpu0.uirr == 0
+expect rx.upid.pir == 0
+`;
+            const { c, races, b } = await agree(text);
+            expect(c.codes).toEqual([]);
+            expect(races[0].codes).toEqual([]);
+            // the delivery happened at the switch, in the race (the main trace does not run races)
+            expect(b.results[0].codes.size).toBe(0);
+        });
+    }
+
+    test('an `interrupt` step inside a race arrives at once, never in flight', async () => {
+        const text = `${MANUAL}cpu0: set rx.upid.pir = 8
+cpu0: set rx.upid.on = 1
+race {
+  cpu0: interrupt 0xec
+  cpu0: clui
+} with {
+  cpu1: stui
+}
+expect delivered rx 3
+`;
+        const { c, races } = await agree(text);
+        expect(races[0].codes).toEqual([]);
+        expect(c.codes).toEqual([]);
+    });
+});
+
+describe('focused: determinism and the contract of the counterexample', () => {
+    test('the same text twice gives identical diagnostics, reports and counterexamples', async () => {
+        const text = `${MANUAL}race {
+  cpu0: xsaves rx
+  cpu0: switch kworker
+} with {
+  cpu1: senduipi 0
+  cpu1: clui
+} with {
+  cpu0: wrmsr IA32_UINTR_MISC 0xec << 32 | 255
+}
+expect delivered rx 3
+race {
+  cpu0: switch rx
+} with {
+  cpu0: xrstors rx
+}
+`;
+        const a = await check(text);
+        const b = await check(text);
+        expect(a.diagnostics.length).toBeGreaterThan(0);
+        expect(JSON.stringify(b.diagnostics)).toBe(JSON.stringify(a.diagnostics));
+        expect(JSON.stringify(b.run!.races)).toBe(JSON.stringify(a.run!.races));
+        expect(a.run!.races.every(r => r.counterexample !== null)).toBe(true);
+    });
+
+    test('the counterexample is the shortest prefix: one XRSTORS that faults at once (brute force: 1 event)', async () => {
+        // Found by the shortest-prefix property: tglx arms UINV on the way to user space, so the
+        // race's XRSTORS faults as its first event; the explorer merged the one-event prefix into
+        // a longer path with the same findings and reported [senduipi, xrstors].
+        const text = `
+machine { cpus 2 policy tglx }
+task rx { handler 0x401000 }
+task tx { target rx vector 1 }
+kthread kworker
+cpu0: switch rx
+cpu1: switch tx
+race {                  // #race
+  cpu1: senduipi 0
+  cpu0: switch kworker
+} with {
+  cpu0: xrstors rx      // #gp
+}
+`;
+        const { c, races, b } = await agree(text);
+        expect(b.results[0].minAt).toBe(1);
+        const d = c.diagnostics.find(x => x.code === 'race-counterexample')!;
+        expect(d.related.map(r => r.loc.line)).toEqual([L(text, 'gp')]);
+        expect(races[0].counterexample!.length).toBe(1);
+    });
+});
