@@ -9,7 +9,7 @@ import type { MachineEvent } from '../server/src/machine/events.js';
 import { arrive, deliverAll } from '../server/src/machine/interrupt.js';
 import { MSRS, SEPARATE_BUFFER_BYTES, UINTR_COMPONENT_BYTES, UITT_SIZE_VALUE } from '../server/src/machine/layout.js';
 import { senduipi } from '../server/src/machine/senduipi.js';
-import { NO_CAUSE, type Cpu, type Machine, type MachineConfig, type Runnable } from '../server/src/machine/state.js';
+import { NO_CAUSE, notePosted, type Cpu, type Machine, type MachineConfig, type Runnable } from '../server/src/machine/state.js';
 import { uiFlag } from '../server/src/machine/ui-flag.js';
 import { checkUpidWrite, freeUpid, putUpid } from '../server/src/machine/upid.js';
 import { rdmsr, wrmsr } from '../server/src/machine/wrmsr.js';
@@ -899,7 +899,7 @@ describe('§2.6 delivery', () => {
         expect(xrstors(m, c0, rx)).toBeNull();
         place(m, c0, rx2, 'user');
         m.upids[0].pir = 8n;
-        m.upids[0].postedBy.set(3, 7);
+        notePosted(m.upids[0], 3, 7);
         m.cause = 8;
         arrive(m, 0, 0xecn);
         deliverAll(m);

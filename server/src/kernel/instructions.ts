@@ -9,6 +9,7 @@ import { isMsrName } from '../machine/layout.js';
 import { senduipi } from '../machine/senduipi.js';
 import { uiFlag } from '../machine/ui-flag.js';
 import { checkUpidWrite, freeUpid, putUpid } from '../machine/upid.js';
+import { notePosted } from '../machine/state.js';
 import { wrmsr } from '../machine/wrmsr.js';
 import { xrstors } from '../machine/xrstors.js';
 import { xsaves } from '../machine/xsaves.js';
@@ -109,7 +110,7 @@ function compileSet(env: CompileEnv, a: ast.SetAction): Exec {
             ctx.m.w(u, f, nv);
             if (f === 'pir' && op !== '&=') {
                 // every vector this write sets counts as posted here (never-delivered sits on the last post)
-                for (let i = 0, b = operand & nv; b !== 0n; i++, b >>= 1n) if (b & 1n) u.postedBy.set(i, ctx.m.cause);
+                for (let i = 0, b = operand & nv; b !== 0n; i++, b >>= 1n) if (b & 1n) notePosted(u, i, ctx.m.cause);
             }
         };
     }
@@ -120,7 +121,7 @@ function compileSet(env: CompileEnv, a: ast.SetAction): Exec {
         return ctx => {
             const img = imageOf(x(ctx));
             ctx.m.w(img, f, combine(img[f], v(ctx)) & m);
-            if (f === 'uirr') img.uirrTags = null;
+            if (f === 'uirr') ctx.m.meta(img, 'uirrTags', null);
         };
     }
     throw new Error(`set needs an X.upid.* or X.xsave.* path`);
@@ -133,20 +134,20 @@ export function compileTake(env: CompileEnv, t: ast.TakeStmt): Exec {
     if (src.kind !== 'upid-field' || src.field !== 'pir') throw new Error('take needs X.upid.pir as its source');
     const x = compileObjHead(env, src.obj);
     const text = pathText(t.source);
-    let write: (ctx: ExecContext, bits: bigint, owner: number, postedBy: Map<number, number>) => void;
+    let write: (ctx: ExecContext, bits: bigint, owner: number, postedBy: ReadonlyMap<number, number>) => void;
     if (dst.kind === 'xsave-field' && dst.field === 'uirr') {
         const y = compileObjHead(env, dst.obj);
         write = (ctx, bits, owner, postedBy) => {
             const img = imageOf(y(ctx));
             ctx.m.w(img, 'uirr', img.uirr | bits);
-            img.uirrTags = tagBits(img.uirrTags, bits, owner, postedBy);
+            ctx.m.meta(img, 'uirrTags', tagBits(img.uirrTags, bits, owner, postedBy));
         };
     } else if (dst.kind === 'cpu-reg' && dst.field === 'uirr') {
         const cpu = compileCpu(dst.cpu);
         write = (ctx, bits, owner, postedBy) => {
             const c = cpu(ctx);
             ctx.m.w(c, 'uirr', c.uirr | bits);
-            c.uirrTags = tagBits(c.uirrTags, bits, owner, postedBy);
+            ctx.m.meta(c, 'uirrTags', tagBits(c.uirrTags, bits, owner, postedBy));
         };
     } else {
         throw new Error('take needs X.xsave.uirr or cpu.uirr as its target');

@@ -2,7 +2,7 @@
  * Copies of a machine state and a key that identifies it, for exploring the interleavings of
  * a race: equal keys mean equal futures (provenance that only places diagnostics is left out).
  */
-import { Machine, NO_CAUSE, type Runnable, type UirrTags, type Upid, type XsaveImage } from './state.js';
+import { Machine, NO_CAUSE, type Cpu, type Runnable, type UirrTags, type Upid, type XsaveImage } from './state.js';
 
 /** A deep copy: CPUs, UPIDs, images and runnables; UITTs (never written) are shared. */
 export function cloneMachine(src: Machine): Machine {
@@ -12,7 +12,7 @@ export function cloneMachine(src: Machine): Machine {
     m.recording = false;
     const upids = new Map<Upid, Upid>();
     for (const u of src.upids) {
-        const c: Upid = { ...u, postedBy: new Map(u.postedBy) };
+        const c: Upid = { ...u };
         upids.set(u, c);
         m.upids.push(c);
         m.upidsByAddr.set(c.addr, c);
@@ -40,16 +40,60 @@ function tagsKey(t: UirrTags): string {
     return s;
 }
 
+function cpuKey(c: Cpu): string {
+    return `${c.uihandler},${c.uistackadjust},${c.uittsz},${c.uinv},${c.upidaddr},${c.uittaddr},${c.uirr},${c.uif},${c.current},${c.mode},${c.fpregsOwner},${tagsKey(c.uirrTags)}`;
+}
+
+function upidKey(u: Upid): string {
+    return `${u.on},${u.sn},${u.nv},${u.ndst},${u.pir},${u.freed ? 1 : 0},${u.refs}`;
+}
+
+function imageKey(x: XsaveImage): string {
+    return `${x.present},${x.uihandler},${x.uistackadjust},${x.uittsz},${x.uinv},${x.uif},${x.upidaddr},${x.uirr},${x.uittaddr},${x.savedBy !== NO_CAUSE ? 1 : 0},${tagsKey(x.uirrTags)}`;
+}
+
+function runnableKey(r: Runnable): string {
+    return `${r.state},${r.runningOn},${r.lastCpu},${r.delivered}`;
+}
+
 /** A string that is equal for two machines exactly when their states are (provenance aside). */
 export function stateKey(m: Machine): string {
     const parts: string[] = [];
-    for (const c of m.cpus) {
-        parts.push(`${c.uihandler},${c.uistackadjust},${c.uittsz},${c.uinv},${c.upidaddr},${c.uittaddr},${c.uirr},${c.uif},${c.current},${c.mode},${c.fpregsOwner},${tagsKey(c.uirrTags)}`);
-    }
-    for (const u of m.upids) parts.push(`${u.on},${u.sn},${u.nv},${u.ndst},${u.pir},${u.freed ? 1 : 0},${u.refs}`);
-    for (const x of m.images) {
-        parts.push(`${x.present},${x.uihandler},${x.uistackadjust},${x.uittsz},${x.uinv},${x.uif},${x.upidaddr},${x.uirr},${x.uittaddr},${x.savedBy !== NO_CAUSE ? 1 : 0},${tagsKey(x.uirrTags)}`);
-    }
-    for (const r of m.runnables) parts.push(`${r.state},${r.runningOn},${r.lastCpu},${r.delivered}`);
+    for (const c of m.cpus) parts.push(cpuKey(c));
+    for (const u of m.upids) parts.push(upidKey(u));
+    for (const x of m.images) parts.push(imageKey(x));
+    for (const r of m.runnables) parts.push(runnableKey(r));
     return parts.join('|');
+}
+
+let generations = 0;
+
+/**
+ * Short state keys for an exploration: each object's part of {@link stateKey} is interned as a
+ * small number, computed again only after the object was written (Machine.w and Machine.meta
+ * drop it), so a key costs a few numbers per object instead of every field printed.
+ * Equal keys from one interner mean equal {@link stateKey}s.
+ */
+export class StateInterner {
+    private readonly gen = ++generations;
+    private readonly ids = new Map<string, number>();
+
+    key(m: Machine): string {
+        let s = '';
+        for (const c of m.cpus) s += this.id(c, cpuKey) + ',';
+        for (const u of m.upids) s += this.id(u, upidKey) + ',';
+        for (const x of m.images) s += this.id(x, imageKey) + ',';
+        for (const r of m.runnables) s += this.id(r, runnableKey) + ',';
+        return s;
+    }
+
+    private id<T extends Cpu | Upid | XsaveImage | Runnable>(obj: T, part: (o: T) => string): number {
+        if (obj.kgen === this.gen && obj.kid !== undefined && obj.kid >= 0) return obj.kid;
+        const text = part(obj);
+        let id = this.ids.get(text);
+        if (id === undefined) this.ids.set(text, id = this.ids.size);
+        obj.kid = id;
+        obj.kgen = this.gen;
+        return id;
+    }
 }

@@ -51,12 +51,12 @@ function processNotification(m: Machine, c: Cpu): void {
     m.w(upid, 'pir', 0n);
     if (tmp !== 0n) {
         m.w(c, 'uirr', c.uirr | tmp);
-        c.uirrTags = tagBits(c.uirrTags, tmp, upid.owner, upid.postedBy);
+        m.meta(c, 'uirrTags', tagBits(c.uirrTags, tmp, upid.owner, upid.postedBy));
     }
 }
 
 /** Adds provenance tags for the bits of `bits`, posted to `owner`'s UPID. */
-export function tagBits(tags: UirrTags, bits: bigint, owner: number, postedBy: Map<number, number>): UirrTags {
+export function tagBits(tags: UirrTags, bits: bigint, owner: number, postedBy: ReadonlyMap<number, number>): UirrTags {
     let out = tags;
     for (let v = 0; bits !== 0n; v++, bits >>= 1n) {
         if (bits & 1n) out = { vector: v, owner, cause: postedBy.get(v) ?? NO_CAUSE, next: out };
@@ -98,7 +98,7 @@ function deliver(m: Machine, c: Cpu): void {
         m.w(c, 'uif', 0n);
         const tag = tagOf(c.uirrTags, v);
         if (tag) {
-            c.uirrTags = untag(c.uirrTags, v);
+            m.meta(c, 'uirrTags', untag(c.uirrTags, v));
             if (tag.owner !== task.id) {
                 m.emit({
                     type: 'misdelivered', cause: m.cause, cpu: c.index, vector: v,

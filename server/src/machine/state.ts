@@ -52,6 +52,9 @@ export interface Cpu {
     uinvArmedBy: number;
     /** The cause that last changed UINV. */
     uinvChangedBy: number;
+    /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
+    kid?: number;
+    kgen?: number;
 }
 
 export interface Upid {
@@ -69,8 +72,14 @@ export interface Upid {
     freed: boolean;
     refs: number;
     freedBy: number;
-    /** Vector -> the cause that last posted it. Metadata, not traced. */
-    postedBy: Map<number, number>;
+    /**
+     * Vector -> the cause that last posted it. Metadata, not traced; never changed in place
+     * (a post replaces the map, see {@link notePosted}), so copies of a machine share it.
+     */
+    postedBy: ReadonlyMap<number, number>;
+    /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
+    kid?: number;
+    kgen?: number;
 }
 
 export interface UittEntry {
@@ -105,6 +114,9 @@ export interface XsaveImage {
     uirrTags: UirrTags;
     /** The XSAVES that stored a non-zero UINV not loaded since, or NO_CAUSE. */
     savedBy: number;
+    /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
+    kid?: number;
+    kgen?: number;
 }
 
 export interface Runnable {
@@ -122,6 +134,9 @@ export interface Runnable {
     readonly image: XsaveImage | null;
     /** Bit v set once vector v was delivered. */
     delivered: bigint;
+    /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
+    kid?: number;
+    kgen?: number;
 }
 
 export interface MachineConfig {
@@ -200,7 +215,17 @@ export class Machine {
         const old = obj[key];
         if (old === v) return;
         obj[key] = v;
+        obj.kid = -1;
         if (this.recording) this.log.add(obj, key, old, v);
+    }
+
+    /**
+     * Writes provenance that is not traced but is part of the state an exploration compares
+     * (`uirrTags`, `savedBy`): no log entry, but the object's interned key is dropped.
+     */
+    meta<T extends Cpu | XsaveImage, K extends 'uirrTags' | 'savedBy' & keyof T>(obj: T, key: K, v: T[K]): void {
+        obj[key] = v;
+        obj.kid = -1;
     }
 
     emit(event: MachineEvent): void {
@@ -227,4 +252,10 @@ export class Machine {
     currentOf(cpu: Cpu): Runnable {
         return this.runnables[cpu.current];
     }
+}
+
+/** Records that `vector` was posted to the UPID by `cause` (a new map: copies share the old one). */
+export function notePosted(upid: Upid, vector: number, cause: number): void {
+    if (upid.postedBy.get(vector) === cause) return;
+    upid.postedBy = new Map(upid.postedBy).set(vector, cause);
 }

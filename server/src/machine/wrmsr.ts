@@ -14,7 +14,7 @@ export function wrmsr(m: Machine, c: Cpu, msr: MsrName, value: bigint): Fault | 
     switch (msr) {
         case 'IA32_UINTR_RR':
             m.w(c, 'uirr', value);
-            c.uirrTags = null;
+            m.meta(c, 'uirrTags', null);
             return null;
         case 'IA32_UINTR_HANDLER':
             if (!isCanonical(value)) return gp('the address is not canonical');

@@ -36,8 +36,8 @@ export function xrstors(m: Machine, c: Cpu, task: Runnable | null): Fault | null
         m.w(c, 'upidaddr', img.upidaddr);
         m.w(c, 'uirr', img.uirr);
         m.w(c, 'uittaddr', img.uittaddr);
-        c.uirrTags = img.uirrTags;
-        img.savedBy = NO_CAUSE;
+        m.meta(c, 'uirrTags', img.uirrTags);
+        m.meta(img, 'savedBy', NO_CAUSE);
     } else {
         m.w(c, 'uihandler', 0n);
         m.w(c, 'uistackadjust', 0n);
@@ -47,8 +47,8 @@ export function xrstors(m: Machine, c: Cpu, task: Runnable | null): Fault | null
         m.w(c, 'upidaddr', 0n);
         m.w(c, 'uirr', 0n);
         m.w(c, 'uittaddr', 0n);
-        c.uirrTags = null;
-        if (img) img.savedBy = NO_CAUSE;
+        m.meta(c, 'uirrTags', null);
+        if (img) m.meta(img, 'savedBy', NO_CAUSE);
     }
     // Bookkeeping: for `init`, Linux marks the fresh registers as the running task's.
     const owner = task ?? m.currentOf(c);

@@ -26,7 +26,7 @@ export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
     }
     if (init) {
         m.w(img, 'present', 0n);
-        img.savedBy = NO_CAUSE;
+        m.meta(img, 'savedBy', NO_CAUSE);
     } else {
         m.w(img, 'present', 1n);
         m.w(img, 'uihandler', c.uihandler);
@@ -38,8 +38,8 @@ export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
         m.w(img, 'uirr', c.uirr);
         m.w(img, 'uittaddr', c.uittaddr);
         m.w(img, 'miscReserved', 0n);
-        img.uirrTags = c.uirrTags;
-        img.savedBy = c.uinv !== 0n ? m.cause : NO_CAUSE;
+        m.meta(img, 'uirrTags', c.uirrTags);
+        m.meta(img, 'savedBy', c.uinv !== 0n ? m.cause : NO_CAUSE);
     }
     if (c.uinv !== 0n) {
         m.w(c, 'uinv', 0n);

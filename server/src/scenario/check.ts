@@ -8,6 +8,7 @@ import type { Diagnostic } from 'vscode-languageserver-types';
 import type * as ast from '../syntax/generated/ast.js';
 import { sortDiagnostics, type ScenarioDiagnostic } from './diagnostics.js';
 import { lowerProgram } from './program.js';
+import type { ExploreOptions } from './race-explorer.js';
 import { runProgram, type RunResult } from './run.js';
 
 /** Finds policies by name: the scenario's own first, then the built-in ones. */
@@ -22,6 +23,8 @@ export interface CheckOptions {
     readonly defaultPolicy?: string;
     /** Record the trace (the CLI's `check` does not need it). */
     readonly recordTrace?: boolean;
+    /** Bounds and reduction of the race explorer. */
+    readonly explore?: ExploreOptions;
 }
 
 export interface CheckResult {
@@ -73,7 +76,7 @@ export function checkParsed(file: ast.File, staticDiags: ScenarioDiagnostic[], p
         const fallback = options.defaultPolicy ?? 'linux_rfc';
         const policy = options.policy ? policies.findPolicy(options.policy, file) : lowered.policy ?? policies.findPolicy(fallback, file) ?? policies.findPolicy('linux_rfc');
         if (!policy) throw new Error(`policy ${options.policy ?? fallback} is not defined`);
-        const run = runProgram(lowered, policy, { recordTrace: options.recordTrace });
+        const run = runProgram(lowered, policy, { ...options.explore, recordTrace: options.recordTrace });
         return { diagnostics: run.diagnostics, steps: lowered.stepCount, run };
     } catch (e) {
         const stack = e instanceof Error ? e.stack ?? e.message : String(e);

@@ -13,14 +13,26 @@
  * says so. No clocks: the result is a function of the program.
  */
 import { hex } from '../machine/bits.js';
-import { cloneMachine, stateKey } from '../machine/clone.js';
+import { cloneMachine, StateInterner } from '../machine/clone.js';
 import type { Ipi } from '../machine/events.js';
 import { NO_CAUSE, type Machine } from '../machine/state.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
+import { PartialOrder } from './partial-order.js';
 import type { Finding, Runner } from './run.js';
 
 export const DEFAULT_MAX_STATES = 200_000;
+/** Events in one interleaving, counted from the race, beyond which the search does not go. */
+export const DEFAULT_MAX_DEPTH = 10_000;
+
+export interface ExploreOptions {
+    /** Bound on distinct states per race (default {@link DEFAULT_MAX_STATES}). */
+    readonly maxStates?: number;
+    /** Bound on events per interleaving (default {@link DEFAULT_MAX_DEPTH}). */
+    readonly maxDepth?: number;
+    /** The partial-order reduction (default on); off explores every enabled event. */
+    readonly reduction?: boolean;
+}
 
 /** How to redo an event: a branch's next step, an in-flight IPI (by index), the next item after the race. */
 export type ReplayEvent = { readonly kind: 'branch'; readonly branch: number } | { readonly kind: 'ipi'; readonly index: number } | { readonly kind: 'post' };
@@ -45,8 +57,12 @@ export interface RaceReport {
     readonly counterexample: CounterStep[] | null;
     /** The finding the counterexample exhibits. */
     readonly finding: Finding | null;
-    /** True when the bound on states cut the search. */
+    /** True when a bound (states or depth) cut the search. */
     readonly truncated: boolean;
+    /** Which bound cut it, when one did. */
+    readonly cutBy: 'states' | 'depth' | null;
+    /** States at which the partial-order reduction left some enabled events unexplored. */
+    readonly reducedStates: number;
     /** Replays the counterexample from the race's start: the state after each of its events. */
     replay(): { step: CounterStep; state: Machine }[];
 }
@@ -65,6 +81,12 @@ interface Node {
     readonly path: PathLink | null;
 }
 
+interface Found {
+    readonly finding: Finding;
+    readonly path: CounterStep[];
+    readonly origin: Runner;
+}
+
 function pathOf(link: PathLink | null, length: number): CounterStep[] {
     const out: CounterStep[] = [];
     for (let l = link; l; l = l.prev) out.push(l.step);
@@ -76,39 +98,79 @@ function ipiKey(i: Ipi): string {
     return `${i.vector}>${i.dest}@${i.upid ?? ''}#${i.cause}`;
 }
 
-function nodeKey(n: Node): string {
-    const r = n.r;
-    const flight = r.inFlight.map(ipiKey).sort().join(';');
-    const deferred = r.deferred.map(ipiKey).join(';');
-    const found = [...new Set(r.findings!.map(f => `${f.code}@${f.cause}`))].sort().join(';');
-    return `${stateKey(r.m)}#${n.pos.join(',')}#${n.post}#${flight}#${deferred}#${r.lostAt !== NO_CAUSE ? 1 : 0}#${r.lastStep}#${found}`;
-}
-
-function stepText(item: StepItem): string {
-    return (item.node.$cstNode?.text ?? '').replace(/\s+/g, ' ');
+function itemText(item: StepItem | ExpectItem): string {
+    return (item.node.$cstNode?.text ?? (item.kind === 'expect' ? 'expect' : '')).replace(/\s+/g, ' ');
 }
 
 /**
- * Explores the race at `items[raceIndex]` and every later race, from the main runner's state.
- * Adds the diagnostics to the main runner's set and returns a report per race.
+ * Explores the race at `items[raceIndex]` and every later race, from the main runner's state,
+ * a slice at a time: the CLI runs it to the end at once, the language server in slices between
+ * requests, with progress, and drops it when the document changes. Each race's diagnostics go
+ * into the main runner's set when its search ends.
  */
-export function exploreRaces(main: Runner, raceIndex: number, maxStates = DEFAULT_MAX_STATES): RaceReport[] {
-    const items = main.program.items;
-    const reports: RaceReport[] = [];
-    let starts: Runner[] = [main];
-    for (let at = raceIndex; at < items.length;) {
-        const race = items[at] as RaceItem;
-        let next = at + 1;
-        while (next < items.length && items[next].kind !== 'race') next++;
-        const post = items.slice(at + 1, next);
-        const { report, ends } = exploreSegment(main, race, post, next === items.length, starts, maxStates);
-        reports.push(report);
-        addDiagnostics(main, race, report);
-        starts = ends;
-        at = next;
-        if (starts.length === 0) break;
+export class RaceExploration {
+    private readonly items: readonly ProgramItem[];
+    private readonly done: RaceReport[] = [];
+    private search: SegmentSearch | null;
+    private at: number;
+    /** Races from the first one explored to the end of the file. */
+    private readonly races: number;
+
+    constructor(private readonly main: Runner, raceIndex: number, private readonly options: ExploreOptions = {}) {
+        this.items = main.program.items;
+        this.at = raceIndex;
+        this.races = this.items.filter((x, i) => i >= raceIndex && x.kind === 'race').length;
+        this.search = this.open([main]);
     }
-    return reports;
+
+    /** True when every race has been explored. */
+    get finished(): boolean {
+        return this.search === null;
+    }
+
+    /** The reports of the races explored so far, in file order. */
+    get reports(): readonly RaceReport[] {
+        return this.done;
+    }
+
+    /** Which race is being explored (1-based) of how many, and its distinct states so far. */
+    progress(): { race: number; races: number; states: number } {
+        return { race: Math.min(this.done.length + 1, this.races), races: this.races, states: this.search?.states ?? 0 };
+    }
+
+    /** Explores at most `budget` more states (across races); returns true when all are done. */
+    advance(budget = Infinity): boolean {
+        while (this.search && budget > 0) {
+            budget = this.search.advance(budget);
+            if (!this.search.complete) break;
+            const { report, ends } = this.search.result();
+            this.done.push(report);
+            addDiagnostics(this.main, this.items[this.at] as RaceItem, report);
+            let next = this.at + 1;
+            while (next < this.items.length && this.items[next].kind !== 'race') next++;
+            this.at = next;
+            this.search = ends.length ? this.open(ends) : null;
+        }
+        return this.search === null;
+    }
+
+    private open(starts: Runner[]): SegmentSearch | null {
+        if (this.at >= this.items.length) return null;
+        const race = this.items[this.at] as RaceItem;
+        let next = this.at + 1;
+        while (next < this.items.length && this.items[next].kind !== 'race') next++;
+        return new SegmentSearch(this.main, race, this.items.slice(this.at + 1, next), next === this.items.length, starts, this.options);
+    }
+}
+
+/**
+ * Explores the race at `items[raceIndex]` and every later race, from the main runner's state,
+ * to the end. Adds the diagnostics to the main runner's set and returns a report per race.
+ */
+export function exploreRaces(main: Runner, raceIndex: number, options: ExploreOptions = {}): RaceReport[] {
+    const e = new RaceExploration(main, raceIndex, options);
+    e.advance();
+    return [...e.reports];
 }
 
 function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport): void {
@@ -122,125 +184,224 @@ function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport): void 
         });
     }
     if (report.truncated) {
+        const why = report.cutBy === 'depth'
+            ? 'an interleaving reached the bound of events per interleaving: events beyond it were not explored'
+            : 'interleavings beyond them were not explored';
         main.diags.add({
             code: 'race-counterexample', severity: 'information', loc,
-            message: `the search stopped at ${report.states} states: interleavings beyond them were not explored`, related: [],
+            message: `the search stopped at ${report.states} states: ${why}`, related: [],
         });
     }
 }
 
-function exploreSegment(main: Runner, race: RaceItem, post: readonly ProgramItem[], last: boolean, starts: Runner[], maxStates: number): { report: RaceReport; ends: Runner[] } {
-    const visited = new Set<string>();
-    const ends = new Map<string, Runner>();
-    const codes: DiagnosticCode[] = [];
-    let best: { finding: Finding; path: CounterStep[]; origin: Runner } | null = null;
-    let interleavings = 0;
-    let truncated = false;
-    const queue: Node[] = [];
-    for (const s of starts) {
-        const r = s.fork();
-        r.findings = [];
-        r.events = 0;
-        queue.push({ origin: s, r, pos: race.branches.map(() => 0), post: 0, path: null });
+/**
+ * The breadth-first search of one race and the items after it (up to the next race or the
+ * end), from one or more start states. Each state is keyed when it is generated and kept only
+ * the first time, so the queue holds distinct states only.
+ */
+class SegmentSearch {
+    private readonly visited = new Set<string>();
+    private readonly interner = new StateInterner();
+    private readonly ends = new Map<string, Runner>();
+    private readonly codes: DiagnosticCode[] = [];
+    private best: Found | null = null;
+    private interleavings = 0;
+    private cutBy: 'states' | 'depth' | null = null;
+    private reducedStates = 0;
+    private readonly queue: (Node | undefined)[] = [];
+    private head = 0;
+    /** The shortest prefix at which each finding (code and line) first arose. */
+    private readonly firstSeen = new Map<string, Found>();
+    private readonly texts = new Map<StepItem | ExpectItem, string>();
+    private readonly por: PartialOrder | null;
+    private readonly maxStates: number;
+    private readonly maxDepth: number;
+    complete = false;
+
+    constructor(main: Runner, private readonly race: RaceItem, private readonly post: readonly ProgramItem[], private readonly last: boolean,
+        starts: Runner[], options: ExploreOptions) {
+        this.maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
+        this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+        const program = main.program;
+        const por = options.reduction === false ? null
+            : new PartialOrder(race, post, main.kernel.policy, program.env.runnableId, program.config, main.m.runnables.length);
+        this.por = por && !por.disabled ? por : null;
+        for (const s of starts) {
+            const r = s.fork();
+            r.findings = [];
+            r.semantics = [];
+            r.events = 0;
+            this.enqueue({ origin: s, r, pos: race.branches.map(() => 0), post: 0, path: null });
+        }
     }
-    // The shortest prefix at which each finding (code and line) first arose: breadth first, so
-    // the first time is the shortest, whichever path the state merging then keeps.
-    const firstSeen = new Map<string, { finding: Finding; path: CounterStep[]; origin: Runner }>();
-    const note = (c: Node): void => {
+
+    get states(): number {
+        return this.visited.size;
+    }
+
+    /** Explores up to `budget` states; returns what is left of the budget. */
+    advance(budget: number): number {
+        while (budget > 0 && this.head < this.queue.length && this.cutBy !== 'states') {
+            const n = this.queue[this.head]!;
+            this.queue[this.head++] = undefined; // let finished nodes be collected
+            budget--;
+            this.expand(n);
+        }
+        if (this.head >= this.queue.length || this.cutBy === 'states') this.complete = true;
+        return budget;
+    }
+
+    result(): { report: RaceReport; ends: Runner[] } {
+        const b = this.best;
+        const { race, post } = this;
+        return {
+            report: {
+                cause: race.cause, interleavings: this.interleavings, states: this.visited.size, codes: this.codes,
+                counterexample: b ? b.path : null, finding: b ? b.finding : null, truncated: this.cutBy !== null, cutBy: this.cutBy,
+                reducedStates: this.reducedStates,
+                replay: () => (b ? replay(b.origin, race, post, b.path) : []),
+            },
+            ends: [...this.ends.values()],
+        };
+    }
+
+    private key(n: Node): string {
+        const r = n.r;
+        const flight = r.inFlight.length ? r.inFlight.map(ipiKey).sort().join(';') : '';
+        const deferred = r.deferred.length ? r.deferred.map(ipiKey).join(';') : '';
+        const found = r.findings!.length ? [...new Set(r.findings!.map(f => `${f.code}@${f.cause}`))].sort().join(';') : '';
+        const semantic = r.semantics!.length ? [...new Set(r.semantics)].sort().join(';') : '';
+        return `${this.interner.key(r.m)}#${n.pos.join(',')}#${n.post}#${flight}#${deferred}#${r.lostAt !== NO_CAUSE ? 1 : 0}#${r.lastStep}#${found}#${semantic}`;
+    }
+
+    private enqueue(c: Node): void {
+        if (this.visited.size >= this.maxStates) {
+            if (!this.visited.has(this.key(c))) this.cutBy = 'states';
+            return;
+        }
+        const key = this.key(c);
+        if (this.visited.has(key)) return;
+        this.visited.add(key);
+        this.queue.push(c);
+    }
+
+    private text(item: StepItem | ExpectItem): string {
+        let t = this.texts.get(item);
+        if (t === undefined) this.texts.set(item, t = itemText(item));
+        return t;
+    }
+
+    /** Records the findings that the node's last event raised, with the shortest prefix to each. */
+    private note(c: Node): void {
         for (const f of c.r.findings!) {
             if (f.at !== c.r.events) continue;
             const k = `${f.code}@${f.cause}`;
-            if (!firstSeen.has(k)) firstSeen.set(k, { finding: f, path: pathOf(c.path, f.at), origin: c.origin });
+            if (!this.firstSeen.has(k)) this.firstSeen.set(k, { finding: f, path: pathOf(c.path, f.at), origin: c.origin });
         }
-    };
-    const child = (n: Node, text: string, cause: number, event: ReplayEvent): Node => {
+    }
+
+    private child(n: Node, text: string, cause: number, event: ReplayEvent): Node {
         const r = n.r.fork();
         r.events++;
         return { origin: n.origin, r, pos: [...n.pos], post: n.post, path: { step: { cause, text, event }, prev: n.path } };
-    };
-    for (let head = 0; head < queue.length; head++) {
-        const n = queue[head];
-        queue[head] = undefined as unknown as Node; // let finished nodes be collected
-        const key = nodeKey(n);
-        if (visited.has(key)) continue;
-        if (visited.size >= maxStates) {
-            truncated = true;
-            break;
-        }
-        visited.add(key);
+    }
+
+    private expand(n: Node): void {
+        const { race, post } = this;
         const inRace = n.pos.some((p, b) => p < race.branches[b].length);
+        const item = inRace ? undefined : post[n.post];
+        const stepNext = inRace || item?.kind === 'step';
+        if (n.r.inFlight.length === 0 && !stepNext && item?.kind !== 'expect') {
+            this.complete1(n);
+            return;
+        }
+        if (n.r.events >= this.maxDepth) {
+            this.cutBy ??= 'depth';
+            return;
+        }
+        // the partial-order reduction: only the events of one class of interfering CPUs
+        const classes = this.por?.classes(n.r.m, n.pos, n.post, n.r.inFlight) ?? null;
+        let chosen = -1;
+        if (classes) {
+            const count = new Map<number, number>();
+            const bump = (cpu: number): void => {
+                if (cpu < classes.length) count.set(classes[cpu], (count.get(classes[cpu]) ?? 0) + 1);
+            };
+            n.r.inFlight.forEach(ipi => bump(ipi.dest));
+            if (inRace) race.branches.forEach((steps, b) => { if (n.pos[b] < steps.length) bump(steps[n.pos[b]].cpu); });
+            else if (item?.kind === 'step') bump(item.cpu);
+            let fewest = Infinity;
+            for (const [cls, k] of count) if (k < fewest) { fewest = k; chosen = cls; }
+            if (count.size > 1) this.reducedStates++;
+            else chosen = -1;
+        }
+        const allowed = (cpu: number): boolean => chosen < 0 || (cpu < classes!.length ? classes![cpu] === chosen : false);
         // IPIs in flight may arrive now (identical ones once)
         const seen = new Set<string>();
         n.r.inFlight.forEach((ipi, i) => {
+            if (!allowed(ipi.dest)) return;
             const k = ipiKey(ipi);
             if (seen.has(k)) return;
             seen.add(k);
-            const c = child(n, `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, ipi.cause, { kind: 'ipi', index: i });
+            const c = this.child(n, `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, ipi.cause, { kind: 'ipi', index: i });
             c.r.raceMode = inRace;
             c.r.arriveInFlight(i);
-            note(c);
-            queue.push(c);
+            this.note(c);
+            this.enqueue(c);
         });
         if (inRace) {
             race.branches.forEach((steps, b) => {
                 if (n.pos[b] >= steps.length) return;
                 const step = steps[n.pos[b]];
-                const c = child(n, stepText(step), step.cause, { kind: 'branch', branch: b });
+                if (!allowed(step.cpu)) return;
+                const c = this.child(n, this.text(step), step.cause, { kind: 'branch', branch: b });
                 c.r.raceMode = true;
                 c.r.step(step);
                 c.pos[b]++;
-                note(c);
-                queue.push(c);
+                this.note(c);
+                this.enqueue(c);
             });
-            continue;
+            return;
         }
-        const item = post[n.post];
-        if (item && item.kind === 'step') {
-            const c = child(n, stepText(item), item.cause, { kind: 'post' });
+        if (item?.kind === 'step') {
+            if (!allowed(item.cpu)) return;
+            const c = this.child(n, this.text(item), item.cause, { kind: 'post' });
             c.r.raceMode = false;
             c.r.step(item);
             c.post++;
-            note(c);
-            queue.push(c);
-            continue;
+            this.note(c);
+            this.enqueue(c);
+            return;
         }
-        if (n.r.inFlight.length > 0) continue; // an expectation or the end waits for every IPI
-        if (item && item.kind === 'expect') {
-            const c = child(n, (item as ExpectItem).node.$cstNode?.text.replace(/\s+/g, ' ') ?? 'expect', item.cause, { kind: 'post' });
-            c.r.raceMode = false;
-            c.r.expectItem(item);
-            c.post++;
-            note(c);
-            queue.push(c);
-            continue;
-        }
-        // the end of the segment: this interleaving is complete
-        interleavings++;
+        if (n.r.inFlight.length > 0) return; // an expectation waits for every IPI
+        const c = this.child(n, this.text(item as ExpectItem), item!.cause, { kind: 'post' });
+        c.r.raceMode = false;
+        c.r.expectItem(item as ExpectItem);
+        c.post++;
+        this.note(c);
+        this.enqueue(c);
+    }
+
+    /** The end of the segment: this interleaving is complete. */
+    private complete1(n: Node): void {
+        this.interleavings++;
         const t = n.r.fork();
         t.raceMode = false;
-        if (last) t.finish();
+        if (this.last) t.finish();
         else t.flushDeferred();
         for (const f of t.findings!) {
-            if (!codes.includes(f.code)) codes.push(f.code);
-            const seen = firstSeen.get(`${f.code}@${f.cause}`);
+            if (!this.codes.includes(f.code)) this.codes.push(f.code);
+            const seen = this.firstSeen.get(`${f.code}@${f.cause}`);
             const candidate = seen ?? { finding: f, path: pathOf(n.path, f.at), origin: n.origin };
-            if (!best || candidate.path.length < best.path.length) best = candidate;
+            if (!this.best || candidate.path.length < this.best.path.length) this.best = candidate;
         }
-        const endKey = `${stateKey(t.m)}#${t.deferred.map(ipiKey).join(';')}#${t.lostAt !== NO_CAUSE ? 1 : 0}`;
-        if (!ends.has(endKey)) {
+        const endKey = `${this.interner.key(t.m)}#${t.deferred.map(ipiKey).join(';')}#${t.lostAt !== NO_CAUSE ? 1 : 0}`;
+        if (!this.ends.has(endKey)) {
             t.findings = null;
-            ends.set(endKey, t);
+            t.semantics = null;
+            this.ends.set(endKey, t);
         }
     }
-    const b = best as { finding: Finding; path: CounterStep[]; origin: Runner } | null;
-    return {
-        report: {
-            cause: race.cause, interleavings, states: visited.size, codes,
-            counterexample: b ? b.path : null, finding: b ? b.finding : null, truncated,
-            replay: () => (b ? replay(b.origin, race, post, b.path) : []),
-        },
-        ends: [...ends.values()],
-    };
 }
 
 /** Redoes a counterexample's events from its start state, copying the state after each. */

@@ -15,7 +15,7 @@ import { compilePolicy } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
 import { DEFAULT_SEVERITY, DiagnosticSet, type DiagnosticCode, type ScenarioDiagnostic, type Severity, type SourceLoc } from './diagnostics.js';
 import { expectText, type ExpectItem, type Program, type StepItem } from './program.js';
-import { exploreRaces, type RaceReport } from './race-explorer.js';
+import { RaceExploration, type ExploreOptions, type RaceReport } from './race-explorer.js';
 import { Trace } from './trace.js';
 
 export interface RunResult {
@@ -38,28 +38,55 @@ export interface Finding {
     readonly at: number;
 }
 
-/** Runs a lowered program under a policy (the file's own, or an override). */
-export function runProgram(program: Program, policy: ast.Policy, options: { recordTrace?: boolean; maxStates?: number } = {}): RunResult {
-    const recordTrace = options.recordTrace ?? true;
-    const m = buildMachine(program.config, program.tasks, program.kthreads);
-    m.recording = recordTrace;
-    const kernel = new Kernel(compilePolicy(program.env, policy));
-    const ran = recordTrace ? [] : null;
-    const runner = new Runner(program, kernel, m, new DiagnosticSet(), new Trace(program, m, ran), ran);
-    const items = program.items;
-    for (let i = 0; i < items.length; i++) {
-        const item = items[i];
-        if (item.kind === 'step') runner.step(item);
-        else if (item.kind === 'expect') runner.expectItem(item);
-        else {
-            runner.flushDeferred();
-            runner.trace?.endItem(item.cause);
-            const races = exploreRaces(runner, i, options.maxStates);
-            return runner.result(races);
+export interface RunOptions extends ExploreOptions {
+    /** Record the trace (default true). */
+    readonly recordTrace?: boolean;
+}
+
+/**
+ * A run of a lowered program under a policy: the items before the first race run when it is
+ * made; the races, if any, are left to {@link ProgramRun.exploration}, which the caller
+ * advances (at once, or in slices) before it asks for the {@link ProgramRun.result}.
+ */
+export class ProgramRun {
+    private readonly runner: Runner;
+    /** The exploration of the file's races, or null when it has none. */
+    readonly exploration: RaceExploration | null = null;
+
+    constructor(program: Program, policy: ast.Policy, options: RunOptions = {}) {
+        const recordTrace = options.recordTrace ?? true;
+        const m = buildMachine(program.config, program.tasks, program.kthreads);
+        m.recording = recordTrace;
+        const kernel = new Kernel(compilePolicy(program.env, policy));
+        const ran = recordTrace ? [] : null;
+        const runner = new Runner(program, kernel, m, new DiagnosticSet(), new Trace(program, m, ran), ran);
+        this.runner = runner;
+        const items = program.items;
+        for (let i = 0; i < items.length; i++) {
+            const item = items[i];
+            if (item.kind === 'step') runner.step(item);
+            else if (item.kind === 'expect') runner.expectItem(item);
+            else {
+                runner.flushDeferred();
+                runner.trace?.endItem(item.cause);
+                this.exploration = new RaceExploration(runner, i, options);
+                return;
+            }
         }
+        runner.finish();
     }
-    runner.finish();
-    return runner.result([]);
+
+    /** The result so far: complete once the exploration (if any) has finished. */
+    result(): RunResult {
+        return this.runner.result(this.exploration ? [...this.exploration.reports] : []);
+    }
+}
+
+/** Runs a lowered program under a policy (the file's own, or an override), races included. */
+export function runProgram(program: Program, policy: ast.Policy, options: RunOptions = {}): RunResult {
+    const run = new ProgramRun(program, policy, options);
+    run.exploration?.advance();
+    return run.result();
 }
 
 /**
@@ -83,6 +110,8 @@ export class Runner implements RunSink {
     lastStep: number = NO_CAUSE;
     /** Exploring: what this interleaving found so far (semantic errors go to `diags`). */
     findings: Finding[] | null = null;
+    /** Exploring: the causes of this interleaving's run-time `semantic` errors (part of its state). */
+    semantics: number[] | null = null;
     /** Exploring: the number of events of this interleaving. */
     events = 0;
 
@@ -103,6 +132,7 @@ export class Runner implements RunSink {
         r.lostAt = this.lostAt;
         r.lastStep = this.lastStep;
         r.findings = this.findings ? [...this.findings] : [];
+        r.semantics = this.semantics ? [...this.semantics] : [];
         r.events = this.events;
         return r;
     }
@@ -238,6 +268,7 @@ export class Runner implements RunSink {
             this.findings.push({ code, cause, message, at: this.events });
             return d;
         }
+        if (code === 'semantic') this.semantics?.push(cause);
         return this.diags.add(d);
     }
 

@@ -1,0 +1,278 @@
+/**
+ * The partial-order reduction of race exploration: at each state, which of the enabled events
+ * must be explored, and which may wait because they commute with everything that can happen
+ * before them.
+ *
+ * The method is a persistent set built from a static interference analysis. Resources are the
+ * CPUs (registers and kernel view) and the runnables (XSAVE image, run state, last CPU,
+ * delivered vectors, UPID). From a state, every event that can still happen — each branch's
+ * remaining steps (a branch is one process, so its steps are joined), the items after the race,
+ * each IPI in flight, and the IPIs that remaining SENDUIPIs may send — is mapped to an
+ * over-approximation of the resources it may touch, and events that may share a resource are
+ * joined (union-find). Events of different classes then touch disjoint state in every future,
+ * so they are independent: the enabled events of one class form a persistent set, and exploring
+ * only them still reaches every terminal state of the full search (Godefroid 1996, thm 6.4).
+ * Findings are part of the explored state and accumulate commutatively, so every fault, hazard
+ * and failed expectation of the full search is still found; so is every run-time `semantic`
+ * error (recorded in the state too).
+ *
+ * Where the analysis cannot bound an event's footprint — `wait` and the kernel vector (whose
+ * wake hook walks every waiting task), writes of UPIDADDR/UITTADDR or of a UPID's NV, a
+ * non-constant NDST or interrupt vector, hooks that name tasks directly or send IPIs — it
+ * answers "no reduction" and the search explores every enabled event.
+ */
+import type { Ipi } from '../machine/events.js';
+import type { Machine } from '../machine/state.js';
+import * as ast from '../syntax/generated/ast.js';
+import { parseNumber } from '../syntax/numbers.js';
+import type { CompiledPolicy, HookName } from '../kernel/policy.js';
+import type { ProgramItem, RaceItem, StepItem } from './program.js';
+
+/** What one step may touch, found from its text alone. */
+interface StepFootprint {
+    readonly cpu: number;
+    /** The footprint cannot be bounded: no reduction while this step may still run. */
+    readonly global: boolean;
+    /** Runnables the step names (switch target, xsaves/xrstors target, set/free/put object). */
+    readonly names: readonly number[];
+    /** A SENDUIPI: it posts to a target of the CPU's live UITT and sends an IPI. */
+    readonly sends: boolean;
+    /** `set X.upid.ndst = K`: X's notifications may go to cpu K. */
+    readonly ndst: readonly (readonly [number, number])[];
+}
+
+const NO_NAMES: readonly number[] = [];
+
+/** Hooks that kernel-level actions other than `wait` run (wake runs only for the kernel vector). */
+const ACTION_HOOKS: readonly HookName[] = ['switch_out', 'switch_in', 'return_to_user', 'exec', 'exit'];
+
+/**
+ * Decides, per exploration state, which enabled events form a persistent set. One instance
+ * per race segment (the race and the items after it).
+ */
+export class PartialOrder {
+    private readonly branchSteps: readonly (readonly StepFootprint[])[];
+    private readonly postSteps: readonly (StepFootprint | null)[];
+    /** True when nothing can be reduced in this segment, whatever the state. */
+    readonly disabled: boolean;
+    private readonly cpus: number;
+    private readonly uinv: bigint;
+    private readonly kernelVector: bigint;
+    private parent: Int32Array;
+
+    constructor(race: RaceItem, post: readonly ProgramItem[], policy: CompiledPolicy, runnableId: (decl: ast.Task | ast.KThread) => number, config: { cpus: number; uinv: bigint; kernelVector: bigint }, runnables: number) {
+        this.cpus = config.cpus;
+        this.uinv = config.uinv;
+        this.kernelVector = config.kernelVector;
+        const foot = (s: StepItem): StepFootprint => footprint(s, runnableId, config);
+        this.branchSteps = race.branches.map(b => b.map(foot));
+        this.postSteps = post.map(item => (item.kind === 'step' ? foot(item) : null));
+        this.parent = new Int32Array(config.cpus + runnables);
+        this.disabled = !policyIsLocal(policy) || lastStepMatters(post);
+    }
+
+    /**
+     * The class of each CPU at a state (equal numbers: the CPUs' events may interfere), or
+     * null when no reduction is possible there. `pos` is each branch's next step, `post` the
+     * next item after the race.
+     */
+    classes(m: Machine, pos: readonly number[], post: number, inFlight: readonly Ipi[]): Int32Array | null {
+        if (this.disabled) return null;
+        const inRace = pos.some((p, b) => p < this.branchSteps[b].length);
+        // a step after the race becomes enabled by the last step of every branch
+        if (inRace && this.postSteps[post]) return null;
+        const parent = this.parent;
+        for (let i = 0; i < parent.length; i++) parent[i] = i;
+        const find = (x: number): number => {
+            while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+            return x;
+        };
+        const union = (a: number, b: number): void => {
+            const ra = find(a), rb = find(b);
+            if (ra !== rb) parent[ra] = rb;
+        };
+        const task = (id: number): number => this.cpus + id;
+        const sendsOn = new Uint8Array(this.cpus);
+        const process = (steps: readonly (StepFootprint | null)[], from: number): boolean => {
+            let first = -1;
+            for (let i = from; i < steps.length; i++) {
+                const s = steps[i];
+                if (!s) continue;
+                if (s.global) return false;
+                if (first < 0) first = s.cpu;
+                union(s.cpu, first);
+                for (const n of s.names) union(task(n), s.cpu);
+                for (const [t, c] of s.ndst) union(task(t), c);
+                if (s.sends) sendsOn[s.cpu] = 1;
+            }
+            return true;
+        };
+        for (let b = 0; b < this.branchSteps.length; b++) if (!process(this.branchSteps[b], pos[b])) return null;
+        if (!process(this.postSteps, post)) return null;
+        const anySends = sendsOn.some(x => x === 1);
+        for (const r of m.runnables) {
+            if (r.state === 'waiting') return null;
+            if (r.upid) {
+                if (r.upid.nv !== this.uinv) return null;
+                const ndst = Number(r.upid.ndst);
+                if (ndst < this.cpus) union(task(r.id), ndst);
+            }
+            const img = r.image;
+            if (img) {
+                const u = m.upidAt(img.upidaddr);
+                if (u) union(task(r.id), task(u.owner));
+            }
+            if (anySends) {
+                for (const t of tableTargets(m, r.uitt?.addr)) union(task(r.id), task(t));
+                if (img) for (const t of tableTargets(m, img.uittaddr & ~1n)) union(task(r.id), task(t));
+            }
+        }
+        for (const c of m.cpus) {
+            union(c.index, task(c.current));
+            if (c.fpregsOwner >= 0) union(c.index, task(c.fpregsOwner));
+            const u = m.upidAt(c.upidaddr);
+            if (u) union(c.index, task(u.owner));
+            if (sendsOn[c.index]) for (const t of tableTargets(m, c.uittaddr & ~1n)) union(c.index, task(t));
+        }
+        for (const ipi of inFlight) {
+            if (ipi.vector === this.kernelVector) return null;
+            if (ipi.dest >= this.cpus) continue;
+            const u = ipi.upid !== null ? m.upidAt(ipi.upid) : undefined;
+            if (u) union(ipi.dest, task(u.owner));
+        }
+        const out = new Int32Array(this.cpus);
+        for (let c = 0; c < this.cpus; c++) out[c] = find(c);
+        return out;
+    }
+}
+
+/** The receivers that a UITT at this address targets (declared entries only; UITTs are never written). */
+function tableTargets(m: Machine, addr: bigint | undefined): number[] {
+    if (addr === undefined || addr === 0n) return [];
+    const table = m.uittsByAddr.get(addr);
+    if (!table) return [];
+    const out: number[] = [];
+    for (const e of table.entries) {
+        const u = m.upidAt(e.upidaddr);
+        if (u) out.push(u.owner);
+    }
+    return out;
+}
+
+function footprint(s: StepItem, runnableId: (decl: ast.Task | ast.KThread) => number, config: { uinv: bigint; kernelVector: bigint }): StepFootprint {
+    const a = s.node.action;
+    const base = { cpu: s.cpu, global: false, names: NO_NAMES, sends: false, ndst: [] as [number, number][] };
+    const named = (ref: ast.NamedElement | undefined): number[] | null =>
+        ref && (ast.isTask(ref) || ast.isKThread(ref)) ? [runnableId(ref)] : null;
+    if (ast.isSwitchAction(a)) {
+        if (a.idle) return base;
+        const n = named(a.target?.ref);
+        return n ? { ...base, names: n } : { ...base, global: true };
+    }
+    if (ast.isWaitAction(a)) return { ...base, global: true };
+    if (ast.isExecAction(a) || ast.isExitAction(a) || ast.isFlagAction(a)) return base;
+    if (ast.isXsavesAction(a) || ast.isXrstorsAction(a)) {
+        if (ast.isXrstorsAction(a) && a.init) return base;
+        const n = named(a.target?.ref?.ref);
+        return n ? { ...base, names: n } : { ...base, global: true };
+    }
+    if (ast.isWrmsrAction(a)) return a.msr === 'IA32_UINTR_PD' || a.msr === 'IA32_UINTR_TT' ? { ...base, global: true } : base;
+    if (ast.isSenduipiAction(a)) return { ...base, sends: true };
+    if (ast.isInterruptAction(a)) {
+        const v = constant(a.vector, config);
+        // an ordinary vector is ignored; the notification vector touches this CPU's UPID
+        return v === undefined || (v & 0xffn) === config.kernelVector ? { ...base, global: true } : base;
+    }
+    if (ast.isSetAction(a) || ast.isFreeAction(a)) {
+        const n = named(a.path.head.ref?.ref);
+        if (!n) return { ...base, global: true };
+        const [obj, field] = a.path.segments;
+        if (ast.isSetAction(a)) {
+            if (obj === 'xsave' && (field === 'upidaddr' || field === 'uittaddr')) return { ...base, global: true };
+            if (obj === 'upid' && field === 'nv') return { ...base, global: true };
+            if (obj === 'upid' && field === 'ndst') {
+                const k = a.op === '=' ? constant(a.value, config) : undefined;
+                if (k === undefined) return { ...base, global: true };
+                return { ...base, names: n, ndst: [[n[0], Number(k & 0xffffffffn)]] };
+            }
+        }
+        return { ...base, names: n };
+    }
+    return { ...base, global: true };
+}
+
+/** The value of a constant expression (a number, `uinv` or `kernel_vector`), else undefined. */
+function constant(e: ast.Expr, config: { uinv: bigint; kernelVector: bigint }): bigint | undefined {
+    if (ast.isNumberLit(e)) return parseNumber(e.value) ?? undefined;
+    if (ast.isConstExpr(e)) return e.name === 'uinv' ? config.uinv : config.kernelVector;
+    return undefined;
+}
+
+/**
+ * True when the hooks that kernel actions run touch only the CPU they run on and the
+ * runnables bound to them (`prev`, `next`, `cur`): no `foreach`, `wake` or SENDUIPI, no object
+ * named directly, no interrupt but the notification vector, no write of UPIDADDR, UITTADDR, or
+ * a UPID's NV, NDST set only to `cpu`, and no WRMSR of IA32_UINTR_PD/TT but 0.
+ */
+function policyIsLocal(policy: CompiledPolicy): boolean {
+    for (const name of ACTION_HOOKS) {
+        const hook = policy.hooks[name];
+        if (hook && !hook.node.body.every(stmtIsLocal)) return false;
+    }
+    return true;
+}
+
+function stmtIsLocal(s: ast.Stmt): boolean {
+    if (ast.isIfStmt(s)) return condIsLocal(s.cond) && s.then.every(stmtIsLocal) && s.else.every(stmtIsLocal);
+    if (ast.isForeachStmt(s) || ast.isWakeStmt(s) || ast.isSenduipiAction(s)) return false;
+    if (ast.isTakeStmt(s)) return pathIsBound(s.source) && pathIsBound(s.target);
+    if (ast.isXsavesAction(s)) return s.target.bound !== undefined;
+    if (ast.isXrstorsAction(s)) return s.init || s.target?.bound !== undefined;
+    if (ast.isWrmsrAction(s)) {
+        if (s.msr !== 'IA32_UINTR_PD' && s.msr !== 'IA32_UINTR_TT') return exprIsLocal(s.value);
+        return ast.isNumberLit(s.value) && parseNumber(s.value.value) === 0n;
+    }
+    if (ast.isInterruptAction(s)) return ast.isConstExpr(s.vector) && s.vector.name === 'uinv';
+    if (ast.isFreeAction(s)) return pathIsBound(s.path);
+    if (ast.isSetAction(s)) {
+        if (!pathIsBound(s.path) || !exprIsLocal(s.value)) return false;
+        const [obj, field] = s.path.segments;
+        if (obj === 'xsave' && (field === 'upidaddr' || field === 'uittaddr')) return false;
+        if (obj === 'upid' && field === 'nv') return false;
+        if (obj === 'upid' && field === 'ndst') return ast.isPathExpr(s.value) && s.value.head.bound === 'cpu' && s.value.segments.length === 0;
+        return true;
+    }
+    return ast.isFlagAction(s);
+}
+
+function condIsLocal(c: ast.Cond): boolean {
+    if (ast.isPredCond(c)) return c.arg.bound !== undefined;
+    if (ast.isCmpCond(c)) return exprIsLocal(c.left) && exprIsLocal(c.right);
+    if (ast.isNotCond(c)) return condIsLocal(c.operand);
+    if (ast.isAndCond(c) || ast.isOrCond(c)) return condIsLocal(c.left) && condIsLocal(c.right);
+    return false;
+}
+
+function exprIsLocal(e: ast.Expr): boolean {
+    if (ast.isBinExpr(e)) return exprIsLocal(e.left) && exprIsLocal(e.right);
+    if (ast.isNotExpr(e)) return exprIsLocal(e.operand);
+    if (ast.isPathExpr(e)) return pathIsBound(e);
+    return ast.isNumberLit(e) || ast.isConstExpr(e) || ast.isWordExpr(e);
+}
+
+/** A path whose head is `cpu`, `prev`, `next` or `cur`. */
+function pathIsBound(p: ast.PathExpr): boolean {
+    return p.head.bound !== undefined;
+}
+
+/**
+ * `expect gp` right after the race (no step in between) looks at each interleaving's last
+ * step, which depends on the order of otherwise independent steps.
+ */
+function lastStepMatters(post: readonly ProgramItem[]): boolean {
+    for (const item of post) {
+        if (item.kind === 'step') return false;
+        if (item.kind === 'expect' && item.form === 'gp') return true;
+    }
+    return false;
+}
