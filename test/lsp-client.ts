@@ -14,12 +14,17 @@ export class LspClient {
     private readonly waiters: { uri: string; pred: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void }[] = [];
     stderr = '';
     settings: Record<string, unknown> = { emulateOnChange: false, defaultPolicy: 'linux_rfc' };
+    /** `$/progress` notifications, in order (the client declares window.workDoneProgress). */
+    readonly progress: { token: string | number; value: { kind: 'begin' | 'report' | 'end'; title?: string; message?: string; percentage?: number } }[] = [];
+    /** Every publishDiagnostics, in order. */
+    readonly published: PublishDiagnosticsParams[] = [];
 
     constructor(root: string) {
         this.proc = spawn(process.execPath, [join(root, 'out', 'server.cjs'), '--stdio'], { stdio: 'pipe' });
         this.proc.stderr.on('data', d => { this.stderr += String(d); });
         this.conn = createMessageConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
         this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+            this.published.push(p);
             this.diagnostics.set(p.uri, p.diagnostics);
             for (const w of [...this.waiters]) {
                 if (w.uri === p.uri && w.pred(p.diagnostics)) {
@@ -32,6 +37,7 @@ export class LspClient {
             p.items.map(i => (i.section === 'uintr' ? this.settings : i.section?.startsWith('uintr.') ? this.settings[i.section.slice(6)] : null)));
         this.conn.onRequest('client/registerCapability', () => null);
         this.conn.onRequest('window/workDoneProgress/create', () => null);
+        this.conn.onNotification('$/progress', (p: LspClient['progress'][number]) => { this.progress.push(p); });
         this.conn.onNotification('window/logMessage', () => undefined);
         this.conn.listen();
     }
@@ -41,6 +47,7 @@ export class LspClient {
             processId: process.pid, rootUri, workspaceFolders: rootUri ? [{ uri: rootUri, name: 'ws' }] : null,
             capabilities: {
                 workspace: { configuration: true, workspaceFolders: true },
+                window: { workDoneProgress: true },
                 textDocument: {
                     publishDiagnostics: { relatedInformation: true },
                     hover: { contentFormat: ['markdown', 'plaintext'] },

@@ -125,3 +125,23 @@ describe('language server over stdio', () => {
         expect(hover).toBeTruthy();
     });
 });
+
+describe('settings', () => {
+    test('uintr.defaultPolicy applies to a file whose machine block names no policy', async () => {
+        const c = new LspClient(ROOT);
+        c.settings.defaultPolicy = 'lazy_fpu';
+        try {
+            await c.initialize(pathToFileURL(ws).toString());
+            const roundTrip = 'machine { cpus 2 }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\nkthread kworker\n'
+                + 'cpu0: switch rx\ncpu1: switch tx\ncpu0: switch kworker\ncpu0: switch rx\ncpu1: senduipi 0\n';
+            const u = pathToFileURL(join(ws, 'no-policy.uintr')).toString();
+            // lazy_fpu skips the XRSTORS on the way back: the notification is lost (clean under linux_rfc)
+            const wait = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'notification-lost'));
+            c.open(u, roundTrip);
+            const ds = await wait;
+            expect(ds.find(d => d.code === 'notification-lost')!.range.start.line).toBe(8);
+        } finally {
+            await c.stop();
+        }
+    });
+});

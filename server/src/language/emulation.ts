@@ -2,11 +2,17 @@
  * The emulator inside the language server: runs a document's scenario (a validation category
  * of its own, run on open and on save), publishes the run's diagnostics with their related
  * locations, and keeps the result per document version for hovers, hints and lenses.
+ *
+ * Races are explored off the request path: a small race at once, a larger one in slices of a
+ * few milliseconds between turns of the event loop (so hovers and completion are answered in
+ * between), with progress reported to the client, dropped when the document changes or closes
+ * or the user cancels, and bounded in time (`uintr.raceTimeLimit`, reported as information).
+ * When it ends, the document's diagnostics are published again with the races' findings.
  */
 import { AstUtils, type LangiumDocument, type ValidationAcceptor } from 'langium';
 import type { LangiumServices } from 'langium/lsp';
-import { DiagnosticSeverity, type DiagnosticRelatedInformation, type Range } from 'vscode-languageserver';
-import { checkParsed, type CheckResult } from '../scenario/check.js';
+import { DiagnosticSeverity, type DiagnosticRelatedInformation, type Range, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
+import { startCheck, type CheckResult, type PendingCheck } from '../scenario/check.js';
 import type { ScenarioDiagnostic, SourceLoc } from '../scenario/diagnostics.js';
 import * as ast from '../syntax/generated/ast.js';
 import { isPreludeUri } from '../syntax/prelude-uri.js';
@@ -14,12 +20,24 @@ import { policyResolver } from './prelude-documents.js';
 
 export const EMULATION_CATEGORY = 'emulation';
 
+/** States explored at once, before the run returns; a larger race goes on in the background. */
+export const INLINE_STATES = 2_000;
+/** The length of one slice of background exploration, in ms. */
+const SLICE_MS = 12;
+/** States explored between two looks at the clock. */
+const SLICE_STATES = 200;
+/** Default of `uintr.raceTimeLimit` (seconds). */
+export const DEFAULT_RACE_TIME_LIMIT_S = 60;
+
 /** What the emulator found for one version of a document. */
 export interface Emulated {
     readonly version: number;
-    readonly result: CheckResult;
+    /** The result: complete, or, while {@link exploring}, without the races still explored. */
+    result: CheckResult;
     /** How long the run took, in ms (for logs only; never part of a result). */
     readonly millis: number;
+    /** The race exploration while it goes on in the background. */
+    exploring?: PendingCheck;
 }
 
 export class EmulationService {
@@ -28,8 +46,32 @@ export class EmulationService {
     private readonly due = new Set<string>();
     /** The policy used when a file names none (setting `uintr.defaultPolicy`). */
     defaultPolicy = 'linux_rfc';
+    /** The editor's time bound on one document's race exploration (setting `uintr.raceTimeLimit`), in s. */
+    raceTimeLimit = DEFAULT_RACE_TIME_LIMIT_S;
 
-    constructor(private readonly services: LangiumServices) {}
+    constructor(private readonly services: LangiumServices) {
+        // Settings: fetched once the client is initialized, then pushed on every change. Never
+        // awaited by a run (without a client, as in tests, the provider is never ready).
+        const config = services.shared.workspace.ConfigurationProvider;
+        void config.ready.then(async () => this.applySettings({
+            defaultPolicy: await config.getConfiguration('uintr', 'defaultPolicy'),
+            raceTimeLimit: await config.getConfiguration('uintr', 'raceTimeLimit'),
+        })).catch(() => undefined);
+        config.onConfigurationSectionUpdate(update => {
+            if (update.section === 'uintr' && update.configuration) this.applySettings(update.configuration as Record<string, unknown>);
+        });
+    }
+
+    /** The settings that change a run (`uintr.defaultPolicy`, `uintr.raceTimeLimit`). */
+    applySettings(settings: Record<string, unknown>): void {
+        const policy = settings.defaultPolicy;
+        const limit = settings.raceTimeLimit;
+        if (typeof policy === 'string' && policy !== this.defaultPolicy) {
+            this.defaultPolicy = policy;
+            this.cache.clear();
+        }
+        if (typeof limit === 'number' && limit > 0) this.raceTimeLimit = limit;
+    }
 
     /** The run for the document's current version: cached, or computed now when the file is clean. */
     resultFor(doc: LangiumDocument): Emulated | undefined {
@@ -58,13 +100,83 @@ export class EmulationService {
     private run(doc: LangiumDocument): Emulated {
         const started = performance.now();
         const file = doc.parseResult.value as ast.File;
-        const result = checkParsed(file, [], policyResolver(this.services.shared.workspace.LangiumDocuments), {
+        const pending = startCheck(file, [], policyResolver(this.services.shared.workspace.LangiumDocuments), {
             defaultPolicy: this.defaultPolicy, recordTrace: true,
         });
-        const emulated = { version: doc.textDocument.version, result, millis: performance.now() - started };
+        pending.advance(INLINE_STATES);
+        const emulated: Emulated = { version: doc.textDocument.version, result: pending.result(), millis: performance.now() - started };
         this.cache.set(doc.uri.toString(), emulated);
-        if (result.internalError) console.error(`uintr: internal error while emulating ${doc.uri}:\n${result.internalError}`);
+        if (!pending.finished) {
+            emulated.exploring = pending;
+            void this.exploreInBackground(doc, emulated).catch(e => console.error(`uintr: race exploration failed for ${doc.uri}: ${(e as Error)?.stack ?? e}`));
+        }
+        if (emulated.result.internalError) console.error(`uintr: internal error while emulating ${doc.uri}:\n${emulated.result.internalError}`);
         return emulated;
+    }
+
+    /** True while the run is the current one for its document: same version, still open. */
+    private current(uri: string, emulated: Emulated): boolean {
+        if (this.cache.get(uri) !== emulated) return false;
+        const live = this.services.shared.workspace.TextDocuments?.get(uri);
+        return live !== undefined && live.version === emulated.version;
+    }
+
+    /**
+     * Explores the rest of a run's races in slices, yielding to the event loop after each, with
+     * progress; publishes the document's diagnostics when done. Gives up quietly when the run is
+     * superseded (an edit, a close) or cancelled by the user.
+     */
+    private async exploreInBackground(doc: LangiumDocument, emulated: Emulated): Promise<void> {
+        const pending = emulated.exploring!;
+        const uri = doc.uri.toString();
+        const progress = await this.progressReporter();
+        const title = `UINTR: exploring races in ${doc.uri.path.split('/').pop()}`;
+        progress?.begin(title, 0, this.progressText(pending), true);
+        const deadline = performance.now() + this.raceTimeLimit * 1000;
+        let lastReport = performance.now();
+        try {
+            while (!pending.finished) {
+                await new Promise<void>(resolve => setImmediate(resolve));
+                if (!this.current(uri, emulated) || progress?.token.isCancellationRequested) return;
+                const now = performance.now();
+                if (now >= deadline) {
+                    pending.stop(`the editor's time bound of ${this.raceTimeLimit} s (setting uintr.raceTimeLimit; \`uintr check\` has none)`);
+                    break;
+                }
+                const end = Math.min(now + SLICE_MS, deadline);
+                while (!pending.finished && performance.now() < end) pending.advance(SLICE_STATES);
+                if (performance.now() - lastReport > 250) {
+                    lastReport = performance.now();
+                    const p = pending.progress();
+                    progress?.report(Math.floor(((p.race - 1) / Math.max(p.races, 1)) * 100), this.progressText(pending));
+                }
+            }
+        } finally {
+            progress?.done();
+        }
+        emulated.result = pending.result();
+        emulated.exploring = undefined;
+        if (this.current(uri, emulated)) await this.publish(doc);
+    }
+
+    private progressText(pending: PendingCheck): string {
+        const p = pending.progress();
+        return `race ${p.race} of ${p.races}: ${p.states.toLocaleString('en-US')} states`;
+    }
+
+    private async progressReporter(): Promise<WorkDoneProgressServerReporter | undefined> {
+        try {
+            return await this.services.shared.lsp.Connection?.window.createWorkDoneProgress();
+        } catch {
+            return undefined;
+        }
+    }
+
+    /** Validates the document again (the emulator's part from the cache) and sends its diagnostics. */
+    private async publish(doc: LangiumDocument): Promise<void> {
+        const diagnostics = await this.services.validation.DocumentValidator.validateDocument(doc, { categories: ['built-in', 'fast', EMULATION_CATEGORY] });
+        doc.diagnostics = diagnostics;
+        await this.services.shared.lsp.Connection?.sendDiagnostics({ uri: doc.uri.toString(), version: doc.textDocument.version, diagnostics });
     }
 
     /**

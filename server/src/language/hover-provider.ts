@@ -123,14 +123,21 @@ export class UintrHoverProvider implements HoverProvider {
     }
 
     private raceHover(doc: LangiumDocument, race: ast.Race): string {
-        const run = this.emulation.resultFor(doc)?.result.run;
+        const em = this.emulation.resultFor(doc);
+        const run = em?.result.run;
         const head = `**race** with ${race.branches.length} branches (${race.branches.map(b => b.steps.length).join(' + ')} steps)`;
         if (!run) return `${head}\n\n*Not explored: the file has static errors.*`;
         const cause = run.trace.program.causeOf(race);
         const report = run.races.find(r => r.cause === cause);
+        if (!report && em?.exploring) {
+            const p = em.exploring.progress();
+            return `${head}\n\n*Exploring in the background: race ${p.race} of ${p.races}, ${p.states} distinct states so far.*`;
+        }
         if (!report) return `${head}\n\n*Not explored.*`;
+        const cut = report.cutBy === 'depth' ? 'the bound on events per interleaving' : report.cutBy === 'time' ? "the editor's time bound" : 'the bound on states';
         let s = `${head}: ${report.interleavings} interleaving${report.interleavings === 1 ? '' : 's'} explored (equal states merged), ${report.states} distinct states` +
-            (report.truncated ? ' — **the bound on states cut the search**' : '') + '\n\n';
+            (report.reducedStates ? ` (partial-order reduction at ${report.reducedStates})` : '') +
+            (report.truncated ? ` — **${cut} cut the search**` : '') + '\n\n';
         if (!report.counterexample) return s + 'Clean in every interleaving.';
         s += `Found: ${report.codes.join(', ')}. A shortest counterexample:\n\n`;
         report.counterexample.forEach((st, i) => { s += `${i + 1}. line ${run.trace.program.loc(st.cause).line}: \`${st.text}\`\n`; });

@@ -9,7 +9,7 @@ import type * as ast from '../syntax/generated/ast.js';
 import { sortDiagnostics, type ScenarioDiagnostic } from './diagnostics.js';
 import { lowerProgram } from './program.js';
 import type { ExploreOptions } from './race-explorer.js';
-import { runProgram, type RunResult } from './run.js';
+import { ProgramRun, type RunResult } from './run.js';
 
 /** Finds policies by name: the scenario's own first, then the built-in ones. */
 export interface PolicyResolver {
@@ -66,27 +66,80 @@ export function checkDocument(doc: LangiumDocument<ast.File>, policies: PolicyRe
 
 /** Checks a parsed file whose static diagnostics are known: runs it when there are none. */
 export function checkParsed(file: ast.File, staticDiags: ScenarioDiagnostic[], policies: PolicyResolver, options: CheckOptions = {}): CheckResult {
+    const pending = startCheck(file, staticDiags, policies, options);
+    pending.advance();
+    return pending.result();
+}
+
+/**
+ * A check whose race exploration may still be running: the items before the first race have
+ * run; {@link PendingCheck.advance} explores further (all at once, or a slice at a time), and
+ * {@link PendingCheck.result} is the check so far (complete once `finished`).
+ */
+export interface PendingCheck {
+    /** True when nothing is left to explore. */
+    readonly finished: boolean;
+    /** Explores at most `budget` more states; true when finished. Never throws. */
+    advance(budget?: number): boolean;
+    /** Which race is being explored (1-based) of how many, and its distinct states so far. */
+    progress(): { race: number; races: number; states: number };
+    /** Stops exploring (an editor's time bound): what was found so far is reported, and `why`. */
+    stop(why: string): void;
+    result(): CheckResult;
+}
+
+/** Starts a check: static diagnostics, or the run up to the first race (see {@link PendingCheck}). */
+export function startCheck(file: ast.File, staticDiags: ScenarioDiagnostic[], policies: PolicyResolver, options: CheckOptions = {}): PendingCheck {
     const diagnostics = [...staticDiags];
     let steps = 0;
-    try {
-        const program = lowerStepsCount(file);
-        steps = program;
-        if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics), steps };
-        const lowered = lowerProgram(file);
-        const fallback = options.defaultPolicy ?? 'linux_rfc';
-        const policy = options.policy ? policies.findPolicy(options.policy, file) : lowered.policy ?? policies.findPolicy(fallback, file) ?? policies.findPolicy('linux_rfc');
-        if (!policy) throw new Error(`policy ${options.policy ?? fallback} is not defined`);
-        const run = runProgram(lowered, policy, { ...options.explore, recordTrace: options.recordTrace });
-        return { diagnostics: run.diagnostics, steps: lowered.stepCount, run };
-    } catch (e) {
+    const failed = (e: unknown): PendingCheck => {
         const stack = e instanceof Error ? e.stack ?? e.message : String(e);
         const message = e instanceof Error ? e.message : String(e);
         diagnostics.push({
             code: 'internal', severity: 'error', message: `internal error in the emulator: ${message} (please report it)`,
             loc: { line: 1, column: 1, offset: 0, end: 0 }, related: [],
         });
-        return { diagnostics: sortDiagnostics(diagnostics), steps, internalError: stack };
+        return done({ diagnostics: sortDiagnostics(diagnostics), steps, internalError: stack });
+    };
+    try {
+        steps = lowerStepsCount(file);
+        if (diagnostics.length > 0) return done({ diagnostics: sortDiagnostics(diagnostics), steps });
+        const lowered = lowerProgram(file);
+        const fallback = options.defaultPolicy ?? 'linux_rfc';
+        const policy = options.policy ? policies.findPolicy(options.policy, file) : lowered.policy ?? policies.findPolicy(fallback, file) ?? policies.findPolicy('linux_rfc');
+        if (!policy) throw new Error(`policy ${options.policy ?? fallback} is not defined`);
+        const run = new ProgramRun(lowered, policy, { ...options.explore, recordTrace: options.recordTrace });
+        const exploration = run.exploration;
+        if (!exploration) return done(resultOf(run.result(), lowered.stepCount));
+        let outcome: PendingCheck | null = null;
+        return {
+            get finished() {
+                return outcome?.finished ?? exploration.finished;
+            },
+            advance(budget = Infinity) {
+                if (outcome) return true;
+                try {
+                    return exploration.advance(budget);
+                } catch (e) {
+                    outcome = failed(e);
+                    return true;
+                }
+            },
+            progress: () => exploration.progress(),
+            stop: why => exploration.stop(why),
+            result: () => outcome?.result() ?? resultOf(run.result(), lowered.stepCount),
+        };
+    } catch (e) {
+        return failed(e);
     }
+}
+
+function resultOf(run: RunResult, steps: number): CheckResult {
+    return { diagnostics: run.diagnostics, steps, run };
+}
+
+function done(result: CheckResult): PendingCheck {
+    return { finished: true, advance: () => true, progress: () => ({ race: 0, races: 0, states: 0 }), stop: () => undefined, result: () => result };
 }
 
 function lowerStepsCount(file: ast.File): number {

@@ -59,8 +59,8 @@ export interface RaceReport {
     readonly finding: Finding | null;
     /** True when a bound (states or depth) cut the search. */
     readonly truncated: boolean;
-    /** Which bound cut it, when one did. */
-    readonly cutBy: 'states' | 'depth' | null;
+    /** Which bound cut it, when one did (`time`: the caller stopped it, see {@link RaceExploration.stop}). */
+    readonly cutBy: 'states' | 'depth' | 'time' | null;
     /** States at which the partial-order reduction left some enabled events unexplored. */
     readonly reducedStates: number;
     /** Replays the counterexample from the race's start: the state after each of its events. */
@@ -138,6 +138,27 @@ export class RaceExploration {
         return { race: Math.min(this.done.length + 1, this.races), races: this.races, states: this.search?.states ?? 0 };
     }
 
+    /**
+     * Stops where it is (the editor's time bound): the race being explored reports what it
+     * found so far with an information diagnostic that gives `why`; later races are not explored.
+     */
+    stop(why: string): void {
+        if (!this.search) return;
+        this.search.stop();
+        const { report } = this.search.result();
+        this.done.push(report);
+        addDiagnostics(this.main, this.items[this.at] as RaceItem, report, why);
+        this.search = null;
+        for (let i = this.at + 1; i < this.items.length; i++) {
+            const item = this.items[i];
+            if (item.kind !== 'race') continue;
+            this.main.diags.add({
+                code: 'race-counterexample', severity: 'information', loc: this.main.program.loc(item.cause),
+                message: `not explored: the exploration stopped at an earlier race (${why})`, related: [],
+            });
+        }
+    }
+
     /** Explores at most `budget` more states (across races); returns true when all are done. */
     advance(budget = Infinity): boolean {
         while (this.search && budget > 0) {
@@ -173,7 +194,7 @@ export function exploreRaces(main: Runner, raceIndex: number, options: ExploreOp
     return [...e.reports];
 }
 
-function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport): void {
+function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport, stoppedBy?: string): void {
     const loc = main.program.loc(race.cause);
     if (report.codes.length && report.finding && report.counterexample) {
         const f = report.finding;
@@ -186,7 +207,8 @@ function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport): void 
     if (report.truncated) {
         const why = report.cutBy === 'depth'
             ? 'an interleaving reached the bound of events per interleaving: events beyond it were not explored'
-            : 'interleavings beyond them were not explored';
+            : report.cutBy === 'time' ? `${stoppedBy ?? 'stopped'}; interleavings beyond them were not explored`
+                : 'interleavings beyond them were not explored';
         main.diags.add({
             code: 'race-counterexample', severity: 'information', loc,
             message: `the search stopped at ${report.states} states: ${why}`, related: [],
@@ -206,7 +228,7 @@ class SegmentSearch {
     private readonly codes: DiagnosticCode[] = [];
     private best: Found | null = null;
     private interleavings = 0;
-    private cutBy: 'states' | 'depth' | null = null;
+    private cutBy: 'states' | 'depth' | 'time' | null = null;
     private reducedStates = 0;
     private readonly queue: (Node | undefined)[] = [];
     private head = 0;
@@ -237,6 +259,12 @@ class SegmentSearch {
 
     get states(): number {
         return this.visited.size;
+    }
+
+    /** Ends the search where it is, as cut by time. */
+    stop(): void {
+        this.cutBy = 'time';
+        this.complete = true;
     }
 
     /** Explores up to `budget` states; returns what is left of the budget. */

@@ -1,0 +1,124 @@
+/**
+ * Races in the language server, over stdio: exploration runs off the request path (hovers are
+ * answered while it goes on), reports progress, is dropped when the document changes, and is
+ * bounded by the editor's time limit, which it reports as information.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, test } from 'vitest';
+import type { Diagnostic, Hover } from 'vscode-languageserver-protocol';
+import { ROOT } from './helpers.js';
+import { LspClient } from './lsp-client.js';
+
+const ws = mkdtempSync(join(tmpdir(), 'uintr-lsp-races-'));
+let client: LspClient | undefined;
+
+afterEach(async () => {
+    await client?.stop();
+    client = undefined;
+});
+
+/**
+ * N CPUs in a ring: cpu i runs r_i, and its branch switches to sender s_i (UITT entry 0 -> r_{i+1}),
+ * sends, switches to a kthread and back to r_i, L times. Tens of thousands of states for N=3, L=2.
+ */
+function ring(n: number, l: number, policy: string): string {
+    const out = [`machine { cpus ${n} policy ${policy} }`];
+    for (let i = 0; i < n; i++) out.push(`task r${i} { handler 0x401000 ndst ${i} }`);
+    for (let i = 0; i < n; i++) out.push(`task s${i} { target r${(i + 1) % n} vector ${i} }`);
+    for (let i = 0; i < n; i++) out.push(`kthread k${i}`);
+    for (let i = 0; i < n; i++) out.push(`cpu${i}: switch r${i}`);
+    const branch = (i: number): string => Array.from({ length: l }, () =>
+        [`cpu${i}: switch s${i}`, `cpu${i}: senduipi 0`, `cpu${i}: switch k${i}`, `cpu${i}: switch r${i}`].map(x => `  ${x}`).join('\n')).join('\n');
+    out.push(`race {\n${Array.from({ length: n }, (_, i) => branch(i)).join('\n} with {\n')}\n}`);
+    out.push('expect no lost');
+    return out.join('\n') + '\n';
+}
+
+const RACE_LINE = 3 * 3 + 3 + 1; // 0-based line of `race` in ring(3, ·, ·): machine, 9 declarations, 3 switches
+
+async function start(settings: Record<string, unknown> = {}): Promise<LspClient> {
+    const c = new LspClient(ROOT);
+    Object.assign(c.settings, settings);
+    await c.initialize(pathToFileURL(ws).toString());
+    return c;
+}
+
+/** Resolves when `pred` holds (polled), rejects after 10 s. */
+function until(pred: () => boolean, what: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+        const deadline = setTimeout(() => { clearInterval(poll); reject(new Error(`timed out waiting: ${what}`)); }, 10_000);
+        const poll = setInterval(() => {
+            if (!pred()) return;
+            clearInterval(poll);
+            clearTimeout(deadline);
+            resolve();
+        }, 20);
+    });
+}
+
+const hasRace = (ds: Diagnostic[]): boolean => ds.some(d => d.code === 'race-counterexample' && d.severity === 1);
+
+describe('race exploration in the language server', () => {
+    test('a large race is explored in the background: a hover is answered while it runs, progress is reported, and its counterexample is published at the end', async () => {
+        client = await start();
+        const uri = pathToFileURL(join(ws, 'ring-lazy.uintr')).toString();
+        const text = ring(3, 2, 'lazy_fpu');
+        const first = client.waitDiagnostics(uri);
+        const final = client.waitDiagnostics(uri, hasRace, 60_000);
+        client.open(uri, text);
+        const before = await first;
+        expect(hasRace(before)).toBe(false);
+        // the server answers while the exploration goes on
+        const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: RACE_LINE, character: 1 } });
+        const md = (hover.contents as { value: string }).value;
+        expect(md).toMatch(/Exploring in the background: race 1 of 1, \d+ distinct states so far/);
+        expect(client.published.some(p => p.uri === uri && hasRace(p.diagnostics))).toBe(false);
+        const after = await final;
+        const d = after.find(x => x.code === 'race-counterexample')!;
+        expect(d.range.start.line).toBe(RACE_LINE);
+        expect(d.relatedInformation!.length).toBeGreaterThan(3);
+        const kinds = client.progress.map(p => p.value.kind);
+        expect(kinds[0]).toBe('begin');
+        expect(client.progress[0].value.title).toMatch(/exploring races in ring-lazy\.uintr/);
+        expect(kinds).toContain('end');
+        // and the hover on the race now gives the counts
+        const done = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: RACE_LINE, character: 1 } });
+        expect((done.contents as { value: string }).value).toMatch(/interleavings? explored .* distinct states/);
+    }, 90_000);
+
+    test('an edit drops the exploration of the old version: it ends and publishes nothing', async () => {
+        client = await start();
+        const uri = pathToFileURL(join(ws, 'ring-edit.uintr')).toString();
+        // about ten seconds of exploration to the bound on states if nothing stopped it
+        const text = ring(3, 3, 'linux_rfc');
+        const first = client.waitDiagnostics(uri);
+        client.open(uri, text);
+        await first;
+        await until(() => client!.progress.some(p => p.value.kind === 'begin'), 'progress begins');
+        const edited = text.replace(/race \{[\s\S]*$/, 'expect no lost\n');
+        const edit = Date.now();
+        client.change(uri, edited, 2);
+        // the old exploration notices the new version at its next slice and ends its progress:
+        // far sooner than the whole exploration would take (a wide margin, not a benchmark)
+        await until(() => client!.progress.some(p => p.value.kind === 'end'), 'progress ends after the edit');
+        expect(Date.now() - edit).toBeLessThan(5000);
+        // nothing of the old version is published afterwards
+        await new Promise(r => setTimeout(r, 1000));
+        expect(client.published.some(p => p.uri === uri && p.diagnostics.some(d => d.code === 'race-counterexample'))).toBe(false);
+    }, 30_000);
+
+    test('the editor\'s time bound stops a long exploration with an information diagnostic on the race', async () => {
+        client = await start({ raceTimeLimit: 1 });
+        const uri = pathToFileURL(join(ws, 'ring-rfc.uintr')).toString();
+        const bounded = client.waitDiagnostics(uri, ds => ds.some(d => d.severity === 3 && /time bound/.test(String(d.message))), 30_000);
+        client.open(uri, ring(3, 3, 'linux_rfc'));
+        const ds = await bounded;
+        const info = ds.find(d => d.severity === 3 && /time bound/.test(String(d.message)))!;
+        expect(info.code).toBe('race-counterexample');
+        expect(info.range.start.line).toBe(RACE_LINE);
+        expect(info.message).toMatch(/the search stopped at \d+ states: the editor's time bound of 1 s/);
+    }, 40_000);
+});
