@@ -899,7 +899,7 @@ describe('§2.6 delivery', () => {
         expect(xrstors(m, c0, rx)).toBeNull();
         place(m, c0, rx2, 'user');
         m.upids[0].pir = 8n;
-        notePosted(m.upids[0], 3, 7);
+        notePosted(m, m.upids[0], 3, 7);
         m.cause = 8;
         arrive(m, 0, 0xecn);
         deliverAll(m);

@@ -110,7 +110,7 @@ function compileSet(env: CompileEnv, a: ast.SetAction): Exec {
             ctx.m.w(u, f, nv);
             if (f === 'pir' && op !== '&=') {
                 // every vector this write sets counts as posted here (never-delivered sits on the last post)
-                for (let i = 0, b = operand & nv; b !== 0n; i++, b >>= 1n) if (b & 1n) notePosted(u, i, ctx.m.cause);
+                for (let i = 0, b = operand & nv; b !== 0n; i++, b >>= 1n) if (b & 1n) notePosted(ctx.m, u, i, ctx.m.cause);
             }
         };
     }

@@ -38,7 +38,7 @@ export function senduipi(m: Machine, c: Cpu, n: bigint): SenduipiResult {
     }
     const v = Number(entry.uv);
     m.w(upid, 'pir', upid.pir | (1n << entry.uv));
-    notePosted(upid, v, m.cause);
+    notePosted(m, upid, v, m.cause);
     if (upid.sn === 0n && upid.on === 0n) {
         m.w(upid, 'on', 1n);
         return { fault: null, ipi: { vector: upid.nv, dest: Number(upid.ndst), upid: upid.addr, cause: m.cause } };

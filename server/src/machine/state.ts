@@ -214,18 +214,40 @@ export class Machine {
     w<T extends Traced, K extends keyof T & string>(obj: T, key: K, v: T[K]): void {
         const old = obj[key];
         if (old === v) return;
+        if (this.undo) this.undo.push(obj, key, old, obj.kid);
         obj[key] = v;
         obj.kid = -1;
         if (this.recording) this.log.add(obj, key, old, v);
     }
 
     /**
-     * Writes provenance that is not traced but is part of the state an exploration compares
-     * (`uirrTags`, `savedBy`): no log entry, but the object's interned key is dropped.
+     * Writes provenance (`uirrTags`, `savedBy`, `uinvChangedBy`, `uinvArmedBy`, `freedBy`,
+     * `postedBy`): not traced, but undone with the rest, and the object's interned key is
+     * dropped (tags and savedBy are part of the state an exploration compares).
      */
-    meta<T extends Cpu | XsaveImage, K extends 'uirrTags' | 'savedBy' & keyof T>(obj: T, key: K, v: T[K]): void {
+    meta<T extends Cpu | XsaveImage | Upid, K extends MetaKey & keyof T>(obj: T, key: K, v: T[K]): void {
+        if (this.undo) this.undo.push(obj, key, obj[key], obj.kid);
         obj[key] = v;
         obj.kid = -1;
+    }
+
+    /**
+     * Exploration: while set, every write (w, meta) also records the object, the field, the old
+     * value and the old interned key, four slots each, so that {@link rollback} can undo it: an
+     * explorer tries an event on a state in place and copies the state only when it is new.
+     */
+    undo: unknown[] | null = null;
+
+    /** Undoes the writes recorded in {@link undo} after slot `mark`, newest first. */
+    rollback(mark = 0): void {
+        const u = this.undo;
+        if (!u) return;
+        for (let i = u.length - 4; i >= mark; i -= 4) {
+            const obj = u[i] as Record<string, unknown>;
+            obj[u[i + 1] as string] = u[i + 2];
+            obj.kid = u[i + 3];
+        }
+        u.length = mark;
     }
 
     emit(event: MachineEvent): void {
@@ -254,8 +276,11 @@ export class Machine {
     }
 }
 
+/** Provenance fields, written through {@link Machine.meta}. */
+type MetaKey = 'uirrTags' | 'savedBy' | 'uinvChangedBy' | 'uinvArmedBy' | 'freedBy' | 'postedBy';
+
 /** Records that `vector` was posted to the UPID by `cause` (a new map: copies share the old one). */
-export function notePosted(upid: Upid, vector: number, cause: number): void {
+export function notePosted(m: Machine, upid: Upid, vector: number, cause: number): void {
     if (upid.postedBy.get(vector) === cause) return;
-    upid.postedBy = new Map(upid.postedBy).set(vector, cause);
+    m.meta(upid, 'postedBy', new Map(upid.postedBy).set(vector, cause));
 }

@@ -11,7 +11,7 @@ export function freeUpid(m: Machine, upid: Upid, access = 'free'): void {
         return;
     }
     m.w(upid, 'freed', true);
-    upid.freedBy = m.cause;
+    m.meta(upid, 'freedBy', m.cause);
     m.w(upid, 'refs', 0);
 }
 

@@ -61,8 +61,8 @@ export function xrstors(m: Machine, c: Cpu, task: Runnable | null): Fault | null
 export function setUinv(m: Machine, c: Cpu, v: bigint): void {
     if (c.uinv === v) return;
     m.w(c, 'uinv', v);
-    c.uinvChangedBy = m.cause;
-    if (v !== 0n) c.uinvArmedBy = m.cause;
+    m.meta(c, 'uinvChangedBy', m.cause);
+    if (v !== 0n) m.meta(c, 'uinvArmedBy', m.cause);
 }
 
 /** The image checks of XRSTORS, or null when the image can be loaded. */

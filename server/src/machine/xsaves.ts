@@ -43,7 +43,7 @@ export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
     }
     if (c.uinv !== 0n) {
         m.w(c, 'uinv', 0n);
-        c.uinvChangedBy = m.cause;
+        m.meta(c, 'uinvChangedBy', m.cause);
     }
     m.w(task, 'lastCpu', c.index);
 }

@@ -269,7 +269,7 @@ function pathIsBound(p: ast.PathExpr): boolean {
  * `expect gp` right after the race (no step in between) looks at each interleaving's last
  * step, which depends on the order of otherwise independent steps.
  */
-function lastStepMatters(post: readonly ProgramItem[]): boolean {
+export function lastStepMatters(post: readonly ProgramItem[]): boolean {
     for (const item of post) {
         if (item.kind === 'step') return false;
         if (item.kind === 'expect' && item.form === 'gp') return true;

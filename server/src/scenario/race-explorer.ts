@@ -18,7 +18,7 @@ import type { Ipi } from '../machine/events.js';
 import { NO_CAUSE, type Machine } from '../machine/state.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
-import { PartialOrder } from './partial-order.js';
+import { lastStepMatters, PartialOrder } from './partial-order.js';
 import type { Finding, Runner } from './run.js';
 
 export const DEFAULT_MAX_STATES = 200_000;
@@ -238,6 +238,10 @@ class SegmentSearch {
     private readonly por: PartialOrder | null;
     private readonly maxStates: number;
     private readonly maxDepth: number;
+    /** Whether the state key holds the last step run (see PartialOrder's lastStepMatters). */
+    private readonly lastStepMatters: boolean;
+    /** The undo log that {@link tryEvent} lends the machine it tries an event on. */
+    private readonly undo: unknown[] = [];
     complete = false;
 
     constructor(main: Runner, private readonly race: RaceItem, private readonly post: readonly ProgramItem[], private readonly last: boolean,
@@ -248,6 +252,7 @@ class SegmentSearch {
         const por = options.reduction === false ? null
             : new PartialOrder(race, post, main.kernel.policy, program.env.runnableId, program.config, main.m.runnables.length);
         this.por = por && !por.disabled ? por : null;
+        this.lastStepMatters = lastStepMatters(post);
         for (const s of starts) {
             const r = s.fork();
             r.findings = [];
@@ -293,24 +298,30 @@ class SegmentSearch {
         };
     }
 
-    private key(n: Node): string {
-        const r = n.r;
+    private key(r: Runner, pos: readonly number[], post: number): string {
         const flight = r.inFlight.length ? r.inFlight.map(ipiKey).sort().join(';') : '';
         const deferred = r.deferred.length ? r.deferred.map(ipiKey).join(';') : '';
         const found = r.findings!.length ? [...new Set(r.findings!.map(f => `${f.code}@${f.cause}`))].sort().join(';') : '';
         const semantic = r.semantics!.length ? [...new Set(r.semantics)].sort().join(';') : '';
-        return `${this.interner.key(r.m)}#${n.pos.join(',')}#${n.post}#${flight}#${deferred}#${r.lostAt !== NO_CAUSE ? 1 : 0}#${r.lastStep}#${found}#${semantic}`;
+        // the last step matters only to an `expect gp` right after the race
+        const last = this.lastStepMatters ? r.lastStep : '';
+        return `${this.interner.key(r.m)}#${pos.join(',')}#${post}#${flight}#${deferred}#${r.lostAt !== NO_CAUSE ? 1 : 0}#${last}#${found}#${semantic}`;
     }
 
+    /** Keeps a node whose state was not seen before; false when it was (or the bound is reached). */
     private enqueue(c: Node): void {
-        if (this.visited.size >= this.maxStates) {
-            if (!this.visited.has(this.key(c))) this.cutBy = 'states';
-            return;
-        }
-        const key = this.key(c);
-        if (this.visited.has(key)) return;
-        this.visited.add(key);
+        if (!this.admit(this.key(c.r, c.pos, c.post))) return;
         this.queue.push(c);
+    }
+
+    private admit(key: string): boolean {
+        if (this.visited.has(key)) return false;
+        if (this.visited.size >= this.maxStates) {
+            this.cutBy = 'states';
+            return false;
+        }
+        this.visited.add(key);
+        return true;
     }
 
     private text(item: StepItem | ExpectItem): string {
@@ -319,19 +330,42 @@ class SegmentSearch {
         return t;
     }
 
-    /** Records the findings that the node's last event raised, with the shortest prefix to each. */
-    private note(c: Node): void {
-        for (const f of c.r.findings!) {
-            if (f.at !== c.r.events) continue;
-            const k = `${f.code}@${f.cause}`;
-            if (!this.firstSeen.has(k)) this.firstSeen.set(k, { finding: f, path: pathOf(c.path, f.at), origin: c.origin });
+    /**
+     * Tries one event on the node's own state, in place: records the findings it raises, keys
+     * the state it leads to, and copies that state into a new node only when it was not seen
+     * before. Then every write is undone (Machine.undo) and the node's runner put back, so a
+     * state is copied once, not once per event that reaches it.
+     */
+    private tryEvent(n: Node, step: CounterStep, raceMode: boolean, apply: (r: Runner) => void, branch: number, postStep: boolean): void {
+        const r = n.r;
+        const mark = r.save();
+        r.m.undo = this.undo;
+        try {
+            r.events++;
+            r.raceMode = raceMode;
+            apply(r);
+            let pos = n.pos;
+            if (branch >= 0) {
+                pos = [...n.pos];
+                pos[branch]++;
+            }
+            const post = postStep ? n.post + 1 : n.post;
+            const path: PathLink = { step, prev: n.path };
+            for (const f of r.findings!) {
+                if (f.at !== r.events) continue;
+                const k = `${f.code}@${f.cause}`;
+                if (!this.firstSeen.has(k)) this.firstSeen.set(k, { finding: f, path: pathOf(path, f.at), origin: n.origin });
+            }
+            if (this.admit(this.key(r, pos, post))) {
+                r.m.undo = null;
+                this.queue.push({ origin: n.origin, r: r.fork(), pos, post, path });
+            }
+        } finally {
+            r.m.undo = this.undo;
+            r.m.rollback(0);
+            r.m.undo = null;
+            r.restore(mark);
         }
-    }
-
-    private child(n: Node, text: string, cause: number, event: ReplayEvent): Node {
-        const r = n.r.fork();
-        r.events++;
-        return { origin: n.origin, r, pos: [...n.pos], post: n.post, path: { step: { cause, text, event }, prev: n.path } };
     }
 
     private expand(n: Node): void {
@@ -366,48 +400,33 @@ class SegmentSearch {
         const allowed = (cpu: number): boolean => chosen < 0 || (cpu < classes!.length ? classes![cpu] === chosen : false);
         // IPIs in flight may arrive now (identical ones once)
         const seen = new Set<string>();
-        n.r.inFlight.forEach((ipi, i) => {
-            if (!allowed(ipi.dest)) return;
+        const flight = n.r.inFlight;
+        for (let i = 0; i < flight.length; i++) {
+            const ipi = flight[i];
+            if (!allowed(ipi.dest)) continue;
             const k = ipiKey(ipi);
-            if (seen.has(k)) return;
+            if (seen.has(k)) continue;
             seen.add(k);
-            const c = this.child(n, `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, ipi.cause, { kind: 'ipi', index: i });
-            c.r.raceMode = inRace;
-            c.r.arriveInFlight(i);
-            this.note(c);
-            this.enqueue(c);
-        });
+            const step = { cause: ipi.cause, text: `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, event: { kind: 'ipi', index: i } as const };
+            this.tryEvent(n, step, inRace, r => r.arriveInFlight(i), -1, false);
+        }
         if (inRace) {
             race.branches.forEach((steps, b) => {
                 if (n.pos[b] >= steps.length) return;
-                const step = steps[n.pos[b]];
-                if (!allowed(step.cpu)) return;
-                const c = this.child(n, this.text(step), step.cause, { kind: 'branch', branch: b });
-                c.r.raceMode = true;
-                c.r.step(step);
-                c.pos[b]++;
-                this.note(c);
-                this.enqueue(c);
+                const item = steps[n.pos[b]];
+                if (!allowed(item.cpu)) return;
+                this.tryEvent(n, { cause: item.cause, text: this.text(item), event: { kind: 'branch', branch: b } }, true, r => r.step(item), b, false);
             });
             return;
         }
         if (item?.kind === 'step') {
             if (!allowed(item.cpu)) return;
-            const c = this.child(n, this.text(item), item.cause, { kind: 'post' });
-            c.r.raceMode = false;
-            c.r.step(item);
-            c.post++;
-            this.note(c);
-            this.enqueue(c);
+            this.tryEvent(n, { cause: item.cause, text: this.text(item), event: { kind: 'post' } }, false, r => r.step(item), -1, true);
             return;
         }
         if (n.r.inFlight.length > 0) return; // an expectation waits for every IPI
-        const c = this.child(n, this.text(item as ExpectItem), item!.cause, { kind: 'post' });
-        c.r.raceMode = false;
-        c.r.expectItem(item as ExpectItem);
-        c.post++;
-        this.note(c);
-        this.enqueue(c);
+        const expect = item as ExpectItem;
+        this.tryEvent(n, { cause: expect.cause, text: this.text(expect), event: { kind: 'post' } }, false, r => r.expectItem(expect), -1, true);
     }
 
     /** The end of the segment: this interleaving is complete. */

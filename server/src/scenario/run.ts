@@ -89,6 +89,21 @@ export function runProgram(program: Program, policy: ast.Policy, options: RunOpt
     return run.result();
 }
 
+/** What {@link Runner.save} keeps. */
+export interface RunnerMark {
+    readonly deferred: readonly Ipi[];
+    readonly inFlight: readonly Ipi[];
+    readonly raceMode: boolean;
+    readonly lostAt: number;
+    readonly lastStep: number;
+    readonly findings: Finding[] | null;
+    readonly findingsLength: number;
+    readonly semantics: number[] | null;
+    readonly semanticsLength: number;
+    readonly events: number;
+    readonly counters: Counters;
+}
+
 /**
  * Runs items against a machine. The main run records a trace; a race's exploration forks
  * runners (machine and all) at every choice and collects findings per interleaving instead
@@ -98,10 +113,10 @@ export class Runner implements RunSink {
     readonly ctx: ExecContext;
     /** IPIs sent during the current step or action, in order. */
     private sent: { ipi: Ipi; self: boolean }[] = [];
-    /** `ipi deferred`: IPIs waiting for the next expectation, race or end. */
-    deferred: Ipi[] = [];
-    /** Inside a race: IPIs sent by the race's steps, still in flight (any may arrive next). */
-    inFlight: Ipi[] = [];
+    /** `ipi deferred`: IPIs waiting for the next expectation, race or end (never changed in place). */
+    deferred: readonly Ipi[] = [];
+    /** Inside a race: IPIs sent by the race's steps, still in flight, any may arrive next (never changed in place). */
+    inFlight: readonly Ipi[] = [];
     /** True while running a race's branches: their IPIs join {@link inFlight}. */
     raceMode = false;
     /** #GP diagnostics raised by each step (cause), for `expect gp`. */
@@ -126,8 +141,8 @@ export class Runner implements RunSink {
     /** A copy of this runner on a copy of its machine, for exploring one more choice. */
     fork(): Runner {
         const r = new Runner(this.program, this.kernel, cloneMachine(this.m), this.diags, null, null);
-        r.deferred = [...this.deferred];
-        r.inFlight = [...this.inFlight];
+        r.deferred = this.deferred;
+        r.inFlight = this.inFlight;
         r.raceMode = this.raceMode;
         r.lostAt = this.lostAt;
         r.lastStep = this.lastStep;
@@ -135,6 +150,30 @@ export class Runner implements RunSink {
         r.semantics = this.semantics ? [...this.semantics] : [];
         r.events = this.events;
         return r;
+    }
+
+    /** Exploration: this runner's own state, to put back with {@link restore} when an event is undone. */
+    save(): RunnerMark {
+        return {
+            deferred: this.deferred, inFlight: this.inFlight, raceMode: this.raceMode, lostAt: this.lostAt,
+            lastStep: this.lastStep, findings: this.findings, findingsLength: this.findings?.length ?? 0,
+            semantics: this.semantics, semanticsLength: this.semantics?.length ?? 0, events: this.events, counters: { ...this.m.counters },
+        };
+    }
+
+    restore(s: RunnerMark): void {
+        this.deferred = s.deferred;
+        this.inFlight = s.inFlight;
+        this.raceMode = s.raceMode;
+        this.lostAt = s.lostAt;
+        this.lastStep = s.lastStep;
+        if (s.findings) s.findings.length = s.findingsLength;
+        this.findings = s.findings;
+        if (s.semantics) s.semantics.length = s.semanticsLength;
+        this.semantics = s.semantics;
+        this.events = s.events;
+        Object.assign(this.m.counters, s.counters);
+        this.gpByCause.clear();
     }
 
     result(races: RaceReport[]): RunResult {
@@ -187,16 +226,17 @@ export class Runner implements RunSink {
             this.sent = [];
             for (const { ipi, self } of batch) {
                 if (self) this.arrive(ipi);
-                else if (this.raceMode) this.inFlight.push(ipi);
+                else if (this.raceMode) this.inFlight = [...this.inFlight, ipi];
                 else if (!this.program.ipiDeferred) this.arrive(ipi);
-                else this.deferred.push(ipi);
+                else this.deferred = [...this.deferred, ipi];
             }
         }
     }
 
     /** One IPI in flight (by index) arrives now. */
     arriveInFlight(index: number): Ipi {
-        const [ipi] = this.inFlight.splice(index, 1);
+        const ipi = this.inFlight[index];
+        this.inFlight = this.inFlight.filter((_, j) => j !== index);
         this.arrive(ipi);
         this.dispatchSent();
         return ipi;
