@@ -911,6 +911,19 @@ describe('partial-order reduction', () => {
         expect(reducedSome).toBeGreaterThan(20);
     });
 
+    test('a counterexample carries only the events its finding needs, even where the reduction ran another class first', async () => {
+        // pair A's two steps and pair B's faulting XRSTORS: the reduction runs A's class first
+        const text = pairs('manual', [['cpu0: switch kw0', 'cpu0: switch rx0'], ['cpu2: xrstors rx1', 'cpu2: xrstors rx1']]);
+        const reduced = await runWith(text, true);
+        const full = await runWith(text, false);
+        const r = reduced.run!.races[0];
+        expect(r.reducedStates).toBeGreaterThan(0);
+        expect(r.codes).toEqual(['xrstors-gp']);
+        expect(r.counterexample!.map(e => e.text)).toEqual(['cpu2: xrstors rx1', 'cpu2: xrstors rx1']);
+        expect(r.counterexample!.length).toBe(full.run!.races[0].counterexample!.length);
+        await agree(text);
+    });
+
     test('no reduction where the footprint cannot be bounded: wait (the wake hook walks every waiting task), expect gp right after the race', async () => {
         const waiting = await check(pairs('linux_rfc', [['cpu0: wait'], ['cpu1: senduipi 0'], ['cpu2: switch kw1'], ['cpu3: senduipi 0']]));
         expect(waiting.run!.races[0].reducedStates).toBe(0);

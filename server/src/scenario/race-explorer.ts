@@ -35,7 +35,9 @@ export interface ExploreOptions {
 }
 
 /** How to redo an event: a branch's next step, an in-flight IPI (by index), the next item after the race. */
-export type ReplayEvent = { readonly kind: 'branch'; readonly branch: number } | { readonly kind: 'ipi'; readonly index: number } | { readonly kind: 'post' };
+export type ReplayEvent = { readonly kind: 'branch'; readonly branch: number }
+    | { readonly kind: 'ipi'; readonly index: number; /** which IPI: vector, destination, UPID, sender */ readonly ipi: string }
+    | { readonly kind: 'post' };
 
 /** One event of a counterexample: a step (at its line) or an IPI arrival (at its sender's line). */
 export interface CounterStep {
@@ -285,8 +287,9 @@ class SegmentSearch {
     }
 
     result(): { report: RaceReport; ends: Runner[] } {
-        const b = this.best;
-        const { race, post } = this;
+        const { race, post, last } = this;
+        const path = this.best ? shorten(this.best, race, post, last) : null;
+        const b = this.best && path ? { ...this.best, path, finding: { ...this.best.finding, at: path.length } } : null;
         return {
             report: {
                 cause: race.cause, interleavings: this.interleavings, states: this.visited.size, codes: this.codes,
@@ -407,7 +410,7 @@ class SegmentSearch {
             const k = ipiKey(ipi);
             if (seen.has(k)) continue;
             seen.add(k);
-            const step = { cause: ipi.cause, text: `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, event: { kind: 'ipi', index: i } as const };
+            const step = { cause: ipi.cause, text: `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, event: { kind: 'ipi', index: i, ipi: k } as const };
             this.tryEvent(n, step, inRace, r => r.arriveInFlight(i), -1, false);
         }
         if (inRace) {
@@ -449,6 +452,78 @@ class SegmentSearch {
             this.ends.set(endKey, t);
         }
     }
+}
+
+/**
+ * Leaves out of a counterexample every event that the finding does not need: each event in
+ * turn (latest first, until none can go) is dropped when the rest still replays as an interleaving (each step the next of its
+ * branch or after the race, each IPI still in flight) and still raises the finding at its end.
+ * Under the partial-order reduction the search may have run another class's events first;
+ * this takes them out again. Deterministic, and a no-op on a counterexample already minimal.
+ */
+function shorten(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean): CounterStep[] {
+    let path = found.path;
+    // latest first (a branch's later step must go before its earlier one can), until nothing goes
+    for (let changed = true; changed;) {
+        changed = false;
+        for (let i = path.length - 1; i >= 0; i--) {
+            const candidate = exhibits(found, race, post, last, [...path.slice(0, i), ...path.slice(i + 1)]);
+            if (!candidate) continue;
+            path = candidate;
+            changed = true;
+        }
+    }
+    return path;
+}
+
+/** The path with its IPI indices set right when it is an interleaving that raises the finding at its end; else null. */
+function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: readonly CounterStep[]): CounterStep[] | null {
+    const r = found.origin.fork();
+    r.findings = [];
+    r.semantics = [];
+    r.events = 0;
+    const pos = race.branches.map(() => 0);
+    let next = 0;
+    const out: CounterStep[] = [];
+    const inRace = (): boolean => pos.some((p, b) => p < race.branches[b].length);
+    for (const step of path) {
+        const e = step.event;
+        r.events++;
+        if (e.kind === 'ipi') {
+            const index = r.inFlight.findIndex(x => ipiKey(x) === e.ipi);
+            if (index < 0) return null;
+            r.raceMode = inRace();
+            r.arriveInFlight(index);
+            out.push(index === e.index ? step : { ...step, event: { ...e, index } });
+            continue;
+        }
+        if (e.kind === 'branch') {
+            const item = race.branches[e.branch][pos[e.branch]];
+            if (!item || item.cause !== step.cause) return null;
+            r.raceMode = true;
+            r.step(item);
+            pos[e.branch]++;
+        } else {
+            const item = post[next];
+            if (inRace() || !item || item.cause !== step.cause) return null;
+            r.raceMode = false;
+            if (item.kind === 'step') r.step(item);
+            else if (item.kind === 'expect') {
+                if (r.inFlight.length) return null;
+                r.expectItem(item);
+            }
+            next++;
+        }
+        out.push(step);
+    }
+    const f = found.finding;
+    const raised = (): boolean => r.findings!.some(x => x.code === f.code && x.cause === f.cause && x.at === path.length);
+    if (raised()) return out;
+    if (inRace() || next < post.length || r.inFlight.length) return null;
+    r.raceMode = false;
+    if (last) r.finish();
+    else r.flushDeferred();
+    return raised() ? out : null;
 }
 
 /** Redoes a counterexample's events from its start state, copying the state after each. */
