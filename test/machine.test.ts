@@ -91,7 +91,7 @@ describe('§1 state: the machine as built from declarations', () => {
         expect([u0.on, u0.sn, u0.pir, u0.nv, u0.ndst, u0.reserved]).toEqual([0n, 0n, 0n, 0x20n, 0n, 0n]);
         expect(u1.ndst).toBe(1n);
         expect(u0.freed).toBe(false);
-        expect(m.upidsByAddr.get(UPID1)).toBe(u1);
+        expect(m.upidAt(UPID1)).toBe(u1);
     });
 
     test('a receiver image holds UIHANDLER, UISTACKADJUST, UINV = uinv, UPIDADDR, UIF (default 1), UIRR = 0, present = 1', () => {

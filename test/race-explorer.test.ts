@@ -870,6 +870,11 @@ const PAIR_A = ['cpu0: switch kw0', 'cpu0: switch rx0', 'cpu0: xsaves rx0', 'cpu
 const PAIR_B = ['cpu2: switch kw1', 'cpu2: switch rx1', 'cpu2: xrstors rx1', 'cpu3: senduipi 0', 'cpu3: switch idle', 'cpu3: switch tx1', 'cpu2: set rx1.upid.sn = 1'];
 const CROSS = ['cpu2: switch rx0', 'cpu1: switch kw1', 'cpu0: interrupt 0xec'];
 
+/** The 1-based line of the first line that starts with `word`. */
+function lineStarting(text: string, word: string): number {
+    return text.split('\n').findIndex(l => l.startsWith(word)) + 1;
+}
+
 async function runWith(text: string, reduction: boolean): Promise<Checked> {
     return check(text, { explore: { reduction } });
 }
@@ -955,5 +960,10 @@ describe('partial-order reduction', () => {
         const states = await check(text, { explore: { maxStates: 3 } });
         expect(states.run!.races[0].cutBy).toBe('states');
         expect(states.diagnostics.find(d => d.severity === 'information')?.message).toMatch(/stopped at 3 states/);
+        // a later race, with no completed interleaving to start from, says it was not explored
+        const two = await check(text + 'race { cpu2: switch kw1 } with { cpu3: senduipi 0 }\n', { explore: { maxStates: 3 } });
+        const infos = two.diagnostics.filter(d => d.severity === 'information');
+        expect(infos.map(d => d.loc.line)).toEqual([lineStarting(text, 'race'), text.split('\n').length]);
+        expect(infos[1].message).toMatch(/^not explored: a bound cut the search of an earlier race/);
     });
 });

@@ -33,7 +33,7 @@ export function buildMachine(config: MachineConfig, tasks: readonly TaskSpec[], 
                 freed: false, refs: 1 + (refs.get(t.name) ?? 0), freedBy: NO_CAUSE, postedBy: new Map<number, number>(),
             };
             m.upids.push(upid);
-            m.upidsByAddr.set(addr, upid);
+            m.upidIndex.set(addr, upid.id);
         }
         const image: XsaveImage = {
             id: m.images.length, owner: m.runnables.length, present: 0n,

@@ -4,31 +4,18 @@
  */
 import { Machine, NO_CAUSE, type Cpu, type Runnable, type UirrTags, type Upid, type XsaveImage } from './state.js';
 
-/** A deep copy: CPUs, UPIDs, images and runnables; UITTs (never written) are shared. */
+/** A deep copy: CPUs, UPIDs, images and runnables; UITTs (never written) and the address tables are shared. */
 export function cloneMachine(src: Machine): Machine {
-    const m = new Machine(src.config);
-    m.cpus.length = 0;
-    m.runnables.length = 0;
+    const m = new Machine(src.config, src);
     m.recording = false;
-    const upids = new Map<Upid, Upid>();
-    for (const u of src.upids) {
-        const c: Upid = { ...u };
-        upids.set(u, c);
-        m.upids.push(c);
-        m.upidsByAddr.set(c.addr, c);
-    }
-    const images = new Map<XsaveImage, XsaveImage>();
-    for (const x of src.images) {
-        const c = { ...x };
-        images.set(x, c);
-        m.images.push(c);
-    }
+    const upids: Upid[] = m.upids;
+    for (const u of src.upids) upids.push({ ...u });
+    const images: XsaveImage[] = m.images;
+    for (const x of src.images) images.push({ ...x });
     for (const r of src.runnables) {
-        const c: Runnable = { ...r, upid: r.upid ? upids.get(r.upid)! : null, image: r.image ? images.get(r.image)! : null };
-        m.runnables.push(c);
+        m.runnables.push({ ...r, upid: r.upid ? upids[r.upid.id] : null, image: r.image ? images[r.image.id] : null });
     }
     for (const c of src.cpus) m.cpus.push({ ...c });
-    for (const [addr, t] of src.uittsByAddr) m.uittsByAddr.set(addr, t);
     Object.assign(m.counters, src.counters);
     m.cause = src.cause;
     return m;

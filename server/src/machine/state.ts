@@ -166,8 +166,10 @@ export class Machine {
     readonly runnables: Runnable[] = [];
     readonly upids: Upid[] = [];
     readonly images: XsaveImage[] = [];
-    readonly upidsByAddr = new Map<bigint, Upid>();
-    readonly uittsByAddr = new Map<bigint, Uitt>();
+    /** UPID address -> index in {@link upids}; fixed once built, shared by copies. */
+    readonly upidIndex: Map<bigint, number>;
+    /** UITTs by address; never written, shared by copies. */
+    readonly uittsByAddr: Map<bigint, Uitt>;
     /**
      * Flat change log: object, key, old value, new value — four slots per change. Provenance
      * fields (`uirrTags`, `savedBy`, `uinvArmedBy`, `uinvChangedBy`, `freedBy`) are assigned
@@ -184,7 +186,14 @@ export class Machine {
     where: string | null = null;
     readonly counters: Counters = { xsaves: 0, xrstors: 0, wrmsr: 0, selfIpis: 0, spurious: 0, deliveries: 0 };
 
-    constructor(readonly config: MachineConfig) {
+    /**
+     * A machine with its CPUs and idle threads, or, given the tables of the machine it copies
+     * (machine/clone.ts), an empty one that shares them.
+     */
+    constructor(readonly config: MachineConfig, copyOf?: { readonly upidIndex: Map<bigint, number>; readonly uittsByAddr: Map<bigint, Uitt> }) {
+        this.upidIndex = copyOf?.upidIndex ?? new Map();
+        this.uittsByAddr = copyOf?.uittsByAddr ?? new Map();
+        if (copyOf) return;
         for (let i = 0; i < config.cpus; i++) {
             const idle = this.addRunnable(`idle`, 'idle', null, null, null, i);
             idle.state = 'running';
@@ -261,7 +270,8 @@ export class Machine {
     /** The UPID at an address (a small memo in front of the map: SENDUIPI and notifications repeat). */
     upidAt(addr: bigint): Upid | undefined {
         if (addr === this.lastUpidAddr) return this.lastUpid;
-        const u = this.upidsByAddr.get(addr);
+        const i = this.upidIndex.get(addr);
+        const u = i === undefined ? undefined : this.upids[i];
         this.lastUpidAddr = addr;
         this.lastUpid = u;
         return u;

@@ -151,12 +151,17 @@ export class RaceExploration {
         this.done.push(report);
         addDiagnostics(this.main, this.items[this.at] as RaceItem, report, why);
         this.search = null;
+        this.skipLater(`the exploration stopped at an earlier race (${why})`);
+    }
+
+    /** An information diagnostic on every race after the current one: it will not be explored. */
+    private skipLater(why: string): void {
         for (let i = this.at + 1; i < this.items.length; i++) {
             const item = this.items[i];
             if (item.kind !== 'race') continue;
             this.main.diags.add({
                 code: 'race-counterexample', severity: 'information', loc: this.main.program.loc(item.cause),
-                message: `not explored: the exploration stopped at an earlier race (${why})`, related: [],
+                message: `not explored: ${why}`, related: [],
             });
         }
     }
@@ -169,6 +174,7 @@ export class RaceExploration {
             const { report, ends } = this.search.result();
             this.done.push(report);
             addDiagnostics(this.main, this.items[this.at] as RaceItem, report);
+            if (ends.length === 0) this.skipLater('a bound cut the search of an earlier race before any interleaving of it completed');
             let next = this.at + 1;
             while (next < this.items.length && this.items[next].kind !== 'race') next++;
             this.at = next;
