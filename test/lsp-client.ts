@@ -14,6 +14,8 @@ export class LspClient {
     private readonly waiters: { uri: string; pred: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void }[] = [];
     stderr = '';
     settings: Record<string, unknown> = { emulateOnChange: false, defaultPolicy: 'linux_rfc' };
+    /** Answer `workspace/configuration` this late (a slow editor: documents open before settings come). */
+    configDelayMs = 0;
     /** `$/progress` notifications, in order (the client declares window.workDoneProgress). */
     readonly progress: { token: string | number; value: { kind: 'begin' | 'report' | 'end'; title?: string; message?: string; percentage?: number } }[] = [];
     /** Every publishDiagnostics, in order. */
@@ -33,8 +35,10 @@ export class LspClient {
                 }
             }
         });
-        this.conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
-            p.items.map(i => (i.section === 'uintr' ? this.settings : i.section?.startsWith('uintr.') ? this.settings[i.section.slice(6)] : null)));
+        this.conn.onRequest('workspace/configuration', async (p: { items: { section?: string }[] }) => {
+            if (this.configDelayMs) await new Promise(r => setTimeout(r, this.configDelayMs));
+            return p.items.map(i => (i.section === 'uintr' ? this.settings : i.section?.startsWith('uintr.') ? this.settings[i.section.slice(6)] : null));
+        });
         this.conn.onRequest('client/registerCapability', () => null);
         this.conn.onRequest('window/workDoneProgress/create', () => null);
         this.conn.onNotification('$/progress', (p: LspClient['progress'][number]) => { this.progress.push(p); });
@@ -85,6 +89,8 @@ export class LspClient {
     }
 
     async stop(): Promise<void> {
+        // let a delayed configuration answer go out before the server's pipe closes
+        if (this.configDelayMs) await new Promise(r => setTimeout(r, this.configDelayMs + 100));
         try {
             await Promise.race([this.conn.sendRequest('shutdown'), new Promise(r => setTimeout(r, 2000))]);
             this.conn.sendNotification('exit');

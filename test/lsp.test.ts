@@ -127,18 +127,38 @@ describe('language server over stdio', () => {
 });
 
 describe('settings', () => {
+    const roundTrip = 'machine { cpus 2 }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\nkthread kworker\n'
+        + 'cpu0: switch rx\ncpu1: switch tx\ncpu0: switch kworker\ncpu0: switch rx\ncpu1: senduipi 0\n';
+
     test('uintr.defaultPolicy applies to a file whose machine block names no policy', async () => {
         const c = new LspClient(ROOT);
         c.settings.defaultPolicy = 'lazy_fpu';
         try {
             await c.initialize(pathToFileURL(ws).toString());
-            const roundTrip = 'machine { cpus 2 }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\nkthread kworker\n'
-                + 'cpu0: switch rx\ncpu1: switch tx\ncpu0: switch kworker\ncpu0: switch rx\ncpu1: senduipi 0\n';
             const u = pathToFileURL(join(ws, 'no-policy.uintr')).toString();
             // lazy_fpu skips the XRSTORS on the way back: the notification is lost (clean under linux_rfc)
             const wait = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'notification-lost'));
             c.open(u, roundTrip);
             const ds = await wait;
+            expect(ds.find(d => d.code === 'notification-lost')!.range.start.line).toBe(8);
+        } finally {
+            await c.stop();
+        }
+    });
+
+    test('a file opened before the settings arrive is emulated again under the default policy they name', async () => {
+        const c = new LspClient(ROOT);
+        c.settings.defaultPolicy = 'lazy_fpu';
+        c.configDelayMs = 1500;
+        try {
+            await c.initialize(pathToFileURL(ws).toString());
+            const u = pathToFileURL(join(ws, 'no-policy-early.uintr')).toString();
+            const first = c.waitDiagnostics(u);
+            const later = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'notification-lost'));
+            c.open(u, roundTrip);
+            // first under the built-in default, linux_rfc: clean
+            expect((await first).filter(d => d.severity === 1 || d.severity === 2)).toEqual([]);
+            const ds = await later;
             expect(ds.find(d => d.code === 'notification-lost')!.range.start.line).toBe(8);
         } finally {
             await c.stop();

@@ -9,7 +9,7 @@
  * or the user cancels, and bounded in time (`uintr.raceTimeLimit`, reported as information).
  * When it ends, the document's diagnostics are published again with the races' findings.
  */
-import { AstUtils, type LangiumDocument, type ValidationAcceptor } from 'langium';
+import { AstUtils, URI, type LangiumDocument, type ValidationAcceptor } from 'langium';
 import type { LangiumServices } from 'langium/lsp';
 import { DiagnosticSeverity, type DiagnosticRelatedInformation, type Range, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { startCheck, type CheckResult, type PendingCheck } from '../scenario/check.js';
@@ -66,11 +66,19 @@ export class EmulationService {
     applySettings(settings: Record<string, unknown>): void {
         const policy = settings.defaultPolicy;
         const limit = settings.raceTimeLimit;
+        if (typeof limit === 'number' && limit > 0) this.raceTimeLimit = limit;
         if (typeof policy === 'string' && policy !== this.defaultPolicy) {
             this.defaultPolicy = policy;
+            // what was emulated under the old default (a file opened before the settings came)
+            // is emulated again under the new one
+            const stale = [...this.cache.keys()];
             this.cache.clear();
+            for (const uri of stale) this.markDue(uri);
+            if (stale.length) {
+                void this.services.shared.workspace.DocumentBuilder.update(stale.map(u => URI.parse(u)), [])
+                    .catch(e => console.error(`uintr: re-emulating after a settings change failed: ${(e as Error)?.stack ?? e}`));
+            }
         }
-        if (typeof limit === 'number' && limit > 0) this.raceTimeLimit = limit;
     }
 
     /** The run for the document's current version: cached, or computed now when the file is clean. */

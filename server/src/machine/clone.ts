@@ -65,6 +65,20 @@ export class StateInterner {
     private readonly gen = ++generations;
     private readonly ids = new Map<string, number>();
 
+    /** Writes the ids of the machine's objects into `out` from `at`; returns the next index. */
+    fill(m: Machine, out: Int32Array, at: number): number {
+        for (const c of m.cpus) out[at++] = this.id(c, cpuKey);
+        for (const u of m.upids) out[at++] = this.id(u, upidKey);
+        for (const x of m.images) out[at++] = this.id(x, imageKey);
+        for (const r of m.runnables) out[at++] = this.id(r, runnableKey);
+        return at;
+    }
+
+    /** The number of ids {@link fill} writes for a machine. */
+    static width(m: Machine): number {
+        return m.cpus.length + m.upids.length + m.images.length + m.runnables.length;
+    }
+
     key(m: Machine): string {
         let s = '';
         for (const c of m.cpus) s += this.id(c, cpuKey) + ',';

@@ -20,6 +20,7 @@ import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
 import type { Finding, Runner } from './run.js';
+import { VectorSet } from './vector-set.js';
 
 export const DEFAULT_MAX_STATES = 200_000;
 /** Events in one interleaving, counted from the race, beyond which the search does not go. */
@@ -96,8 +97,13 @@ function pathOf(link: PathLink | null, length: number): CounterStep[] {
     return out.slice(0, length);
 }
 
+/** Texts of IPIs, made once per IPI object (IPIs are never changed; copies of a runner share them). */
+const ipiKeys = new WeakMap<Ipi, string>();
+
 function ipiKey(i: Ipi): string {
-    return `${i.vector}>${i.dest}@${i.upid ?? ''}#${i.cause}`;
+    let k = ipiKeys.get(i);
+    if (k === undefined) ipiKeys.set(i, k = `${i.vector}>${i.dest}@${i.upid ?? ''}#${i.cause}`);
+    return k;
 }
 
 function itemText(item: StepItem | ExpectItem): string {
@@ -230,8 +236,12 @@ function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport, stoppe
  * the first time, so the queue holds distinct states only.
  */
 class SegmentSearch {
-    private readonly visited = new Set<string>();
+    /** The states seen, as integer vectors (see {@link key}); made with the first key. */
+    private visited: VectorSet | null = null;
+    private scratch = new Int32Array(0);
     private readonly interner = new StateInterner();
+    /** Interned texts of the small lists in a key (IPIs in flight, deferred IPIs, findings). */
+    private readonly lists = new Map<string, number>([['', 0]]);
     private readonly ends = new Map<string, Runner>();
     private readonly codes: DiagnosticCode[] = [];
     private best: Found | null = null;
@@ -271,7 +281,7 @@ class SegmentSearch {
     }
 
     get states(): number {
-        return this.visited.size;
+        return this.visited?.size ?? 0;
     }
 
     /** Ends the search where it is, as cut by time. */
@@ -298,7 +308,7 @@ class SegmentSearch {
         const b = this.best && path ? { ...this.best, path, finding: { ...this.best.finding, at: path.length } } : null;
         return {
             report: {
-                cause: race.cause, interleavings: this.interleavings, states: this.visited.size, codes: this.codes,
+                cause: race.cause, interleavings: this.interleavings, states: this.states, codes: this.codes,
                 counterexample: b ? b.path : null, finding: b ? b.finding : null, truncated: this.cutBy !== null, cutBy: this.cutBy,
                 reducedStates: this.reducedStates,
                 replay: () => (b ? replay(b.origin, race, post, b.path) : []),
@@ -307,14 +317,35 @@ class SegmentSearch {
         };
     }
 
-    private key(r: Runner, pos: readonly number[], post: number): string {
-        const flight = r.inFlight.length ? r.inFlight.map(ipiKey).sort().join(';') : '';
-        const deferred = r.deferred.length ? r.deferred.map(ipiKey).join(';') : '';
-        const found = r.findings!.length ? [...new Set(r.findings!.map(f => `${f.code}@${f.cause}`))].sort().join(';') : '';
-        const semantic = r.semantics!.length ? [...new Set(r.semantics)].sort().join(';') : '';
-        // the last step matters only to an `expect gp` right after the race
-        const last = this.lastStepMatters ? r.lastStep : '';
-        return `${this.interner.key(r.m)}#${pos.join(',')}#${post}#${flight}#${deferred}#${r.lostAt !== NO_CAUSE ? 1 : 0}#${last}#${found}#${semantic}`;
+    /**
+     * The node's key, in a scratch vector: the interned id of each machine object, each
+     * branch's position, the position after the race, the IPIs in flight (a multiset) and
+     * deferred (a sequence), whether a notification was lost, the last step (only where an
+     * `expect gp` reads it), and the findings and run-time semantic errors (sets).
+     */
+    private key(r: Runner, pos: readonly number[], post: number): Int32Array {
+        if (!this.visited) {
+            const width = StateInterner.width(r.m) + pos.length + 7;
+            this.visited = new VectorSet(width);
+            this.scratch = new Int32Array(width);
+        }
+        const v = this.scratch;
+        let at = this.interner.fill(r.m, v, 0);
+        for (const p of pos) v[at++] = p;
+        v[at++] = post;
+        v[at++] = r.inFlight.length ? this.list(r.inFlight.map(ipiKey).sort().join(';')) : 0;
+        v[at++] = r.deferred.length ? this.list(r.deferred.map(ipiKey).join(';')) : 0;
+        v[at++] = r.lostAt !== NO_CAUSE ? 1 : 0;
+        v[at++] = this.lastStepMatters ? r.lastStep : 0;
+        v[at++] = r.findings!.length ? this.list([...new Set(r.findings!.map(f => `${f.code}@${f.cause}`))].sort().join(';')) : 0;
+        v[at++] = r.semantics!.length ? this.list([...new Set(r.semantics)].sort().join(';')) : 0;
+        return v;
+    }
+
+    private list(text: string): number {
+        let id = this.lists.get(text);
+        if (id === undefined) this.lists.set(text, id = this.lists.size);
+        return id;
     }
 
     /** Keeps a node whose state was not seen before; false when it was (or the bound is reached). */
@@ -323,13 +354,14 @@ class SegmentSearch {
         this.queue.push(c);
     }
 
-    private admit(key: string): boolean {
-        if (this.visited.has(key)) return false;
-        if (this.visited.size >= this.maxStates) {
+    private admit(key: Int32Array): boolean {
+        const visited = this.visited!;
+        if (visited.has(key)) return false;
+        if (visited.size >= this.maxStates) {
             this.cutBy = 'states';
             return false;
         }
-        this.visited.add(key);
+        visited.add(key);
         return true;
     }
 
