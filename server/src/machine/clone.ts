@@ -89,7 +89,7 @@ export class StateInterner {
     }
 
     private id<T extends Cpu | Upid | XsaveImage | Runnable>(obj: T, part: (o: T) => string): number {
-        if (obj.kgen === this.gen && obj.kid !== undefined && obj.kid >= 0) return obj.kid;
+        if (obj.kgen === this.gen && obj.kid >= 0) return obj.kid;
         const text = part(obj);
         let id = this.ids.get(text);
         if (id === undefined) this.ids.set(text, id = this.ids.size);

@@ -53,8 +53,8 @@ export interface Cpu {
     /** The cause that last changed UINV. */
     uinvChangedBy: number;
     /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
-    kid?: number;
-    kgen?: number;
+    kid: number;
+    kgen: number;
 }
 
 export interface Upid {
@@ -78,8 +78,8 @@ export interface Upid {
      */
     postedBy: ReadonlyMap<number, number>;
     /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
-    kid?: number;
-    kgen?: number;
+    kid: number;
+    kgen: number;
 }
 
 export interface UittEntry {
@@ -115,8 +115,8 @@ export interface XsaveImage {
     /** The XSAVES that stored a non-zero UINV not loaded since, or NO_CAUSE. */
     savedBy: number;
     /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
-    kid?: number;
-    kgen?: number;
+    kid: number;
+    kgen: number;
 }
 
 export interface Runnable {
@@ -135,8 +135,8 @@ export interface Runnable {
     /** Bit v set once vector v was delivered. */
     delivered: bigint;
     /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
-    kid?: number;
-    kgen?: number;
+    kid: number;
+    kgen: number;
 }
 
 export interface MachineConfig {
@@ -203,7 +203,7 @@ export class Machine {
                 uihandler: 0n, uistackadjust: 0n, uittsz: 0n, uinv: 0n, upidaddr: 0n, uittaddr: 0n,
                 uirr: 0n, uif: 0n,
                 current: idle.id, mode: 'kernel', fpregsOwner: -1,
-                uirrTags: null, uinvArmedBy: NO_CAUSE, uinvChangedBy: NO_CAUSE,
+                uirrTags: null, uinvArmedBy: NO_CAUSE, uinvChangedBy: NO_CAUSE, kid: -1, kgen: 0,
             });
         }
     }
@@ -213,7 +213,7 @@ export class Machine {
         image: XsaveImage | null, cpu = -1): Runnable {
         const r: Runnable = {
             id: this.runnables.length, name, kind, cpu, state: 'runnable', runningOn: -1, lastCpu: -1,
-            upid, uitt, image, delivered: 0n,
+            upid, uitt, image, delivered: 0n, kid: -1, kgen: 0,
         };
         this.runnables.push(r);
         return r;
