@@ -30,4 +30,5 @@ const common = {
 };
 await build({ ...common, entryPoints: ['server/src/cli/bin.ts'], outfile: 'out/cli.cjs' });
 await build({ ...common, entryPoints: ['server/src/language/main.ts'], outfile: 'out/server.cjs' });
+await build({ ...common, entryPoints: ['server/src/language/explore-worker.ts'], outfile: 'out/explore-worker.cjs' });
 await build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'out/client.cjs', external: ['vscode'] });

@@ -21,8 +21,8 @@ export class LspClient {
     /** Every publishDiagnostics, in order. */
     readonly published: PublishDiagnosticsParams[] = [];
 
-    constructor(root: string) {
-        this.proc = spawn(process.execPath, [join(root, 'out', 'server.cjs'), '--stdio'], { stdio: 'pipe' });
+    constructor(root: string, env: Record<string, string> = {}) {
+        this.proc = spawn(process.execPath, [join(root, 'out', 'server.cjs'), '--stdio'], { stdio: 'pipe', env: { ...process.env, ...env } });
         this.proc.stderr.on('data', d => { this.stderr += String(d); });
         this.conn = createMessageConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
         this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {

@@ -39,8 +39,8 @@ function ring(n: number, l: number, policy: string): string {
 
 const RACE_LINE = 3 * 3 + 3 + 1; // 0-based line of `race` in ring(3, ·, ·): machine, 9 declarations, 3 switches
 
-async function start(settings: Record<string, unknown> = {}): Promise<LspClient> {
-    const c = new LspClient(ROOT);
+async function start(settings: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<LspClient> {
+    const c = new LspClient(ROOT, env);
     Object.assign(c.settings, settings);
     await c.initialize(pathToFileURL(ws).toString());
     return c;
@@ -61,9 +61,14 @@ function until(pred: () => boolean, what: string): Promise<void> {
 
 const hasRace = (ds: Diagnostic[]): boolean => ds.some(d => d.code === 'race-counterexample' && d.severity === 1);
 
-describe('race exploration in the language server', () => {
+// The bundled server explores in a worker thread; without it (UINTR_EXPLORE_IN_THREAD=1, or no
+// out/explore-worker.cjs) it explores in slices on its own thread. Both must behave the same.
+describe.each([
+    ['in a worker thread', {}],
+    ['in slices on the server\'s thread', { UINTR_EXPLORE_IN_THREAD: '1' }],
+])('race exploration in the language server, %s', (_how, env: Record<string, string>) => {
     test('a large race is explored in the background: a hover is answered while it runs, progress is reported, and its counterexample is published at the end', async () => {
-        client = await start();
+        client = await start({}, env);
         const uri = pathToFileURL(join(ws, 'ring-lazy.uintr')).toString();
         const text = ring(3, 2, 'lazy_fpu');
         const first = client.waitDiagnostics(uri);
@@ -74,7 +79,7 @@ describe('race exploration in the language server', () => {
         // the server answers while the exploration goes on
         const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: RACE_LINE, character: 1 } });
         const md = (hover.contents as { value: string }).value;
-        expect(md).toMatch(/Exploring in the background: race 1 of 1, \d+ distinct states so far/);
+        expect(md, md).toMatch(/Exploring in the background: race 1 of 1, \d+ distinct states so far/);
         expect(client.published.some(p => p.uri === uri && hasRace(p.diagnostics))).toBe(false);
         const after = await final;
         const d = after.find(x => x.code === 'race-counterexample')!;
@@ -84,13 +89,14 @@ describe('race exploration in the language server', () => {
         expect(kinds[0]).toBe('begin');
         expect(client.progress[0].value.title).toMatch(/exploring races in ring-lazy\.uintr/);
         expect(kinds).toContain('end');
+        expect(client.stderr).not.toMatch(/exploration worker failed/);
         // and the hover on the race now gives the counts
         const done = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: RACE_LINE, character: 1 } });
         expect((done.contents as { value: string }).value).toMatch(/interleavings? explored .* distinct states/);
     }, 90_000);
 
     test('an edit drops the exploration of the old version: it ends and publishes nothing', async () => {
-        client = await start();
+        client = await start({}, env);
         const uri = pathToFileURL(join(ws, 'ring-edit.uintr')).toString();
         // about ten seconds of exploration to the bound on states if nothing stopped it
         const text = ring(3, 3, 'linux_rfc');
@@ -111,7 +117,7 @@ describe('race exploration in the language server', () => {
     }, 30_000);
 
     test('the editor\'s time bound stops a long exploration with an information diagnostic on the race', async () => {
-        client = await start({ raceTimeLimit: 1 });
+        client = await start({ raceTimeLimit: 1 }, env);
         const uri = pathToFileURL(join(ws, 'ring-rfc.uintr')).toString();
         const bounded = client.waitDiagnostics(uri, ds => ds.some(d => d.severity === 3 && /time bound/.test(String(d.message))), 30_000);
         client.open(uri, ring(3, 3, 'linux_rfc'));

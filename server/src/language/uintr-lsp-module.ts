@@ -37,7 +37,7 @@ export type UintrLspServices = LangiumServices & UintrAddedServices & UintrLspAd
 export function createUintrLspModule(prelude: PreludeSource): Module<UintrLspServices, PartialLangiumServices & UintrLspAddedServices> {
     return {
         uintr: {
-            Emulation: services => new EmulationService(services),
+            Emulation: services => new EmulationService(services, prelude),
             FixChecker: () => new FixChecker(prelude),
             Prelude: () => prelude,
         },
