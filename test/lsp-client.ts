@@ -14,6 +14,7 @@ export class LspClient {
     private readonly waiters: { uri: string; pred: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void }[] = [];
     stderr = '';
     settings: Record<string, unknown> = { emulateOnChange: false, defaultPolicy: 'linux_rfc' };
+    private stopped = false;
     /** Answer `workspace/configuration` this late (a slow editor: documents open before settings come). */
     configDelayMs = 0;
     /** `$/progress` notifications, in order (the client declares window.workDoneProgress). */
@@ -37,6 +38,7 @@ export class LspClient {
         });
         this.conn.onRequest('workspace/configuration', async (p: { items: { section?: string }[] }) => {
             if (this.configDelayMs) await new Promise(r => setTimeout(r, this.configDelayMs));
+            if (this.stopped) return new Promise(() => undefined); // never answer into a closed pipe
             return p.items.map(i => (i.section === 'uintr' ? this.settings : i.section?.startsWith('uintr.') ? this.settings[i.section.slice(6)] : null));
         });
         this.conn.onRequest('client/registerCapability', () => null);
@@ -89,8 +91,7 @@ export class LspClient {
     }
 
     async stop(): Promise<void> {
-        // let a delayed configuration answer go out before the server's pipe closes
-        if (this.configDelayMs) await new Promise(r => setTimeout(r, this.configDelayMs + 100));
+        this.stopped = true;
         try {
             await Promise.race([this.conn.sendRequest('shutdown'), new Promise(r => setTimeout(r, 2000))]);
             this.conn.sendNotification('exit');

@@ -381,27 +381,26 @@ class SegmentSearch {
         const r = n.r;
         const mark = r.save();
         r.m.undo = this.undo;
+        // the node's positions are moved for the key and put back after; copied only for a new node
+        if (branch >= 0) n.pos[branch]++;
         try {
             r.events++;
             r.raceMode = raceMode;
             apply(r);
-            let pos = n.pos;
-            if (branch >= 0) {
-                pos = [...n.pos];
-                pos[branch]++;
-            }
             const post = postStep ? n.post + 1 : n.post;
-            const path: PathLink = { step, prev: n.path };
+            let path: PathLink | null = null;
             for (const f of r.findings!) {
                 if (f.at !== r.events) continue;
                 const k = `${f.code}@${f.cause}`;
+                path ??= { step, prev: n.path };
                 if (!this.firstSeen.has(k)) this.firstSeen.set(k, { finding: f, path: pathOf(path, f.at), origin: n.origin });
             }
-            if (this.admit(this.key(r, pos, post))) {
+            if (this.admit(this.key(r, n.pos, post))) {
                 r.m.undo = null;
-                this.queue.push({ origin: n.origin, r: r.fork(), pos, post, path });
+                this.queue.push({ origin: n.origin, r: r.fork(), pos: [...n.pos], post, path: path ?? { step, prev: n.path } });
             }
         } finally {
+            if (branch >= 0) n.pos[branch]--;
             r.m.undo = this.undo;
             r.m.rollback(0);
             r.m.undo = null;

@@ -101,7 +101,6 @@ export interface RunnerMark {
     readonly semantics: number[] | null;
     readonly semanticsLength: number;
     readonly events: number;
-    readonly counters: Counters;
 }
 
 /**
@@ -152,12 +151,15 @@ export class Runner implements RunSink {
         return r;
     }
 
-    /** Exploration: this runner's own state, to put back with {@link restore} when an event is undone. */
+    /**
+     * Exploration: this runner's own state, to put back with {@link restore} when an event is
+     * undone. The machine's counters are not kept: an exploration reports none.
+     */
     save(): RunnerMark {
         return {
             deferred: this.deferred, inFlight: this.inFlight, raceMode: this.raceMode, lostAt: this.lostAt,
             lastStep: this.lastStep, findings: this.findings, findingsLength: this.findings?.length ?? 0,
-            semantics: this.semantics, semanticsLength: this.semantics?.length ?? 0, events: this.events, counters: { ...this.m.counters },
+            semantics: this.semantics, semanticsLength: this.semantics?.length ?? 0, events: this.events,
         };
     }
 
@@ -172,7 +174,6 @@ export class Runner implements RunSink {
         if (s.semantics) s.semantics.length = s.semanticsLength;
         this.semantics = s.semantics;
         this.events = s.events;
-        Object.assign(this.m.counters, s.counters);
         this.gpByCause.clear();
     }
 
