@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 
@@ -25,7 +26,12 @@ export class LspClient {
     constructor(root: string, env: Record<string, string> = {}) {
         this.proc = spawn(process.execPath, [join(root, 'out', 'server.cjs'), '--stdio'], { stdio: 'pipe', env: { ...process.env, ...env } });
         this.proc.stderr.on('data', d => { this.stderr += String(d); });
-        this.conn = createMessageConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
+        // Writes go through a pass-through stream: one that comes after the server has exited (an
+        // answer to a request it sent while shutting down) is dropped instead of failing.
+        const out = new PassThrough();
+        out.pipe(this.proc.stdin);
+        this.proc.stdin.on('error', () => undefined);
+        this.conn = createMessageConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(out));
         this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
             this.published.push(p);
             this.diagnostics.set(p.uri, p.diagnostics);
