@@ -76,3 +76,13 @@ export interface Ipi {
     /** The step that sent it: what its arrival causes is reported there. */
     readonly cause: number;
 }
+
+/** Texts of IPIs, made once per IPI object (an IPI is never changed; copies of a run share them). */
+const ipiKeys = new WeakMap<Ipi, string>();
+
+/** A text that identifies an IPI: vector, destination, UPID and the step that sent it. */
+export function ipiKey(i: Ipi): string {
+    let k = ipiKeys.get(i);
+    if (k === undefined) ipiKeys.set(i, k = `${i.vector}>${i.dest}@${i.upid ?? ''}#${i.cause}`);
+    return k;
+}

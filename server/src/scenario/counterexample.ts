@@ -1,0 +1,107 @@
+/**
+ * A race's counterexample after the search: shortened to the events its finding needs, and
+ * replayed step by step for `uintr trace` and hovers. Both redo events with the runner's own
+ * step and arrival code, so what they show is what the search saw.
+ */
+import { cloneMachine } from '../machine/clone.js';
+import { ipiKey } from '../machine/events.js';
+import type { Machine } from '../machine/state.js';
+import type { ProgramItem, RaceItem } from './program.js';
+import type { CounterStep, Found } from './race-explorer.js';
+import type { Runner } from './run.js';
+
+/**
+ * Leaves out of a counterexample every event that the finding does not need: each event in
+ * turn (latest first, until none can go) is dropped when the rest still replays as an interleaving (each step the next of its
+ * branch or after the race, each IPI still in flight) and still raises the finding at its end.
+ * Under the partial-order reduction the search may have run another class's events first;
+ * this takes them out again. Deterministic, and a no-op on a counterexample already minimal.
+ */
+export function shorten(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean): CounterStep[] {
+    let path = found.path;
+    // latest first (a branch's later step must go before its earlier one can), until nothing goes
+    for (let changed = true; changed;) {
+        changed = false;
+        for (let i = path.length - 1; i >= 0; i--) {
+            const candidate = exhibits(found, race, post, last, [...path.slice(0, i), ...path.slice(i + 1)]);
+            if (!candidate) continue;
+            path = candidate;
+            changed = true;
+        }
+    }
+    return path;
+}
+
+/** The path with its IPI indices set right when it is an interleaving that raises the finding at its end; else null. */
+function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: readonly CounterStep[]): CounterStep[] | null {
+    const r = found.origin.fork();
+    r.findings = [];
+    r.semantics = [];
+    r.events = 0;
+    const pos = race.branches.map(() => 0);
+    let next = 0;
+    const out: CounterStep[] = [];
+    const inRace = (): boolean => pos.some((p, b) => p < race.branches[b].length);
+    for (const step of path) {
+        const e = step.event;
+        r.events++;
+        if (e.kind === 'ipi') {
+            const index = r.inFlight.findIndex(x => ipiKey(x) === e.ipi);
+            if (index < 0) return null;
+            r.raceMode = inRace();
+            r.arriveInFlight(index);
+            out.push(index === e.index ? step : { ...step, event: { ...e, index } });
+            continue;
+        }
+        if (e.kind === 'branch') {
+            const item = race.branches[e.branch][pos[e.branch]];
+            if (!item || item.cause !== step.cause) return null;
+            r.raceMode = true;
+            r.step(item);
+            pos[e.branch]++;
+        } else {
+            const item = post[next];
+            if (inRace() || !item || item.cause !== step.cause) return null;
+            r.raceMode = false;
+            if (item.kind === 'step') r.step(item);
+            else if (item.kind === 'expect') {
+                if (r.inFlight.length) return null;
+                r.expectItem(item);
+            }
+            next++;
+        }
+        out.push(step);
+    }
+    const f = found.finding;
+    const raised = (): boolean => r.findings!.some(x => x.code === f.code && x.cause === f.cause && x.at === path.length);
+    if (raised()) return out;
+    if (inRace() || next < post.length || r.inFlight.length) return null;
+    r.raceMode = false;
+    if (last) r.finish();
+    else r.flushDeferred();
+    return raised() ? out : null;
+}
+
+/** Redoes a counterexample's events from its start state, copying the state after each. */
+export function replay(origin: Runner, race: RaceItem, post: readonly ProgramItem[], path: readonly CounterStep[]): { step: CounterStep; state: Machine }[] {
+    const r = origin.fork();
+    r.findings = [];
+    const pos = race.branches.map(() => 0);
+    let next = 0;
+    const out: { step: CounterStep; state: Machine }[] = [];
+    for (const step of path) {
+        const e = step.event;
+        const inRace = pos.some((p, b) => p < race.branches[b].length);
+        r.raceMode = inRace;
+        if (e.kind === 'ipi') r.arriveInFlight(e.index);
+        else if (e.kind === 'branch') r.step(race.branches[e.branch][pos[e.branch]++]);
+        else {
+            const item = post[next++];
+            r.raceMode = false;
+            if (item.kind === 'step') r.step(item);
+            else if (item.kind === 'expect') r.expectItem(item);
+        }
+        out.push({ step, state: cloneMachine(r.m) });
+    }
+    return out;
+}
