@@ -11,7 +11,6 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { AstUtils, URI, type LangiumDocument, type ValidationAcceptor } from 'langium';
 import type { LangiumServices } from 'langium/lsp';
 import { DiagnosticSeverity, type DiagnosticRelatedInformation, type Range, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
@@ -19,24 +18,13 @@ import { startCheck, type CheckResult, type PendingCheck } from '../scenario/che
 import type { ScenarioDiagnostic, SourceLoc } from '../scenario/diagnostics.js';
 import * as ast from '../syntax/generated/ast.js';
 import { isPreludeUri } from '../syntax/prelude-uri.js';
-import type { RaceReport } from '../scenario/race-explorer.js';
-import type { ExploreMessage, ExploreRequest } from './explore-worker.js';
-import { policyResolver, preludeText, type PreludeSource } from './prelude-documents.js';
+import { exploreRest, progressText, type ExploreProgress } from './background-exploration.js';
+import { policyResolver, type PreludeSource } from './prelude-documents.js';
 
 export const EMULATION_CATEGORY = 'emulation';
 
 /** States explored at once, before the run returns; a larger race goes on in the background. */
 export const INLINE_STATES = 2_000;
-/** The length of one slice of background exploration, in ms. */
-const SLICE_MS = 6;
-/** States explored between two looks at the clock. */
-const SLICE_STATES = 200;
-/**
- * The pause between two slices, in ms. A request takes several turns of the event loop
- * (jsonrpc's queue, Langium's waits and locks); a pause on a timer, rather than a single
- * setImmediate, lets all of them pass before the next slice.
- */
-const PAUSE_MS = 2;
 /** Default of `uintr.raceTimeLimit` (seconds). */
 export const DEFAULT_RACE_TIME_LIMIT_S = 60;
 
@@ -48,15 +36,10 @@ export interface Emulated {
     /** How long the run took, in ms (for logs only; never part of a result). */
     readonly millis: number;
     /** While the races are explored in the background: how far it is. */
-    exploring?: { progress(): Progress };
+    exploring?: { progress(): ExploreProgress };
 }
 
-/** Which race is being explored (1-based) of how many, and its distinct states so far. */
-type Progress = ReturnType<PendingCheck['progress']>;
 
-function progressText(p: Progress): string {
-    return `race ${p.race} of ${p.races}: ${p.states.toLocaleString('en-US')} states`;
-}
 
 export class EmulationService {
     private readonly cache = new Map<string, Emulated>();
@@ -154,105 +137,28 @@ export class EmulationService {
     }
 
     /**
-     * Explores the rest of a run's races in the background, with progress, and publishes the
-     * document's diagnostics when done: in a worker thread when the bundled one is there (its
-     * garbage collection then never pauses a request), else in slices on this thread. Gives up
-     * quietly when the run is superseded (an edit, a close) or the user cancels.
+     * Explores the rest of a run's races in the background (background-exploration.ts), with
+     * progress, and publishes the document's diagnostics when done. Gives up quietly when the
+     * run is superseded (an edit, a close) or the user cancels.
      */
     private async exploreInBackground(doc: LangiumDocument, emulated: Emulated, pending: PendingCheck): Promise<void> {
+        const uri = doc.uri.toString();
         const progress = await this.progressReporter();
         progress?.begin(`UINTR: exploring races in ${doc.uri.path.split('/').pop()}`, 0, progressText(pending.progress()), true);
-        let last = 0;
-        const onProgress = (p: Progress): void => {
-            if (performance.now() - last < 250) return;
-            last = performance.now();
-            progress?.report(Math.floor(((p.race - 1) / Math.max(p.races, 1)) * 100), progressText(p));
-        };
         try {
-            let result: CheckResult | null | 'failed' = this.workerScript ? await this.exploreInWorker(doc, emulated, pending.progress(), onProgress, progress) : 'failed';
-            if (result === 'failed') result = await this.exploreInSlices(doc, emulated, pending, onProgress, progress);
+            const result = await exploreRest({
+                doc, emulated, pending, progress, workerScript: this.workerScript, prelude: this.prelude,
+                defaultPolicy: this.defaultPolicy, timeLimitS: this.raceTimeLimit,
+                isCurrent: () => this.current(uri, emulated) && !progress?.token.isCancellationRequested,
+            });
             if (!result) return;
             emulated.result = result;
             emulated.exploring = undefined;
         } finally {
             progress?.done();
         }
-        if (this.current(doc.uri.toString(), emulated)) await this.publish(doc);
+        if (this.current(uri, emulated)) await this.publish(doc);
     }
-
-    private timeBound(): string {
-        return `the editor's time bound of ${this.raceTimeLimit} s (setting uintr.raceTimeLimit; \`uintr check\` has none)`;
-    }
-
-    /** On this thread, in slices with a pause after each; null when superseded or cancelled. */
-    private async exploreInSlices(doc: LangiumDocument, emulated: Emulated, pending: PendingCheck, onProgress: (p: Progress) => void,
-        progress: WorkDoneProgressServerReporter | undefined): Promise<CheckResult | null> {
-        const uri = doc.uri.toString();
-        emulated.exploring = pending;
-        const deadline = performance.now() + this.raceTimeLimit * 1000;
-        while (!pending.finished) {
-            await new Promise<void>(resolve => setTimeout(resolve, PAUSE_MS));
-            if (!this.current(uri, emulated) || progress?.token.isCancellationRequested) return null;
-            const now = performance.now();
-            if (now >= deadline) {
-                pending.stop(this.timeBound());
-                break;
-            }
-            const end = Math.min(now + SLICE_MS, deadline);
-            while (!pending.finished && performance.now() < end) pending.advance(SLICE_STATES);
-            onProgress(pending.progress());
-        }
-        return pending.result();
-    }
-
-    /**
-     * In a worker thread that parses the same text and explores it from the start; its result
-     * keeps this thread's run (the trace) with the worker's diagnostics and race reports.
-     * Null when superseded or cancelled, 'failed' when the worker could not do it.
-     */
-    private exploreInWorker(doc: LangiumDocument, emulated: Emulated, start: Progress, onProgress: (p: Progress) => void,
-        progress: WorkDoneProgressServerReporter | undefined): Promise<CheckResult | null | 'failed'> {
-        const uri = doc.uri.toString();
-        const partial = emulated.result;
-        const request: ExploreRequest = {
-            text: doc.textDocument.getText(), path: doc.uri.path, prelude: { path: this.prelude.path, text: preludeText(this.prelude) },
-            defaultPolicy: this.defaultPolicy, timeLimitMs: this.raceTimeLimit * 1000, timeBound: this.timeBound(),
-        };
-        return new Promise(resolve => {
-            let status = start;
-            emulated.exploring = { progress: () => status };
-            const worker = new Worker(this.workerScript!, { workerData: request });
-            let settled = false;
-            const finish = (r: CheckResult | null | 'failed'): void => {
-                if (settled) return;
-                settled = true;
-                clearInterval(watch);
-                void worker.terminate();
-                resolve(r);
-            };
-            const watch = setInterval(() => {
-                if (!this.current(uri, emulated) || progress?.token.isCancellationRequested) finish(null);
-            }, 50);
-            worker.on('message', (m: ExploreMessage) => {
-                if (m.kind === 'progress') {
-                    status = m;
-                    onProgress(m);
-                } else if (m.kind === 'done') {
-                    const races: RaceReport[] = m.races.map(summary => ({ ...summary, replay: () => [] }));
-                    finish(partial.run ? { ...partial, diagnostics: m.diagnostics, run: { ...partial.run, diagnostics: m.diagnostics, races } } : 'failed');
-                } else {
-                    console.error(`uintr: the exploration worker failed for ${uri}:\n${m.message}`);
-                    finish('failed');
-                }
-            });
-            worker.on('error', e => {
-                console.error(`uintr: the exploration worker failed for ${uri}: ${e.stack ?? e}`);
-                finish('failed');
-            });
-            worker.on('exit', () => finish('failed'));
-        });
-    }
-
 
     private async progressReporter(): Promise<WorkDoneProgressServerReporter | undefined> {
         try {

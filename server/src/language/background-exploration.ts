@@ -1,0 +1,135 @@
+/**
+ * The rest of a run's race exploration, off the language server's request path: in a worker
+ * thread when the bundled one is there (its garbage collection then never pauses a request),
+ * else in short slices on the server's own thread with pauses between them. Either way it stops
+ * when the run is no longer current, and at the editor's time bound.
+ */
+import { Worker } from 'node:worker_threads';
+import type { LangiumDocument } from 'langium';
+import type { WorkDoneProgressServerReporter } from 'vscode-languageserver';
+import type { CheckResult, PendingCheck } from '../scenario/check.js';
+import type { RaceReport } from '../scenario/race-explorer.js';
+import type { Emulated } from './emulation.js';
+import type { ExploreMessage, ExploreRequest } from './explore-worker.js';
+import { preludeText, type PreludeSource } from './prelude-documents.js';
+
+/** The length of one slice on the server's thread, in ms. */
+const SLICE_MS = 6;
+/** States explored between two looks at the clock. */
+const SLICE_STATES = 200;
+/**
+ * The pause between two slices, in ms. A request takes several turns of the event loop
+ * (jsonrpc's queue, Langium's waits and locks); a pause on a timer, rather than a single
+ * setImmediate, lets all of them pass before the next slice.
+ */
+const PAUSE_MS = 2;
+/** How often a worker's run is checked for still being current, in ms. */
+const WATCH_MS = 50;
+
+/** Which race is being explored (1-based) of how many, and its distinct states so far. */
+export type ExploreProgress = ReturnType<PendingCheck['progress']>;
+
+export function progressText(p: ExploreProgress): string {
+    return `race ${p.race} of ${p.races}: ${p.states.toLocaleString('en-US')} states`;
+}
+
+export interface ExploreJob {
+    readonly doc: LangiumDocument;
+    /** The run whose races are explored; its `exploring` tells hovers how far it is. */
+    readonly emulated: Emulated;
+    /** The run's own exploration, advanced here when there is no worker. */
+    readonly pending: PendingCheck;
+    readonly progress: WorkDoneProgressServerReporter | undefined;
+    readonly workerScript: string | undefined;
+    readonly prelude: PreludeSource;
+    readonly defaultPolicy: string;
+    /** The editor's time bound, in s. */
+    readonly timeLimitS: number;
+    /** False once the run is superseded (an edit, a close) or cancelled. */
+    isCurrent(): boolean;
+}
+
+/** The run's complete result, or null when it stopped being current first. */
+export async function exploreRest(job: ExploreJob): Promise<CheckResult | null> {
+    let last = 0;
+    const onProgress = (p: ExploreProgress): void => {
+        if (performance.now() - last < 250) return;
+        last = performance.now();
+        job.progress?.report(Math.floor(((p.race - 1) / Math.max(p.races, 1)) * 100), progressText(p));
+    };
+    const inWorker = job.workerScript ? await exploreInWorker(job, job.workerScript, onProgress) : 'failed';
+    return inWorker === 'failed' ? exploreInSlices(job, onProgress) : inWorker;
+}
+
+function timeBound(job: ExploreJob): string {
+    return `the editor's time bound of ${job.timeLimitS} s (setting uintr.raceTimeLimit; \`uintr check\` has none)`;
+}
+
+/** On this thread, in slices with a pause after each. */
+async function exploreInSlices(job: ExploreJob, onProgress: (p: ExploreProgress) => void): Promise<CheckResult | null> {
+    const { pending } = job;
+    job.emulated.exploring = pending;
+    const deadline = performance.now() + job.timeLimitS * 1000;
+    while (!pending.finished) {
+        await new Promise<void>(resolve => setTimeout(resolve, PAUSE_MS));
+        if (!job.isCurrent()) return null;
+        const now = performance.now();
+        if (now >= deadline) {
+            pending.stop(timeBound(job));
+            break;
+        }
+        const end = Math.min(now + SLICE_MS, deadline);
+        while (!pending.finished && performance.now() < end) pending.advance(SLICE_STATES);
+        onProgress(pending.progress());
+    }
+    return pending.result();
+}
+
+/**
+ * In a worker thread that parses the same text and explores it from the start; the result
+ * keeps this thread's run (the trace) with the worker's diagnostics and race reports.
+ * 'failed' when the worker could not do it (the caller then explores on its own thread).
+ */
+function exploreInWorker(job: ExploreJob, script: string, onProgress: (p: ExploreProgress) => void): Promise<CheckResult | null | 'failed'> {
+    const { doc, emulated } = job;
+    const uri = doc.uri.toString();
+    const partial = emulated.result;
+    const request: ExploreRequest = {
+        text: doc.textDocument.getText(), path: doc.uri.path, prelude: { path: job.prelude.path, text: preludeText(job.prelude) },
+        defaultPolicy: job.defaultPolicy, timeLimitMs: job.timeLimitS * 1000, timeBound: timeBound(job),
+    };
+    return new Promise(resolve => {
+        let status = job.pending.progress();
+        emulated.exploring = { progress: () => status };
+        const worker = new Worker(script, { workerData: request });
+        let settled = false;
+        const finish = (r: CheckResult | null | 'failed'): void => {
+            if (settled) return;
+            settled = true;
+            clearInterval(watch);
+            void worker.terminate();
+            resolve(r);
+        };
+        const watch = setInterval(() => {
+            if (!job.isCurrent()) finish(null);
+        }, WATCH_MS);
+        worker.on('message', (m: ExploreMessage) => {
+            if (m.kind === 'progress') {
+                status = m;
+                onProgress(m);
+            } else if (m.kind === 'done') {
+                // a worker's report has no replay: hovers show the counterexample's steps, not states
+                const races: RaceReport[] = m.races.map(summary => ({ ...summary, replay: () => [] }));
+                finish(partial.run ? { ...partial, diagnostics: m.diagnostics, run: { ...partial.run, diagnostics: m.diagnostics, races } } : 'failed');
+            } else {
+                console.error(`uintr: the exploration worker failed for ${uri}:\n${m.message}`);
+                finish('failed');
+            }
+        });
+        worker.on('error', e => {
+            console.error(`uintr: the exploration worker failed for ${uri}: ${e.stack ?? e}`);
+            finish('failed');
+        });
+        worker.on('exit', () => finish('failed'));
+    });
+}
