@@ -105,6 +105,18 @@ describe('uintr check', () => {
         expect(JSON.parse(r.stdout).files[0].stats).toMatchObject({ policy: 'linux_rfc', xsaves: 1, xrstors: 1, wrmsr: 1, bufferBytesPerTask: 48 });
         const text = run(['check', '--stats', f]);
         expect(text.stdout).toMatch(/stats under linux_rfc: 3 steps, 1 XSAVES, 1 XRSTORS, 1 WRMSR/);
+        expect(JSON.parse(r.stdout).files[0].stats.races).toEqual([]);
+    });
+
+    test('--stats gives what each race\'s exploration cost', () => {
+        const f = join(ROOT, 'examples', 'race-kthread-roundtrip-rfc.uintr');
+        const json = JSON.parse(run(['check', '--format', 'json', '--stats', f]).stdout).files[0].stats.races;
+        expect(json).toHaveLength(1);
+        expect(json[0]).toMatchObject({ line: 14, cutBy: null });
+        expect(json[0].states).toBeGreaterThan(json[0].interleavings);
+        const text = run(['check', '--stats', f]).stdout;
+        expect(text).toContain(`${f}:14: race explored: ${json[0].interleavings} interleaving`);
+        expect(text).toMatch(new RegExp(`, ${json[0].states} distinct states`));
     });
 
     test('--annotations passes on agreeing files and lists every difference otherwise', () => {

@@ -28,6 +28,10 @@ export function formatText(io: CliIO, reports: readonly FileReport[], withStats:
             s += `${r.file}: stats under ${st.policy}: ${r.steps} steps, ${st.xsaves} XSAVES, ${st.xrstors} XRSTORS, ${st.wrmsr} WRMSR, ` +
                 `${st.selfIpis} self-IPIs, ${st.spurious} spurious kernel interrupts, ${st.deliveries} deliveries, ` +
                 `${st.bufferBytesPerTask} XSAVE buffer bytes per task\n`;
+            for (const race of st.races) {
+                s += `${r.file}:${race.line}: race explored: ${race.interleavings} interleaving${race.interleavings === 1 ? '' : 's'}, ${race.states} distinct states` +
+                    (race.reducedStates ? `, partial-order reduction at ${race.reducedStates}` : '') + (race.cutBy ? `, cut by the bound on ${race.cutBy}` : '') + '\n';
+            }
         }
     }
     const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;

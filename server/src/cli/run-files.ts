@@ -15,6 +15,18 @@ export interface Stats extends Counters {
     readonly policy: string;
     /** XSAVE buffer bytes per task (SEMANTICS.md §7): 48 shared, 624 separate under `independent`. */
     readonly bufferBytesPerTask: number;
+    /** What the exploration of each race cost, in file order. */
+    readonly races: readonly RaceStats[];
+}
+
+export interface RaceStats {
+    readonly line: number;
+    readonly interleavings: number;
+    readonly states: number;
+    /** States where the partial-order reduction left enabled events unexplored. */
+    readonly reducedStates: number;
+    /** The bound that cut the search, or null. */
+    readonly cutBy: 'states' | 'depth' | 'time' | null;
 }
 
 export interface FileReport {
@@ -52,7 +64,11 @@ export async function checkFile(ws: UintrWorkspace, file: string, text: string, 
         if (result.run) {
             const policy = ws.findPolicy(result.run.policy, doc.parseResult.value);
             const separate = policy ? policyChain(policy).some(p => p.name === 'independent' && ws.builtinPolicies().includes(p)) : false;
-            stats = { policy: result.run.policy, ...result.run.counters, bufferBytesPerTask: separate ? SEPARATE_BUFFER_BYTES : UINTR_COMPONENT_BYTES };
+            const program = result.run.trace.program;
+            const races = result.run.races.map(r => ({
+                line: program.loc(r.cause).line, interleavings: r.interleavings, states: r.states, reducedStates: r.reducedStates, cutBy: r.cutBy,
+            }));
+            stats = { policy: result.run.policy, ...result.run.counters, bufferBytesPerTask: separate ? SEPARATE_BUFFER_BYTES : UINTR_COMPONENT_BYTES, races };
         }
         const annotations = options.annotations ? compareAnnotations(readAnnotations(text), result.diagnostics) : undefined;
         return { file, text, steps: result.steps, diagnostics: result.diagnostics, stats, annotations, internalError: result.internalError, result };
