@@ -128,3 +128,17 @@ describe.each([
         expect(info.message).toMatch(/the search stopped at \d+ states: the editor's time bound of 1 s/);
     }, 40_000);
 });
+
+describe('race exploration in a worker that runs out of memory', () => {
+    test('the race gets an information diagnostic saying so, and the server keeps serving', async () => {
+        client = await start({}, { UINTR_EXPLORE_WORKER_HEAP_MB: '24' });
+        const uri = pathToFileURL(join(ws, 'ring-oom.uintr')).toString();
+        const info = client.waitDiagnostics(uri, ds => ds.some(d => d.severity === 3 && /ran out of memory/.test(String(d.message))), 60_000);
+        client.open(uri, ring(3, 3, 'linux_rfc'));
+        const d = (await info).find(x => /ran out of memory/.test(String(x.message)))!;
+        expect(d.code).toBe('race-counterexample');
+        expect(d.range.start.line).toBe(RACE_LINE);
+        const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: RACE_LINE, character: 1 } });
+        expect((hover.contents as { value: string }).value).toMatch(/distinct states/);
+    }, 90_000);
+});

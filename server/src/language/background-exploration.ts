@@ -101,7 +101,9 @@ function exploreInWorker(job: ExploreJob, script: string, onProgress: (p: Explor
     return new Promise(resolve => {
         let status = job.pending.progress();
         emulated.exploring = { progress: () => status };
-        const worker = new Worker(script, { workerData: request });
+        // UINTR_EXPLORE_WORKER_HEAP_MB bounds the worker's heap (tests of running out of memory)
+        const heap = Number(process.env.UINTR_EXPLORE_WORKER_HEAP_MB) || undefined;
+        const worker = new Worker(script, { workerData: request, resourceLimits: heap ? { maxOldGenerationSizeMb: heap } : undefined });
         let settled = false;
         const finish = (r: CheckResult | null | 'failed'): void => {
             if (settled) return;
@@ -126,7 +128,13 @@ function exploreInWorker(job: ExploreJob, script: string, onProgress: (p: Explor
                 finish('failed');
             }
         });
-        worker.on('error', e => {
+        worker.on('error', (e: Error & { code?: string }) => {
+            if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+                // not again on the server's own thread: report what the run found inline, and why it stopped
+                job.pending.stop(`the exploration ran out of memory after ${status.states} states`);
+                finish(job.pending.result());
+                return;
+            }
             console.error(`uintr: the exploration worker failed for ${uri}: ${e.stack ?? e}`);
             finish('failed');
         });
