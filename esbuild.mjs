@@ -1,33 +1,13 @@
-// Bundles the CLI, the language server and the VS Code client with esbuild.
-// The banner polyfills Object.groupBy/Map.groupBy so the bundles also run on Node 20
-// (chevrotain, under Langium 4.4, calls them; Node 22 has them).
+// Bundles the CLI, the language server (and its race-exploration worker) and the VS Code
+// client with esbuild; the shared options and the Node 20 banner are in scripts/bundle-options.mjs.
 import { build } from 'esbuild';
+import { bundleOptions } from './scripts/bundle-options.mjs';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-const polyfill = `
-if (typeof Object.groupBy !== 'function') {
-  Object.groupBy = function (items, key) {
-    const out = Object.create(null); let i = 0;
-    for (const item of items) { const k = key(item, i++); (out[k] ||= []).push(item); }
-    return out;
-  };
-}
-if (typeof Map.groupBy !== 'function') {
-  Map.groupBy = function (items, key) {
-    const out = new Map(); let i = 0;
-    for (const item of items) { const k = key(item, i++); const list = out.get(k); if (list) list.push(item); else out.set(k, [item]); }
-    return out;
-  };
-}`.replace(/\n\s*/g, ' ');
-
 mkdirSync('out', { recursive: true });
 copyFileSync('server/src/kernel/prelude.uintr', 'out/prelude.uintr');
-const common = {
-  bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true,
-  banner: { js: polyfill }, define: { __UINTR_VERSION__: JSON.stringify(pkg.version) },
-  logLevel: 'warning', legalComments: 'none',
-};
+const common = bundleOptions(pkg.version);
 await build({ ...common, entryPoints: ['server/src/cli/bin.ts'], outfile: 'out/cli.cjs' });
 await build({ ...common, entryPoints: ['server/src/language/main.ts'], outfile: 'out/server.cjs' });
 await build({ ...common, entryPoints: ['server/src/language/explore-worker.ts'], outfile: 'out/explore-worker.cjs' });

@@ -10,9 +10,9 @@
 //            project's UintrValidator), i.e. the static check, measured directly, not by
 //            subtraction.
 //   emulate  lowerProgram + runProgram under the file's policy, trace recording on.
-import { build } from 'esbuild';
+import { buildBenchEntry } from '../scripts/bundle-options.mjs';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,31 +30,9 @@ const TARGET_CLI_MS = 1000;
 const TARGET_EMU_RATE = 2_000_000;
 
 // ---------------------------------------------------------------------------------------
-// 1. Bundle the module entry (same banner as esbuild.mjs: Object.groupBy for Node 20).
+// 1. Bundle the module entry (scripts/bundle-options.mjs).
 
-const polyfill = `
-if (typeof Object.groupBy !== 'function') {
-  Object.groupBy = function (items, key) {
-    const out = Object.create(null); let i = 0;
-    for (const item of items) { const k = key(item, i++); (out[k] ||= []).push(item); }
-    return out;
-  };
-}
-if (typeof Map.groupBy !== 'function') {
-  Map.groupBy = function (items, key) {
-    const out = new Map(); let i = 0;
-    for (const item of items) { const k = key(item, i++); const list = out.get(k); if (list) list.push(item); else out.set(k, [item]); }
-    return out;
-  };
-}`.replace(/\n\s*/g, ' ');
-
-mkdirSync('out', { recursive: true });
-await build({
-    entryPoints: ['bench/bench-entry.ts'], outfile: 'out/bench-entry.cjs',
-    bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true,
-    banner: { js: polyfill }, define: { __UINTR_VERSION__: JSON.stringify('bench') },
-    logLevel: 'warning', legalComments: 'none',
-});
+await buildBenchEntry();
 const require = createRequire(import.meta.url);
 const lib = require(join(ROOT, 'out/bench-entry.cjs'));
 const { UintrWorkspace, lowerProgram, runProgram, URI } = lib;

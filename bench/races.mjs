@@ -14,7 +14,7 @@
 // `node esbuild.mjs`. Flags: --quick (small instances only), --examples (write the two
 // committed example models, bench/promela/ring-2-1-*.pml, and stop). SPIN and gcc are
 // optional: without them only our side is printed. Never exits non-zero on a miss.
-import { build } from 'esbuild';
+import { buildBenchEntry } from '../scripts/bundle-options.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -82,31 +82,9 @@ if (EXAMPLES) {
 }
 
 // ---------------------------------------------------------------------------------------
-// 2. Bundle the module entry (same banner as esbuild.mjs: Object.groupBy for Node 20).
+// 2. Bundle the module entry (scripts/bundle-options.mjs).
 
-const polyfill = `
-if (typeof Object.groupBy !== 'function') {
-  Object.groupBy = function (items, key) {
-    const out = Object.create(null); let i = 0;
-    for (const item of items) { const k = key(item, i++); (out[k] ||= []).push(item); }
-    return out;
-  };
-}
-if (typeof Map.groupBy !== 'function') {
-  Map.groupBy = function (items, key) {
-    const out = new Map(); let i = 0;
-    for (const item of items) { const k = key(item, i++); const list = out.get(k); if (list) list.push(item); else out.set(k, [item]); }
-    return out;
-  };
-}`.replace(/\n\s*/g, ' ');
-
-mkdirSync('out', { recursive: true });
-await build({
-    entryPoints: ['bench/bench-entry.ts'], outfile: 'out/bench-entry.cjs',
-    bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true,
-    banner: { js: polyfill }, define: { __UINTR_VERSION__: JSON.stringify('bench') },
-    logLevel: 'warning', legalComments: 'none',
-});
+await buildBenchEntry();
 
 // ---------------------------------------------------------------------------------------
 // 3. Our side: one child process per run.
