@@ -15,6 +15,7 @@ import {
 import { beforeAll, describe, expect, test } from 'vitest';
 import { CodeAction, MarkupContent, SymbolKind, type CompletionList, type Diagnostic, type DocumentSymbol } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { FIX_CHECK_MAX_STATES } from '../server/src/language/fix-checker.js';
 import { createPreludeDocument } from '../server/src/language/prelude-documents.js';
 import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
 import type * as ast from '../server/src/syntax/generated/ast.js';
@@ -586,6 +587,24 @@ describe('code actions', () => {
             expect(after.codes.some(c => c.startsWith('xrstors-gp@')), `${a.title}: ${after.codes}`).toBe(false);
             if (a.isPreferred) expect(after.diagnostics.filter(d => d.severity === 'error'), a.title).toEqual([]);
         }
+        await clearDocuments(shared, [doc]);
+    });
+
+    test('a fix re-checked on a file with a large race: the race is explored only to a bound, and the fix is offered but not preferred', async () => {
+        // xrstors over the armed UINV, then a ring of three CPUs (about 200,000 states in full)
+        const ring = ['machine { cpus 3 policy linux_rfc }', 'task r0 { handler 0x401000 ndst 0 }', 'task r1 { handler 0x401000 ndst 1 }',
+            'task r2 { handler 0x401000 ndst 2 }', 'task s0 { target r1 vector 0 }', 'task s1 { target r2 vector 1 }', 'task s2 { target r0 vector 2 }',
+            'kthread k0', 'kthread k1', 'kthread k2', 'cpu0: switch r0', 'cpu0: xrstors r0', 'cpu1: switch r1', 'cpu2: switch r2',
+            'race {', ...[0, 1, 2].flatMap(i => [i ? '} with {' : '', ...Array.from({ length: 3 }, () => [`cpu${i}: switch s${i}`, `cpu${i}: senduipi 0`, `cpu${i}: switch k${i}`, `cpu${i}: switch r${i}`]).flat()]).filter(Boolean), '}'];
+        const doc = await emulated(ring.join('\n') + '\n');
+        const gp = diagnostic(doc, 'xrstors-gp', 11);
+        const actions = await actionsFor(doc, [gp], ['quickfix']);
+        const xsaves = actions.find(a => /xsaves r0/.test(a.title));
+        expect(xsaves, JSON.stringify(actions.map(a => a.title))).toBeTruthy();
+        expect(xsaves!.isPreferred).toBe(false);
+        const after = await Uintr.uintr.FixChecker.check(applied(doc, xsaves!));
+        expect(after.run!.races[0].truncated).toBe(true);
+        expect(after.run!.races[0].states).toBeLessThanOrEqual(FIX_CHECK_MAX_STATES);
         await clearDocuments(shared, [doc]);
     });
 

@@ -142,3 +142,24 @@ describe('race exploration in a worker that runs out of memory', () => {
         expect((hover.contents as { value: string }).value).toMatch(/distinct states/);
     }, 90_000);
 });
+
+describe.each([
+    ['in a worker thread', {}],
+    ['on the server\'s thread', { UINTR_EXPLORE_IN_THREAD: '1' }],
+])('the commands\' tables (uintr/compare, uintr/trace), %s', (_how, env: Record<string, string>) => {
+    test('compare gives every built-in policy\'s verdict and trace the race\'s counterexample, as the CLI prints them', async () => {
+        client = await start({}, env);
+        const uri = pathToFileURL(join(ws, 'ring-commands.uintr')).toString();
+        const text = ring(2, 1, 'lazy_fpu');
+        const opened = client.waitDiagnostics(uri);
+        client.open(uri, text);
+        await opened;
+        const compare = await client.request<{ text: string }>('uintr/compare', { uri });
+        for (const p of ['manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx']) expect(compare.text).toMatch(new RegExp(`^${p}\\b`, 'm'));
+        expect(compare.text).toMatch(/^lazy_fpu \*.*race-counterexample@/m);
+        const trace = await client.request<{ text: string }>('uintr/trace', { uri });
+        expect(trace.text).toMatch(/under policy lazy_fpu/);
+        expect(trace.text).toMatch(/counterexample/i);
+        expect(client.stderr).not.toMatch(/worker failed/);
+    }, 60_000);
+});

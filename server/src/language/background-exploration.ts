@@ -4,13 +4,15 @@
  * else in short slices on the server's own thread with pauses between them. Either way it stops
  * when the run is no longer current, and at the editor's time bound.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LangiumDocument } from 'langium';
 import type { WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import type { CheckResult, PendingCheck } from '../scenario/check.js';
 import type { RaceReport } from '../scenario/race-explorer.js';
 import type { Emulated } from './emulation.js';
-import type { ExploreMessage, ExploreRequest } from './explore-worker.js';
+import type { ExploreMessage, ExploreRequest, TableRequest } from './explore-worker.js';
 import { preludeText, type PreludeSource } from './prelude-documents.js';
 
 /** The length of one slice on the server's thread, in ms. */
@@ -25,6 +27,44 @@ const SLICE_STATES = 200;
 const PAUSE_MS = 2;
 /** How often a worker's run is checked for still being current, in ms. */
 const WATCH_MS = 50;
+
+/**
+ * The bundled worker beside the prelude (out/explore-worker.cjs), or undefined when it is not
+ * there (in-process tests) or UINTR_EXPLORE_IN_THREAD=1 (tests of the in-thread path).
+ */
+export function workerScript(prelude: PreludeSource): string | undefined {
+    const script = join(dirname(prelude.path), 'explore-worker.cjs');
+    return existsSync(script) && process.env.UINTR_EXPLORE_IN_THREAD !== '1' ? script : undefined;
+}
+
+/**
+ * The `compare` or `trace` table of a text, made in a worker so that its exploration never
+ * pauses the server; undefined when there is no worker or it failed (the caller makes it itself).
+ */
+export function tableInWorker(prelude: PreludeSource, table: TableRequest['table'], text: string, path: string): Promise<string | undefined> {
+    const script = workerScript(prelude);
+    if (!script) return Promise.resolve(undefined);
+    const request: TableRequest = { kind: 'table', table, text, path, prelude: { path: prelude.path, text: preludeText(prelude) } };
+    return new Promise(resolve => {
+        const worker = new Worker(script, { workerData: request });
+        let settled = false;
+        const finish = (r: string | undefined): void => {
+            if (settled) return;
+            settled = true;
+            void worker.terminate();
+            resolve(r);
+        };
+        worker.on('message', (m: ExploreMessage) => {
+            if (m.kind !== 'table') console.error(`uintr: the ${table} worker failed for ${path}${m.kind === 'failed' ? `:\n${m.message}` : ''}`);
+            finish(m.kind === 'table' ? m.text : undefined);
+        });
+        worker.on('error', e => {
+            console.error(`uintr: the ${table} worker failed for ${path}: ${e.stack ?? e}`);
+            finish(undefined);
+        });
+        worker.on('exit', () => finish(undefined));
+    });
+}
 
 /** Which race is being explored (1-based) of how many, and its distinct states so far. */
 export type ExploreProgress = ReturnType<PendingCheck['progress']>;
@@ -95,7 +135,7 @@ function exploreInWorker(job: ExploreJob, script: string, onProgress: (p: Explor
     const uri = doc.uri.toString();
     const partial = emulated.result;
     const request: ExploreRequest = {
-        text: doc.textDocument.getText(), path: doc.uri.path, prelude: { path: job.prelude.path, text: preludeText(job.prelude) },
+        kind: 'explore', text: doc.textDocument.getText(), path: doc.uri.path, prelude: { path: job.prelude.path, text: preludeText(job.prelude) },
         defaultPolicy: job.defaultPolicy, timeLimitMs: job.timeLimitS * 1000, timeBound: timeBound(job),
     };
     return new Promise(resolve => {
@@ -124,7 +164,7 @@ function exploreInWorker(job: ExploreJob, script: string, onProgress: (p: Explor
                 const races: RaceReport[] = m.races.map(summary => ({ ...summary, replay: () => [] }));
                 finish(partial.run ? { ...partial, diagnostics: m.diagnostics, run: { ...partial.run, diagnostics: m.diagnostics, races } } : 'failed');
             } else {
-                console.error(`uintr: the exploration worker failed for ${uri}:\n${m.message}`);
+                console.error(`uintr: the exploration worker failed for ${uri}:\n${m.kind === 'failed' ? m.message : `unexpected ${m.kind}`}`);
                 finish('failed');
             }
         });

@@ -155,7 +155,9 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         const afterKeys = new Set(after.diagnostics.filter(x => x.severity !== 'information').map(x => key(x.code, x.loc.line - 1)));
         if (newLine !== undefined && afterKeys.has(key(String(d.code), newLine))) return undefined; // does not fix it
         if (after.diagnostics.some(x => x.code === 'internal')) return undefined;
-        if (cand.requireClean && after.diagnostics.some(x => x.severity !== 'information')) return undefined;
+        // a race explored only in part cannot show that the edit adds nothing
+        const cut = after.run?.races.some(r => r.truncated) ?? false;
+        if (cand.requireClean && (cut || after.diagnostics.some(x => x.severity !== 'information'))) return undefined;
         const beforeKeys = new Set<string>();
         for (const x of before) {
             if (x.severity === 'information') continue;
@@ -167,7 +169,7 @@ export class UintrCodeActionProvider implements CodeActionProvider {
             title: cand.title,
             kind: CodeActionKind.QuickFix,
             diagnostics: [d],
-            isPreferred: added.length === 0,
+            isPreferred: added.length === 0 && !cut,
             edit: { changes: { [doc.uri.toString()]: [cand.edit] } },
         };
     }

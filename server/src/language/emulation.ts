@@ -9,8 +9,6 @@
  * or the user cancels, and bounded in time (`uintr.raceTimeLimit`, reported as information).
  * When it ends, the document's diagnostics are published again with the races' findings.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { AstUtils, URI, type LangiumDocument, type ValidationAcceptor } from 'langium';
 import type { LangiumServices } from 'langium/lsp';
 import { DiagnosticSeverity, type DiagnosticRelatedInformation, type Range, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
@@ -18,7 +16,7 @@ import { startCheck, type CheckResult, type PendingCheck } from '../scenario/che
 import type { ScenarioDiagnostic, SourceLoc } from '../scenario/diagnostics.js';
 import * as ast from '../syntax/generated/ast.js';
 import { isPreludeUri } from '../syntax/prelude-uri.js';
-import { exploreRest, progressText, type ExploreProgress } from './background-exploration.js';
+import { exploreRest, progressText, workerScript, type ExploreProgress } from './background-exploration.js';
 import { policyResolver, type PreludeSource } from './prelude-documents.js';
 
 export const EMULATION_CATEGORY = 'emulation';
@@ -54,9 +52,7 @@ export class EmulationService {
     private readonly workerScript: string | undefined;
 
     constructor(private readonly services: LangiumServices, private readonly prelude: PreludeSource) {
-        // UINTR_EXPLORE_IN_THREAD=1 keeps exploration on this thread (tests of that path)
-        const script = join(dirname(prelude.path), 'explore-worker.cjs');
-        this.workerScript = existsSync(script) && process.env.UINTR_EXPLORE_IN_THREAD !== '1' ? script : undefined;
+        this.workerScript = workerScript(prelude);
         // Settings: fetched once the client is initialized, then pushed on every change. Never
         // awaited by a run (without a client, as in tests, the provider is never ready).
         const config = services.shared.workspace.ConfigurationProvider;
