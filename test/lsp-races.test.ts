@@ -62,11 +62,13 @@ function until(pred: () => boolean, what: string): Promise<void> {
 const hasRace = (ds: Diagnostic[]): boolean => ds.some(d => d.code === 'race-counterexample' && d.severity === 1);
 
 // The bundled server explores in a worker thread; without it (UINTR_EXPLORE_IN_THREAD=1, or no
-// out/explore-worker.cjs) it explores in slices on its own thread. Both must behave the same.
-describe.each([
+// out/explore-worker.cjs) it explores on its own thread. Both must behave the same.
+const WHERE: [string, Record<string, string>][] = [
     ['in a worker thread', {}],
-    ['in slices on the server\'s thread', { UINTR_EXPLORE_IN_THREAD: '1' }],
-])('race exploration in the language server, %s', (_how, env: Record<string, string>) => {
+    ['on the server\'s thread', { UINTR_EXPLORE_IN_THREAD: '1' }],
+];
+
+describe.each(WHERE)('race exploration in the language server, %s', (_how, env: Record<string, string>) => {
     test('a large race is explored in the background: a hover is answered while it runs, progress is reported, and its counterexample is published at the end', async () => {
         client = await start({}, env);
         const uri = pathToFileURL(join(ws, 'ring-lazy.uintr')).toString();
@@ -143,10 +145,7 @@ describe('race exploration in a worker that runs out of memory', () => {
     }, 90_000);
 });
 
-describe.each([
-    ['in a worker thread', {}],
-    ['on the server\'s thread', { UINTR_EXPLORE_IN_THREAD: '1' }],
-])('the commands\' tables (uintr/compare, uintr/trace), %s', (_how, env: Record<string, string>) => {
+describe.each(WHERE)('the commands\' tables (uintr/compare, uintr/trace), %s', (_how, env: Record<string, string>) => {
     test('compare gives every built-in policy\'s verdict and trace the race\'s counterexample, as the CLI prints them', async () => {
         client = await start({}, env);
         const uri = pathToFileURL(join(ws, 'ring-commands.uintr')).toString();

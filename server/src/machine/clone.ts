@@ -43,23 +43,13 @@ function runnableKey(r: Runnable): string {
     return `${r.state},${r.runningOn},${r.lastCpu},${r.delivered}`;
 }
 
-/** A string that is equal for two machines exactly when their states are (provenance aside). */
-export function stateKey(m: Machine): string {
-    const parts: string[] = [];
-    for (const c of m.cpus) parts.push(cpuKey(c));
-    for (const u of m.upids) parts.push(upidKey(u));
-    for (const x of m.images) parts.push(imageKey(x));
-    for (const r of m.runnables) parts.push(runnableKey(r));
-    return parts.join('|');
-}
-
 let generations = 0;
 
 /**
- * Short state keys for an exploration: each object's part of {@link stateKey} is interned as a
- * small number, computed again only after the object was written (Machine.w and Machine.meta
- * drop it), so a key costs a few numbers per object instead of every field printed.
- * Equal keys from one interner mean equal {@link stateKey}s.
+ * State keys for an exploration: the text of each object's state (provenance aside: cpuKey,
+ * upidKey, imageKey, runnableKey) is interned as a small number, computed again only after the
+ * object was written (Machine.w and Machine.meta drop it), so a key costs a few numbers per
+ * object instead of every field printed. Equal keys from one interner mean equal states.
  */
 export class StateInterner {
     private readonly gen = ++generations;

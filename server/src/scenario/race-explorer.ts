@@ -6,11 +6,13 @@
  *
  * The search is breadth first over (machine state, branch positions, position after the race,
  * IPIs in flight, what this interleaving found so far): equal nodes are explored once, and the
- * first interleaving that exhibits a finding is as short as the search allows. Findings of
- * every interleaving are reported as one `race-counterexample` on the race's line, with one
- * shortest counterexample as related locations; run-time `semantic` errors sit on their own
- * lines. A bound on states keeps it finite; when it cuts the search an information diagnostic
- * says so. No clocks: the result is a function of the program.
+ * first interleaving that exhibits a finding is as short as the search allows (then shortened,
+ * counterexample.ts). A partial-order reduction (partial-order.ts) explores, where it can,
+ * only one class of independent events at a state. Findings of every interleaving are
+ * reported as one `race-counterexample` on the race's line, with the counterexample as
+ * related locations; run-time `semantic` errors sit on their own lines. Bounds on states and
+ * on events per interleaving keep it finite; when one cuts the search an information
+ * diagnostic says so. No clocks: the result is a function of the program.
  */
 import { hex } from '../machine/bits.js';
 import { StateInterner } from '../machine/clone.js';
@@ -189,16 +191,6 @@ export class RaceExploration {
         while (next < this.items.length && this.items[next].kind !== 'race') next++;
         return new SegmentSearch(this.main, race, this.items.slice(this.at + 1, next), next === this.items.length, starts, this.options);
     }
-}
-
-/**
- * Explores the race at `items[raceIndex]` and every later race, from the main runner's state,
- * to the end. Adds the diagnostics to the main runner's set and returns a report per race.
- */
-export function exploreRaces(main: Runner, raceIndex: number, options: ExploreOptions = {}): RaceReport[] {
-    const e = new RaceExploration(main, raceIndex, options);
-    e.advance();
-    return [...e.reports];
 }
 
 function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport, stoppedBy?: string): void {
