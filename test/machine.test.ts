@@ -4,12 +4,12 @@
  */
 import { describe, expect, test } from 'vitest';
 import { buildMachine, type TaskSpec } from '../server/src/machine/build.js';
-import { isCanonical } from '../server/src/machine/bits.js';
+import { highestBit, isCanonical, setBits } from '../server/src/machine/bits.js';
 import type { MachineEvent } from '../server/src/machine/events.js';
 import { arrive, deliverAll } from '../server/src/machine/interrupt.js';
 import { MSRS, SEPARATE_BUFFER_BYTES, UINTR_COMPONENT_BYTES, UITT_SIZE_VALUE } from '../server/src/machine/layout.js';
 import { senduipi } from '../server/src/machine/senduipi.js';
-import { NO_CAUSE, notePosted, type Cpu, type Machine, type MachineConfig, type Runnable } from '../server/src/machine/state.js';
+import { NO_CAUSE, notePosted, postedCause, type Cpu, type Machine, type MachineConfig, type Runnable } from '../server/src/machine/state.js';
 import { uiFlag } from '../server/src/machine/ui-flag.js';
 import { checkUpidWrite, freeUpid, putUpid } from '../server/src/machine/upid.js';
 import { rdmsr, wrmsr } from '../server/src/machine/wrmsr.js';
@@ -65,6 +65,16 @@ function eventsOf<T extends MachineEvent['type']>(m: Machine, type: T): Extract<
 }
 
 // ---------------------------------------------------------------------------------------
+describe('64-bit helpers', () => {
+    test('setBits lists every set bit, lowest first, across both 32-bit halves', () => {
+        expect(setBits(0n)).toEqual([]);
+        expect(setBits(1n)).toEqual([0]);
+        expect(setBits((1n << 31n) | (1n << 32n) | (1n << 63n) | 0b1010n)).toEqual([1, 3, 31, 32, 63]);
+        expect(setBits((1n << 64n) - 1n)).toEqual([...Array(64).keys()]);
+        for (const v of [1n, 0x80n, 1n << 31n, 1n << 32n, (1n << 63n) | 1n]) expect(highestBit(v)).toBe(setBits(v).at(-1));
+    });
+});
+
 describe('§1 state: the machine as built from declarations', () => {
     test('every CPU starts with every UINTR register 0, in kernel mode, running its own idle thread', () => {
         const m = buildMachine(config({ cpus: 3 }), [RX], []);
@@ -659,7 +669,23 @@ describe('§2.4 SENDUIPI', () => {
         expect(m.upids[0].pir).toBe(1n << 3n);
         expect(m.upids[0].on).toBe(1n);
         expect(r.ipi).toEqual({ vector: 0x40n, dest: 1, upid: UPID0, cause: 11 });
-        expect(m.upids[0].postedBy.get(3)).toBe(11);
+        expect(postedCause(m.upids[0].postedBy, 3)).toBe(11);
+    });
+
+    test('who posted a vector: the latest post wins, and a long history keeps one entry per vector', () => {
+        const { m } = standard();
+        const upid = m.upids[0];
+        for (let cause = 0; cause < 1000; cause++) notePosted(m, upid, cause % 5, cause);
+        expect([0, 1, 2, 3, 4].map(v => postedCause(upid.postedBy, v))).toEqual([995, 996, 997, 998, 999]);
+        expect(postedCause(upid.postedBy, 5)).toBeUndefined();
+        expect(upid.postedBy!.length).toBeLessThanOrEqual(128);
+        let n = 0;
+        for (let p = upid.postedBy; p !== null; p = p.next) n++;
+        expect(n).toBe(upid.postedBy!.length);
+        // the same post twice adds nothing
+        const head = upid.postedBy;
+        notePosted(m, upid, 4, 999);
+        expect(upid.postedBy).toBe(head);
     });
 
     test('SN = 1: posted, no IPI, ON stays 0', () => {

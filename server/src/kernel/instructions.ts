@@ -2,14 +2,14 @@
  * Compiles instruction-level, event and memory actions (LANGUAGE.md §4) — the same code for a
  * `cpuN:` step and for a statement inside a policy hook.
  */
-import { mask } from '../machine/bits.js';
+import { mask, setBits } from '../machine/bits.js';
 import { UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
 import { tagBits } from '../machine/interrupt.js';
 import { isMsrName } from '../machine/layout.js';
 import { senduipi } from '../machine/senduipi.js';
 import { uiFlag } from '../machine/ui-flag.js';
 import { checkUpidWrite, freeUpid, putUpid } from '../machine/upid.js';
-import { notePosted } from '../machine/state.js';
+import { notePosted, type Posted } from '../machine/state.js';
 import { wrmsr } from '../machine/wrmsr.js';
 import { xrstors } from '../machine/xrstors.js';
 import { xsaves } from '../machine/xsaves.js';
@@ -110,7 +110,7 @@ function compileSet(env: CompileEnv, a: ast.SetAction): Exec {
             ctx.m.w(u, f, nv);
             if (f === 'pir' && op !== '&=') {
                 // every vector this write sets counts as posted here (never-delivered sits on the last post)
-                for (let i = 0, b = operand & nv; b !== 0n; i++, b >>= 1n) if (b & 1n) notePosted(ctx.m, u, i, ctx.m.cause);
+                for (const i of setBits(operand & nv)) notePosted(ctx.m, u, i, ctx.m.cause);
             }
         };
     }
@@ -134,7 +134,7 @@ export function compileTake(env: CompileEnv, t: ast.TakeStmt): Exec {
     if (src.kind !== 'upid-field' || src.field !== 'pir') throw new Error('take needs X.upid.pir as its source');
     const x = compileObjHead(env, src.obj);
     const text = pathText(t.source);
-    let write: (ctx: ExecContext, bits: bigint, owner: number, postedBy: ReadonlyMap<number, number>) => void;
+    let write: (ctx: ExecContext, bits: bigint, owner: number, postedBy: Posted | null) => void;
     if (dst.kind === 'xsave-field' && dst.field === 'uirr') {
         const y = compileObjHead(env, dst.obj);
         write = (ctx, bits, owner, postedBy) => {

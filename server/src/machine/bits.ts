@@ -38,11 +38,12 @@ export function highestBit(v: bigint): number {
     return lo === 0 ? 0 : 31 - Math.clz32(lo);
 }
 
-/** The set bits of v, lowest first. */
+/** The set bits of v (below 2^64), lowest first. */
 export function setBits(v: bigint): number[] {
     const out: number[] = [];
-    for (let i = 0; v !== 0n && i < 64; i++, v >>= 1n) {
-        if (v & 1n) out.push(i);
+    // two 32-bit halves as numbers: no BigInt allocated per bit
+    for (const [half, base] of [[Number(v & 0xffff_ffffn), 0], [Number((v >> 32n) & 0xffff_ffffn), 32]] as const) {
+        for (let bits = half | 0; bits !== 0; bits &= bits - 1) out.push(base + 31 - Math.clz32(bits & -bits));
     }
     return out;
 }

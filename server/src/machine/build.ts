@@ -30,7 +30,7 @@ export function buildMachine(config: MachineConfig, tasks: readonly TaskSpec[], 
             upid = {
                 id: m.upids.length, addr, owner: m.runnables.length,
                 on: 0n, sn: 0n, nv: config.uinv, ndst: t.ndst ?? 0n, pir: 0n, reserved: 0n,
-                freed: false, refs: 1 + (refs.get(t.name) ?? 0), freedBy: NO_CAUSE, postedBy: new Map<number, number>(), kid: -1, kgen: 0,
+                freed: false, refs: 1 + (refs.get(t.name) ?? 0), freedBy: NO_CAUSE, postedBy: null, kid: -1, kgen: 0,
             };
             m.upids.push(upid);
             m.upidIndex.set(addr, upid.id);

@@ -2,7 +2,10 @@
  * The change log of a run: (object, field, old value, new value) per change, stored in
  * fixed-size chunks so that appending never copies what is already there.
  */
-const CHUNK_BITS = 14;
+// 2,048 slots (16 KB): small enough to be allocated young, so filling a chunk with young values
+// costs no remembered-set entries (a 16,384-slot chunk went to the large-object space, and the
+// log cost 30% more).
+const CHUNK_BITS = 11;
 const CHUNK = 1 << CHUNK_BITS;
 const MASK = CHUNK - 1;
 

@@ -1,9 +1,9 @@
 /**
  * Interrupt arrival and user-interrupt delivery (SEMANTICS.md §2.5, §2.6; SDM Vol. 3 §9.4, §9.5).
  */
-import { highestBit } from './bits.js';
+import { highestBit, setBits } from './bits.js';
 import type { Ipi } from './events.js';
-import { NO_CAUSE, type Cpu, type Machine, type UirrTag, type UirrTags } from './state.js';
+import { NO_CAUSE, postedCause, type Cpu, type Machine, type Posted, type UirrTag, type UirrTags } from './state.js';
 
 /** What the kernel must do after an arrival: run the wake hook for the kernel vector. */
 export type Arrival = 'notification' | 'kernel-vector' | 'ignored' | 'dropped';
@@ -56,11 +56,9 @@ function processNotification(m: Machine, c: Cpu): void {
 }
 
 /** Adds provenance tags for the bits of `bits`, posted to `owner`'s UPID. */
-export function tagBits(tags: UirrTags, bits: bigint, owner: number, postedBy: ReadonlyMap<number, number>): UirrTags {
+export function tagBits(tags: UirrTags, bits: bigint, owner: number, postedBy: Posted | null): UirrTags {
     let out = tags;
-    for (let v = 0; bits !== 0n; v++, bits >>= 1n) {
-        if (bits & 1n) out = { vector: v, owner, cause: postedBy.get(v) ?? NO_CAUSE, next: out };
-    }
+    for (const v of setBits(bits)) out = { vector: v, owner, cause: postedCause(postedBy, v) ?? NO_CAUSE, next: out };
     return out;
 }
 

@@ -17,21 +17,19 @@ export interface SenduipiResult {
  * to the CPU that NDST names. A freed target UPID is written anyway (and reported).
  */
 export function senduipi(m: Machine, c: Cpu, n: bigint): SenduipiResult {
-    const instruction = `SENDUIPI ${n}`;
-    const fail = (code: Fault['code'], reason: string): SenduipiResult => ({ fault: { code, instruction, reason }, ipi: null });
-    if ((c.uittaddr & 1n) === 0n) return fail('ud', 'the UITT is not enabled (IA32_UINTR_TT bit 0 is 0)');
-    if (n > c.uittsz) return fail('senduipi-gp', `index ${n} is above UITTSZ ${c.uittsz}`);
+    if ((c.uittaddr & 1n) === 0n) return fail(n, 'ud', 'the UITT is not enabled (IA32_UINTR_TT bit 0 is 0)');
+    if (n > c.uittsz) return fail(n, 'senduipi-gp', `index ${n} is above UITTSZ ${c.uittsz}`);
     const uitt = m.uittsByAddr.get(c.uittaddr & ~0xfn);
-    if (!uitt) return fail('senduipi-gp', `UITTADDR ${hex(c.uittaddr & ~0xfn)} points to no UITT`);
-    const entry = n < BigInt(uitt.entries.length) ? uitt.entries[Number(n)] : undefined;
-    if (!entry || !entry.valid) return fail('senduipi-gp', `UITT entry ${n} is not valid`);
-    if (entry.reserved !== 0n) return fail('senduipi-gp', `UITT entry ${n} has reserved bits set`);
+    if (!uitt) return fail(n, 'senduipi-gp', `UITTADDR ${hex(c.uittaddr & ~0xfn)} points to no UITT`);
+    const entry = n < uitt.entries.length ? uitt.entries[Number(n)] : undefined;
+    if (!entry || !entry.valid) return fail(n, 'senduipi-gp', `UITT entry ${n} is not valid`);
+    if (entry.reserved !== 0n) return fail(n, 'senduipi-gp', `UITT entry ${n} has reserved bits set`);
     const upid = m.upidAt(entry.upidaddr);
     if (!upid) {
         m.emit({ type: 'upid-use-after-free', cause: m.cause, access: 'SENDUIPI writes', upidOwner: null, addr: entry.upidaddr, freedBy: -1 });
-        return { fault: null, ipi: null };
+        return NOTHING;
     }
-    if (upid.reserved !== 0n) return fail('senduipi-gp', `the target UPID has reserved bits set`);
+    if (upid.reserved !== 0n) return fail(n, 'senduipi-gp', `the target UPID has reserved bits set`);
     const owner = m.runnables[upid.owner].name;
     if (upid.freed) {
         m.emit({ type: 'upid-use-after-free', cause: m.cause, access: 'SENDUIPI writes', upidOwner: owner, addr: upid.addr, freedBy: upid.freedBy });
@@ -43,5 +41,11 @@ export function senduipi(m: Machine, c: Cpu, n: bigint): SenduipiResult {
         m.w(upid, 'on', 1n);
         return { fault: null, ipi: { vector: upid.nv, dest: Number(upid.ndst), upid: upid.addr, cause: m.cause } };
     }
-    return { fault: null, ipi: null };
+    return NOTHING;
 }
+
+function fail(n: bigint, code: Fault['code'], reason: string): SenduipiResult {
+    return { fault: { code, instruction: `SENDUIPI ${n}`, reason }, ipi: null };
+}
+
+const NOTHING: SenduipiResult = { fault: null, ipi: null };

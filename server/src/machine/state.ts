@@ -30,6 +30,15 @@ export interface UirrTag {
 }
 export type UirrTags = UirrTag | null;
 
+/** A post to a UPID: the vector and the cause; newest first, the first match wins. */
+export interface Posted {
+    readonly vector: number;
+    readonly cause: number;
+    /** Entries in this list (bounded: see {@link notePosted}). */
+    readonly length: number;
+    readonly next: Posted | null;
+}
+
 export interface Cpu {
     readonly id: number;
     readonly index: number;
@@ -73,10 +82,10 @@ export interface Upid {
     refs: number;
     freedBy: number;
     /**
-     * Vector -> the cause that last posted it. Metadata, not traced; never changed in place
-     * (a post replaces the map, see {@link notePosted}), so copies of a machine share it.
+     * Which cause last posted each vector (see {@link postedCause}). Metadata, not traced; an
+     * immutable list (a post prepends, see {@link notePosted}), so copies of a machine share it.
      */
-    postedBy: ReadonlyMap<number, number>;
+    postedBy: Posted | null;
     /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
     kid: number;
     kgen: number;
@@ -230,6 +239,17 @@ export class Machine {
     }
 
     /**
+     * Records that obj[key] changes from `old` to `v` (old !== v), before the caller assigns it:
+     * the hot paths (XSAVES, XRSTORS, context switches) write fields by name and call this,
+     * because a write through {@link w}'s computed key is a megamorphic access in V8.
+     */
+    changed(obj: Traced, key: string, old: unknown, v: unknown): void {
+        if (this.undo) this.undo.push(obj, key, old, obj.kid);
+        obj.kid = -1;
+        if (this.recording) this.log.add(obj, key, old, v);
+    }
+
+    /**
      * Writes provenance (`uirrTags`, `savedBy`, `uinvChangedBy`, `uinvArmedBy`, `freedBy`,
      * `postedBy`): not traced, but undone with the rest, and the object's interned key is
      * dropped (tags and savedBy are part of the state an exploration compares).
@@ -289,8 +309,28 @@ export class Machine {
 /** Provenance fields, written through {@link Machine.meta}. */
 type MetaKey = 'uirrTags' | 'savedBy' | 'uinvChangedBy' | 'uinvArmedBy' | 'freedBy' | 'postedBy';
 
-/** Records that `vector` was posted to the UPID by `cause` (a new map: copies share the old one). */
+/** The cause that last posted `vector` to a UPID, or undefined. */
+export function postedCause(list: Posted | null, vector: number): number | undefined {
+    for (let p = list; p !== null; p = p.next) if (p.vector === vector) return p.cause;
+    return undefined;
+}
+
+/** At most this many entries before the list is compacted to one per vector. */
+const POSTED_MAX = 128;
+
+/**
+ * Records that `vector` was posted to the UPID by `cause`: a new head on the list, which is
+ * never changed in place (copies share it); compacted to one entry per vector when it grows.
+ */
 export function notePosted(m: Machine, upid: Upid, vector: number, cause: number): void {
-    if (upid.postedBy.get(vector) === cause) return;
-    m.meta(upid, 'postedBy', new Map(upid.postedBy).set(vector, cause));
+    const head = upid.postedBy;
+    if (head !== null && head.vector === vector && head.cause === cause) return;
+    let next: Posted | null = head;
+    if (head !== null && head.length >= POSTED_MAX) {
+        const seen = new Set<number>([vector]);
+        const keep: Posted[] = [];
+        for (let p: Posted | null = head; p !== null; p = p.next) if (!seen.has(p.vector)) { seen.add(p.vector); keep.push(p); }
+        next = keep.reduceRight<Posted | null>((rest, p) => ({ vector: p.vector, cause: p.cause, length: (rest?.length ?? 0) + 1, next: rest }), null);
+    }
+    m.meta(upid, 'postedBy', { vector, cause, length: (next?.length ?? 0) + 1, next });
 }

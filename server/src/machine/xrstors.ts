@@ -12,12 +12,11 @@ import { Machine, NO_CAUSE, type Cpu, type Runnable } from './state.js';
 export function xrstors(m: Machine, c: Cpu, task: Runnable | null): Fault | null {
     const img = task ? task.image : null;
     if (task && !img) throw new Error(`XRSTORS of ${task.name}: a kthread has no XSAVE image`);
-    const name = task ? `XRSTORS ${task.name}` : 'XRSTORS init';
     m.counters.xrstors++;
     const present = img !== null && img.present === 1n;
     if (c.uinv !== 0n && (present || m.config.xrstorsStrict)) {
         return {
-            code: 'xrstors-gp', instruction: name, reason: `UINV is ${hex(c.uinv)}, not 0`,
+            code: 'xrstors-gp', instruction: xrstorsName(task), reason: `UINV is ${hex(c.uinv)}, not 0`,
             related: c.uinvArmedBy !== NO_CAUSE
                 ? { cause: c.uinvArmedBy, message: `UINV of cpu${c.index} set to ${hex(c.uinv)} here` }
                 : undefined,
@@ -25,31 +24,20 @@ export function xrstors(m: Machine, c: Cpu, task: Runnable | null): Fault | null
     }
     if (img && present) {
         const bad = imageFault(img);
-        if (bad) return { code: 'xrstors-gp', instruction: name, reason: bad };
+        if (bad) return { code: 'xrstors-gp', instruction: xrstorsName(task), reason: bad };
     }
-    if (img && present) {
-        m.w(c, 'uihandler', img.uihandler);
-        m.w(c, 'uistackadjust', img.uistackadjust);
-        m.w(c, 'uittsz', img.uittsz);
-        setUinv(m, c, img.uinv);
-        m.w(c, 'uif', img.uif);
-        m.w(c, 'upidaddr', img.upidaddr);
-        m.w(c, 'uirr', img.uirr);
-        m.w(c, 'uittaddr', img.uittaddr);
-        m.meta(c, 'uirrTags', img.uirrTags);
-        m.meta(img, 'savedBy', NO_CAUSE);
-    } else {
-        m.w(c, 'uihandler', 0n);
-        m.w(c, 'uistackadjust', 0n);
-        m.w(c, 'uittsz', 0n);
-        setUinv(m, c, 0n);
-        m.w(c, 'uif', 0n);
-        m.w(c, 'upidaddr', 0n);
-        m.w(c, 'uirr', 0n);
-        m.w(c, 'uittaddr', 0n);
-        m.meta(c, 'uirrTags', null);
-        if (img) m.meta(img, 'savedBy', NO_CAUSE);
-    }
+    const from = img && present ? img : INIT;
+    // each field by name (see Machine.changed)
+    if (c.uihandler !== from.uihandler) { m.changed(c, 'uihandler', c.uihandler, from.uihandler); c.uihandler = from.uihandler; }
+    if (c.uistackadjust !== from.uistackadjust) { m.changed(c, 'uistackadjust', c.uistackadjust, from.uistackadjust); c.uistackadjust = from.uistackadjust; }
+    if (c.uittsz !== from.uittsz) { m.changed(c, 'uittsz', c.uittsz, from.uittsz); c.uittsz = from.uittsz; }
+    setUinv(m, c, from.uinv);
+    if (c.uif !== from.uif) { m.changed(c, 'uif', c.uif, from.uif); c.uif = from.uif; }
+    if (c.upidaddr !== from.upidaddr) { m.changed(c, 'upidaddr', c.upidaddr, from.upidaddr); c.upidaddr = from.upidaddr; }
+    if (c.uirr !== from.uirr) { m.changed(c, 'uirr', c.uirr, from.uirr); c.uirr = from.uirr; }
+    if (c.uittaddr !== from.uittaddr) { m.changed(c, 'uittaddr', c.uittaddr, from.uittaddr); c.uittaddr = from.uittaddr; }
+    m.meta(c, 'uirrTags', from.uirrTags);
+    if (img) m.meta(img, 'savedBy', NO_CAUSE);
     // Bookkeeping: for `init`, Linux marks the fresh registers as the running task's.
     const owner = task ?? m.currentOf(c);
     m.w(c, 'fpregsOwner', owner.id);
@@ -57,10 +45,20 @@ export function xrstors(m: Machine, c: Cpu, task: Runnable | null): Fault | null
     return null;
 }
 
+function xrstorsName(task: Runnable | null): string {
+    return task ? `XRSTORS ${task.name}` : 'XRSTORS init';
+}
+
+/** The init configuration: what XRSTORS loads from an image whose component is not present. */
+const INIT = {
+    uihandler: 0n, uistackadjust: 0n, uittsz: 0n, uinv: 0n, uif: 0n, upidaddr: 0n, uirr: 0n, uittaddr: 0n, uirrTags: null,
+} as const;
+
 /** Writes UINV, keeping the provenance that diagnostics point at. */
 export function setUinv(m: Machine, c: Cpu, v: bigint): void {
     if (c.uinv === v) return;
-    m.w(c, 'uinv', v);
+    m.changed(c, 'uinv', c.uinv, v);
+    c.uinv = v;
     m.meta(c, 'uinvChangedBy', m.cause);
     if (v !== 0n) m.meta(c, 'uinvArmedBy', m.cause);
 }

@@ -28,16 +28,17 @@ export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
         m.w(img, 'present', 0n);
         m.meta(img, 'savedBy', NO_CAUSE);
     } else {
-        m.w(img, 'present', 1n);
-        m.w(img, 'uihandler', c.uihandler);
-        m.w(img, 'uistackadjust', c.uistackadjust);
-        m.w(img, 'uittsz', c.uittsz);
-        m.w(img, 'uinv', c.uinv);
-        m.w(img, 'uif', c.uif);
-        m.w(img, 'upidaddr', c.upidaddr);
-        m.w(img, 'uirr', c.uirr);
-        m.w(img, 'uittaddr', c.uittaddr);
-        m.w(img, 'miscReserved', 0n);
+        // each field by name (see Machine.changed)
+        if (img.present !== 1n) { m.changed(img, 'present', img.present, 1n); img.present = 1n; }
+        if (img.uihandler !== c.uihandler) { m.changed(img, 'uihandler', img.uihandler, c.uihandler); img.uihandler = c.uihandler; }
+        if (img.uistackadjust !== c.uistackadjust) { m.changed(img, 'uistackadjust', img.uistackadjust, c.uistackadjust); img.uistackadjust = c.uistackadjust; }
+        if (img.uittsz !== c.uittsz) { m.changed(img, 'uittsz', img.uittsz, c.uittsz); img.uittsz = c.uittsz; }
+        if (img.uinv !== c.uinv) { m.changed(img, 'uinv', img.uinv, c.uinv); img.uinv = c.uinv; }
+        if (img.uif !== c.uif) { m.changed(img, 'uif', img.uif, c.uif); img.uif = c.uif; }
+        if (img.upidaddr !== c.upidaddr) { m.changed(img, 'upidaddr', img.upidaddr, c.upidaddr); img.upidaddr = c.upidaddr; }
+        if (img.uirr !== c.uirr) { m.changed(img, 'uirr', img.uirr, c.uirr); img.uirr = c.uirr; }
+        if (img.uittaddr !== c.uittaddr) { m.changed(img, 'uittaddr', img.uittaddr, c.uittaddr); img.uittaddr = c.uittaddr; }
+        if (img.miscReserved !== 0n) { m.changed(img, 'miscReserved', img.miscReserved, 0n); img.miscReserved = 0n; }
         m.meta(img, 'uirrTags', c.uirrTags);
         m.meta(img, 'savedBy', c.uinv !== 0n ? m.cause : NO_CAUSE);
     }

@@ -2,7 +2,7 @@
  * Lowers a checked syntax tree into a program: the machine's configuration and
  * declarations, and the items in order, each compiled and tied to its source location.
  */
-import type { AstNode } from 'langium';
+import type { AstNode, RootCstNode } from 'langium';
 import type { TaskSpec } from '../machine/build.js';
 import type { MachineConfig } from '../machine/state.js';
 import type { Exec } from '../kernel/context.js';
@@ -116,25 +116,59 @@ export function lowerProgram(file: ast.File): Program {
         if (!node) return { line: 1, column: 1, offset: 0, end: 0 };
         return (locs[cause] ??= locOf(node));
     };
+    // Within a file every name means the same thing everywhere, so items with the same source
+    // text compile to the same code: each distinct step and expectation is compiled once
+    // (scenarios repeat lines a lot). An item's text runs from its start to the next item's.
+    const keys = itemTexts(file);
+    const steps = new Map<string, Omit<StepItem, 'cause' | 'node'>>();
+    const checks = new Map<string, Pick<ExpectItem, 'check' | 'form'>>();
     let stepCount = 0;
-    const lowerStep = (step: ast.Step): StepItem => {
+    const lowerStep = (step: ast.Step, key?: string): StepItem => {
         stepCount++;
         const cause = newCause(step);
-        return { kind: 'step', cause, cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action), node: step };
+        let code = key === undefined ? undefined : steps.get(key);
+        if (!code) {
+            code = { kind: 'step', cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action) };
+            if (key !== undefined) steps.set(key, code);
+        }
+        return { kind: 'step', cause, cpu: code.cpu, kernelAction: code.kernelAction, run: code.run, node: step };
     };
     const items: ProgramItem[] = [];
-    for (const item of file.items) {
-        if (ast.isStep(item)) items.push(lowerStep(item));
-        else if (ast.isExpect(item)) items.push({
-            kind: 'expect', cause: newCause(item), node: item, check: compileExpect(env, item),
-            form: ast.isGpExp(item.body) ? 'gp' : ast.isNoLostExp(item.body) ? 'no-lost' : 'state',
-        });
+    for (let i = 0; i < file.items.length; i++) {
+        const item = file.items[i];
+        const key = keys?.[i];
+        if (ast.isStep(item)) items.push(lowerStep(item, key));
+        else if (ast.isExpect(item)) {
+            let code = key === undefined ? undefined : checks.get(key);
+            if (!code) {
+                code = { check: compileExpect(env, item), form: ast.isGpExp(item.body) ? 'gp' : ast.isNoLostExp(item.body) ? 'no-lost' : 'state' };
+                if (key !== undefined) checks.set(key, code);
+            }
+            items.push({ kind: 'expect', cause: newCause(item), node: item, check: code.check, form: code.form });
+        }
         else {
             const cause = newCause(item);
-            items.push({ kind: 'race', cause, node: item, branches: item.branches.map(b => b.steps.map(lowerStep)) });
+            items.push({ kind: 'race', cause, node: item, branches: item.branches.map(b => b.steps.map(s => lowerStep(s))) });
         }
     }
     return { config, ipiDeferred, tasks, kthreads: kthreadDecls.map(k => k.name), items, loc, causes: nodes.length, stepCount, env, policy, causeOf };
+}
+
+/**
+ * The source text of each item, from its first token to the next item's (the last: to the end
+ * of the file), trailing blanks trimmed; undefined when the tree has no text to go by.
+ * Declarations all come before the items (the grammar's `File`), so a text holds items only.
+ */
+function itemTexts(file: ast.File): string[] | undefined {
+    const full = (file.$cstNode as RootCstNode | undefined)?.fullText;
+    if (full === undefined) return undefined;
+    const starts: number[] = [];
+    for (const item of file.items) {
+        const cst = item.$cstNode;
+        if (!cst) return undefined;
+        starts.push(cst.offset);
+    }
+    return starts.map((start, i) => full.slice(start, i + 1 < starts.length ? starts[i + 1] : full.length).trimEnd());
 }
 
 function taskSpec(t: ast.Task): TaskSpec {

@@ -3,12 +3,12 @@
  * deferred, expectations on the settled state, end-of-scenario checks, and every diagnostic
  * of SEMANTICS.md §6 placed at the line of its cause. Pure: same program, same result.
  */
-import { hex } from '../machine/bits.js';
+import { hex, setBits } from '../machine/bits.js';
 import { buildMachine } from '../machine/build.js';
 import { cloneMachine } from '../machine/clone.js';
 import type { Fault, Ipi, MachineEvent } from '../machine/events.js';
 import { arrive, deliverAll } from '../machine/interrupt.js';
-import { NO_CAUSE, type Counters, type Machine } from '../machine/state.js';
+import { NO_CAUSE, postedCause, type Counters, type Machine } from '../machine/state.js';
 import { RunError, type ExecContext, type RunSink } from '../kernel/context.js';
 import { Kernel } from '../kernel/kernel.js';
 import { compilePolicy } from '../kernel/policy.js';
@@ -419,9 +419,8 @@ export class Runner implements RunSink {
             if (r.kind !== 'task' || !r.upid || r.state === 'dead' || r.runningOn < 0) continue;
             const c = this.m.cpus[r.runningOn];
             if (c.mode !== 'user' || c.uif !== 1n || r.upid.pir === 0n) continue;
-            for (let v = 0, bits = r.upid.pir; bits !== 0n; v++, bits >>= 1n) {
-                if (!(bits & 1n)) continue;
-                const at = r.upid.postedBy.get(v);
+            for (const v of setBits(r.upid.pir)) {
+                const at = postedCause(r.upid.postedBy, v);
                 if (at === undefined || at === NO_CAUSE) continue;
                 this.add('never-delivered', at,
                     `vector ${v} posted to ${r.name} here is never delivered: at the end it is still in ${r.name}'s PIR while ${r.name} runs in user mode on cpu${c.index} with UIF=1`);

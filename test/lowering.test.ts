@@ -1,0 +1,61 @@
+/**
+ * Lowering (scenario/program.ts): items with the same source text share their compiled code,
+ * and each keeps its own cause, place and diagnostics.
+ */
+import { describe, expect, test } from 'vitest';
+import { lowerProgram, type ExpectItem, type StepItem } from '../server/src/scenario/program.js';
+import { check, workspace } from './helpers.js';
+
+const TEXT = `scenario "repeated lines"
+
+machine {
+  cpus 2
+  policy linux_rfc
+}
+
+task rx { handler 0x401000 }
+
+cpu0: switch rx
+cpu0: xrstors rx
+expect cpu0.uinv == 0
+cpu0: xrstors rx
+expect cpu0.uinv == 0
+cpu0: xrstors rx // the same step, with a comment
+cpu1: xrstors rx
+expect cpu0.uinv == 0
+`;
+
+/** 1-based lines of the items, in order. */
+const lines = TEXT.split('\n').map((l, i) => [l, i + 1] as const).filter(([l]) => /^(cpu\d|expect)/.test(l)).map(([, n]) => n);
+
+describe('lowering', () => {
+    test('the same text compiles once; a comment or another CPU makes another entry', async () => {
+        const ws = await workspace();
+        const doc = await ws.load(TEXT, '/test/lowering.uintr');
+        try {
+            const program = lowerProgram(doc.parseResult.value);
+            const items = program.items;
+            expect(items.map(i => i.kind)).toEqual(['step', 'step', 'expect', 'step', 'expect', 'step', 'step', 'expect']);
+            const [, x1, e1, x2, e2, x3, x4, e3] = items;
+            expect((x2 as StepItem).run).toBe((x1 as StepItem).run);
+            expect((e2 as ExpectItem).check).toBe((e1 as ExpectItem).check);
+            expect((e3 as ExpectItem).check).toBe((e1 as ExpectItem).check);
+            expect((x3 as StepItem).run).not.toBe((x1 as StepItem).run);
+            expect((x4 as StepItem).cpu).toBe(1);
+            expect((x4 as StepItem).run).not.toBe((x1 as StepItem).run);
+            // every item its own cause, at its own line
+            expect(new Set(items.map(i => i.cause)).size).toBe(items.length);
+            expect(items.map(i => program.loc(i.cause).line)).toEqual(lines);
+        } finally {
+            ws.release(doc);
+        }
+    });
+
+    test('each repeated line faults and fails at its own line', async () => {
+        const r = await check(TEXT);
+        const [, x1, e1, x2, e2, x3, , e3] = lines;
+        // cpu1 runs idle: its init restore is allowed; each cpu0 restore meets a live UINV
+        expect(r.codes.filter(c => c.startsWith('xrstors-gp')).sort()).toEqual([x1, x2, x3].map(l => `xrstors-gp@${l}`).sort());
+        expect(r.codes.filter(c => c.startsWith('expect-failed')).sort()).toEqual([e1, e2, e3].map(l => `expect-failed@${l}`).sort());
+    });
+});
