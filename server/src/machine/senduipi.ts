@@ -19,7 +19,7 @@ export interface SenduipiResult {
 export function senduipi(m: Machine, c: Cpu, n: bigint): SenduipiResult {
     if ((c.uittaddr & 1n) === 0n) return fail(n, 'ud', 'the UITT is not enabled (IA32_UINTR_TT bit 0 is 0)');
     if (n > c.uittsz) return fail(n, 'senduipi-gp', `index ${n} is above UITTSZ ${c.uittsz}`);
-    const uitt = m.uittsByAddr.get(c.uittaddr & ~0xfn);
+    const uitt = m.uittAt(c.uittaddr);
     if (!uitt) return fail(n, 'senduipi-gp', `UITTADDR ${hex(c.uittaddr & ~0xfn)} points to no UITT`);
     const entry = n < uitt.entries.length ? uitt.entries[Number(n)] : undefined;
     if (!entry || !entry.valid) return fail(n, 'senduipi-gp', `UITT entry ${n} is not valid`);

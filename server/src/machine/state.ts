@@ -297,6 +297,18 @@ export class Machine {
         return u;
     }
 
+    private lastUittReg = -1n;
+    private lastUitt: Uitt | undefined;
+
+    /** The UITT that a raw IA32_UINTR_TT value points to (bits 3:0 ignored), memoised like {@link upidAt}. */
+    uittAt(reg: bigint): Uitt | undefined {
+        if (reg === this.lastUittReg) return this.lastUitt;
+        const u = this.uittsByAddr.get(reg & ~0xfn);
+        this.lastUittReg = reg;
+        this.lastUitt = u;
+        return u;
+    }
+
     idleOf(cpu: number): Runnable {
         return this.runnables[cpu];
     }
