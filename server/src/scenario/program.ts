@@ -137,8 +137,8 @@ export function lowerProgram(file: ast.File): Program {
     for (let i = 0; i < file.items.length; i++) {
         const item = file.items[i];
         const key = keys?.[i];
-        if (ast.isStep(item)) items.push(lowerStep(item, key));
-        else if (ast.isExpect(item)) {
+        if (item.$type === ast.Step.$type) items.push(lowerStep(item, key));
+        else if (item.$type === ast.Expect.$type) {
             let code = key === undefined ? undefined : checks.get(key);
             if (!code) {
                 code = { check: compileExpect(env, item), form: ast.isGpExp(item.body) ? 'gp' : ast.isNoLostExp(item.body) ? 'no-lost' : 'state' };
@@ -156,7 +156,7 @@ export function lowerProgram(file: ast.File): Program {
 
 /**
  * The source text of each item, from its first token to the next item's (the last: to the end
- * of the file), trailing blanks trimmed; undefined when the tree has no text to go by.
+ * of the file); undefined when the tree has no text to go by.
  * Declarations all come before the items (the grammar's `File`), so a text holds items only.
  */
 function itemTexts(file: ast.File): string[] | undefined {
@@ -168,7 +168,7 @@ function itemTexts(file: ast.File): string[] | undefined {
         if (!cst) return undefined;
         starts.push(cst.offset);
     }
-    return starts.map((start, i) => full.slice(start, i + 1 < starts.length ? starts[i + 1] : full.length).trimEnd());
+    return starts.map((start, i) => full.slice(start, i + 1 < starts.length ? starts[i + 1] : full.length));
 }
 
 function taskSpec(t: ast.Task): TaskSpec {
