@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { ring } from './ring.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT);
@@ -283,17 +284,6 @@ let changeEmulated = 0, savesWithoutRun = 0;
 const raceHoverTimes = [];
 let raceExploreMs, raceHoversAfter = 0;
 
-/** N CPUs in a ring, each switching to its sender, sending, and switching its receiver out and back, L times. */
-function ring(n, l) {
-    const out = [`machine { cpus ${n} policy linux_rfc }`];
-    for (let i = 0; i < n; i++) out.push(`task r${i} { handler 0x401000 ndst ${i} }`);
-    for (let i = 0; i < n; i++) out.push(`task s${i} { target r${(i + 1) % n} vector ${i} }`);
-    for (let i = 0; i < n; i++) out.push(`kthread k${i}`);
-    for (let i = 0; i < n; i++) out.push(`cpu${i}: switch r${i}`);
-    const branch = i => Array.from({ length: l }, () => [`switch s${i}`, 'senduipi 0', `switch k${i}`, `switch r${i}`].map(a => `  cpu${i}: ${a}`).join('\n')).join('\n');
-    out.push(`race {\n${Array.from({ length: n }, (_, i) => branch(i)).join('\n} with {\n')}\n}`);
-    return out.join('\n') + '\n';
-}
 try {
     await client.initialize(pathToFileURL(dir).toString());
     let version = 1;
@@ -337,7 +327,7 @@ try {
     // Hovers while a large race is explored in the background: the first publish carries the
     // items before the race, the next one the race's verdict.
     const raceUri = pathToFileURL(join(dir, 'ring-3x3.uintr')).toString();
-    const raceText = ring(3, 3);
+    const raceText = ring(3, 3); // bench/ring.mjs, under linux_rfc
     const raceLines = raceText.split('\n').map((l, i) => (/^\s*cpu\d+:/.test(l) ? i : -1)).filter(i => i >= 0);
     next = client.nextDiagnostics(raceUri);
     const tr = performance.now();

@@ -22,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { depthBound, modelFile, promelaModel } from './races-promela.mjs';
+import { ringLines } from './ring.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT);
@@ -52,18 +53,7 @@ const SPIN_TIMEOUT_MS = 300_000;
  * Promela model names the lines of what follows the race in its comments).
  */
 function ring(N, L, policy) {
-    const lines = [`scenario "ring ${N} x ${L}"`, `machine { cpus ${N} policy ${policy} }`];
-    for (let i = 0; i < N; i++) lines.push(`task r${i} { handler 0x401000 ndst ${i} }`);
-    for (let i = 0; i < N; i++) lines.push(`task s${i} { target r${(i + 1) % N} vector ${i % 64} }`);
-    for (let i = 0; i < N; i++) lines.push(`kthread k${i}`);
-    for (let i = 0; i < N; i++) lines.push(`cpu${i}: switch r${i}`);
-    for (let i = 0; i < N; i++) {
-        lines.push(i === 0 ? 'race {' : '} with {');
-        for (let l = 0; l < L; l++) {
-            lines.push(`  cpu${i}: switch s${i}`, `  cpu${i}: senduipi 0`, `  cpu${i}: switch k${i}`, `  cpu${i}: switch r${i}`);
-        }
-    }
-    lines.push('}');
+    const lines = ringLines(N, L, { policy, title: true });
     const layout = { expect: lines.length + 1 };
     for (let i = 0; i < N; i++) lines.push('expect no lost');
     return { name: `ring ${N} x ${L} ${policy}`, file: modelFile(N, L, policy), N, L, policy, text: lines.join('\n') + '\n', layout };

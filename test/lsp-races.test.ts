@@ -11,6 +11,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { Diagnostic, Hover } from 'vscode-languageserver-protocol';
 import { ROOT } from './helpers.js';
 import { LspClient } from './lsp-client.js';
+import { ring as ringText } from '../bench/ring.mjs';
 
 const ws = mkdtempSync(join(tmpdir(), 'uintr-lsp-races-'));
 let client: LspClient | undefined;
@@ -20,21 +21,9 @@ afterEach(async () => {
     client = undefined;
 });
 
-/**
- * N CPUs in a ring: cpu i runs r_i, and its branch switches to sender s_i (UITT entry 0 -> r_{i+1}),
- * sends, switches to a kthread and back to r_i, L times. Tens of thousands of states for N=3, L=2.
- */
+/** ring(N, L) of bench/ring.mjs under a policy, with one `expect no lost` after the race. */
 function ring(n: number, l: number, policy: string): string {
-    const out = [`machine { cpus ${n} policy ${policy} }`];
-    for (let i = 0; i < n; i++) out.push(`task r${i} { handler 0x401000 ndst ${i} }`);
-    for (let i = 0; i < n; i++) out.push(`task s${i} { target r${(i + 1) % n} vector ${i} }`);
-    for (let i = 0; i < n; i++) out.push(`kthread k${i}`);
-    for (let i = 0; i < n; i++) out.push(`cpu${i}: switch r${i}`);
-    const branch = (i: number): string => Array.from({ length: l }, () =>
-        [`cpu${i}: switch s${i}`, `cpu${i}: senduipi 0`, `cpu${i}: switch k${i}`, `cpu${i}: switch r${i}`].map(x => `  ${x}`).join('\n')).join('\n');
-    out.push(`race {\n${Array.from({ length: n }, (_, i) => branch(i)).join('\n} with {\n')}\n}`);
-    out.push('expect no lost');
-    return out.join('\n') + '\n';
+    return ringText(n, l, { policy, expects: 1 });
 }
 
 const RACE_LINE = 3 * 3 + 3 + 1; // 0-based line of `race` in ring(3, ·, ·): machine, 9 declarations, 3 switches
