@@ -534,6 +534,28 @@ describe('formatting', () => {
 });
 
 // ---------------------------------------------------------------------------------------
+describe('the emulator\'s cache', () => {
+    test('a run is cached for its document version and let go when the document is closed', async () => {
+        const text = readFileSync(join(ROOT, 'examples', 'xrstors-twice.uintr'), 'utf8');
+        const uri = URI.parse('file:///cache/closed.uintr');
+        const textDocuments = shared.workspace.TextDocuments!;
+        textDocuments.set(TextDocument.create(uri.toString(), 'uintr', 1, text));
+        const doc = shared.workspace.LangiumDocumentFactory.fromString<ast.File>(text, uri);
+        shared.workspace.LangiumDocuments.addDocument(doc);
+        await shared.workspace.DocumentBuilder.build([doc], { validation: false });
+        const emulation = Uintr.uintr.Emulation;
+        const first = emulation.resultFor(doc);
+        expect(first?.result.diagnostics.length).toBeGreaterThan(0);
+        expect(emulation.resultFor(doc)).toBe(first);
+        textDocuments.delete(uri.toString());
+        const after = emulation.resultFor(doc);
+        expect(after).toBeDefined();
+        expect(after).not.toBe(first);
+        await clearDocuments(shared, [doc]);
+    });
+});
+
+// ---------------------------------------------------------------------------------------
 describe('code actions', () => {
     let counter = 0;
 

@@ -60,6 +60,7 @@ export class EmulationService {
             defaultPolicy: await config.getConfiguration('uintr', 'defaultPolicy'),
             raceTimeLimit: await config.getConfiguration('uintr', 'raceTimeLimit'),
         })).catch(() => undefined);
+        services.shared.workspace.TextDocuments?.onDidClose(e => this.forget(e.document.uri));
         config.onConfigurationSectionUpdate(update => {
             if (update.section === 'uintr' && update.configuration) this.applySettings(update.configuration as Record<string, unknown>);
         });
@@ -94,18 +95,15 @@ export class EmulationService {
         return this.run(doc);
     }
 
-    /** The cached run, even for an older version (for views that may lag an edit). */
-    lastResult(doc: LangiumDocument): Emulated | undefined {
-        return this.cache.get(doc.uri.toString());
-    }
-
     /** Asks for the emulator's diagnostics at the document's next validation. */
     markDue(uri: string): void {
         this.due.add(uri);
     }
 
+    /** Lets a document's run (trace, machine, exploration) go: the document was closed. */
     forget(uri: string): void {
         this.cache.delete(uri);
+        this.due.delete(uri);
     }
 
     private run(doc: LangiumDocument): Emulated {
