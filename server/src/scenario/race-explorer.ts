@@ -16,7 +16,7 @@
  */
 import { hex } from '../machine/bits.js';
 import { StateInterner } from '../machine/clone.js';
-import { ipiKey } from '../machine/events.js';
+import { ipiKey, type Ipi } from '../machine/events.js';
 import { NO_CAUSE, type Machine } from '../machine/state.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
@@ -227,6 +227,11 @@ class SegmentSearch {
     private readonly interner = new StateInterner();
     /** Interned texts of the small lists in a key (IPIs in flight, deferred IPIs, findings). */
     private readonly lists = new Map<string, number>([['', 0]]);
+    /**
+     * The list id of each IPI array seen: the runner never changes one in place (it replaces
+     * it), so most events, which send nothing, find their in-flight list's id here.
+     */
+    private readonly ipiLists = [new WeakMap<readonly Ipi[], number>(), new WeakMap<readonly Ipi[], number>()];
     private readonly ends = new Map<string, Runner>();
     private readonly codes: DiagnosticCode[] = [];
     private best: Found | null = null;
@@ -318,13 +323,25 @@ class SegmentSearch {
         let at = this.interner.fill(r.m, v, 0);
         for (const p of pos) v[at++] = p;
         v[at++] = post;
-        v[at++] = r.inFlight.length ? this.list(r.inFlight.map(ipiKey).sort().join(';')) : 0;
-        v[at++] = r.deferred.length ? this.list(r.deferred.map(ipiKey).join(';')) : 0;
+        v[at++] = r.inFlight.length ? this.ipiList(r.inFlight, true) : 0;
+        v[at++] = r.deferred.length ? this.ipiList(r.deferred, false) : 0;
         v[at++] = r.lostAt !== NO_CAUSE ? 1 : 0;
         v[at++] = this.lastStepMatters ? r.lastStep : 0;
         v[at++] = r.findings!.length ? this.list([...new Set(r.findings!.map(f => `${f.code}@${f.cause}`))].sort().join(';')) : 0;
         v[at++] = r.semantics!.length ? this.list([...new Set(r.semantics)].sort().join(';')) : 0;
         return v;
+    }
+
+    /** The id of a list of IPIs: a multiset (in flight) or a sequence (deferred). */
+    private ipiList(ipis: readonly Ipi[], multiset: boolean): number {
+        const memo = this.ipiLists[multiset ? 0 : 1];
+        let id = memo.get(ipis);
+        if (id === undefined) {
+            const keys = ipis.map(ipiKey);
+            id = this.list((multiset ? keys.sort() : keys).join(';'));
+            memo.set(ipis, id);
+        }
+        return id;
     }
 
     private list(text: string): number {
