@@ -26,6 +26,21 @@ function ring(n: number, l: number, policy: string): string {
     return ringText(n, l, { policy, expects: 1 });
 }
 
+/**
+ * Opens ring(3, 3) under linux_rfc as `name` and waits for the information diagnostic whose
+ * message matches `why`; checks that it is the race's, on the race line, and returns it.
+ */
+async function stoppedRace(c: LspClient, name: string, why: RegExp, timeoutMs: number): Promise<Diagnostic> {
+    const uri = pathToFileURL(join(ws, name)).toString();
+    const isIt = (d: Diagnostic): boolean => d.severity === 3 && why.test(String(d.message));
+    const published = c.waitDiagnostics(uri, ds => ds.some(isIt), timeoutMs);
+    c.open(uri, ring(3, 3, 'linux_rfc'));
+    const info = (await published).find(isIt)!;
+    expect(info.code).toBe('race-counterexample');
+    expect(info.range.start.line).toBe(RACE_LINE);
+    return info;
+}
+
 const RACE_LINE = 3 * 3 + 3 + 1; // 0-based line of `race` in ring(3, ·, ·): machine, 9 declarations, 3 switches
 
 async function start(settings: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<LspClient> {
@@ -109,13 +124,7 @@ describe.each(WHERE)('race exploration in the language server, %s', (_how, env: 
 
     test('the editor\'s time bound stops a long exploration with an information diagnostic on the race', async () => {
         client = await start({ raceTimeLimit: 1 }, env);
-        const uri = pathToFileURL(join(ws, 'ring-rfc.uintr')).toString();
-        const bounded = client.waitDiagnostics(uri, ds => ds.some(d => d.severity === 3 && /time bound/.test(String(d.message))), 30_000);
-        client.open(uri, ring(3, 3, 'linux_rfc'));
-        const ds = await bounded;
-        const info = ds.find(d => d.severity === 3 && /time bound/.test(String(d.message)))!;
-        expect(info.code).toBe('race-counterexample');
-        expect(info.range.start.line).toBe(RACE_LINE);
+        const info = await stoppedRace(client, 'ring-rfc.uintr', /time bound/, 30_000);
         expect(info.message).toMatch(/the search stopped at \d+ states: the editor's time bound of 1 s/);
     }, 40_000);
 });
@@ -124,11 +133,7 @@ describe('race exploration in a worker that runs out of memory', () => {
     test('the race gets an information diagnostic saying so, and the server keeps serving', async () => {
         client = await start({}, { UINTR_EXPLORE_WORKER_HEAP_MB: '24' });
         const uri = pathToFileURL(join(ws, 'ring-oom.uintr')).toString();
-        const info = client.waitDiagnostics(uri, ds => ds.some(d => d.severity === 3 && /ran out of memory/.test(String(d.message))), 60_000);
-        client.open(uri, ring(3, 3, 'linux_rfc'));
-        const d = (await info).find(x => /ran out of memory/.test(String(x.message)))!;
-        expect(d.code).toBe('race-counterexample');
-        expect(d.range.start.line).toBe(RACE_LINE);
+        await stoppedRace(client, 'ring-oom.uintr', /ran out of memory/, 60_000);
         const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: RACE_LINE, character: 1 } });
         expect((hover.contents as { value: string }).value).toMatch(/distinct states/);
     }, 90_000);

@@ -40,10 +40,14 @@ export function highestBit(v: bigint): number {
 
 /** The set bits of v (below 2^64), lowest first. */
 export function setBits(v: bigint): number[] {
+    // the two 32-bit halves as numbers: no BigInt is allocated per bit
     const out: number[] = [];
-    // two 32-bit halves as numbers: no BigInt allocated per bit
-    for (const [half, base] of [[Number(v & 0xffff_ffffn), 0], [Number((v >> 32n) & 0xffff_ffffn), 32]] as const) {
-        for (let bits = half | 0; bits !== 0; bits &= bits - 1) out.push(base + 31 - Math.clz32(bits & -bits));
-    }
+    pushBits(out, Number(v & 0xffff_ffffn), 0);
+    pushBits(out, Number((v >> 32n) & 0xffff_ffffn), 32);
     return out;
+}
+
+/** Appends base + i for each set bit i of a 32-bit value, lowest first. */
+function pushBits(out: number[], half: number, base: number): void {
+    for (let bits = half | 0; bits !== 0; bits &= bits - 1) out.push(base + 31 - Math.clz32(bits & -bits));
 }

@@ -120,17 +120,13 @@ export function lowerProgram(file: ast.File): Program {
     // text compile to the same code: each distinct step and expectation is compiled once
     // (scenarios repeat lines a lot). An item's text runs from its start to the next item's.
     const keys = itemTexts(file);
-    const steps = new Map<string, Omit<StepItem, 'cause' | 'node'>>();
+    const steps = new Map<string, Pick<StepItem, 'cpu' | 'kernelAction' | 'run'>>();
     const checks = new Map<string, Pick<ExpectItem, 'check' | 'form'>>();
     let stepCount = 0;
     const lowerStep = (step: ast.Step, key?: string): StepItem => {
         stepCount++;
         const cause = newCause(step);
-        let code = key === undefined ? undefined : steps.get(key);
-        if (!code) {
-            code = { kind: 'step', cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action) };
-            if (key !== undefined) steps.set(key, code);
-        }
+        const code = compiledOnce(steps, key, () => ({ cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action) }));
         return { kind: 'step', cause, cpu: code.cpu, kernelAction: code.kernelAction, run: code.run, node: step };
     };
     const items: ProgramItem[] = [];
@@ -139,11 +135,9 @@ export function lowerProgram(file: ast.File): Program {
         const key = keys?.[i];
         if (item.$type === ast.Step.$type) items.push(lowerStep(item, key));
         else if (item.$type === ast.Expect.$type) {
-            let code = key === undefined ? undefined : checks.get(key);
-            if (!code) {
-                code = { check: compileExpect(env, item), form: ast.isGpExp(item.body) ? 'gp' : ast.isNoLostExp(item.body) ? 'no-lost' : 'state' };
-                if (key !== undefined) checks.set(key, code);
-            }
+            const code = compiledOnce(checks, key, (): Pick<ExpectItem, 'check' | 'form'> => ({
+                check: compileExpect(env, item), form: ast.isGpExp(item.body) ? 'gp' : ast.isNoLostExp(item.body) ? 'no-lost' : 'state',
+            }));
             items.push({ kind: 'expect', cause: newCause(item), node: item, check: code.check, form: code.form });
         }
         else {
@@ -152,6 +146,14 @@ export function lowerProgram(file: ast.File): Program {
         }
     }
     return { config, ipiDeferred, tasks, kthreads: kthreadDecls.map(k => k.name), items, loc, causes: nodes.length, stepCount, env, policy, causeOf };
+}
+
+/** What the text `key` compiled to before in this file, or `compile()` now (no key: never kept). */
+function compiledOnce<T>(memo: Map<string, T>, key: string | undefined, compile: () => T): T {
+    if (key === undefined) return compile();
+    let code = memo.get(key);
+    if (code === undefined) memo.set(key, code = compile());
+    return code;
 }
 
 /**

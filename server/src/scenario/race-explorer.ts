@@ -228,10 +228,11 @@ class SegmentSearch {
     /** Interned texts of the small lists in a key (IPIs in flight, deferred IPIs, findings). */
     private readonly lists = new Map<string, number>([['', 0]]);
     /**
-     * The list id of each IPI array seen: the runner never changes one in place (it replaces
-     * it), so most events, which send nothing, find their in-flight list's id here.
+     * The list id of each in-flight and deferred IPI array seen: the runner never changes one in
+     * place (it replaces it), so most events, which send nothing, find their list's id here.
      */
-    private readonly ipiLists = [new WeakMap<readonly Ipi[], number>(), new WeakMap<readonly Ipi[], number>()];
+    private readonly inFlightIds = new WeakMap<readonly Ipi[], number>();
+    private readonly deferredIds = new WeakMap<readonly Ipi[], number>();
     private readonly ends = new Map<string, Runner>();
     private readonly codes: DiagnosticCode[] = [];
     private best: Found | null = null;
@@ -334,7 +335,7 @@ class SegmentSearch {
 
     /** The id of a list of IPIs: a multiset (in flight) or a sequence (deferred). */
     private ipiList(ipis: readonly Ipi[], multiset: boolean): number {
-        const memo = this.ipiLists[multiset ? 0 : 1];
+        const memo = multiset ? this.inFlightIds : this.deferredIds;
         let id = memo.get(ipis);
         if (id === undefined) {
             const keys = ipis.map(ipiKey);
