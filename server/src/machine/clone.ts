@@ -2,7 +2,8 @@
  * Copies of a machine state and a key that identifies it, for exploring the interleavings of
  * a race: equal keys mean equal futures (provenance that only places diagnostics is left out).
  */
-import { Machine, NO_CAUSE, type Cpu, type Runnable, type UirrTags, type Upid, type XsaveImage } from './state.js';
+import { Machine, NO_CAUSE, type Cpu, type Runnable, type RunState, type UirrTag, type UirrTags, type Upid, type XsaveImage } from './state.js';
+import { VectorSet } from './vector-set.js';
 
 /** A deep copy: CPUs, UPIDs, images and runnables; UITTs (never written) and the address tables are shared. */
 export function cloneMachine(src: Machine): Machine {
@@ -21,47 +22,181 @@ export function cloneMachine(src: Machine): Machine {
     return m;
 }
 
-function tagsKey(t: UirrTags): string {
-    let s = '';
-    for (; t !== null; t = t.next) s += `${t.vector}:${t.owner},`;
-    return s;
+/**
+ * A copy of `src` that shares every object with it but those written since the undo log
+ * (Machine.undo) was started: an explorer keeps a new state this way while the event that led
+ * to it is still applied, then rolls `src` back. Sound only while every later write to a
+ * shared object is undone (the explorer tries events that way); a state that is run on without
+ * undo (the end of a segment, a replay) is copied with {@link cloneMachine}.
+ */
+export function cloneChanged(src: Machine, undo: readonly unknown[]): Machine {
+    const m = new Machine(src.config, src);
+    m.recording = false;
+    const { cpus, upids, images, runnables } = m;
+    for (const c of src.cpus) cpus.push(c);
+    for (const u of src.upids) upids.push(u);
+    for (const x of src.images) images.push(x);
+    for (const r of src.runnables) runnables.push(r);
+    let owners: number[] | null = null;
+    for (let i = 0; i < undo.length; i += 4) {
+        const o = undo[i] as { id: number };
+        const id = o.id;
+        if (src.cpus[id] === o) {
+            if (cpus[id] === o) cpus[id] = { ...(o as Cpu) };
+        } else if (src.runnables[id] === o) {
+            if (runnables[id] === o) runnables[id] = { ...(o as Runnable) };
+        } else if (src.upids[id] === o) {
+            if (upids[id] === o) {
+                upids[id] = { ...(o as Upid) };
+                (owners ??= []).push((o as Upid).owner);
+            }
+        } else if (src.images[id] === o && images[id] === o) {
+            images[id] = { ...(o as XsaveImage) };
+            (owners ??= []).push((o as XsaveImage).owner);
+        }
+    }
+    // a runnable points at its UPID and image: the owner of a copied one is copied to point at it
+    if (owners) {
+        for (const id of owners) {
+            const r = runnables[id];
+            const upid = r.upid ? upids[r.upid.id] : null;
+            const image = r.image ? images[r.image.id] : null;
+            if (upid !== r.upid || image !== r.image) runnables[id] = { ...r, upid, image };
+        }
+    }
+    Object.assign(m.counters, src.counters);
+    m.cause = src.cause;
+    return m;
 }
 
-function cpuKey(c: Cpu): string {
-    return `${c.uihandler},${c.uistackadjust},${c.uittsz},${c.uinv},${c.upidaddr},${c.uittaddr},${c.uirr},${c.uif},${c.current},${c.mode},${c.fpregsOwner},${tagsKey(c.uirrTags)}`;
+/** Values below this are keyed as themselves; larger ones (and negative ones) by an interned id. */
+const SMALL = 0x4000_0000n;
+const RUN_STATES: Record<RunState, number> = { runnable: 0, running: 1, waiting: 2, dead: 3 };
+
+/** Writes the integers that identify an object's state (provenance aside) into a scratch tuple. */
+type Encoder<T> = (o: T, out: Int32Array, k: StateInterner) => void;
+
+/** The eight UINTR register fields that a CPU and an XSAVE image both hold, from out[at]. */
+function encodeRegisters(o: Cpu | XsaveImage, out: Int32Array, at: number, k: StateInterner): void {
+    out[at] = k.value(o.uihandler);
+    out[at + 1] = k.value(o.uistackadjust);
+    out[at + 2] = k.value(o.uittsz);
+    out[at + 3] = k.value(o.uinv);
+    out[at + 4] = k.value(o.upidaddr);
+    out[at + 5] = k.value(o.uittaddr);
+    out[at + 6] = k.value(o.uirr);
+    out[at + 7] = k.value(o.uif);
 }
 
-function upidKey(u: Upid): string {
-    return `${u.on},${u.sn},${u.nv},${u.ndst},${u.pir},${u.freed ? 1 : 0},${u.refs}`;
-}
+const encodeCpu: Encoder<Cpu> = (c, out, k) => {
+    encodeRegisters(c, out, 0, k);
+    out[8] = c.current;
+    out[9] = c.mode === 'user' ? 1 : 0;
+    out[10] = c.fpregsOwner;
+    out[11] = k.tags(c.uirrTags);
+};
 
-function imageKey(x: XsaveImage): string {
-    return `${x.present},${x.uihandler},${x.uistackadjust},${x.uittsz},${x.uinv},${x.uif},${x.upidaddr},${x.uirr},${x.uittaddr},${x.savedBy !== NO_CAUSE ? 1 : 0},${tagsKey(x.uirrTags)}`;
-}
+const encodeUpid: Encoder<Upid> = (u, out, k) => {
+    out[0] = k.value(u.on);
+    out[1] = k.value(u.sn);
+    out[2] = k.value(u.nv);
+    out[3] = k.value(u.ndst);
+    out[4] = k.value(u.pir);
+    out[5] = u.freed ? 1 : 0;
+    out[6] = u.refs;
+};
 
-function runnableKey(r: Runnable): string {
-    return `${r.state},${r.runningOn},${r.lastCpu},${r.delivered}`;
+const encodeImage: Encoder<XsaveImage> = (x, out, k) => {
+    encodeRegisters(x, out, 0, k);
+    out[8] = k.value(x.present);
+    out[9] = x.savedBy !== NO_CAUSE ? 1 : 0;
+    out[10] = k.tags(x.uirrTags);
+};
+
+const encodeRunnable: Encoder<Runnable> = (r, out, k) => {
+    out[0] = RUN_STATES[r.state];
+    out[1] = r.runningOn;
+    out[2] = r.lastCpu;
+    out[3] = k.value(r.delivered);
+};
+
+/** The distinct states of one kind of object, each a tuple of integers, numbered in order of appearance. */
+class Kind<T> {
+    readonly tuples: VectorSet;
+    readonly tuple: Int32Array;
+
+    constructor(readonly encode: Encoder<T>, width: number) {
+        this.tuples = new VectorSet(width);
+        this.tuple = new Int32Array(width);
+    }
 }
 
 let generations = 0;
 
 /**
- * State keys for an exploration: the text of each object's state (provenance aside: cpuKey,
- * upidKey, imageKey, runnableKey) is interned as a small number, computed again only after the
- * object was written (Machine.w and Machine.meta drop it), so a key costs a few numbers per
- * object instead of every field printed. Equal keys from one interner mean equal states.
+ * State keys for an exploration: each object's state (provenance aside) is encoded as a tuple
+ * of integers (small field values as themselves, others by an interned id) and numbered per
+ * kind of object; the number is kept on the object and computed again only after the object
+ * was written (Machine.w and Machine.meta drop it), so a key costs one number per object and
+ * builds no text. Equal keys from one interner mean equal states.
  */
 export class StateInterner {
     private readonly gen = ++generations;
-    private readonly ids = new Map<string, number>();
+    private readonly big = new Map<bigint, number>();
+    private readonly tagIds = new WeakMap<UirrTag, number>();
+    private readonly tagTexts = new Map<string, number>();
+    private readonly cpus = new Kind(encodeCpu, 12);
+    private readonly upids = new Kind(encodeUpid, 7);
+    private readonly images = new Kind(encodeImage, 11);
+    private readonly runnables = new Kind(encodeRunnable, 4);
+
+    /** A field value as an integer: itself when small and not negative, else -1 - its interned id. */
+    value(v: bigint): number {
+        if (v >= 0n && v < SMALL) return Number(v);
+        let id = this.big.get(v);
+        if (id === undefined) this.big.set(v, id = this.big.size);
+        return -1 - id;
+    }
+
+    /** A list of UIRR tags as an integer (0: none); lists are immutable, so each is read once. */
+    tags(t: UirrTags): number {
+        if (t === null) return 0;
+        let id = this.tagIds.get(t);
+        if (id === undefined) {
+            let text = '';
+            for (let x: UirrTags = t; x !== null; x = x.next) text += `${x.vector}:${x.owner},`;
+            id = this.tagTexts.get(text);
+            if (id === undefined) this.tagTexts.set(text, id = this.tagTexts.size + 1);
+            this.tagIds.set(t, id);
+        }
+        return id;
+    }
 
     /** Writes the ids of the machine's objects into `out` from `at`; returns the next index. */
     fill(m: Machine, out: Int32Array, at: number): number {
-        for (const c of m.cpus) out[at++] = this.id(c, cpuKey);
-        for (const u of m.upids) out[at++] = this.id(u, upidKey);
-        for (const x of m.images) out[at++] = this.id(x, imageKey);
-        for (const r of m.runnables) out[at++] = this.id(r, runnableKey);
+        for (const c of m.cpus) out[at++] = this.id(c, this.cpus);
+        for (const u of m.upids) out[at++] = this.id(u, this.upids);
+        for (const x of m.images) out[at++] = this.id(x, this.images);
+        for (const r of m.runnables) out[at++] = this.id(r, this.runnables);
         return at;
+    }
+
+    /**
+     * {@link fill} for a machine whose ids before the writes recorded in `undo` (Machine.undo)
+     * are already in `out` from `at`: only the objects written are keyed again.
+     */
+    refill(m: Machine, out: Int32Array, at: number, undo: readonly unknown[]): void {
+        const upidsAt = at + m.cpus.length;
+        const imagesAt = upidsAt + m.upids.length;
+        const runnablesAt = imagesAt + m.images.length;
+        for (let i = 0; i < undo.length; i += 4) {
+            const o = undo[i] as Cpu | Upid | XsaveImage | Runnable;
+            const id = o.id;
+            if (m.cpus[id] === o) out[at + id] = this.id(o as Cpu, this.cpus);
+            else if (m.runnables[id] === o) out[runnablesAt + id] = this.id(o as Runnable, this.runnables);
+            else if (m.upids[id] === o) out[upidsAt + id] = this.id(o as Upid, this.upids);
+            else if (m.images[id] === o) out[imagesAt + id] = this.id(o as XsaveImage, this.images);
+        }
     }
 
     /** The number of ids {@link fill} writes for a machine. */
@@ -71,18 +206,17 @@ export class StateInterner {
 
     key(m: Machine): string {
         let s = '';
-        for (const c of m.cpus) s += this.id(c, cpuKey) + ',';
-        for (const u of m.upids) s += this.id(u, upidKey) + ',';
-        for (const x of m.images) s += this.id(x, imageKey) + ',';
-        for (const r of m.runnables) s += this.id(r, runnableKey) + ',';
+        for (const c of m.cpus) s += this.id(c, this.cpus) + ',';
+        for (const u of m.upids) s += this.id(u, this.upids) + ',';
+        for (const x of m.images) s += this.id(x, this.images) + ',';
+        for (const r of m.runnables) s += this.id(r, this.runnables) + ',';
         return s;
     }
 
-    private id<T extends Cpu | Upid | XsaveImage | Runnable>(obj: T, part: (o: T) => string): number {
+    private id<T extends Cpu | Upid | XsaveImage | Runnable>(obj: T, kind: Kind<T>): number {
         if (obj.kgen === this.gen && obj.kid >= 0) return obj.kid;
-        const text = part(obj);
-        let id = this.ids.get(text);
-        if (id === undefined) this.ids.set(text, id = this.ids.size);
+        kind.encode(obj, kind.tuple, this);
+        const id = kind.tuples.intern(kind.tuple);
         obj.kid = id;
         obj.kgen = this.gen;
         return id;

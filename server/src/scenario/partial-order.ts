@@ -59,6 +59,12 @@ export class PartialOrder {
     private readonly uinv: bigint;
     private readonly kernelVector: bigint;
     private parent: Int32Array;
+    /** {@link fixedPart} by positions. */
+    private readonly fixed = new Map<number | string, FixedPart | null>();
+    /** Whether every (positions, post) fits one exact integer key (else a text). */
+    private readonly exactKeys: boolean;
+    /** {@link tableTargets} by address. */
+    private readonly targets = new Map<bigint, number[]>();
 
     constructor(race: RaceItem, post: readonly ProgramItem[], policy: CompiledPolicy, runnableId: (decl: ast.Task | ast.KThread) => number, config: { cpus: number; uinv: bigint; kernelVector: bigint }, runnables: number) {
         this.cpus = config.cpus;
@@ -69,6 +75,7 @@ export class PartialOrder {
         this.postSteps = post.map(item => (item.kind === 'step' ? foot(item) : null));
         this.parent = new Int32Array(config.cpus + runnables);
         this.disabled = !policyIsLocal(policy) || lastStepMatters(post);
+        this.exactKeys = this.branchSteps.reduce((n, b) => n * (b.length + 1), post.length + 1) < Number.MAX_SAFE_INTEGER;
     }
 
     /**
@@ -78,20 +85,69 @@ export class PartialOrder {
      */
     classes(m: Machine, pos: readonly number[], post: number, inFlight: readonly Ipi[]): Int32Array | null {
         if (this.disabled) return null;
+        const fixed = this.fixedPart(pos, post);
+        if (fixed === null) return null;
+        const parent = this.parent;
+        parent.set(fixed.parent);
+        const task = this.cpus;
+        for (const r of m.runnables) {
+            if (r.state === 'waiting') return null;
+            if (r.upid) {
+                if (r.upid.nv !== this.uinv) return null;
+                const ndst = Number(r.upid.ndst);
+                if (ndst < this.cpus) this.union(task + r.id, ndst);
+            }
+            const img = r.image;
+            if (img) {
+                const u = m.upidAt(img.upidaddr);
+                if (u) this.union(task + r.id, task + u.owner);
+            }
+            if (fixed.anySends) {
+                for (const t of this.tableTargets(m, r.uitt?.addr ?? 0n)) this.union(task + r.id, task + t);
+                if (img) for (const t of this.tableTargets(m, img.uittaddr)) this.union(task + r.id, task + t);
+            }
+        }
+        for (const c of m.cpus) {
+            this.union(c.index, task + c.current);
+            if (c.fpregsOwner >= 0) this.union(c.index, task + c.fpregsOwner);
+            const u = m.upidAt(c.upidaddr);
+            if (u) this.union(c.index, task + u.owner);
+            if (fixed.sendsOn[c.index]) for (const t of this.tableTargets(m, c.uittaddr)) this.union(c.index, task + t);
+        }
+        for (const ipi of inFlight) {
+            if (ipi.vector === this.kernelVector) return null;
+            if (ipi.dest >= this.cpus) continue;
+            const u = ipi.upid !== null ? m.upidAt(ipi.upid) : undefined;
+            if (u) this.union(ipi.dest, task + u.owner);
+        }
+        const out = new Int32Array(this.cpus);
+        for (let c = 0; c < this.cpus; c++) out[c] = this.find(c);
+        return out;
+    }
+
+    /**
+     * What the steps still to run join, whatever the state: a function of the positions alone,
+     * so computed once per (positions, next item after the race). Null: no reduction there.
+     */
+    private fixedPart(pos: readonly number[], post: number): FixedPart | null {
+        let key: number | string = post;
+        if (this.exactKeys) for (let b = 0; b < pos.length; b++) key = key * (this.branchSteps[b].length + 1) + pos[b];
+        else key = `${post};${pos.join(',')}`;
+        let part = this.fixed.get(key);
+        if (part === undefined) {
+            part = this.computeFixed(pos, post);
+            this.fixed.set(key, part);
+        }
+        return part;
+    }
+
+    private computeFixed(pos: readonly number[], post: number): FixedPart | null {
         const inRace = pos.some((p, b) => p < this.branchSteps[b].length);
         // a step after the race becomes enabled by the last step of every branch
         if (inRace && this.postSteps[post]) return null;
         const parent = this.parent;
         for (let i = 0; i < parent.length; i++) parent[i] = i;
-        const find = (x: number): number => {
-            while (parent[x] !== x) x = parent[x] = parent[parent[x]];
-            return x;
-        };
-        const union = (a: number, b: number): void => {
-            const ra = find(a), rb = find(b);
-            if (ra !== rb) parent[ra] = rb;
-        };
-        const task = (id: number): number => this.cpus + id;
+        const task = this.cpus;
         const sendsOn = new Uint8Array(this.cpus);
         const process = (steps: readonly (StepFootprint | null)[], from: number): boolean => {
             let first = -1;
@@ -100,63 +156,56 @@ export class PartialOrder {
                 if (!s) continue;
                 if (s.global) return false;
                 if (first < 0) first = s.cpu;
-                union(s.cpu, first);
-                for (const n of s.names) union(task(n), s.cpu);
-                for (const [t, c] of s.ndst) union(task(t), c);
+                this.union(s.cpu, first);
+                for (const n of s.names) this.union(task + n, s.cpu);
+                for (const [t, c] of s.ndst) this.union(task + t, c);
                 if (s.sends) sendsOn[s.cpu] = 1;
             }
             return true;
         };
         for (let b = 0; b < this.branchSteps.length; b++) if (!process(this.branchSteps[b], pos[b])) return null;
         if (!process(this.postSteps, post)) return null;
-        const anySends = sendsOn.some(x => x === 1);
-        for (const r of m.runnables) {
-            if (r.state === 'waiting') return null;
-            if (r.upid) {
-                if (r.upid.nv !== this.uinv) return null;
-                const ndst = Number(r.upid.ndst);
-                if (ndst < this.cpus) union(task(r.id), ndst);
+        return { parent: parent.slice(), sendsOn, anySends: sendsOn.some(x => x === 1) };
+    }
+
+    private find(x: number): number {
+        const parent = this.parent;
+        while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+        return x;
+    }
+
+    private union(a: number, b: number): void {
+        const ra = this.find(a), rb = this.find(b);
+        if (ra !== rb) this.parent[ra] = rb;
+    }
+
+    /**
+     * The receivers that a UITT at this address (bit 0, the enable bit, ignored) targets:
+     * declared entries only; UITTs and the UPID table are never written.
+     */
+    private tableTargets(m: Machine, addr: bigint): readonly number[] {
+        if (addr === 0n) return NO_NAMES;
+        let out = this.targets.get(addr);
+        if (out === undefined) {
+            out = [];
+            const table = m.uittsByAddr.get(addr & ~1n);
+            for (const e of table?.entries ?? []) {
+                const u = m.upidAt(e.upidaddr);
+                if (u) out.push(u.owner);
             }
-            const img = r.image;
-            if (img) {
-                const u = m.upidAt(img.upidaddr);
-                if (u) union(task(r.id), task(u.owner));
-            }
-            if (anySends) {
-                for (const t of tableTargets(m, r.uitt?.addr)) union(task(r.id), task(t));
-                if (img) for (const t of tableTargets(m, img.uittaddr & ~1n)) union(task(r.id), task(t));
-            }
+            this.targets.set(addr, out);
         }
-        for (const c of m.cpus) {
-            union(c.index, task(c.current));
-            if (c.fpregsOwner >= 0) union(c.index, task(c.fpregsOwner));
-            const u = m.upidAt(c.upidaddr);
-            if (u) union(c.index, task(u.owner));
-            if (sendsOn[c.index]) for (const t of tableTargets(m, c.uittaddr & ~1n)) union(c.index, task(t));
-        }
-        for (const ipi of inFlight) {
-            if (ipi.vector === this.kernelVector) return null;
-            if (ipi.dest >= this.cpus) continue;
-            const u = ipi.upid !== null ? m.upidAt(ipi.upid) : undefined;
-            if (u) union(ipi.dest, task(u.owner));
-        }
-        const out = new Int32Array(this.cpus);
-        for (let c = 0; c < this.cpus; c++) out[c] = find(c);
         return out;
     }
 }
 
-/** The receivers that a UITT at this address targets (declared entries only; UITTs are never written). */
-function tableTargets(m: Machine, addr: bigint | undefined): number[] {
-    if (addr === undefined || addr === 0n) return [];
-    const table = m.uittsByAddr.get(addr);
-    if (!table) return [];
-    const out: number[] = [];
-    for (const e of table.entries) {
-        const u = m.upidAt(e.upidaddr);
-        if (u) out.push(u.owner);
-    }
-    return out;
+/** The part of the classes that the positions alone decide (see PartialOrder.fixedPart). */
+interface FixedPart {
+    /** The union-find forest after the remaining steps' joins. */
+    readonly parent: Int32Array;
+    /** CPUs where a remaining step is a SENDUIPI. */
+    readonly sendsOn: Uint8Array;
+    readonly anySends: boolean;
 }
 
 function footprint(s: StepItem, runnableId: (decl: ast.Task | ast.KThread) => number, config: { uinv: bigint; kernelVector: bigint }): StepFootprint {

@@ -23,7 +23,7 @@ import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
 import { replay, shorten } from './counterexample.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
 import type { Finding, Runner } from './run.js';
-import { VectorSet } from './vector-set.js';
+import { VectorSet } from '../machine/vector-set.js';
 
 export const DEFAULT_MAX_STATES = 200_000;
 /** Events in one interleaving, counted from the race, beyond which the search does not go. */
@@ -85,6 +85,8 @@ interface Node {
     readonly pos: number[];
     post: number;
     readonly path: PathLink | null;
+    /** The index of this node's key in the visited set (its machine part is a new key's base). */
+    stored: number;
 }
 
 /** A finding with the shortest prefix found to it, and the start state it is counted from. */
@@ -224,6 +226,8 @@ class SegmentSearch {
     /** The states seen, as integer vectors (see {@link key}); made with the first key. */
     private visited: VectorSet | null = null;
     private scratch = new Int32Array(0);
+    /** How many integers of a key the machine's objects take (StateInterner.width). */
+    private machineWidth = 0;
     private readonly interner = new StateInterner();
     /** Interned texts of the small lists in a key (IPIs in flight, deferred IPIs, findings). */
     private readonly lists = new Map<string, number>([['', 0]]);
@@ -233,6 +237,8 @@ class SegmentSearch {
      */
     private readonly inFlightIds = new WeakMap<readonly Ipi[], number>();
     private readonly deferredIds = new WeakMap<readonly Ipi[], number>();
+    private lastInFlight: readonly Ipi[] | null = null;
+    private lastInFlightId = 0;
     private readonly ends = new Map<string, Runner>();
     private readonly codes: DiagnosticCode[] = [];
     private best: Found | null = null;
@@ -267,7 +273,7 @@ class SegmentSearch {
             r.findings = [];
             r.semantics = [];
             r.events = 0;
-            this.enqueue({ origin: s, r, pos: race.branches.map(() => 0), post: 0, path: null });
+            this.enqueue({ origin: s, r, pos: race.branches.map(() => 0), post: 0, path: null, stored: -1 });
         }
     }
 
@@ -312,16 +318,23 @@ class SegmentSearch {
      * The node's key, in a scratch vector: the interned id of each machine object, each
      * branch's position, the position after the race, the IPIs in flight (a multiset) and
      * deferred (a sequence), whether a notification was lost, the last step (only where an
-     * `expect gp` reads it), and the findings and run-time semantic errors (sets).
+     * `expect gp` reads it), and the findings and run-time semantic errors (sets). Given the
+     * key of the node the state was reached from (`from`, its index in the visited set), only
+     * the machine objects written since (Machine.undo) are keyed again.
      */
-    private key(r: Runner, pos: readonly number[], post: number): Int32Array {
+    private key(r: Runner, pos: readonly number[], post: number, from = -1): Int32Array {
         if (!this.visited) {
-            const width = StateInterner.width(r.m) + pos.length + 7;
+            this.machineWidth = StateInterner.width(r.m);
+            const width = this.machineWidth + pos.length + 7;
             this.visited = new VectorSet(width);
             this.scratch = new Int32Array(width);
         }
         const v = this.scratch;
-        let at = this.interner.fill(r.m, v, 0);
+        let at = this.machineWidth;
+        if (from >= 0 && r.m.undo) {
+            this.visited.copyTo(from, v, at);
+            this.interner.refill(r.m, v, 0, r.m.undo);
+        } else at = this.interner.fill(r.m, v, 0);
         for (const p of pos) v[at++] = p;
         v[at++] = post;
         v[at++] = r.inFlight.length ? this.ipiList(r.inFlight, true) : 0;
@@ -335,12 +348,18 @@ class SegmentSearch {
 
     /** The id of a list of IPIs: a multiset (in flight) or a sequence (deferred). */
     private ipiList(ipis: readonly Ipi[], multiset: boolean): number {
+        // most events send nothing: the list is the one keyed last
+        if (multiset && ipis === this.lastInFlight) return this.lastInFlightId;
         const memo = multiset ? this.inFlightIds : this.deferredIds;
         let id = memo.get(ipis);
         if (id === undefined) {
             const keys = ipis.map(ipiKey);
             id = this.list((multiset ? keys.sort() : keys).join(';'));
             memo.set(ipis, id);
+        }
+        if (multiset) {
+            this.lastInFlight = ipis;
+            this.lastInFlightId = id;
         }
         return id;
     }
@@ -351,21 +370,21 @@ class SegmentSearch {
         return id;
     }
 
-    /** Keeps a node whose state was not seen before; false when it was (or the bound is reached). */
+    /** Keeps a node whose state was not seen before (unless the bound is reached). */
     private enqueue(c: Node): void {
-        if (!this.admit(this.key(c.r, c.pos, c.post))) return;
-        this.queue.push(c);
+        c.stored = this.admit(this.key(c.r, c.pos, c.post));
+        if (c.stored >= 0) this.queue.push(c);
     }
 
-    private admit(key: Int32Array): boolean {
+    /** Adds the key to the visited states: its index there, or -1 when it was seen before (or the bound is reached). */
+    private admit(key: Int32Array): number {
         const visited = this.visited!;
-        if (visited.has(key)) return false;
+        if (visited.has(key)) return -1;
         if (visited.size >= this.maxStates) {
             this.cutBy = 'states';
-            return false;
+            return -1;
         }
-        visited.add(key);
-        return true;
+        return visited.add(key);
     }
 
     private text(item: StepItem | ExpectItem): string {
@@ -398,9 +417,10 @@ class SegmentSearch {
                 path ??= { step, prev: n.path };
                 if (!this.firstSeen.has(k)) this.firstSeen.set(k, { finding: f, path: pathOf(path, f.at), origin: n.origin });
             }
-            if (this.admit(this.key(r, n.pos, post))) {
+            const stored = this.admit(this.key(r, n.pos, post, n.stored));
+            if (stored >= 0) {
                 r.m.undo = null;
-                this.queue.push({ origin: n.origin, r: r.fork(), pos: [...n.pos], post, path: path ?? { step, prev: n.path } });
+                this.queue.push({ origin: n.origin, r: r.forkChanged(this.undo), pos: [...n.pos], post, path: path ?? { step, prev: n.path }, stored });
             }
         } finally {
             if (branch >= 0) n.pos[branch]--;
@@ -425,7 +445,7 @@ class SegmentSearch {
             return;
         }
         // the partial-order reduction: only the events of one class of interfering CPUs
-        const classes = this.por?.classes(n.r.m, n.pos, n.post, n.r.inFlight) ?? null;
+        const classes = this.por && this.severalCpus(n, inRace, item) ? this.por.classes(n.r.m, n.pos, n.post, n.r.inFlight) : null;
         let chosen = -1;
         if (classes) {
             const count = new Map<number, number>();
@@ -470,6 +490,26 @@ class SegmentSearch {
         if (n.r.inFlight.length > 0) return; // an expectation waits for every IPI
         const expect = item as ExpectItem;
         this.tryEvent(n, { cause: expect.cause, text: this.text(expect), event: { kind: 'post' } }, false, r => r.expectItem(expect), -1, true);
+    }
+
+    /**
+     * Whether the enabled events are on more than one CPU: otherwise they are one class, and
+     * the reduction has nothing to choose (an IPI to a CPU that does not exist is in no class).
+     */
+    private severalCpus(n: Node, inRace: boolean, item: ProgramItem | undefined): boolean {
+        const cpus = n.r.m.cpus.length;
+        let first = -1;
+        const differs = (cpu: number): boolean => {
+            if (cpu >= cpus) return false;
+            if (first < 0) first = cpu;
+            return cpu !== first;
+        };
+        for (const ipi of n.r.inFlight) if (differs(ipi.dest)) return true;
+        if (inRace) {
+            const { branches } = this.race;
+            for (let b = 0; b < branches.length; b++) if (n.pos[b] < branches[b].length && differs(branches[b][n.pos[b]].cpu)) return true;
+        } else if (item?.kind === 'step' && differs(item.cpu)) return true;
+        return false;
     }
 
     /** The end of the segment: this interleaving is complete. */

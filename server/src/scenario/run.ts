@@ -5,7 +5,7 @@
  */
 import { hex, setBits } from '../machine/bits.js';
 import { buildMachine } from '../machine/build.js';
-import { cloneMachine } from '../machine/clone.js';
+import { cloneChanged, cloneMachine } from '../machine/clone.js';
 import type { Fault, Ipi, MachineEvent } from '../machine/events.js';
 import { arrive, deliverAll } from '../machine/interrupt.js';
 import { NO_CAUSE, postedCause, type Counters, type Machine } from '../machine/state.js';
@@ -149,7 +149,19 @@ export class Runner implements RunSink {
 
     /** A copy of this runner on a copy of its machine, for exploring one more choice. */
     fork(): Runner {
-        const r = new Runner(this.program, this.kernel, cloneMachine(this.m), this.diags, null, null);
+        return this.forkOn(cloneMachine(this.m));
+    }
+
+    /**
+     * A copy of this runner whose machine shares every object not written since `undo` was
+     * started (machine/clone.ts, cloneChanged): for an explorer that rolls this one back.
+     */
+    forkChanged(undo: readonly unknown[]): Runner {
+        return this.forkOn(cloneChanged(this.m, undo));
+    }
+
+    private forkOn(m: Machine): Runner {
+        const r = new Runner(this.program, this.kernel, m, this.diags, null, null);
         r.deferred = this.deferred;
         r.inFlight = this.inFlight;
         r.raceMode = this.raceMode;

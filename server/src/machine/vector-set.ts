@@ -20,10 +20,10 @@ export class VectorSet {
         return this.table[this.slot(v)] !== 0;
     }
 
-    /** Adds the vector (a copy of it); false when it was already there. */
-    add(v: Int32Array): boolean {
+    /** Adds the vector (a copy of it); returns its index, or -1 when it was already there. */
+    add(v: Int32Array): number {
         const slot = this.slot(v);
-        if (this.table[slot] !== 0) return false;
+        if (this.table[slot] !== 0) return -1;
         const w = this.width;
         if ((this.size + 1) * w > this.store.length) {
             const grown = new Int32Array(this.store.length * 2);
@@ -34,7 +34,20 @@ export class VectorSet {
         this.size++;
         this.table[slot] = this.size;
         if (this.size * 2 > this.table.length) this.rehash();
-        return true;
+        return this.size - 1;
+    }
+
+    /** The index of the vector, added (a copy of it) if it was not there. */
+    intern(v: Int32Array): number {
+        const slot = this.slot(v);
+        const e = this.table[slot];
+        return e !== 0 ? e - 1 : this.add(v);
+    }
+
+    /** Copies the first `count` integers of the vector at `index` (see {@link add}) into `out`. */
+    copyTo(index: number, out: Int32Array, count: number): void {
+        const at = index * this.width;
+        out.set(this.store.subarray(at, at + count));
     }
 
     /** The slot that holds `v`, or the empty slot where it would go. */

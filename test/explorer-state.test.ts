@@ -1,0 +1,150 @@
+/**
+ * The pieces a race's exploration keeps its states with (server/src/machine/): the set of
+ * integer vectors that holds the visited states, the interner that turns a machine into such a
+ * vector, and the copy that shares every object an event did not write. The explorer's results
+ * are tested against brute force in race-explorer.test.ts; these tests pin the invariants those
+ * results rest on, one at a time.
+ */
+import { describe, expect, test } from 'vitest';
+import { buildMachine } from '../server/src/machine/build.js';
+import { cloneChanged, cloneMachine, StateInterner } from '../server/src/machine/clone.js';
+import type { Machine, MachineConfig } from '../server/src/machine/state.js';
+import { VectorSet } from '../server/src/machine/vector-set.js';
+import { xsaves } from '../server/src/machine/xsaves.js';
+
+const CONFIG: MachineConfig = { cpus: 2, uinv: 0xecn, kernelVector: 0xebn, handlersAuto: true, xrstorsStrict: true };
+
+/** cpus 2 (idle0 = 0, idle1 = 1), rx = 2 (with a UPID and an image), tx = 3, kworker = 4. */
+function machine(): Machine {
+    return buildMachine(CONFIG, [
+        { name: 'rx', handler: 0x401000n, stackAdjust: 128n, targets: [] },
+        { name: 'tx', targets: [{ task: 'rx', vector: 3n }] },
+    ], ['kworker']);
+}
+
+function keyOf(k: StateInterner, m: Machine): number[] {
+    const out = new Int32Array(StateInterner.width(m));
+    k.fill(m, out, 0);
+    return [...out];
+}
+
+describe('VectorSet: the visited states', () => {
+    test('adds a vector once, at the next index; has, intern and copyTo find it after the table grows', () => {
+        const set = new VectorSet(3);
+        const v = (a: number, b: number, c: number): Int32Array => Int32Array.of(a, b, c);
+        for (let i = 0; i < 10_000; i++) expect(set.add(v(i, -i, i * 7))).toBe(i);
+        expect(set.size).toBe(10_000);
+        expect(set.add(v(5, -5, 35))).toBe(-1);
+        expect(set.has(v(9_999, -9_999, 69_993))).toBe(true);
+        expect(set.has(v(9_999, -9_999, 0))).toBe(false);
+        expect(set.intern(v(1234, -1234, 8638))).toBe(1234);
+        expect(set.intern(v(1, 2, 3))).toBe(10_000);
+        expect(set.size).toBe(10_001);
+        const out = new Int32Array(3);
+        set.copyTo(4321, out, 2);
+        expect([...out]).toEqual([4321, -4321, 0]);
+    });
+});
+
+describe('StateInterner: a machine as a vector of integers', () => {
+    test('equal states give equal keys; any traced field that differs gives a different key', () => {
+        const k = new StateInterner();
+        const a = machine(), b = machine();
+        expect(keyOf(k, a)).toEqual(keyOf(k, b));
+        const fields: [string, (m: Machine) => void][] = [
+            ['UINV', m => { m.cpus[1].uinv = 0xecn; }],
+            ['a UIRR bit above 2^30', m => { m.cpus[0].uirr = 1n << 63n; }],
+            ['the mode', m => { m.cpus[0].mode = 'user'; }],
+            ['ON', m => { m.upids[0].on = 1n; }],
+            ['NDST, a full 32-bit value', m => { m.upids[0].ndst = 0xffff_ffffn; }],
+            ['the UPID freed', m => { m.upids[0].freed = true; }],
+            ['an image\'s UIF', m => { m.images[0].uif ^= 1n; }],
+            ['an image saved with a live UINV', m => { m.images[0].savedBy = 12; }],
+            ['a delivered vector', m => { m.runnables[2].delivered = 1n << 40n; }],
+            ['a run state', m => { m.runnables[3].state = 'dead'; }],
+        ];
+        const seen = new Set([keyOf(k, a).join()]);
+        for (const [what, change] of fields) {
+            const m = machine();
+            change(m);
+            const key = keyOf(k, m).join();
+            expect(seen.has(key), what).toBe(false);
+            seen.add(key);
+        }
+    });
+
+    test('provenance is left out: the same UIRR tags in different list objects, from different causes, key alike', () => {
+        const k = new StateInterner();
+        const a = machine(), b = machine();
+        a.cpus[0].uirrTags = { vector: 3, owner: 2, cause: 10, next: null };
+        b.cpus[0].uirrTags = { vector: 3, owner: 2, cause: 99, next: null };
+        a.cpus[0].uinvArmedBy = 4;
+        expect(keyOf(k, a)).toEqual(keyOf(k, b));
+        b.cpus[0].uirrTags = { vector: 3, owner: 3, cause: 99, next: null };
+        b.cpus[0].kid = -1;
+        expect(keyOf(k, a)).not.toEqual(keyOf(k, b));
+    });
+
+    test('refill keys again exactly the objects written since the undo log started, and agrees with fill', () => {
+        const k = new StateInterner();
+        const m = machine();
+        const before = new Int32Array(StateInterner.width(m));
+        k.fill(m, before, 0);
+        m.undo = [];
+        m.w(m.cpus[0], 'uinv', 0xecn);
+        xsaves(m, m.cpus[0], m.runnables[2]);
+        m.w(m.runnables[2], 'lastCpu', 0);
+        const patched = before.slice();
+        k.refill(m, patched, 0, m.undo);
+        const full = new Int32Array(StateInterner.width(m));
+        k.fill(m, full, 0);
+        expect([...patched]).toEqual([...full]);
+        expect([...patched]).not.toEqual([...before]);
+        m.rollback();
+        k.fill(m, full, 0);
+        expect([...full]).toEqual([...before]);
+    });
+});
+
+describe('cloneChanged: a copy that shares what an event did not write', () => {
+    test('written objects are copied (a runnable follows its copied UPID and image); the rest is shared; the source rolls back alone', () => {
+        const m = machine();
+        m.recording = false;
+        const uif = m.images[0].uif ^ 1n;
+        m.undo = [];
+        m.w(m.cpus[1], 'uinv', 0xecn);
+        m.w(m.upids[0], 'on', 1n);
+        m.w(m.images[0], 'uif', uif);
+        const c = cloneChanged(m, m.undo);
+        m.rollback();
+        m.undo = null;
+
+        expect(c.cpus[1]).not.toBe(m.cpus[1]);
+        expect(c.cpus[1].uinv).toBe(0xecn);
+        expect(m.cpus[1].uinv).toBe(0n);
+        expect(c.cpus[0]).toBe(m.cpus[0]);
+        expect(c.upids[0].on).toBe(1n);
+        expect(m.upids[0].on).toBe(0n);
+        const rx = c.runnables[2];
+        expect(rx).not.toBe(m.runnables[2]);
+        expect(rx.upid).toBe(c.upids[0]);
+        expect(rx.image).toBe(c.images[0]);
+        expect(c.images[0]).not.toBe(m.images[0]);
+        expect(c.images[0].uif).toBe(uif);
+        expect(m.images[0].uif).toBe(uif ^ 1n);
+        expect(c.runnables[3]).toBe(m.runnables[3]);
+        expect(c.runnables[4]).toBe(m.runnables[4]);
+
+        // the copy equals a deep copy taken while the event was applied
+        const k = new StateInterner();
+        m.undo = [];
+        m.w(m.cpus[1], 'uinv', 0xecn);
+        m.w(m.upids[0], 'on', 1n);
+        m.w(m.images[0], 'uif', uif);
+        const deep = cloneMachine(m);
+        m.rollback();
+        m.undo = null;
+        expect(keyOf(k, c)).toEqual(keyOf(k, deep));
+        expect(keyOf(k, c)).not.toEqual(keyOf(k, m));
+    });
+});
