@@ -2,21 +2,21 @@
  * Copies of a machine state and a key that identifies it, for exploring the interleavings of
  * a race: equal keys mean equal futures (provenance that only places diagnostics is left out).
  */
-import { Machine, NO_CAUSE, type Cpu, type Runnable, type RunState, type UirrTag, type UirrTags, type Upid, type XsaveImage } from './state.js';
+import { Machine, NO_CAUSE, type Cpu, type MachineCopy, type Runnable, type RunState, type UirrTag, type UirrTags, type Upid, type XsaveImage } from './state.js';
 import { VectorSet } from './vector-set.js';
 
 /** A deep copy: CPUs, UPIDs, images and runnables; UITTs (never written) and the address tables are shared. */
 export function cloneMachine(src: Machine): Machine {
-    const m = new Machine(src.config, src);
+    const upids = src.upids.map(u => ({ ...u }));
+    const images = src.images.map(x => ({ ...x }));
+    const runnables = src.runnables.map(r => ({ ...r, upid: r.upid ? upids[r.upid.id] : null, image: r.image ? images[r.image.id] : null }));
+    const cpus = src.cpus.map(c => ({ ...c }));
+    return copyOf(src, { upidIndex: src.upidIndex, uittsByAddr: src.uittsByAddr, cpus, runnables, upids, images });
+}
+
+function copyOf(src: Machine, parts: MachineCopy): Machine {
+    const m = new Machine(src.config, parts);
     m.recording = false;
-    const upids: Upid[] = m.upids;
-    for (const u of src.upids) upids.push({ ...u });
-    const images: XsaveImage[] = m.images;
-    for (const x of src.images) images.push({ ...x });
-    for (const r of src.runnables) {
-        m.runnables.push({ ...r, upid: r.upid ? upids[r.upid.id] : null, image: r.image ? images[r.image.id] : null });
-    }
-    for (const c of src.cpus) m.cpus.push({ ...c });
     Object.assign(m.counters, src.counters);
     m.cause = src.cause;
     return m;
@@ -30,13 +30,7 @@ export function cloneMachine(src: Machine): Machine {
  * undo (the end of a segment, a replay) is copied with {@link cloneMachine}.
  */
 export function cloneChanged(src: Machine, undo: readonly unknown[]): Machine {
-    const m = new Machine(src.config, src);
-    m.recording = false;
-    const { cpus, upids, images, runnables } = m;
-    for (const c of src.cpus) cpus.push(c);
-    for (const u of src.upids) upids.push(u);
-    for (const x of src.images) images.push(x);
-    for (const r of src.runnables) runnables.push(r);
+    const cpus = src.cpus.slice(), upids = src.upids.slice(), images = src.images.slice(), runnables = src.runnables.slice();
     let owners: number[] | null = null;
     for (let i = 0; i < undo.length; i += 4) {
         const o = undo[i] as { id: number };
@@ -64,9 +58,7 @@ export function cloneChanged(src: Machine, undo: readonly unknown[]): Machine {
             if (upid !== r.upid || image !== r.image) runnables[id] = { ...r, upid, image };
         }
     }
-    Object.assign(m.counters, src.counters);
-    m.cause = src.cause;
-    return m;
+    return copyOf(src, { upidIndex: src.upidIndex, uittsByAddr: src.uittsByAddr, cpus, runnables, upids, images });
 }
 
 /** Values below this are keyed as themselves; larger ones (and negative ones) by an interned id. */

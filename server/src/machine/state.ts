@@ -167,14 +167,24 @@ export interface Counters {
     deliveries: number;
 }
 
+/** What a copy of a machine is made from (machine/clone.ts): the tables it shares, its own objects. */
+export interface MachineCopy {
+    readonly upidIndex: Map<bigint, number>;
+    readonly uittsByAddr: Map<bigint, Uitt>;
+    readonly cpus: Cpu[];
+    readonly runnables: Runnable[];
+    readonly upids: Upid[];
+    readonly images: XsaveImage[];
+}
+
 /** Objects whose fields the change log records. */
 export type Traced = Cpu | Upid | XsaveImage | Runnable;
 
 export class Machine {
-    readonly cpus: Cpu[] = [];
-    readonly runnables: Runnable[] = [];
-    readonly upids: Upid[] = [];
-    readonly images: XsaveImage[] = [];
+    readonly cpus: Cpu[];
+    readonly runnables: Runnable[];
+    readonly upids: Upid[];
+    readonly images: XsaveImage[];
     /** UPID address -> index in {@link upids}; fixed once built, shared by copies. */
     readonly upidIndex: Map<bigint, number>;
     /** UITTs by address; never written, shared by copies. */
@@ -197,11 +207,15 @@ export class Machine {
 
     /**
      * A machine with its CPUs and idle threads, or, given the tables of the machine it copies
-     * (machine/clone.ts), an empty one that shares them.
+     * and the copy's objects (machine/clone.ts), a copy that shares the tables.
      */
-    constructor(readonly config: MachineConfig, copyOf?: { readonly upidIndex: Map<bigint, number>; readonly uittsByAddr: Map<bigint, Uitt> }) {
+    constructor(readonly config: MachineConfig, copyOf?: MachineCopy) {
         this.upidIndex = copyOf?.upidIndex ?? new Map();
         this.uittsByAddr = copyOf?.uittsByAddr ?? new Map();
+        this.cpus = copyOf?.cpus ?? [];
+        this.runnables = copyOf?.runnables ?? [];
+        this.upids = copyOf?.upids ?? [];
+        this.images = copyOf?.images ?? [];
         if (copyOf) return;
         for (let i = 0; i < config.cpus; i++) {
             const idle = this.addRunnable(`idle`, 'idle', null, null, null, i);

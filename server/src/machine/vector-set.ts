@@ -47,7 +47,8 @@ export class VectorSet {
     /** Copies the first `count` integers of the vector at `index` (see {@link add}) into `out`. */
     copyTo(index: number, out: Int32Array, count: number): void {
         const at = index * this.width;
-        out.set(this.store.subarray(at, at + count));
+        const store = this.store;
+        for (let k = 0; k < count; k++) out[k] = store[at + k];
     }
 
     /** The slot that holds `v`, or the empty slot where it would go. */

@@ -129,7 +129,7 @@ export class Runner implements RunSink {
     /** True while running a race's branches: their IPIs join {@link inFlight}. */
     raceMode = false;
     /** #GP diagnostics raised by each step (cause), for `expect gp`. */
-    private readonly gpByCause = new Map<number, ScenarioDiagnostic[]>();
+    private gpByCause: Map<number, ScenarioDiagnostic[]> | null = null;
     lostAt: number = NO_CAUSE;
     lastStep: number = NO_CAUSE;
     /** Exploring: what this interleaving found so far (semantic errors go to `diags`). */
@@ -196,7 +196,7 @@ export class Runner implements RunSink {
         if (s.semantics) s.semantics.length = s.semanticsLength;
         this.semantics = s.semantics;
         this.events = s.events;
-        this.gpByCause.clear();
+        this.gpByCause = null;
     }
 
     result(races: RaceReport[]): RunResult {
@@ -305,6 +305,7 @@ export class Runner implements RunSink {
         const related = f.related ? [{ loc: this.loc(f.related.cause), message: f.related.message }] : [];
         const d = this.add(f.code, this.m.cause, message, related);
         if (GP_CODES.has(f.code)) {
+            this.gpByCause ??= new Map();
             const list = this.gpByCause.get(this.m.cause) ?? [];
             if (!list.includes(d)) list.push(d);
             this.gpByCause.set(this.m.cause, list);
@@ -401,7 +402,7 @@ export class Runner implements RunSink {
                 this.findings = this.findings.filter(f => !(GP_CODES.has(f.code) && f.cause === step));
                 if (step !== NO_CAUSE && this.findings.length < before) return;
             }
-            const gps = this.gpByCause.get(step);
+            const gps = this.gpByCause?.get(step);
             if (step !== NO_CAUSE && gps && gps.length) {
                 for (const d of gps) {
                     if (d.severity !== 'information') {
