@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { buildMachine } from '../server/src/machine/build.js';
-import { cloneChanged, cloneMachine, StateInterner } from '../server/src/machine/clone.js';
+import { changedObjects, cloneMachine, StateInterner } from '../server/src/machine/clone.js';
 import type { Machine, MachineConfig } from '../server/src/machine/state.js';
 import { VectorSet } from '../server/src/machine/vector-set.js';
 import { xsaves } from '../server/src/machine/xsaves.js';
@@ -106,7 +106,7 @@ describe('StateInterner: a machine as a vector of integers', () => {
     });
 });
 
-describe('cloneChanged: a copy that shares what an event did not write', () => {
+describe('changedObjects: a state that shares what an event did not write', () => {
     test('written objects are copied (a runnable follows its copied UPID and image); the rest is shared; the source rolls back alone', () => {
         const m = machine();
         m.recording = false;
@@ -115,7 +115,7 @@ describe('cloneChanged: a copy that shares what an event did not write', () => {
         m.w(m.cpus[1], 'uinv', 0xecn);
         m.w(m.upids[0], 'on', 1n);
         m.w(m.images[0], 'uif', uif);
-        const c = cloneChanged(m, m.undo);
+        const c = changedObjects(m, m.undo);
         m.rollback();
         m.undo = null;
 
@@ -144,7 +144,9 @@ describe('cloneChanged: a copy that shares what an event did not write', () => {
         const deep = cloneMachine(m);
         m.rollback();
         m.undo = null;
-        expect(keyOf(k, c)).toEqual(keyOf(k, deep));
-        expect(keyOf(k, c)).not.toEqual(keyOf(k, m));
+        const loaded = cloneMachine(m);
+        loaded.load(c);
+        expect(keyOf(k, loaded)).toEqual(keyOf(k, deep));
+        expect(keyOf(k, loaded)).not.toEqual(keyOf(k, m));
     });
 });

@@ -2,16 +2,21 @@
  * Copies of a machine state and a key that identifies it, for exploring the interleavings of
  * a race: equal keys mean equal futures (provenance that only places diagnostics is left out).
  */
-import { Machine, NO_CAUSE, type Cpu, type MachineCopy, type Runnable, type RunState, type UirrTag, type UirrTags, type Upid, type XsaveImage } from './state.js';
+import { Machine, NO_CAUSE, type Cpu, type MachineCopy, type MachineObjects, type Runnable, type RunState, type UirrTag, type UirrTags, type Upid, type XsaveImage } from './state.js';
 import { VectorSet } from './vector-set.js';
 
 /** A deep copy: CPUs, UPIDs, images and runnables; UITTs (never written) and the address tables are shared. */
 export function cloneMachine(src: Machine): Machine {
+    return copyOf(src, { upidIndex: src.upidIndex, uittsByAddr: src.uittsByAddr, ...copyObjects(src) });
+}
+
+/** Copies of a machine's objects (a runnable points at the copies of its UPID and image). */
+export function copyObjects(src: MachineObjects): MachineObjects {
     const upids = src.upids.map(u => ({ ...u }));
     const images = src.images.map(x => ({ ...x }));
     const runnables = src.runnables.map(r => ({ ...r, upid: r.upid ? upids[r.upid.id] : null, image: r.image ? images[r.image.id] : null }));
     const cpus = src.cpus.map(c => ({ ...c }));
-    return copyOf(src, { upidIndex: src.upidIndex, uittsByAddr: src.uittsByAddr, cpus, runnables, upids, images });
+    return { cpus, runnables, upids, images };
 }
 
 function copyOf(src: Machine, parts: MachineCopy): Machine {
@@ -23,13 +28,13 @@ function copyOf(src: Machine, parts: MachineCopy): Machine {
 }
 
 /**
- * A copy of `src` that shares every object with it but those written since the undo log
- * (Machine.undo) was started: an explorer keeps a new state this way while the event that led
- * to it is still applied, then rolls `src` back. Sound only while every later write to a
+ * The objects of `src`'s state, sharing every object with it but those written since the undo
+ * log (Machine.undo) was started: an explorer keeps a new state this way while the event that
+ * led to it is still applied, then rolls `src` back. Sound only while every later write to a
  * shared object is undone (the explorer tries events that way); a state that is run on without
  * undo (the end of a segment, a replay) is copied with {@link cloneMachine}.
  */
-export function cloneChanged(src: Machine, undo: readonly unknown[]): Machine {
+export function changedObjects(src: MachineObjects, undo: readonly unknown[]): MachineObjects {
     const cpus = src.cpus.slice(), upids = src.upids.slice(), images = src.images.slice(), runnables = src.runnables.slice();
     let owners: number[] | null = null;
     for (let i = 0; i < undo.length; i += 4) {
@@ -58,7 +63,7 @@ export function cloneChanged(src: Machine, undo: readonly unknown[]): Machine {
             if (upid !== r.upid || image !== r.image) runnables[id] = { ...r, upid, image };
         }
     }
-    return copyOf(src, { upidIndex: src.upidIndex, uittsByAddr: src.uittsByAddr, cpus, runnables, upids, images });
+    return { cpus, runnables, upids, images };
 }
 
 /** Values below this are keyed as themselves; larger ones (and negative ones) by an interned id. */

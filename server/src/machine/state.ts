@@ -167,24 +167,29 @@ export interface Counters {
     deliveries: number;
 }
 
-/** What a copy of a machine is made from (machine/clone.ts): the tables it shares, its own objects. */
-export interface MachineCopy {
-    readonly upidIndex: Map<bigint, number>;
-    readonly uittsByAddr: Map<bigint, Uitt>;
+/** The objects that hold a machine's state (a race's explorer keeps a state as these). */
+export interface MachineObjects {
     readonly cpus: Cpu[];
     readonly runnables: Runnable[];
     readonly upids: Upid[];
     readonly images: XsaveImage[];
 }
 
+/** What a copy of a machine is made from (machine/clone.ts): the tables it shares, its own objects. */
+export interface MachineCopy extends MachineObjects {
+    readonly upidIndex: Map<bigint, number>;
+    readonly uittsByAddr: Map<bigint, Uitt>;
+}
+
 /** Objects whose fields the change log records. */
 export type Traced = Cpu | Upid | XsaveImage | Runnable;
 
-export class Machine {
-    readonly cpus: Cpu[];
-    readonly runnables: Runnable[];
-    readonly upids: Upid[];
-    readonly images: XsaveImage[];
+export class Machine implements MachineObjects {
+    // replaced only by load (an explorer moving to another state)
+    cpus: Cpu[];
+    runnables: Runnable[];
+    upids: Upid[];
+    images: XsaveImage[];
     /** UPID address -> index in {@link upids}; fixed once built, shared by copies. */
     readonly upidIndex: Map<bigint, number>;
     /** UITTs by address; never written, shared by copies. */
@@ -292,6 +297,19 @@ export class Machine {
             obj.kid = u[i + 3];
         }
         u.length = mark;
+    }
+
+    /**
+     * Exploration: this machine holds another state's objects from now on (a race's explorer
+     * keeps states as their objects, machine/clone.ts, and runs each on one machine in turn).
+     */
+    load(objects: MachineObjects): void {
+        this.cpus = objects.cpus;
+        this.runnables = objects.runnables;
+        this.upids = objects.upids;
+        this.images = objects.images;
+        this.lastUpidAddr = -1n;
+        this.lastUpid = undefined;
     }
 
     emit(event: MachineEvent): void {

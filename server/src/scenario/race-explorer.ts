@@ -15,14 +15,14 @@
  * diagnostic says so. No clocks: the result is a function of the program.
  */
 import { hex } from '../machine/bits.js';
-import { StateInterner } from '../machine/clone.js';
+import { changedObjects, copyObjects, StateInterner } from '../machine/clone.js';
 import { ipiKey, type Ipi } from '../machine/events.js';
-import { NO_CAUSE, type Machine } from '../machine/state.js';
+import { NO_CAUSE, type Machine, type MachineObjects } from '../machine/state.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
 import { replay, shorten } from './counterexample.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
-import type { Finding, Runner } from './run.js';
+import type { Finding, Runner, RunnerState } from './run.js';
 import { VectorSet } from '../machine/vector-set.js';
 
 export const DEFAULT_MAX_STATES = 200_000;
@@ -81,7 +81,10 @@ interface PathLink {
 interface Node {
     /** The runner the interleaving started from (a start state of the race). */
     readonly origin: Runner;
-    readonly r: Runner;
+    /** The machine's state: objects shared with the states it was reached from, but those its event wrote. */
+    readonly objects: MachineObjects;
+    /** The runner's own state (IPIs in flight and deferred, findings, events, ...). */
+    readonly state: RunnerState;
     readonly pos: number[];
     post: number;
     readonly path: PathLink | null;
@@ -255,6 +258,8 @@ class SegmentSearch {
     private readonly maxDepth: number;
     /** Whether the state key holds the last step run (see PartialOrder's lastStepMatters). */
     private readonly lastStepMatters: boolean;
+    /** The runner every state is explored on in turn (see {@link load}). */
+    private readonly work: Runner;
     /** The undo log that {@link tryEvent} lends the machine it tries an event on. */
     private readonly undo: unknown[] = [];
     complete = false;
@@ -268,12 +273,10 @@ class SegmentSearch {
             : new PartialOrder(race, post, main.kernel.policy, program.env.runnableId, program.config, main.m.runnables.length);
         this.por = por && !por.disabled ? por : null;
         this.lastStepMatters = lastStepMatters(post);
+        this.work = starts[0].fork();
         for (const s of starts) {
-            const r = s.fork();
-            r.findings = [];
-            r.semantics = [];
-            r.events = 0;
-            this.enqueue({ origin: s, r, pos: race.branches.map(() => 0), post: 0, path: null, stored: -1 });
+            const state: RunnerState = { deferred: s.deferred, inFlight: s.inFlight, lostAt: s.lostAt, lastStep: s.lastStep, findings: [], semantics: [], events: 0 };
+            this.enqueue({ origin: s, objects: copyObjects(s.m), state, pos: race.branches.map(() => 0), post: 0, path: null, stored: -1 });
         }
     }
 
@@ -372,8 +375,15 @@ class SegmentSearch {
 
     /** Keeps a node whose state was not seen before (unless the bound is reached). */
     private enqueue(c: Node): void {
-        c.stored = this.admit(this.key(c.r, c.pos, c.post));
+        this.load(c);
+        c.stored = this.admit(this.key(this.work, c.pos, c.post));
         if (c.stored >= 0) this.queue.push(c);
+    }
+
+    /** Makes the working runner hold the node's state. */
+    private load(n: Node): void {
+        this.work.m.load(n.objects);
+        this.work.resume(n.state);
     }
 
     /** Adds the key to the visited states: its index there, or -1 when it was seen before (or the bound is reached). */
@@ -400,7 +410,7 @@ class SegmentSearch {
      * state is copied once, not once per event that reaches it.
      */
     private tryEvent(n: Node, step: CounterStep, raceMode: boolean, apply: (r: Runner) => void, branch: number, postStep: boolean): void {
-        const r = n.r;
+        const r = this.work;
         const mark = r.save();
         r.m.undo = this.undo;
         // the node's positions are moved for the key and put back after; copied only for a new node
@@ -420,7 +430,10 @@ class SegmentSearch {
             const stored = this.admit(this.key(r, n.pos, post, n.stored));
             if (stored >= 0) {
                 r.m.undo = null;
-                this.queue.push({ origin: n.origin, r: r.forkChanged(this.undo), pos: [...n.pos], post, path: path ?? { step, prev: n.path }, stored });
+                this.queue.push({
+                    origin: n.origin, objects: changedObjects(r.m, this.undo), state: r.snapshot(),
+                    pos: [...n.pos], post, path: path ?? { step, prev: n.path }, stored,
+                });
             }
         } finally {
             if (branch >= 0) n.pos[branch]--;
@@ -433,26 +446,28 @@ class SegmentSearch {
 
     private expand(n: Node): void {
         const { race, post } = this;
+        this.load(n);
+        const r = this.work;
         const inRace = n.pos.some((p, b) => p < race.branches[b].length);
         const item = inRace ? undefined : post[n.post];
         const stepNext = inRace || item?.kind === 'step';
-        if (n.r.inFlight.length === 0 && !stepNext && item?.kind !== 'expect') {
+        if (r.inFlight.length === 0 && !stepNext && item?.kind !== 'expect') {
             this.complete1(n);
             return;
         }
-        if (n.r.events >= this.maxDepth) {
+        if (r.events >= this.maxDepth) {
             this.cutBy ??= 'depth';
             return;
         }
         // the partial-order reduction: only the events of one class of interfering CPUs
-        const classes = this.por && this.severalCpus(n, inRace, item) ? this.por.classes(n.r.m, n.pos, n.post, n.r.inFlight) : null;
+        const classes = this.por && this.severalCpus(n, inRace, item) ? this.por.classes(r.m, n.pos, n.post, r.inFlight) : null;
         let chosen = -1;
         if (classes) {
             const count = new Map<number, number>();
             const bump = (cpu: number): void => {
                 if (cpu < classes.length) count.set(classes[cpu], (count.get(classes[cpu]) ?? 0) + 1);
             };
-            n.r.inFlight.forEach(ipi => bump(ipi.dest));
+            r.inFlight.forEach(ipi => bump(ipi.dest));
             if (inRace) race.branches.forEach((steps, b) => { if (n.pos[b] < steps.length) bump(steps[n.pos[b]].cpu); });
             else if (item?.kind === 'step') bump(item.cpu);
             let fewest = Infinity;
@@ -463,7 +478,7 @@ class SegmentSearch {
         const allowed = (cpu: number): boolean => chosen < 0 || (cpu < classes!.length ? classes![cpu] === chosen : false);
         // IPIs in flight may arrive now (identical ones once)
         const seen = new Set<string>();
-        const flight = n.r.inFlight;
+        const flight = r.inFlight;
         for (let i = 0; i < flight.length; i++) {
             const ipi = flight[i];
             if (!allowed(ipi.dest)) continue;
@@ -487,7 +502,7 @@ class SegmentSearch {
             this.tryEvent(n, { cause: item.cause, text: this.text(item), event: { kind: 'post' } }, false, r => r.step(item), -1, true);
             return;
         }
-        if (n.r.inFlight.length > 0) return; // an expectation waits for every IPI
+        if (r.inFlight.length > 0) return; // an expectation waits for every IPI
         const expect = item as ExpectItem;
         this.tryEvent(n, { cause: expect.cause, text: this.text(expect), event: { kind: 'post' } }, false, r => r.expectItem(expect), -1, true);
     }
@@ -497,14 +512,15 @@ class SegmentSearch {
      * the reduction has nothing to choose (an IPI to a CPU that does not exist is in no class).
      */
     private severalCpus(n: Node, inRace: boolean, item: ProgramItem | undefined): boolean {
-        const cpus = n.r.m.cpus.length;
+        const r = this.work;
+        const cpus = r.m.cpus.length;
         let first = -1;
         const differs = (cpu: number): boolean => {
             if (cpu >= cpus) return false;
             if (first < 0) first = cpu;
             return cpu !== first;
         };
-        for (const ipi of n.r.inFlight) if (differs(ipi.dest)) return true;
+        for (const ipi of r.inFlight) if (differs(ipi.dest)) return true;
         if (inRace) {
             const { branches } = this.race;
             for (let b = 0; b < branches.length; b++) if (n.pos[b] < branches[b].length && differs(branches[b][n.pos[b]].cpu)) return true;
@@ -515,7 +531,7 @@ class SegmentSearch {
     /** The end of the segment: this interleaving is complete. */
     private complete1(n: Node): void {
         this.interleavings++;
-        const t = n.r.fork();
+        const t = this.work.fork();
         t.raceMode = false;
         if (this.last) t.finish();
         else t.flushDeferred();

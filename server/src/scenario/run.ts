@@ -5,7 +5,7 @@
  */
 import { hex, setBits } from '../machine/bits.js';
 import { buildMachine } from '../machine/build.js';
-import { cloneChanged, cloneMachine } from '../machine/clone.js';
+import { cloneMachine } from '../machine/clone.js';
 import type { Fault, Ipi, MachineEvent } from '../machine/events.js';
 import { arrive, deliverAll } from '../machine/interrupt.js';
 import { NO_CAUSE, postedCause, type Counters, type Machine } from '../machine/state.js';
@@ -99,6 +99,17 @@ export function runProgram(program: Program, policy: ast.Policy, options: RunOpt
     return run.result();
 }
 
+/** What a runner holds besides its machine (see {@link Runner.snapshot}). */
+export interface RunnerState {
+    readonly deferred: readonly Ipi[];
+    readonly inFlight: readonly Ipi[];
+    readonly lostAt: number;
+    readonly lastStep: number;
+    readonly findings: Finding[];
+    readonly semantics: number[];
+    readonly events: number;
+}
+
 /** What {@link Runner.save} keeps. */
 export interface RunnerMark {
     readonly deferred: readonly Ipi[];
@@ -152,14 +163,6 @@ export class Runner implements RunSink {
         return this.forkOn(cloneMachine(this.m));
     }
 
-    /**
-     * A copy of this runner whose machine shares every object not written since `undo` was
-     * started (machine/clone.ts, cloneChanged): for an explorer that rolls this one back.
-     */
-    forkChanged(undo: readonly unknown[]): Runner {
-        return this.forkOn(cloneChanged(this.m, undo));
-    }
-
     private forkOn(m: Machine): Runner {
         const r = new Runner(this.program, this.kernel, m, this.diags, null, null);
         r.deferred = this.deferred;
@@ -171,6 +174,32 @@ export class Runner implements RunSink {
         r.semantics = this.semantics ? [...this.semantics] : [];
         r.events = this.events;
         return r;
+    }
+
+    /**
+     * Exploration: what this runner holds besides its machine, for a state kept to be explored
+     * later (findings and semantic errors copied: the runner goes on adding to its own).
+     */
+    snapshot(): RunnerState {
+        return {
+            deferred: this.deferred, inFlight: this.inFlight, lostAt: this.lostAt, lastStep: this.lastStep,
+            findings: this.findings ? [...this.findings] : [], semantics: this.semantics ? [...this.semantics] : [], events: this.events,
+        };
+    }
+
+    /**
+     * Exploration: takes up a kept state's own part ({@link snapshot}); the machine is loaded
+     * apart (Machine.load). The state's lists are used in place: an explorer undoes what it adds.
+     */
+    resume(s: RunnerState): void {
+        this.deferred = s.deferred;
+        this.inFlight = s.inFlight;
+        this.lostAt = s.lostAt;
+        this.lastStep = s.lastStep;
+        this.findings = s.findings;
+        this.semantics = s.semantics;
+        this.events = s.events;
+        this.gpByCause = null;
     }
 
     /**
