@@ -235,13 +235,13 @@ class SegmentSearch {
     /** Interned texts of the small lists in a key (IPIs in flight, deferred IPIs, findings). */
     private readonly lists = new Map<string, number>([['', 0]]);
     /**
-     * The list id of each in-flight and deferred IPI array seen: the runner never changes one in
-     * place (it replaces it), so most events, which send nothing, find their list's id here.
+     * The runner state loaded on the working runner (see {@link load}), and the lengths of its
+     * lists then: a key made from its node's re-keys a list only when the runner holds another
+     * one (the runner never changes an IPI list in place, it replaces it) or added to it.
      */
-    private readonly inFlightIds = new WeakMap<readonly Ipi[], number>();
-    private readonly deferredIds = new WeakMap<readonly Ipi[], number>();
-    private lastInFlight: readonly Ipi[] | null = null;
-    private lastInFlightId = 0;
+    private loaded: RunnerState | null = null;
+    private loadedFindings = 0;
+    private loadedSemantics = 0;
     private readonly ends = new Map<string, Runner>();
     private readonly codes: DiagnosticCode[] = [];
     private best: Found | null = null;
@@ -333,38 +333,34 @@ class SegmentSearch {
             this.scratch = new Int32Array(width);
         }
         const v = this.scratch;
+        // from a node's key, only what the event changed is keyed again: the objects it wrote,
+        // and each list only when the runner holds another one or added to it
+        const loaded = from >= 0 && r.m.undo ? this.loaded : null;
+        if (loaded) {
+            this.visited.copyTo(from, v, v.length);
+            this.interner.refill(r.m, v, 0, r.m.undo!);
+        } else this.interner.fill(r.m, v, 0);
         let at = this.machineWidth;
-        if (from >= 0 && r.m.undo) {
-            this.visited.copyTo(from, v, at);
-            this.interner.refill(r.m, v, 0, r.m.undo);
-        } else at = this.interner.fill(r.m, v, 0);
         for (const p of pos) v[at++] = p;
         v[at++] = post;
-        v[at++] = r.inFlight.length ? this.ipiList(r.inFlight, true) : 0;
-        v[at++] = r.deferred.length ? this.ipiList(r.deferred, false) : 0;
+        if (!loaded || r.inFlight !== loaded.inFlight) v[at] = this.ipiList(r.inFlight, true);
+        at++;
+        if (!loaded || r.deferred !== loaded.deferred) v[at] = this.ipiList(r.deferred, false);
+        at++;
         v[at++] = r.lostAt !== NO_CAUSE ? 1 : 0;
         v[at++] = this.lastStepMatters ? r.lastStep : 0;
-        v[at++] = r.findings!.length ? this.list([...new Set(r.findings!.map(f => `${f.code}@${f.cause}`))].sort().join(';')) : 0;
-        v[at++] = r.semantics!.length ? this.list([...new Set(r.semantics)].sort().join(';')) : 0;
+        const findings = r.findings!, semantics = r.semantics!;
+        if (!loaded || findings.length !== this.loadedFindings) v[at] = findings.length ? this.list([...new Set(findings.map(f => `${f.code}@${f.cause}`))].sort().join(';')) : 0;
+        at++;
+        if (!loaded || semantics.length !== this.loadedSemantics) v[at] = semantics.length ? this.list([...new Set(semantics)].sort().join(';')) : 0;
         return v;
     }
 
     /** The id of a list of IPIs: a multiset (in flight) or a sequence (deferred). */
     private ipiList(ipis: readonly Ipi[], multiset: boolean): number {
-        // most events send nothing: the list is the one keyed last
-        if (multiset && ipis === this.lastInFlight) return this.lastInFlightId;
-        const memo = multiset ? this.inFlightIds : this.deferredIds;
-        let id = memo.get(ipis);
-        if (id === undefined) {
-            const keys = ipis.map(ipiKey);
-            id = this.list((multiset ? keys.sort() : keys).join(';'));
-            memo.set(ipis, id);
-        }
-        if (multiset) {
-            this.lastInFlight = ipis;
-            this.lastInFlightId = id;
-        }
-        return id;
+        if (ipis.length === 0) return 0;
+        const keys = ipis.map(ipiKey);
+        return this.list((multiset ? keys.sort() : keys).join(';'));
     }
 
     private list(text: string): number {
@@ -384,6 +380,9 @@ class SegmentSearch {
     private load(n: Node): void {
         this.work.m.load(n.objects);
         this.work.resume(n.state);
+        this.loaded = n.state;
+        this.loadedFindings = n.state.findings.length;
+        this.loadedSemantics = n.state.semantics.length;
     }
 
     /** Adds the key to the visited states: its index there, or -1 when it was seen before (or the bound is reached). */
