@@ -44,6 +44,11 @@ export class VectorSet {
         return e !== 0 ? e - 1 : this.add(v);
     }
 
+    /** Integer k of the vector at `index` (see {@link add}). */
+    at(index: number, k: number): number {
+        return this.store[index * this.width + k];
+    }
+
     /** Copies the first `count` integers of the vector at `index` (see {@link add}) into `out`. */
     copyTo(index: number, out: Int32Array, count: number): void {
         const at = index * this.width;

@@ -23,6 +23,7 @@
  */
 import type { Ipi } from '../machine/events.js';
 import type { Machine } from '../machine/state.js';
+import type { VectorSet } from '../machine/vector-set.js';
 import * as ast from '../syntax/generated/ast.js';
 import { parseNumber } from '../syntax/numbers.js';
 import type { CompiledPolicy, HookName } from '../kernel/policy.js';
@@ -63,6 +64,8 @@ export class PartialOrder {
     private readonly fixed = new Map<number | string, FixedPart | null>();
     /** Whether every (positions, post) fits one exact integer key (else a text). */
     private readonly exactKeys: boolean;
+    /** {@link joinsAt} by slot, then by interned id. */
+    private readonly joins: (Joins | null)[][] = [];
     /** {@link tableTargets} by address. */
     private readonly targets = new Map<bigint, number[]>();
 
@@ -83,37 +86,20 @@ export class PartialOrder {
      * null when no reduction is possible there. `pos` is each branch's next step, `post` the
      * next item after the race.
      */
-    classes(m: Machine, pos: readonly number[], post: number, inFlight: readonly Ipi[]): Int32Array | null {
+    classes(m: Machine, pos: readonly number[], post: number, inFlight: readonly Ipi[], ids: StateIds): Int32Array | null {
         if (this.disabled) return null;
         const fixed = this.fixedPart(pos, post);
         if (fixed === null) return null;
         const parent = this.parent;
         parent.set(fixed.parent);
+        const slots = m.cpus.length + m.upids.length + m.images.length + m.runnables.length;
+        for (let slot = 0; slot < slots; slot++) {
+            const j = this.joinsAt(m, slot, ids.set.at(ids.index, slot));
+            if (j === null) return null;
+            this.joinAll(j.always);
+            if (j.cpu < 0 ? fixed.anySends : fixed.sendsOn[j.cpu] === 1) this.joinAll(j.sends);
+        }
         const task = this.cpus;
-        for (const r of m.runnables) {
-            if (r.state === 'waiting') return null;
-            if (r.upid) {
-                if (r.upid.nv !== this.uinv) return null;
-                const ndst = Number(r.upid.ndst);
-                if (ndst < this.cpus) this.union(task + r.id, ndst);
-            }
-            const img = r.image;
-            if (img) {
-                const u = m.upidAt(img.upidaddr);
-                if (u) this.union(task + r.id, task + u.owner);
-            }
-            if (fixed.anySends) {
-                for (const t of this.tableTargets(m, r.uitt?.addr ?? 0n)) this.union(task + r.id, task + t);
-                if (img) for (const t of this.tableTargets(m, img.uittaddr)) this.union(task + r.id, task + t);
-            }
-        }
-        for (const c of m.cpus) {
-            this.union(c.index, task + c.current);
-            if (c.fpregsOwner >= 0) this.union(c.index, task + c.fpregsOwner);
-            const u = m.upidAt(c.upidaddr);
-            if (u) this.union(c.index, task + u.owner);
-            if (fixed.sendsOn[c.index]) for (const t of this.tableTargets(m, c.uittaddr)) this.union(c.index, task + t);
-        }
         for (const ipi of inFlight) {
             if (ipi.vector === this.kernelVector) return null;
             if (ipi.dest >= this.cpus) continue;
@@ -168,6 +154,60 @@ export class PartialOrder {
         return { parent: parent.slice(), sendsOn, anySends: sendsOn.some(x => x === 1) };
     }
 
+    /**
+     * What the object in a slot of the state key joins, whatever the rest of the state (null:
+     * no reduction), memoised per slot and interned id: equal ids mean equal fields
+     * (machine/clone.ts, StateInterner), and a slot is always the same CPU, UPID, image or
+     * runnable, so its owner and UITT are fixed.
+     */
+    private joinsAt(m: Machine, slot: number, id: number): Joins | null {
+        const row = (this.joins[slot] ??= []);
+        let j = row[id];
+        if (j === undefined) row[id] = j = this.slotJoins(m, slot);
+        return j;
+    }
+
+    /** {@link joinsAt} computed from the object (slots in StateInterner.fill's order). */
+    private slotJoins(m: Machine, slot: number): Joins | null {
+        const task = this.cpus;
+        const always: number[] = [], sends: number[] = [];
+        const make = (cpu: number): Joins => ({ always: Int32Array.from(always), sends: Int32Array.from(sends), cpu });
+        if (slot < m.cpus.length) {
+            const c = m.cpus[slot];
+            always.push(c.index, task + c.current);
+            if (c.fpregsOwner >= 0) always.push(c.index, task + c.fpregsOwner);
+            const u = m.upidAt(c.upidaddr);
+            if (u) always.push(c.index, task + u.owner);
+            for (const t of this.tableTargets(m, c.uittaddr)) sends.push(c.index, task + t);
+            return make(c.index);
+        }
+        slot -= m.cpus.length;
+        if (slot < m.upids.length) {
+            const u = m.upids[slot];
+            if (u.nv !== this.uinv) return null;
+            const ndst = Number(u.ndst);
+            if (ndst < this.cpus) always.push(task + u.owner, ndst);
+            return make(-1);
+        }
+        slot -= m.upids.length;
+        if (slot < m.images.length) {
+            const img = m.images[slot];
+            const u = m.upidAt(img.upidaddr);
+            if (u) always.push(task + img.owner, task + u.owner);
+            for (const t of this.tableTargets(m, img.uittaddr)) sends.push(task + img.owner, task + t);
+            return make(-1);
+        }
+        const r = m.runnables[slot - m.images.length];
+        if (r.state === 'waiting') return null;
+        for (const t of this.tableTargets(m, r.uitt?.addr ?? 0n)) sends.push(task + r.id, task + t);
+        return make(-1);
+    }
+
+    /** Joins each pair of nodes in the list. */
+    private joinAll(pairs: Int32Array): void {
+        for (let i = 0; i < pairs.length; i += 2) this.union(pairs[i], pairs[i + 1]);
+    }
+
     private find(x: number): number {
         const parent = this.parent;
         while (parent[x] !== x) x = parent[x] = parent[parent[x]];
@@ -197,6 +237,21 @@ export class PartialOrder {
         }
         return out;
     }
+}
+
+/** Where a state's key is: the set of keys and its index there (the machine's ids come first). */
+export interface StateIds {
+    readonly set: VectorSet;
+    readonly index: number;
+}
+
+/** What the object in one slot of a state key joins (see PartialOrder.joinsAt). */
+interface Joins {
+    /** Pairs of nodes joined always. */
+    readonly always: Int32Array;
+    /** Pairs joined while a SENDUIPI may still run: from this CPU (a CPU's), anywhere (cpu -1). */
+    readonly sends: Int32Array;
+    readonly cpu: number;
 }
 
 /** The part of the classes that the positions alone decide (see PartialOrder.fixedPart). */

@@ -459,7 +459,7 @@ class SegmentSearch {
             return;
         }
         // the partial-order reduction: only the events of one class of interfering CPUs
-        const classes = this.por && this.severalCpus(n, inRace, item) ? this.por.classes(r.m, n.pos, n.post, r.inFlight) : null;
+        const classes = this.por && this.severalCpus(n, inRace, item) ? this.por.classes(r.m, n.pos, n.post, r.inFlight, { set: this.visited!, index: n.stored }) : null;
         let chosen = -1;
         if (classes) {
             const count = new Map<number, number>();
