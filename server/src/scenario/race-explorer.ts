@@ -252,7 +252,8 @@ class SegmentSearch {
     private head = 0;
     /** The shortest prefix at which each finding (code and line) first arose. */
     private readonly firstSeen = new Map<string, Found>();
-    private readonly texts = new Map<StepItem | ExpectItem, string>();
+    /** The counterexample step of each item (an item is in one branch or after the race: one event). */
+    private readonly steps = new Map<StepItem | ExpectItem, CounterStep>();
     private readonly por: PartialOrder | null;
     private readonly maxStates: number;
     private readonly maxDepth: number;
@@ -396,10 +397,14 @@ class SegmentSearch {
         return visited.add(key);
     }
 
-    private text(item: StepItem | ExpectItem): string {
-        let t = this.texts.get(item);
-        if (t === undefined) this.texts.set(item, t = itemText(item));
-        return t;
+    /** The item's counterexample step: a branch's next step (`branch` >= 0) or the next item after the race. */
+    private stepOf(item: StepItem | ExpectItem, branch: number): CounterStep {
+        let s = this.steps.get(item);
+        if (s === undefined) {
+            const event: ReplayEvent = branch >= 0 ? { kind: 'branch', branch } : { kind: 'post' };
+            this.steps.set(item, s = { cause: item.cause, text: itemText(item), event });
+        }
+        return s;
     }
 
     /**
@@ -492,18 +497,18 @@ class SegmentSearch {
                 if (n.pos[b] >= steps.length) return;
                 const item = steps[n.pos[b]];
                 if (!allowed(item.cpu)) return;
-                this.tryEvent(n, { cause: item.cause, text: this.text(item), event: { kind: 'branch', branch: b } }, true, r => r.step(item), b, false);
+                this.tryEvent(n, this.stepOf(item, b), true, r => r.step(item), b, false);
             });
             return;
         }
         if (item?.kind === 'step') {
             if (!allowed(item.cpu)) return;
-            this.tryEvent(n, { cause: item.cause, text: this.text(item), event: { kind: 'post' } }, false, r => r.step(item), -1, true);
+            this.tryEvent(n, this.stepOf(item, -1), false, r => r.step(item), -1, true);
             return;
         }
         if (r.inFlight.length > 0) return; // an expectation waits for every IPI
         const expect = item as ExpectItem;
-        this.tryEvent(n, { cause: expect.cause, text: this.text(expect), event: { kind: 'post' } }, false, r => r.expectItem(expect), -1, true);
+        this.tryEvent(n, this.stepOf(expect, -1), false, r => r.expectItem(expect), -1, true);
     }
 
     /**

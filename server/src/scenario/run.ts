@@ -99,6 +99,9 @@ export function runProgram(program: Program, policy: ast.Policy, options: RunOpt
     return run.result();
 }
 
+/** The empty list of findings or semantic errors that kept states share (never added to: see Runner.resume). */
+const NONE = Object.freeze([]) as unknown as never[];
+
 /** What a runner holds besides its machine (see {@link Runner.snapshot}). */
 export interface RunnerState {
     readonly deferred: readonly Ipi[];
@@ -183,21 +186,23 @@ export class Runner implements RunSink {
     snapshot(): RunnerState {
         return {
             deferred: this.deferred, inFlight: this.inFlight, lostAt: this.lostAt, lastStep: this.lastStep,
-            findings: this.findings ? [...this.findings] : [], semantics: this.semantics ? [...this.semantics] : [], events: this.events,
+            findings: this.findings?.length ? [...this.findings] : NONE, semantics: this.semantics?.length ? [...this.semantics] : NONE,
+            events: this.events,
         };
     }
 
     /**
      * Exploration: takes up a kept state's own part ({@link snapshot}); the machine is loaded
-     * apart (Machine.load). The state's lists are used in place: an explorer undoes what it adds.
+     * apart (Machine.load). The state's lists are used in place (an explorer undoes what it
+     * adds), but for the shared empty one.
      */
     resume(s: RunnerState): void {
         this.deferred = s.deferred;
         this.inFlight = s.inFlight;
         this.lostAt = s.lostAt;
         this.lastStep = s.lastStep;
-        this.findings = s.findings;
-        this.semantics = s.semantics;
+        this.findings = s.findings.length ? s.findings : [];
+        this.semantics = s.semantics.length ? s.semantics : [];
         this.events = s.events;
         this.gpByCause = null;
     }
