@@ -48,27 +48,27 @@ export class Kernel {
     /** `exec` (§4.2): the exec hook, then return_to_user. */
     exec(ctx: ExecContext): void {
         const cur = this.runningTask(ctx, 'exec');
-        ctx.m.w(ctx.cpu, 'mode', 'kernel');
+        ctx.m.setMode(ctx.cpu, 'kernel');
         this.runHook(ctx, 'exec', null, null, cur);
         this.runHook(ctx, 'return_to_user', null, null, cur);
-        ctx.m.w(ctx.cpu, 'mode', 'user');
+        ctx.m.setMode(ctx.cpu, 'user');
     }
 
     /** `exit` (§4.3): the exit hook; the task is dead; the CPU switches to idle. */
     exit(ctx: ExecContext): void {
         const cur = this.runningTask(ctx, 'exit');
-        ctx.m.w(ctx.cpu, 'mode', 'kernel');
+        ctx.m.setMode(ctx.cpu, 'kernel');
         this.runHook(ctx, 'exit', null, null, cur);
-        ctx.m.w(cur, 'state', 'dead');
+        ctx.m.setRunState(cur, 'dead');
         this.contextSwitch(ctx, ctx.m.idleOf(ctx.cpu.index));
     }
 
     /** `wait` (§4.4): the wait hook; the task blocks; the CPU switches to idle. */
     wait(ctx: ExecContext): void {
         const cur = this.runningTask(ctx, 'wait');
-        ctx.m.w(ctx.cpu, 'mode', 'kernel');
+        ctx.m.setMode(ctx.cpu, 'kernel');
         this.runHook(ctx, 'wait', null, null, cur);
-        ctx.m.w(cur, 'state', 'waiting');
+        ctx.m.setRunState(cur, 'waiting');
         this.contextSwitch(ctx, ctx.m.idleOf(ctx.cpu.index));
     }
 
@@ -89,17 +89,17 @@ export class Kernel {
         const m = ctx.m;
         const c = ctx.cpu;
         const prev = m.currentOf(c);
-        m.w(c, 'mode', 'kernel');
+        m.setMode(c, 'kernel');
         this.runHook(ctx, 'switch_out', prev, x, null);
-        if (prev.state === 'running') m.w(prev, 'state', 'runnable');
-        m.w(prev, 'runningOn', -1);
-        m.w(c, 'current', x.id);
-        m.w(x, 'state', 'running');
-        m.w(x, 'runningOn', c.index);
+        if (prev.state === 'running') m.setRunState(prev, 'runnable');
+        m.setRunningOn(prev, -1);
+        m.setCurrent(c, x.id);
+        m.setRunState(x, 'running');
+        m.setRunningOn(x, c.index);
         this.runHook(ctx, 'switch_in', prev, x, null);
         if (x.kind === 'task') {
             this.runHook(ctx, 'return_to_user', null, null, x);
-            m.w(c, 'mode', 'user');
+            m.setMode(c, 'user');
         }
     }
 }

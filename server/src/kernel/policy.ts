@@ -110,7 +110,7 @@ function compileStmt(env: CompileEnv, s: ast.Stmt): Exec {
         const x = compileObject(env, s.target.bound, s.target.ref?.ref, s.target.bound ?? s.target.ref?.$refText ?? '?');
         return logged(s, ctx => {
             const r = x(ctx);
-            if (r.state === 'waiting') ctx.m.w(r, 'state', 'runnable');
+            if (r.state === 'waiting') ctx.m.setRunState(r, 'runnable');
         });
     }
     return compileInstruction(env, s);

@@ -269,6 +269,37 @@ export class Machine implements MachineObjects {
         if (this.recording) this.log.add(obj, key, old, v);
     }
 
+    // The kernel's view, written on every context switch: by name, as XSAVES and XRSTORS do
+    // (see {@link changed}).
+
+    setMode(c: Cpu, v: Mode): void {
+        const old = c.mode;
+        if (old === v) return;
+        this.changed(c, 'mode', old, v);
+        c.mode = v;
+    }
+
+    setCurrent(c: Cpu, v: number): void {
+        const old = c.current;
+        if (old === v) return;
+        this.changed(c, 'current', old, v);
+        c.current = v;
+    }
+
+    setRunState(r: Runnable, v: RunState): void {
+        const old = r.state;
+        if (old === v) return;
+        this.changed(r, 'state', old, v);
+        r.state = v;
+    }
+
+    setRunningOn(r: Runnable, v: number): void {
+        const old = r.runningOn;
+        if (old === v) return;
+        this.changed(r, 'runningOn', old, v);
+        r.runningOn = v;
+    }
+
     /**
      * Writes provenance (`uirrTags`, `savedBy`, `uinvChangedBy`, `uinvArmedBy`, `freedBy`,
      * `postedBy`): not traced, but undone with the rest, and the object's interned key is

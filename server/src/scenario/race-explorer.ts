@@ -389,12 +389,9 @@ class SegmentSearch {
     /** Adds the key to the visited states: its index there, or -1 when it was seen before (or the bound is reached). */
     private admit(key: Int32Array): number {
         const visited = this.visited!;
-        if (visited.has(key)) return -1;
-        if (visited.size >= this.maxStates) {
-            this.cutBy = 'states';
-            return -1;
-        }
-        return visited.add(key);
+        if (visited.size < this.maxStates) return visited.add(key);
+        if (!visited.has(key)) this.cutBy = 'states';
+        return -1;
     }
 
     /** The item's counterexample step: a branch's next step (`branch` >= 0) or the next item after the race. */
