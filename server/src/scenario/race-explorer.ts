@@ -198,6 +198,31 @@ export class RaceExploration {
     }
 }
 
+/** A node of {@link ListIds}: the id of the list that ends here, and the longer lists. */
+interface ListNode {
+    readonly id: number;
+    next: Map<number, ListNode> | null;
+}
+
+/**
+ * Ids of lists of small integers (the empty list is 0), as a trie of maps keyed by numbers:
+ * no text is built to tell two lists apart.
+ */
+class ListIds {
+    private readonly root = new Map<number, ListNode>();
+    private count = 0;
+
+    id(items: readonly number[]): number {
+        let node: ListNode | undefined;
+        for (const x of items) {
+            const level: Map<number, ListNode> = node ? (node.next ??= new Map()) : this.root;
+            node = level.get(x);
+            if (node === undefined) level.set(x, node = { id: ++this.count, next: null });
+        }
+        return node?.id ?? 0;
+    }
+}
+
 function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport, stoppedBy?: string): void {
     const loc = main.program.loc(race.cause);
     if (report.codes.length && report.finding && report.counterexample) {
@@ -234,6 +259,11 @@ class SegmentSearch {
     private readonly interner = new StateInterner();
     /** Interned texts of the small lists in a key (IPIs in flight, deferred IPIs, findings). */
     private readonly lists = new Map<string, number>([['', 0]]);
+    /** Each IPI's number (equal vector, destination, UPID and sender: equal numbers), and the lists' ids. */
+    private readonly ipiIds = new WeakMap<Ipi, number>();
+    private readonly ipiTexts = new Map<string, number>();
+    private readonly inFlightLists = new ListIds();
+    private readonly deferredLists = new ListIds();
     /**
      * The runner state loaded on the working runner (see {@link load}), and the lengths of its
      * lists then: a key made from its node's re-keys a list only when the runner holds another
@@ -360,8 +390,18 @@ class SegmentSearch {
     /** The id of a list of IPIs: a multiset (in flight) or a sequence (deferred). */
     private ipiList(ipis: readonly Ipi[], multiset: boolean): number {
         if (ipis.length === 0) return 0;
-        const keys = ipis.map(ipiKey);
-        return this.list((multiset ? keys.sort() : keys).join(';'));
+        const ids = ipis.map(ipi => {
+            let id = this.ipiIds.get(ipi);
+            if (id === undefined) {
+                const text = ipiKey(ipi);
+                id = this.ipiTexts.get(text);
+                if (id === undefined) this.ipiTexts.set(text, id = this.ipiTexts.size);
+                this.ipiIds.set(ipi, id);
+            }
+            return id;
+        });
+        if (multiset) ids.sort((a, b) => a - b);
+        return (multiset ? this.inFlightLists : this.deferredLists).id(ids);
     }
 
     private list(text: string): number {
