@@ -198,6 +198,19 @@ export class RaceExploration {
     }
 }
 
+/** Sorts a short list of numbers in place (insertion sort: Array.prototype.sort allocates a work array per call). */
+function sortSmall(a: number[]): void {
+    for (let i = 1; i < a.length; i++) {
+        const x = a[i];
+        let j = i - 1;
+        while (j >= 0 && a[j] > x) {
+            a[j + 1] = a[j];
+            j--;
+        }
+        a[j + 1] = x;
+    }
+}
+
 /** A node of {@link ListIds}: the id of the list that ends here, and the longer lists. */
 interface ListNode {
     readonly id: number;
@@ -284,6 +297,7 @@ class SegmentSearch {
     private readonly firstSeen = new Map<string, Found>();
     /** The counterexample step of each item (an item is in one branch or after the race: one event). */
     private readonly steps = new Map<StepItem | ExpectItem, CounterStep>();
+    private readonly arrivalTexts = new Map<string, string>();
     private readonly por: PartialOrder | null;
     private readonly maxStates: number;
     private readonly maxDepth: number;
@@ -400,7 +414,7 @@ class SegmentSearch {
             }
             return id;
         });
-        if (multiset) ids.sort((a, b) => a - b);
+        if (multiset) sortSmall(ids);
         return (multiset ? this.inFlightLists : this.deferredLists).id(ids);
     }
 
@@ -432,6 +446,13 @@ class SegmentSearch {
         if (visited.size < this.maxStates) return visited.add(key);
         if (!visited.has(key)) this.cutBy = 'states';
         return -1;
+    }
+
+    /** "IPI 0xec arrives at cpu1", made once per IPI (by its key). */
+    private arrivalText(ipi: Ipi, key: string): string {
+        let t = this.arrivalTexts.get(key);
+        if (t === undefined) this.arrivalTexts.set(key, t = `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`);
+        return t;
     }
 
     /** The item's counterexample step: a branch's next step (`branch` >= 0) or the next item after the race. */
@@ -518,15 +539,15 @@ class SegmentSearch {
         }
         const allowed = (cpu: number): boolean => chosen < 0 || (cpu < classes!.length ? classes![cpu] === chosen : false);
         // IPIs in flight may arrive now (identical ones once)
-        const seen = new Set<string>();
         const flight = r.inFlight;
         for (let i = 0; i < flight.length; i++) {
             const ipi = flight[i];
             if (!allowed(ipi.dest)) continue;
             const k = ipiKey(ipi);
-            if (seen.has(k)) continue;
-            seen.add(k);
-            const step = { cause: ipi.cause, text: `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, event: { kind: 'ipi', index: i, ipi: k } as const };
+            let twin = false;
+            for (let j = 0; j < i && !twin; j++) twin = ipiKey(flight[j]) === k;
+            if (twin) continue;
+            const step: CounterStep = { cause: ipi.cause, text: this.arrivalText(ipi, k), event: { kind: 'ipi', index: i, ipi: k } };
             this.tryEvent(n, step, inRace, r => r.arriveInFlight(i), -1, false);
         }
         if (inRace) {
