@@ -270,7 +270,7 @@ class SegmentSearch {
     /** How many integers of a key the machine's objects take (StateInterner.width). */
     private machineWidth = 0;
     private readonly interner = new StateInterner();
-    /** Interned texts of the small lists in a key (IPIs in flight, deferred IPIs, findings). */
+    /** Interned texts of the findings and of the semantic errors in a key (sets, as sorted texts). */
     private readonly lists = new Map<string, number>([['', 0]]);
     /** Each IPI's number (equal vector, destination, UPID and sender: equal numbers), and the lists' ids. */
     private readonly ipiIds = new WeakMap<Ipi, number>();
