@@ -558,9 +558,19 @@ async function main() {
     const r = await wordRect(page, 12, 'xrstors');
     await page.mouse.click(r.x + 2, r.y + r.height / 2);
     await page.mouse.move(1200, 20);
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+.');
-    await page.waitForSelector('.action-widget .monaco-list-row.action', { timeout: 20_000 });
+    // the menu can miss a Ctrl+. pressed while the server is still answering the request for
+    // the lightbulb (seen once in CI: lightbulb shown, no menu): press it again, up to 4 times
+    let menu = false;
+    for (let attempt = 1; attempt <= 4 && !menu; attempt++) {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+.');
+      menu = await page
+        .waitForSelector('.action-widget .monaco-list-row.action', { timeout: 8_000 })
+        .then(() => true)
+        .catch(() => false);
+      if (!menu) console.log(`# note: no quick-fix menu after Ctrl+. (attempt ${attempt})`);
+    }
+    if (!menu) throw new Error('no quick-fix menu after 4 presses of Ctrl+. (8 s each)');
     const offered = await page.$$eval('.action-widget .monaco-list-row.action', (rows) => rows.map((x) => x.innerText.trim()));
     const pick = FIX_TITLES.map((re) => offered.find((t) => re.test(t))).find(Boolean);
     if (!pick) throw new Error(`no expected fix; offered: ${JSON.stringify(offered)}`);
@@ -578,7 +588,10 @@ async function main() {
     await page.keyboard.press('Control+S');
     const saved = await waitFor('the file on disk to contain the fix', async () => {
       const lines = fs.readFileSync(wsFile, 'utf8').split(/\r?\n/);
-      return lines[11]?.trim() === state.insertedLine && /^cpu0:\s*xrstors rx/.test(lines[12] ?? '') && lines[11];
+      // the editor's line may end in an inlay hint ("UINV 0xec→0x0") once the server has run
+      // the fixed text: the line on disk is that line's start
+      const disk = lines[11]?.trim() ?? '';
+      return /^cpu0:\s*(xsaves rx|wrmsr IA32_UINTR_MISC)/.test(disk) && state.insertedLine.startsWith(disk) && /^cpu0:\s*xrstors rx/.test(lines[12] ?? '') && lines[11];
     }, 15_000);
     await page.waitForSelector(`.part.editor .tab.active:not(.dirty):has-text("${FILE_NAME}")`, { timeout: 10_000 });
     return `line 12 on disk: "${saved.trim()}"`;
