@@ -80,6 +80,13 @@ export class LspClient {
         });
     }
 
+    /** Opens the document and resolves with its first diagnostics that satisfy pred (the wait starts before the open). */
+    openAndWait(uri: string, text: string, pred?: (d: Diagnostic[]) => boolean, timeoutMs?: number): Promise<Diagnostic[]> {
+        const published = this.waitDiagnostics(uri, pred, timeoutMs);
+        this.open(uri, text);
+        return published;
+    }
+
     open(uri: string, text: string, version = 1): void {
         this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'uintr', version, text } });
     }

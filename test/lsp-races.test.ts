@@ -33,9 +33,7 @@ function ring(n: number, l: number, policy: string): string {
 async function stoppedRace(c: LspClient, name: string, why: RegExp, timeoutMs: number): Promise<Diagnostic> {
     const uri = pathToFileURL(join(ws, name)).toString();
     const isIt = (d: Diagnostic): boolean => d.severity === 3 && why.test(String(d.message));
-    const published = c.waitDiagnostics(uri, ds => ds.some(isIt), timeoutMs);
-    c.open(uri, ring(3, 3, 'linux_rfc'));
-    const info = (await published).find(isIt)!;
+    const info = (await c.openAndWait(uri, ring(3, 3, 'linux_rfc'), ds => ds.some(isIt), timeoutMs)).find(isIt)!;
     expect(info.code).toBe('race-counterexample');
     expect(info.range.start.line).toBe(RACE_LINE);
     return info;
@@ -106,9 +104,7 @@ describe.each(WHERE)('race exploration in the language server, %s', (_how, env: 
         const uri = pathToFileURL(join(ws, 'ring-edit.uintr')).toString();
         // about ten seconds of exploration to the bound on states if nothing stopped it
         const text = ring(3, 3, 'linux_rfc');
-        const first = client.waitDiagnostics(uri);
-        client.open(uri, text);
-        await first;
+        await client.openAndWait(uri, text);
         await until(() => client!.progress.some(p => p.value.kind === 'begin'), 'progress begins');
         const edited = text.replace(/race \{[\s\S]*$/, 'expect no lost\n');
         const edit = Date.now();
@@ -144,9 +140,7 @@ describe.each(WHERE)('the commands\' tables (uintr/compare, uintr/trace), %s', (
         client = await start({}, env);
         const uri = pathToFileURL(join(ws, 'ring-commands.uintr')).toString();
         const text = ring(2, 1, 'lazy_fpu');
-        const opened = client.waitDiagnostics(uri);
-        client.open(uri, text);
-        await opened;
+        await client.openAndWait(uri, text);
         const compare = await client.request<{ text: string }>('uintr/compare', { uri });
         for (const p of ['manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx']) expect(compare.text).toMatch(new RegExp(`^${p}\\b`, 'm'));
         expect(compare.text).toMatch(/^lazy_fpu \*.*race-counterexample@/m);

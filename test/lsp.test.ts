@@ -41,9 +41,7 @@ describe('language server over stdio', () => {
     let diags: Diagnostic[];
 
     test('publishes the emulator diagnostics on open, with code, severity and related information', async () => {
-        const wait = client.waitDiagnostics(uri, ds => ds.some(d => d.code === 'xrstors-gp'));
-        client.open(uri, text);
-        diags = await wait;
+        diags = await client.openAndWait(uri, text, ds => ds.some(d => d.code === 'xrstors-gp'));
         const gp = diags.find(d => d.code === 'xrstors-gp')!;
         expect(gp.range.start.line).toBe(11);
         expect(gp.severity).toBe(1);
@@ -114,9 +112,7 @@ describe('language server over stdio', () => {
 
     test('garbage never kills the server: it still answers', async () => {
         const bad = pathToFileURL(join(ws, 'garbage.uintr')).toString();
-        const wait = client.waitDiagnostics(bad, ds => ds.length > 0);
-        client.open(bad, 'cpu0: ((((( \u0000 @@@ machine { task }} 0xfoo\n'.repeat(50));
-        const ds = await wait;
+        const ds = await client.openAndWait(bad, 'cpu0: ((((( \u0000 @@@ machine { task }} 0xfoo\n'.repeat(50), ds => ds.length > 0);
         expect(ds.every(d => d.code === 'syntax' || d.code === 'semantic' || d.data !== undefined || d.code === undefined)).toBe(true);
         await client.request('textDocument/hover', { textDocument: { uri: bad }, position: { line: 3, character: 4 } });
         await client.request('textDocument/codeAction', { textDocument: { uri: bad }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, context: { diagnostics: ds.slice(0, 3) } });
@@ -137,9 +133,7 @@ describe('settings', () => {
             await c.initialize(pathToFileURL(ws).toString());
             const u = pathToFileURL(join(ws, 'no-policy.uintr')).toString();
             // lazy_fpu skips the XRSTORS on the way back: the notification is lost (clean under linux_rfc)
-            const wait = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'notification-lost'));
-            c.open(u, roundTrip);
-            const ds = await wait;
+            const ds = await c.openAndWait(u, roundTrip, ds => ds.some(d => d.code === 'notification-lost'));
             expect(ds.find(d => d.code === 'notification-lost')!.range.start.line).toBe(8);
         } finally {
             await c.stop();

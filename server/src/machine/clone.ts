@@ -2,12 +2,16 @@
  * Copies of a machine state and a key that identifies it, for exploring the interleavings of
  * a race: equal keys mean equal futures (provenance that only places diagnostics is left out).
  */
-import { Machine, NO_CAUSE, type Cpu, type MachineCopy, type MachineObjects, type Runnable, type RunState, type UirrTag, type UirrTags, type Upid, type XsaveImage } from './state.js';
+import { Machine, NO_CAUSE, type Cpu, type MachineObjects, type Runnable, type RunState, type UirrTag, type UirrTags, type Upid, type XsaveImage } from './state.js';
 import { VectorSet } from './vector-set.js';
 
 /** A deep copy: CPUs, UPIDs, images and runnables; UITTs (never written) and the address tables are shared. */
 export function cloneMachine(src: Machine): Machine {
-    return copyOf(src, { upidIndex: src.upidIndex, uittsByAddr: src.uittsByAddr, ...copyObjects(src) });
+    const m = new Machine(src.config, { upidIndex: src.upidIndex, uittsByAddr: src.uittsByAddr, ...copyObjects(src) });
+    m.recording = false;
+    Object.assign(m.counters, src.counters);
+    m.cause = src.cause;
+    return m;
 }
 
 /** Copies of a machine's objects (a runnable points at the copies of its UPID and image). */
@@ -17,14 +21,6 @@ export function copyObjects(src: MachineObjects): MachineObjects {
     const runnables = src.runnables.map(r => ({ ...r, upid: r.upid ? upids[r.upid.id] : null, image: r.image ? images[r.image.id] : null }));
     const cpus = src.cpus.map(c => ({ ...c }));
     return { cpus, runnables, upids, images };
-}
-
-function copyOf(src: Machine, parts: MachineCopy): Machine {
-    const m = new Machine(src.config, parts);
-    m.recording = false;
-    Object.assign(m.counters, src.counters);
-    m.cause = src.cause;
-    return m;
 }
 
 /**
@@ -202,12 +198,9 @@ export class StateInterner {
     }
 
     key(m: Machine): string {
-        let s = '';
-        for (const c of m.cpus) s += this.id(c, this.cpus) + ',';
-        for (const u of m.upids) s += this.id(u, this.upids) + ',';
-        for (const x of m.images) s += this.id(x, this.images) + ',';
-        for (const r of m.runnables) s += this.id(r, this.runnables) + ',';
-        return s;
+        const ids = new Int32Array(StateInterner.width(m));
+        this.fill(m, ids, 0);
+        return ids.join(',');
     }
 
     private id<T extends Cpu | Upid | XsaveImage | Runnable>(obj: T, kind: Kind<T>): number {

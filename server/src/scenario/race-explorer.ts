@@ -272,8 +272,7 @@ class SegmentSearch {
     private readonly interner = new StateInterner();
     /** Interned texts of the findings and of the semantic errors in a key (sets, as sorted texts). */
     private readonly lists = new Map<string, number>([['', 0]]);
-    /** Each IPI's number (equal vector, destination, UPID and sender: equal numbers), and the lists' ids. */
-    private readonly ipiIds = new WeakMap<Ipi, number>();
+    /** Each IPI's number, by its key (equal vector, destination, UPID and sender: equal numbers), and the lists' ids. */
     private readonly ipiTexts = new Map<string, number>();
     private readonly inFlightLists = new ListIds();
     private readonly deferredLists = new ListIds();
@@ -405,13 +404,9 @@ class SegmentSearch {
     private ipiList(ipis: readonly Ipi[], multiset: boolean): number {
         if (ipis.length === 0) return 0;
         const ids = ipis.map(ipi => {
-            let id = this.ipiIds.get(ipi);
-            if (id === undefined) {
-                const text = ipiKey(ipi);
-                id = this.ipiTexts.get(text);
-                if (id === undefined) this.ipiTexts.set(text, id = this.ipiTexts.size);
-                this.ipiIds.set(ipi, id);
-            }
+            const text = ipiKey(ipi); // made once per IPI object (machine/events.ts)
+            let id = this.ipiTexts.get(text);
+            if (id === undefined) this.ipiTexts.set(text, id = this.ipiTexts.size);
             return id;
         });
         if (multiset) sortSmall(ids);
@@ -521,17 +516,14 @@ class SegmentSearch {
             this.cutBy ??= 'depth';
             return;
         }
-        // the partial-order reduction: only the events of one class of interfering CPUs
-        const classes = this.por && this.severalCpus(n, inRace, item) ? this.por.classes(r.m, n.pos, n.post, r.inFlight, { set: this.visited!, index: n.stored }) : null;
+        // the partial-order reduction: only the events of one class of interfering CPUs; the
+        // enabled events on one CPU are one class (an IPI to a CPU that does not exist is in none)
+        const cpus = this.eventCpus(n, inRace, item);
+        const classes = this.por && cpus.some(c => c !== cpus[0]) ? this.por.classes(r.m, n.pos, n.post, r.inFlight, { set: this.visited!, index: n.stored }) : null;
         let chosen = -1;
         if (classes) {
             const count = new Map<number, number>();
-            const bump = (cpu: number): void => {
-                if (cpu < classes.length) count.set(classes[cpu], (count.get(classes[cpu]) ?? 0) + 1);
-            };
-            r.inFlight.forEach(ipi => bump(ipi.dest));
-            if (inRace) race.branches.forEach((steps, b) => { if (n.pos[b] < steps.length) bump(steps[n.pos[b]].cpu); });
-            else if (item?.kind === 'step') bump(item.cpu);
+            for (const c of cpus) count.set(classes[c], (count.get(classes[c]) ?? 0) + 1);
             let fewest = Infinity;
             for (const [cls, k] of count) if (k < fewest) { fewest = k; chosen = cls; }
             if (count.size > 1) this.reducedStates++;
@@ -569,25 +561,16 @@ class SegmentSearch {
         this.tryEvent(n, this.stepOf(expect, -1), false, r => r.expectItem(expect), -1, true);
     }
 
-    /**
-     * Whether the enabled events are on more than one CPU: otherwise they are one class, and
-     * the reduction has nothing to choose (an IPI to a CPU that does not exist is in no class).
-     */
-    private severalCpus(n: Node, inRace: boolean, item: ProgramItem | undefined): boolean {
+    /** The CPU of each enabled event (an IPI's destination), those that exist only; an expectation has none. */
+    private eventCpus(n: Node, inRace: boolean, item: ProgramItem | undefined): number[] {
         const r = this.work;
-        const cpus = r.m.cpus.length;
-        let first = -1;
-        const differs = (cpu: number): boolean => {
-            if (cpu >= cpus) return false;
-            if (first < 0) first = cpu;
-            return cpu !== first;
-        };
-        for (const ipi of r.inFlight) if (differs(ipi.dest)) return true;
+        const exists = r.m.cpus.length;
+        const all: number[] = r.inFlight.map(ipi => ipi.dest);
         if (inRace) {
             const { branches } = this.race;
-            for (let b = 0; b < branches.length; b++) if (n.pos[b] < branches[b].length && differs(branches[b][n.pos[b]].cpu)) return true;
-        } else if (item?.kind === 'step' && differs(item.cpu)) return true;
-        return false;
+            for (let b = 0; b < branches.length; b++) if (n.pos[b] < branches[b].length) all.push(branches[b][n.pos[b]].cpu);
+        } else if (item?.kind === 'step') all.push(item.cpu);
+        return all.filter(c => c < exists);
     }
 
     /** The end of the segment: this interleaving is complete. */

@@ -163,11 +163,7 @@ export class Runner implements RunSink {
 
     /** A copy of this runner on a copy of its machine, for exploring one more choice. */
     fork(): Runner {
-        return this.forkOn(cloneMachine(this.m));
-    }
-
-    private forkOn(m: Machine): Runner {
-        const r = new Runner(this.program, this.kernel, m, this.diags, null, null);
+        const r = new Runner(this.program, this.kernel, cloneMachine(this.m), this.diags, null, null);
         r.deferred = this.deferred;
         r.inFlight = this.inFlight;
         r.raceMode = this.raceMode;
