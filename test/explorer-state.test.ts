@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { buildMachine } from '../server/src/machine/build.js';
 import { changedObjects, cloneMachine, StateInterner } from '../server/src/machine/clone.js';
 import type { Machine, MachineConfig } from '../server/src/machine/state.js';
+import { UndoLog } from '../server/src/machine/undo-log.js';
 import { VectorSet } from '../server/src/machine/vector-set.js';
 import { xsaves } from '../server/src/machine/xsaves.js';
 
@@ -90,7 +91,7 @@ describe('StateInterner: a machine as a vector of integers', () => {
         const m = machine();
         const before = new Int32Array(StateInterner.width(m));
         k.fill(m, before, 0);
-        m.undo = [];
+        m.undo = new UndoLog();
         m.w(m.cpus[0], 'uinv', 0xecn);
         xsaves(m, m.cpus[0], m.runnables[2]);
         m.w(m.runnables[2], 'lastCpu', 0);
@@ -111,7 +112,7 @@ describe('changedObjects: a state that shares what an event did not write', () =
         const m = machine();
         m.recording = false;
         const uif = m.images[0].uif ^ 1n;
-        m.undo = [];
+        m.undo = new UndoLog();
         m.w(m.cpus[1], 'uinv', 0xecn);
         m.w(m.upids[0], 'on', 1n);
         m.w(m.images[0], 'uif', uif);
@@ -137,7 +138,7 @@ describe('changedObjects: a state that shares what an event did not write', () =
 
         // the copy equals a deep copy taken while the event was applied
         const k = new StateInterner();
-        m.undo = [];
+        m.undo = new UndoLog();
         m.w(m.cpus[1], 'uinv', 0xecn);
         m.w(m.upids[0], 'on', 1n);
         m.w(m.images[0], 'uif', uif);

@@ -3,6 +3,7 @@
  * a race: equal keys mean equal futures (provenance that only places diagnostics is left out).
  */
 import { Machine, NO_CAUSE, type Cpu, type MachineObjects, type Runnable, type RunState, type UirrTag, type UirrTags, type Upid, type XsaveImage } from './state.js';
+import type { UndoLog } from './undo-log.js';
 import { VectorSet } from './vector-set.js';
 
 /** A deep copy: CPUs, UPIDs, images and runnables; UITTs (never written) and the address tables are shared. */
@@ -30,11 +31,12 @@ export function copyObjects(src: MachineObjects): MachineObjects {
  * shared object is undone (the explorer tries events that way); a state that is run on without
  * undo (the end of a segment, a replay) is copied with {@link cloneMachine}.
  */
-export function changedObjects(src: MachineObjects, undo: readonly unknown[]): MachineObjects {
+export function changedObjects(src: MachineObjects, undo: UndoLog): MachineObjects {
     const cpus = src.cpus.slice(), upids = src.upids.slice(), images = src.images.slice(), runnables = src.runnables.slice();
     let owners: number[] | null = null;
+    const slots = undo.slots;
     for (let i = 0; i < undo.length; i += 4) {
-        const o = undo[i] as { id: number };
+        const o = slots[i] as { id: number };
         const id = o.id;
         if (src.cpus[id] === o) {
             if (cpus[id] === o) cpus[id] = { ...(o as Cpu) };
@@ -178,12 +180,13 @@ export class StateInterner {
      * {@link fill} for a machine whose ids before the writes recorded in `undo` (Machine.undo)
      * are already in `out` from `at`: only the objects written are keyed again.
      */
-    refill(m: Machine, out: Int32Array, at: number, undo: readonly unknown[]): void {
+    refill(m: Machine, out: Int32Array, at: number, undo: UndoLog): void {
         const upidsAt = at + m.cpus.length;
         const imagesAt = upidsAt + m.upids.length;
         const runnablesAt = imagesAt + m.images.length;
+        const slots = undo.slots;
         for (let i = 0; i < undo.length; i += 4) {
-            const o = undo[i] as Cpu | Upid | XsaveImage | Runnable;
+            const o = slots[i] as Cpu | Upid | XsaveImage | Runnable;
             const id = o.id;
             if (m.cpus[id] === o) out[at + id] = this.id(o as Cpu, this.cpus);
             else if (m.runnables[id] === o) out[runnablesAt + id] = this.id(o as Runnable, this.runnables);

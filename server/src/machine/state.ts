@@ -8,6 +8,7 @@
  * cause numbers that the caller assigns through {@link Machine.cause}.
  */
 import { ChangeLog } from './change-log.js';
+import type { UndoLog } from './undo-log.js';
 import type { MachineEvent } from './events.js';
 
 /** No cause known (the declaration, or the start of the run). */
@@ -203,9 +204,14 @@ export class Machine implements MachineObjects {
     recording = true;
     /** The cause that events and provenance are attributed to right now. */
     cause = NO_CAUSE;
+    /**
+     * Events raised and not yet taken ({@link eventCount} of them; the slots beyond are stale:
+     * the arrays keep their capacity, as emptying them would give it back, see UndoLog).
+     */
     readonly events: MachineEvent[] = [];
     /** For each event, the hook it was raised in (see {@link Machine.where}). */
     readonly eventWhere: (string | null)[] = [];
+    eventCount = 0;
     /** The policy hook running right now, for messages ("lazy_fpu.return_to_user"), or null. */
     where: string | null = null;
     readonly counters: Counters = { xsaves: 0, xrstors: 0, wrmsr: 0, selfIpis: 0, spurious: 0, deliveries: 0 };
@@ -317,18 +323,19 @@ export class Machine implements MachineObjects {
      * value and the old interned key, four slots each, so that {@link rollback} can undo it: an
      * explorer tries an event on a state in place and copies the state only when it is new.
      */
-    undo: unknown[] | null = null;
+    undo: UndoLog | null = null;
 
     /** Undoes the writes recorded in {@link undo} after slot `mark`, newest first. */
     rollback(mark = 0): void {
-        const u = this.undo;
-        if (!u) return;
-        for (let i = u.length - 4; i >= mark; i -= 4) {
+        const log = this.undo;
+        if (!log) return;
+        const u = log.slots;
+        for (let i = log.length - 4; i >= mark; i -= 4) {
             const obj = u[i] as Record<string, unknown>;
             obj[u[i + 1] as string] = u[i + 2];
             obj.kid = u[i + 3];
         }
-        u.length = mark;
+        log.length = mark;
     }
 
     /**
@@ -345,8 +352,10 @@ export class Machine implements MachineObjects {
     }
 
     emit(event: MachineEvent): void {
-        this.events.push(event);
-        this.eventWhere.push(this.where);
+        const n = this.eventCount;
+        this.events[n] = event;
+        this.eventWhere[n] = this.where;
+        this.eventCount = n + 1;
     }
 
     private lastUpidAddr = -1n;

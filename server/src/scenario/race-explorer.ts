@@ -22,7 +22,8 @@ import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
 import { replay, shorten } from './counterexample.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
-import type { Finding, Runner, RunnerState } from './run.js';
+import { RunnerMark, type Finding, type Runner, type RunnerState } from './run.js';
+import { UndoLog } from '../machine/undo-log.js';
 import { VectorSet } from '../machine/vector-set.js';
 
 export const DEFAULT_MAX_STATES = 200_000;
@@ -199,8 +200,8 @@ export class RaceExploration {
 }
 
 /** Sorts a short list of numbers in place (insertion sort: Array.prototype.sort allocates a work array per call). */
-function sortSmall(a: number[]): void {
-    for (let i = 1; i < a.length; i++) {
+function sortSmall(a: number[], length: number): void {
+    for (let i = 1; i < length; i++) {
         const x = a[i];
         let j = i - 1;
         while (j >= 0 && a[j] > x) {
@@ -225,9 +226,11 @@ class ListIds {
     private readonly root = new Map<number, ListNode>();
     private count = 0;
 
-    id(items: readonly number[]): number {
+    /** The id of the list of the first `length` items. */
+    id(items: readonly number[], length: number): number {
         let node: ListNode | undefined;
-        for (const x of items) {
+        for (let i = 0; i < length; i++) {
+            const x = items[i];
             const level: Map<number, ListNode> = node ? (node.next ??= new Map()) : this.root;
             node = level.get(x);
             if (node === undefined) level.set(x, node = { id: ++this.count, next: null });
@@ -256,6 +259,14 @@ function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport, stoppe
             message: `the search stopped at ${report.states} states: ${why}`, related: [],
         });
     }
+}
+
+/** What {@link SegmentSearch} tries at a state: an IPI in flight arrives, a branch's next step, the next item after the race. */
+const enum EventKind { Ipi, Branch, Post }
+
+/** Whether the reduction lets an event on `cpu` run: no class chosen, or the CPU is in the chosen one. */
+function allowed(cpu: number, classes: Int32Array | null, chosen: number): boolean {
+    return chosen < 0 || (cpu < classes!.length && classes![cpu] === chosen);
 }
 
 /**
@@ -296,7 +307,18 @@ class SegmentSearch {
     private readonly firstSeen = new Map<string, Found>();
     /** The counterexample step of each item (an item is in one branch or after the race: one event). */
     private readonly steps = new Map<StepItem | ExpectItem, CounterStep>();
-    private readonly arrivalTexts = new Map<string, string>();
+    /** The counterexample steps of IPI arrivals, by the IPI's key and its index in flight. */
+    private readonly arrivals = new Map<string, CounterStep[]>();
+    /** Whether the node being expanded is inside the race (its IPI arrivals run in race mode). */
+    private inRace = false;
+    /** What {@link tryEvent} keeps of the working runner (one object, filled per event). */
+    private readonly mark = new RunnerMark();
+    /**
+     * Scratch lists (eventCpus, ipiList): made once and written from the start for each use,
+     * with the length in use kept apart (emptying an array gives its capacity back, see UndoLog).
+     */
+    private readonly cpuScratch: number[] = [];
+    private readonly idScratch: number[] = [];
     private readonly por: PartialOrder | null;
     private readonly maxStates: number;
     private readonly maxDepth: number;
@@ -305,7 +327,7 @@ class SegmentSearch {
     /** The runner every state is explored on in turn (see {@link load}). */
     private readonly work: Runner;
     /** The undo log that {@link tryEvent} lends the machine it tries an event on. */
-    private readonly undo: unknown[] = [];
+    private readonly undo = new UndoLog();
     complete = false;
 
     constructor(main: Runner, private readonly race: RaceItem, private readonly post: readonly ProgramItem[], private readonly last: boolean,
@@ -403,14 +425,15 @@ class SegmentSearch {
     /** The id of a list of IPIs: a multiset (in flight) or a sequence (deferred). */
     private ipiList(ipis: readonly Ipi[], multiset: boolean): number {
         if (ipis.length === 0) return 0;
-        const ids = ipis.map(ipi => {
-            const text = ipiKey(ipi); // made once per IPI object (machine/events.ts)
+        const ids = this.idScratch;
+        for (let i = 0; i < ipis.length; i++) {
+            const text = ipiKey(ipis[i]); // made once per IPI object (machine/events.ts)
             let id = this.ipiTexts.get(text);
             if (id === undefined) this.ipiTexts.set(text, id = this.ipiTexts.size);
-            return id;
-        });
-        if (multiset) sortSmall(ids);
-        return (multiset ? this.inFlightLists : this.deferredLists).id(ids);
+            ids[i] = id;
+        }
+        if (multiset) sortSmall(ids, ipis.length);
+        return (multiset ? this.inFlightLists : this.deferredLists).id(ids, ipis.length);
     }
 
     private list(text: string): number {
@@ -443,13 +466,6 @@ class SegmentSearch {
         return -1;
     }
 
-    /** "IPI 0xec arrives at cpu1", made once per IPI (by its key). */
-    private arrivalText(ipi: Ipi, key: string): string {
-        let t = this.arrivalTexts.get(key);
-        if (t === undefined) this.arrivalTexts.set(key, t = `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`);
-        return t;
-    }
-
     /** The item's counterexample step: a branch's next step (`branch` >= 0) or the next item after the race. */
     private stepOf(item: StepItem | ExpectItem, branch: number): CounterStep {
         let s = this.steps.get(item);
@@ -466,17 +482,24 @@ class SegmentSearch {
      * before. Then every write is undone (Machine.undo) and the node's runner put back, so a
      * state is copied once, not once per event that reaches it.
      */
-    private tryEvent(n: Node, step: CounterStep, raceMode: boolean, apply: (r: Runner) => void, branch: number, postStep: boolean): void {
+    private tryEvent(n: Node, step: CounterStep, event: EventKind, arg: number, item: StepItem | ExpectItem | null): void {
         const r = this.work;
-        const mark = r.save();
+        const mark = r.save(this.mark);
         r.m.undo = this.undo;
+        const branch = event === EventKind.Branch ? arg : -1;
         // the node's positions are moved for the key and put back after; copied only for a new node
         if (branch >= 0) n.pos[branch]++;
         try {
             r.events++;
-            r.raceMode = raceMode;
-            apply(r);
-            const post = postStep ? n.post + 1 : n.post;
+            const post = event === EventKind.Post ? n.post + 1 : n.post;
+            if (event === EventKind.Ipi) {
+                r.raceMode = this.inRace;
+                r.arriveInFlight(arg);
+            } else {
+                r.raceMode = event === EventKind.Branch;
+                if (item!.kind === 'step') r.step(item!);
+                else r.expectItem(item!);
+            }
             let path: PathLink | null = null;
             for (const f of r.findings!) {
                 if (f.at !== r.events) continue;
@@ -489,7 +512,7 @@ class SegmentSearch {
                 r.m.undo = null;
                 this.queue.push({
                     origin: n.origin, objects: changedObjects(r.m, this.undo), state: r.snapshot(),
-                    pos: [...n.pos], post, path: path ?? { step, prev: n.path }, stored,
+                    pos: n.pos.slice(), post, path: path ?? { step, prev: n.path }, stored,
                 });
             }
         } finally {
@@ -505,7 +528,10 @@ class SegmentSearch {
         const { race, post } = this;
         this.load(n);
         const r = this.work;
-        const inRace = n.pos.some((p, b) => p < race.branches[b].length);
+        const { branches } = race;
+        let inRace = false;
+        for (let b = 0; b < branches.length && !inRace; b++) inRace = n.pos[b] < branches[b].length;
+        this.inRace = inRace;
         const item = inRace ? undefined : post[n.post];
         const stepNext = inRace || item?.kind === 'step';
         if (r.inFlight.length === 0 && !stepNext && item?.kind !== 'expect') {
@@ -518,59 +544,90 @@ class SegmentSearch {
         }
         // the partial-order reduction: only the events of one class of interfering CPUs; the
         // enabled events on one CPU are one class (an IPI to a CPU that does not exist is in none)
-        const cpus = this.eventCpus(n, inRace, item);
-        const classes = this.por && cpus.some(c => c !== cpus[0]) ? this.por.classes(r.m, n.pos, n.post, r.inFlight, { set: this.visited!, index: n.stored }) : null;
-        let chosen = -1;
-        if (classes) {
-            const count = new Map<number, number>();
-            for (const c of cpus) count.set(classes[c], (count.get(classes[c]) ?? 0) + 1);
-            let fewest = Infinity;
-            for (const [cls, k] of count) if (k < fewest) { fewest = k; chosen = cls; }
-            if (count.size > 1) this.reducedStates++;
-            else chosen = -1;
-        }
-        const allowed = (cpu: number): boolean => chosen < 0 || (cpu < classes!.length ? classes![cpu] === chosen : false);
+        const events = this.eventCpus(n, inRace, item);
+        const cpus = this.cpuScratch;
+        let several = false;
+        for (let i = 1; i < events && !several; i++) several = cpus[i] !== cpus[0];
+        const classes = this.por && several ? this.por.classes(r.m, n.pos, n.post, r.inFlight, { set: this.visited!, index: n.stored }) : null;
+        const chosen = classes ? this.smallestClass(cpus, events, classes) : -1;
         // IPIs in flight may arrive now (identical ones once)
         const flight = r.inFlight;
         for (let i = 0; i < flight.length; i++) {
             const ipi = flight[i];
-            if (!allowed(ipi.dest)) continue;
+            if (!allowed(ipi.dest, classes, chosen)) continue;
             const k = ipiKey(ipi);
             let twin = false;
             for (let j = 0; j < i && !twin; j++) twin = ipiKey(flight[j]) === k;
             if (twin) continue;
-            const step: CounterStep = { cause: ipi.cause, text: this.arrivalText(ipi, k), event: { kind: 'ipi', index: i, ipi: k } };
-            this.tryEvent(n, step, inRace, r => r.arriveInFlight(i), -1, false);
+            this.tryEvent(n, this.arrivalStep(ipi, k, i), EventKind.Ipi, i, null);
         }
         if (inRace) {
-            race.branches.forEach((steps, b) => {
-                if (n.pos[b] >= steps.length) return;
-                const item = steps[n.pos[b]];
-                if (!allowed(item.cpu)) return;
-                this.tryEvent(n, this.stepOf(item, b), true, r => r.step(item), b, false);
-            });
+            for (let b = 0; b < branches.length; b++) {
+                const steps = branches[b];
+                if (n.pos[b] >= steps.length) continue;
+                const next = steps[n.pos[b]];
+                if (!allowed(next.cpu, classes, chosen)) continue;
+                this.tryEvent(n, this.stepOf(next, b), EventKind.Branch, b, next);
+            }
             return;
         }
         if (item?.kind === 'step') {
-            if (!allowed(item.cpu)) return;
-            this.tryEvent(n, this.stepOf(item, -1), false, r => r.step(item), -1, true);
+            if (!allowed(item.cpu, classes, chosen)) return;
+            this.tryEvent(n, this.stepOf(item, -1), EventKind.Post, -1, item);
             return;
         }
         if (r.inFlight.length > 0) return; // an expectation waits for every IPI
         const expect = item as ExpectItem;
-        this.tryEvent(n, this.stepOf(expect, -1), false, r => r.expectItem(expect), -1, true);
+        this.tryEvent(n, this.stepOf(expect, -1), EventKind.Post, -1, expect);
     }
 
-    /** The CPU of each enabled event (an IPI's destination), those that exist only; an expectation has none. */
-    private eventCpus(n: Node, inRace: boolean, item: ProgramItem | undefined): number[] {
+    /**
+     * The class with the fewest enabled events (the first such in CPU order), or -1 when the
+     * events are all of one class (nothing is left out); counts the state as reduced otherwise.
+     */
+    private smallestClass(cpus: readonly number[], events: number, classes: Int32Array): number {
+        let chosen = -1, fewest = Infinity, distinct = 0;
+        for (let i = 0; i < events; i++) {
+            const cls = classes[cpus[i]];
+            let seenBefore = false;
+            for (let j = 0; j < i && !seenBefore; j++) seenBefore = classes[cpus[j]] === cls;
+            if (seenBefore) continue;
+            distinct++;
+            let k = 1;
+            for (let j = i + 1; j < events; j++) if (classes[cpus[j]] === cls) k++;
+            if (k < fewest) {
+                fewest = k;
+                chosen = cls;
+            }
+        }
+        if (distinct < 2) return -1;
+        this.reducedStates++;
+        return chosen;
+    }
+
+    /** The counterexample step of an IPI's arrival, made once per IPI (by its key) and index in flight. */
+    private arrivalStep(ipi: Ipi, key: string, index: number): CounterStep {
+        let byIndex = this.arrivals.get(key);
+        if (byIndex === undefined) this.arrivals.set(key, byIndex = []);
+        return byIndex[index] ??= { cause: ipi.cause, text: `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, event: { kind: 'ipi', index, ipi: key } };
+    }
+
+    /** Writes the CPU of each enabled event (an IPI's destination; those that exist only) into cpuScratch; returns how many (an expectation has none). */
+    private eventCpus(n: Node, inRace: boolean, item: ProgramItem | undefined): number {
         const r = this.work;
         const exists = r.m.cpus.length;
-        const all: number[] = r.inFlight.map(ipi => ipi.dest);
+        const all = this.cpuScratch;
+        let count = 0;
+        for (const ipi of r.inFlight) if (ipi.dest < exists) all[count++] = ipi.dest;
         if (inRace) {
             const { branches } = this.race;
-            for (let b = 0; b < branches.length; b++) if (n.pos[b] < branches[b].length) all.push(branches[b][n.pos[b]].cpu);
-        } else if (item?.kind === 'step') all.push(item.cpu);
-        return all.filter(c => c < exists);
+            for (let b = 0; b < branches.length; b++) {
+                if (n.pos[b] >= branches[b].length) continue;
+                const cpu = branches[b][n.pos[b]].cpu;
+                if (cpu < exists) all[count++] = cpu;
+            }
+        } else if (item?.kind === 'step' && item.cpu < exists) all[count++] = item.cpu;
+        return count;
     }
 
     /** The end of the segment: this interleaving is complete. */

@@ -113,18 +113,18 @@ export interface RunnerState {
     readonly events: number;
 }
 
-/** What {@link Runner.save} keeps. */
-export interface RunnerMark {
-    readonly deferred: readonly Ipi[];
-    readonly inFlight: readonly Ipi[];
-    readonly raceMode: boolean;
-    readonly lostAt: number;
-    readonly lastStep: number;
-    readonly findings: Finding[] | null;
-    readonly findingsLength: number;
-    readonly semantics: number[] | null;
-    readonly semanticsLength: number;
-    readonly events: number;
+/** What {@link Runner.save} keeps (one object, filled again for every event an explorer tries). */
+export class RunnerMark {
+    deferred: readonly Ipi[] = [];
+    inFlight: readonly Ipi[] = [];
+    raceMode = false;
+    lostAt = NO_CAUSE;
+    lastStep = NO_CAUSE;
+    findings: Finding[] | null = null;
+    findingsLength = 0;
+    semantics: number[] | null = null;
+    semanticsLength = 0;
+    events = 0;
 }
 
 /**
@@ -207,12 +207,18 @@ export class Runner implements RunSink {
      * Exploration: this runner's own state, to put back with {@link restore} when an event is
      * undone. The machine's counters are not kept: an exploration reports none.
      */
-    save(): RunnerMark {
-        return {
-            deferred: this.deferred, inFlight: this.inFlight, raceMode: this.raceMode, lostAt: this.lostAt,
-            lastStep: this.lastStep, findings: this.findings, findingsLength: this.findings?.length ?? 0,
-            semantics: this.semantics, semanticsLength: this.semantics?.length ?? 0, events: this.events,
-        };
+    save(into: RunnerMark): RunnerMark {
+        into.deferred = this.deferred;
+        into.inFlight = this.inFlight;
+        into.raceMode = this.raceMode;
+        into.lostAt = this.lostAt;
+        into.lastStep = this.lastStep;
+        into.findings = this.findings;
+        into.findingsLength = this.findings?.length ?? 0;
+        into.semantics = this.semantics;
+        into.semanticsLength = this.semantics?.length ?? 0;
+        into.events = this.events;
+        return into;
     }
 
     restore(s: RunnerMark): void {
@@ -372,10 +378,10 @@ export class Runner implements RunSink {
 
     private drainEvents(): void {
         const m = this.m;
-        if (m.events.length === 0) return;
-        for (let i = 0; i < m.events.length; i++) this.event(m.events[i], m.eventWhere[i]);
-        m.events.length = 0;
-        m.eventWhere.length = 0;
+        const n = m.eventCount;
+        if (n === 0) return;
+        for (let i = 0; i < n; i++) this.event(m.events[i], m.eventWhere[i]);
+        m.eventCount = 0;
     }
 
     private event(e: MachineEvent, where: string | null): void {
