@@ -89,6 +89,31 @@ describe('uintr check', () => {
         expect(JSON.parse(r.stdout).files.map((f: { file: string }) => f.file)).toEqual([join(dir, 'a.uintr'), join(dir, 'b.uintr'), join(dir, 'sub', 'c.uintr')]);
     });
 
+    test('a folder given as ./dir or dir/ keeps its spelling in each file path (joined, not normalised)', () => {
+        const dir = join(tmp, 'spelled');
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'a.uintr'), 'cpu0: stui\n');
+        const files = (arg: string) => JSON.parse(spawnSync(process.execPath, [CLI, 'check', '--format', 'json', arg], { cwd: tmp, encoding: 'utf8' }).stdout)
+            .files.map((f: { file: string }) => f.file);
+        expect(files('./spelled')).toEqual(['./spelled/a.uintr']);
+        expect(files('spelled/')).toEqual(['spelled/a.uintr']);
+        expect(files('spelled/../spelled')).toEqual(['spelled/../spelled/a.uintr']);
+    });
+
+    test('a file named directly is checked whatever its extension (trace and compare too)', () => {
+        const plain = write('scenario.txt', XRSTORS_TWICE);
+        const bare = write('scenario-without-extension', 'cpu0: stui\n');
+        const r = run(['check', '--format', 'json', plain, bare]);
+        expect(r.stderr).toBe('');
+        const files = JSON.parse(r.stdout).files;
+        expect(files.map((f: { file: string }) => f.file)).toEqual([plain, bare]);
+        expect(files[0].diagnostics.map((d: { code: string; line: number }) => `${d.code}@${d.line}`)).toEqual(['xrstors-gp@4']);
+        expect(files[1].diagnostics).toEqual([]);
+        expect(r.status).toBe(1);
+        expect(run(['trace', bare]).status).toBe(0);
+        expect(run(['compare', bare]).status).toBe(0);
+    });
+
     test('--policy overrides the file policy; an unknown one is exit 2', () => {
         const f = write('lazy.uintr', 'machine { policy manual }\ntask rx { handler 1 }\ncpu0: switch rx\ncpu0: exec\n');
         expect(run(['check', '--format', 'json', f]).status).toBe(0);
@@ -128,6 +153,12 @@ describe('uintr check', () => {
         expect(r.stdout).toContain(`${bad}:3: missing ud`);
         expect(r.stdout).toContain(`${bad}:4: unexpected xrstors-gp`);
         expect(r.stdout).toContain('0/1 files agree');
+    });
+    test('--annotations counts lines as the parser does: a file with lone CR line ends', () => {
+        const cr = write('ann-cr.uintr', 'machine { policy manual }\rtask rx { handler 1 }\rcpu0: xrstors rx\rcpu0: xrstors rx //! xrstors-gp\r');
+        const r = run(['check', '--annotations', cr]);
+        expect(r.stdout).toContain('1/1 files agree');
+        expect(r.status).toBe(0);
     });
 });
 

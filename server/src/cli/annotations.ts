@@ -20,9 +20,10 @@ export interface AnnotationDiff {
 
 export function readAnnotations(text: string): Annotation[] {
     const out: Annotation[] = [];
-    const lines = text.split('\n');
+    // lines end as the parser counts them: CRLF, LF or a lone CR
+    const lines = text.split(/\r\n|\r|\n/);
     for (let i = 0; i < lines.length; i++) {
-        const m = MARK.exec(lines[i].replace(/\r$/, ''));
+        const m = MARK.exec(lines[i]);
         if (m) for (const code of m[1].split(',')) out.push({ code: code.trim(), line: i + 1 });
     }
     return out;

@@ -4,7 +4,7 @@
  * (exit status 2), found before anything is read in full.
  */
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { sep } from 'node:path';
 
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -52,7 +52,8 @@ function findScenarios(dir: string): string[] {
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
-        const path = join(dir, e.name);
+        // joined as written (LANGUAGE.md §9: the path as given, joined with the folder), not normalised
+        const path = dir.endsWith('/') || dir.endsWith(sep) ? dir + e.name : dir + sep + e.name;
         if (e.isDirectory()) out.push(...findScenarios(path));
         else if (e.name.endsWith('.uintr') && (e.isFile() || e.isSymbolicLink())) out.push(path);
     }

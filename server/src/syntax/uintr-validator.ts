@@ -161,8 +161,10 @@ export class UintrValidator {
                 report(accept, 'syntax', `'${name}' is a CPU name and cannot name a ${what}`, d, 'name');
                 continue;
             }
-            if (RESERVED_WORDS.has(name) && !(ast.isPolicy(d) && name === 'manual')) {
-                report(accept, 'syntax', `'${name}' is a reserved word and cannot name a ${what}`, d, 'name');
+            // `manual` is reserved (LANGUAGE.md §2) and names the built-in policy: only the prelude may declare it
+            if (RESERVED_WORDS.has(name) && !(prelude && ast.isPolicy(d) && name === 'manual')) {
+                const also = name === 'manual' ? ' (it is also the name of a built-in policy)' : '';
+                report(accept, 'syntax', `'${name}' is a reserved word${also} and cannot name a ${what}`, d, 'name');
                 continue;
             }
             if (names.has(name)) report(accept, 'semantic', `'${name}' is already declared`, d, 'name', undefined, 'duplicate-name');

@@ -37,8 +37,10 @@ export class UintrWorkspace {
 
     /** Parses, links and validates one scenario. Release it with {@link release} when done. */
     async load(text: string, path: string): Promise<LangiumDocument<ast.File>> {
-        // A unique URI per load: the same path may be checked twice (compare, tests).
-        const uri = URI.file(path).with({ query: String(this.counter++) });
+        // A unique URI per load: the same path may be checked twice (compare, tests). A file named
+        // directly is a scenario whatever its name: Langium picks the language by the URI's
+        // extension, so one without `.uintr` is given it.
+        const uri = URI.file(path.endsWith('.uintr') ? path : `${path}.uintr`).with({ query: String(this.counter++) });
         const doc = this.shared.workspace.LangiumDocumentFactory.fromString<ast.File>(text, uri);
         this.shared.workspace.LangiumDocuments.addDocument(doc);
         await this.shared.workspace.DocumentBuilder.build([doc], { validation: true });
