@@ -226,6 +226,39 @@ task rx { handler /* between */ 0x401000 }
         ['12abc', 'task rx { handler <|12abc }\n'],
     ])('malformed number %s is a syntax error', async (_name, src) => {
         await expectStatic(src, 'syntax');
+        // one diagnostic on the line (the parser's error after the lexer's joins its related
+        // locations, LANGUAGE.md §8), saying what is wrong in the language's terms
+        const r = await check(marked(src).text);
+        expect(r.diagnostics).toHaveLength(1);
+        expect(r.diagnostics[0].message).toMatch(/^malformed number '\w+': .*'_' may stand only between two digits, and it must not run into a name$/);
+    });
+
+    test.each([
+        ['a /* comment left open', 'cpu0: stui <|/* open\n', 'a /* comment is never closed'],
+        ['a string left open', 'scenario <|"abc\n', 'a string is not closed on its line'],
+        ['a stray character', 'cpu0: stui <|@\n', "unexpected character '@'"],
+    ])('%s: a syntax error that says so', async (_name, src, message) => {
+        await expectStatic(src, 'syntax');
+        const r = await check(marked(src).text);
+        expect(r.diagnostics.map(d => d.message)).toEqual([message]);
+    });
+
+    test('a declaration after the steps: the fixed order of parts is named', async () => {
+        await expectStatic('cpu0: stui\n<|task rx { handler 1 }\n', 'syntax');
+        const r = await check('cpu0: stui\ntask rx { handler 1 }\n');
+        expect(r.diagnostics[0].message).toContain('the parts of a file come in a fixed order');
+    });
+
+    test('two static errors of one code on one line are one diagnostic, the second in its related locations', async () => {
+        const r = await check('task tx {\n uif 1\n uif 1\n}\n');
+        const line3 = r.diagnostics.filter(d => d.loc.line === 3);
+        expect(line3).toHaveLength(1);
+        expect(line3[0].code).toBe('semantic');
+        expect(line3[0].related).toHaveLength(1);
+        expect(line3[0].related[0].loc.line).toBe(3);
+        expect([line3[0].message, line3[0].related[0].message].sort()).toEqual([
+            "'uif' needs a receiver: tx has no handler", "task property 'uif' is given twice",
+        ]);
     });
 
     test.each([
@@ -491,6 +524,9 @@ describe('§8 static checks', () => {
             ['a free path', 'task rx { handler 1 }\ncpu0: free <|ry.upid\n'],
             ['a name in a hook', 'policy p { on exec { xsaves <|somebody } }\n'],
             ['a wake target', 'policy p { on wake { foreach waiting w { wake <|v } } }\n'],
+            ['a foreach variable after its loop', 'policy p { on wake { foreach waiting w { wake w } xsaves <|w } }\n'],
+            ['a foreach variable in another loop', 'policy p { on wake { foreach waiting w { } foreach waiting v { wake <|w } } }\n'],
+            ['a foreach variable in another hook', 'policy p { on wake { foreach waiting w { } } on exec { xsaves <|w } }\n'],
             ['a predicate argument', 'policy p { on exec { if user(<|zz) { stui } } }\n'],
             ['a policy in the machine', 'machine { policy <|nopolicy }\n'],
             ['a parent policy', 'policy mine extends <|lazy_fpuu { }\n'],

@@ -6,7 +6,7 @@
 import type { LangiumDocument } from 'langium';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import type * as ast from '../syntax/generated/ast.js';
-import { sortDiagnostics, type ScenarioDiagnostic } from './diagnostics.js';
+import { DiagnosticSet, sortDiagnostics, type ScenarioDiagnostic } from './diagnostics.js';
 import { lowerProgram } from './program.js';
 import type { ExploreOptions } from './race-explorer.js';
 import { ProgramRun, type RunResult } from './run.js';
@@ -90,7 +90,7 @@ export interface PendingCheck {
 
 /** Starts a check: static diagnostics, or the run up to the first race (see {@link PendingCheck}). */
 export function startCheck(file: ast.File, staticDiags: ScenarioDiagnostic[], policies: PolicyResolver, options: CheckOptions = {}): PendingCheck {
-    const diagnostics = [...staticDiags];
+    const diagnostics = mergedStatic(staticDiags);
     let steps = 0;
     const failed = (e: unknown): PendingCheck => {
         const stack = e instanceof Error ? e.stack ?? e.message : String(e);
@@ -132,6 +132,17 @@ export function startCheck(file: ast.File, staticDiags: ScenarioDiagnostic[], po
     } catch (e) {
         return failed(e);
     }
+}
+
+/**
+ * Static diagnostics, at most one per (code, line) as LANGUAGE.md §8 has it for all of them: the
+ * first on the line stays, the others join its related locations (a lexer error and the parser
+ * error it leads to, say).
+ */
+function mergedStatic(ds: readonly ScenarioDiagnostic[]): ScenarioDiagnostic[] {
+    const set = new DiagnosticSet();
+    for (const d of sortDiagnostics(ds.map(x => ({ ...x, related: [...x.related] })))) set.add(d);
+    return set.sorted();
 }
 
 function resultOf(run: RunResult, steps: number): CheckResult {

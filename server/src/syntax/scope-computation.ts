@@ -4,7 +4,7 @@
  */
 import { AstUtils, DefaultScopeComputation, MultiMap, type AstNode, type AstNodeDescription, type LangiumDocument, type LocalSymbols } from 'langium';
 import type { Cancellation } from 'langium';
-import { isFile, isPolicy } from './generated/ast.js';
+import { isFile, isForeachStmt, isPolicy } from './generated/ast.js';
 import { isPreludeUri } from './prelude-uri.js';
 
 export class UintrScopeComputation extends DefaultScopeComputation {
@@ -27,5 +27,14 @@ export class UintrScopeComputation extends DefaultScopeComputation {
             if (isPolicy(d)) for (const n of AstUtils.streamAllContents(d)) this.addLocalSymbol(n, document, symbols);
         }
         return symbols;
+    }
+
+    /** A `foreach` variable is seen in the loop's body only (Langium's default: in the whole block around it). */
+    protected override addLocalSymbol(node: AstNode, document: LangiumDocument, symbols: MultiMap<AstNode, AstNodeDescription>): void {
+        if (isForeachStmt(node)) {
+            if (node.name) symbols.add(node, this.descriptions.createDescription(node, node.name, document));
+            return;
+        }
+        super.addLocalSymbol(node, document, symbols);
     }
 }
