@@ -208,12 +208,33 @@ describe('bad input: one clear line, exit 2, no stack trace', () => {
         expect(ds[0].line).toBeGreaterThanOrEqual(4);
         noStack(r.stderr);
     });
-    test('deeply nested input does not crash', () => {
-        const f = write('deep.uintr', `cpu0: wrmsr IA32_UINTR_RR ${'('.repeat(20000)}1${')'.repeat(20000)}\n`);
+    test('input nested deeper than 1000 levels gets one syntax error at the bracket that goes too deep, at once', () => {
+        const f = write('deep.uintr', `cpu0: stui\ncpu0: wrmsr IA32_UINTR_RR ${'('.repeat(200000)}1${')'.repeat(200000)}\n`);
         const r = run(['check', '--format', 'json', f]);
-        expect([0, 1]).toContain(r.status);
-        JSON.parse(r.stdout);
+        expect(r.status).toBe(1);
+        const ds = JSON.parse(r.stdout).files[0].diagnostics;
+        expect(ds).toEqual([expect.objectContaining({ code: 'syntax', line: 2, column: 27 + 1000, message: expect.stringContaining('nested too deeply') })]);
         noStack(r.stderr);
+    });
+
+    test('nesting that overflows the main thread\'s stack is checked on a deep one: the same output and exit status', () => {
+        // 300 parentheses overflow the parser on a default stack; the command runs again in a
+        // worker with a deep stack (bin.ts) and its output is the one written
+        const parens = write('deep-ok.uintr', `machine { policy manual }\nexpect ${'('.repeat(300)}1${')'.repeat(300)} == 2\n`);
+        const r = run(['check', '--format', 'json', parens]);
+        expect(r.status).toBe(1);
+        expect(JSON.parse(r.stdout).files[0].diagnostics.map((d: { code: string; line: number }) => `${d.code}@${d.line}`)).toEqual(['expect-failed@2']);
+        noStack(r.stderr);
+        let body = 'stui';
+        for (let i = 0; i < 400; i++) body = `if cpu.uif == 0 { ${body} }`;
+        const ifs = write('deep-ifs.uintr', `machine { policy p }\npolicy p { on switch_in { ${body} } }\ntask rx { handler 1 }\ncpu0: switch rx\nexpect cpu0.uif == 1\n`);
+        const t = run(['check', ifs]);
+        expect(t.stdout).toContain('1 file checked: 0 errors, 0 warnings');
+        expect(t.status).toBe(0);
+        noStack(t.stderr);
+        const tr = run(['trace', '--format', 'json', parens]);
+        expect(tr.status).toBe(1);
+        JSON.parse(tr.stdout);
     });
 });
 
@@ -253,6 +274,14 @@ describe('runs where users run it', () => {
         const r = run(['check', '--format', 'json', f], node);
         expect(r.stderr, `node ${version}`).toBe('');
         expect(JSON.parse(r.stdout).files[0].diagnostics[0].code).toBe('xrstors-gp');
+        // a file deep enough to overflow the parser there (where the overflow may surface as
+        // another error inside its recovery) is checked on the deep stack all the same
+        const deep = write('node20-deep.uintr', `machine { policy manual }\nexpect ${'('.repeat(300)}1${')'.repeat(300)} == 2\n`);
+        for (let i = 0; i < 3; i++) {
+            const d = run(['check', '--format', 'json', deep], node);
+            expect(d.stderr, `node ${version}`).toBe('');
+            expect(JSON.parse(d.stdout).files[0].diagnostics.map((x: { code: string }) => x.code)).toEqual(['expect-failed']);
+        }
     });
     test('on a runtime without Object.groupBy (the polyfill in the banner)', () => {
         const wrapper = write('no-groupby.cjs', `delete Object.groupBy; delete Map.groupBy; require(${JSON.stringify(CLI)});`);

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as ast from '../server/src/syntax/generated/ast.js';
 import { registerPreludeUri } from '../server/src/syntax/prelude-uri.js';
 import { createUintrCoreServices } from '../server/src/syntax/uintr-module.js';
+import { findTooDeep } from '../server/src/syntax/nesting.js';
 import { PRELUDE_PATH, check } from './helpers.js';
 
 // ---- services with the prelude loaded (as UintrWorkspace.loadPrelude does) ----------------
@@ -909,5 +910,19 @@ expect delivered rx 3
             const errors = r.diagnostics.filter(d => d.severity === 1);
             expect(errors.map(d => d.code)).toEqual(['semantic']);
         });
+    });
+});
+
+describe('nesting depth (syntax/nesting.ts)', () => {
+    test('counts parentheses and braces together, and finds the first bracket past the bound', () => {
+        expect(findTooDeep('((({}))){', 3)).toEqual({ offset: 3, line: 1, column: 4 });
+        expect(findTooDeep('((()))', 3)).toBeUndefined();
+        expect(findTooDeep('(\n(\r\n(\r(', 3)).toEqual({ offset: 7, line: 4, column: 1 });
+    });
+    test('skips comments and strings, closing brackets never go below zero', () => {
+        expect(findTooDeep('// ((((\n/* ((((\n(((( */ "((((" ((', 2)).toBeUndefined();
+        expect(findTooDeep('/* \n\n */ (((', 2)).toEqual({ offset: 11, line: 3, column: 7 });
+        expect(findTooDeep('"a\\"(((" ))))) ((', 2)).toBeUndefined();
+        expect(findTooDeep('"open\n(((', 2)).toEqual({ offset: 8, line: 2, column: 3 });
     });
 });

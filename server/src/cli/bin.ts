@@ -1,16 +1,68 @@
 /**
  * Entry point of the bundled CLI (out/cli.cjs); the prelude ships beside the bundle.
+ *
+ * The main thread's stack (about 1 MB for V8) holds the parser's recursion for only ~90 nested
+ * parentheses. A command that overflows it is run again, from the start, in a worker thread
+ * with a {@link DEEP_STACK_MB} stack; the worker sends its output back to be written here.
+ * Nothing is written before that point (every command prints once it has all its results).
  */
 import { join } from 'node:path';
-import { main } from './main.js';
-import { processIO } from './output.js';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { main, NEEDS_DEEP_STACK } from './main.js';
+import { processIO, type CliIO } from './output.js';
 
 declare const __dirname: string;
+declare const __filename: string;
 
-main(process.argv.slice(2), processIO(), { preludePath: join(__dirname, 'prelude.uintr') }).then(
-    status => { process.exitCode = status; },
-    e => {
-        process.stderr.write(`uintr: internal error: ${(e as Error)?.message ?? e}\n`);
-        process.exitCode = 2;
-    },
-);
+const DEEP_STACK_MB = 256;
+const preludePath = join(__dirname, 'prelude.uintr');
+
+interface DeepRun {
+    readonly argv: string[];
+    readonly color: boolean;
+}
+
+type Message = ['out' | 'err', string] | ['exit', number];
+
+function fail(e: unknown): void {
+    process.stderr.write(`uintr: internal error: ${(e as Error)?.message ?? e}\n`);
+    process.exitCode = 2;
+}
+
+/** Runs the command again in a worker with a deep stack, writing what it sends. */
+function runDeep(run: DeepRun): void {
+    const worker = new Worker(__filename, { workerData: run, resourceLimits: { stackSizeMb: DEEP_STACK_MB } });
+    let status: number | undefined;
+    worker.on('message', (m: Message) => {
+        if (m[0] === 'exit') status = m[1];
+        else (m[0] === 'out' ? process.stdout : process.stderr).write(m[1]);
+    });
+    worker.on('error', fail);
+    worker.on('exit', () => {
+        if (status !== undefined) process.exitCode = status;
+        else process.exitCode ??= 2;
+    });
+}
+
+if (isMainThread) {
+    const argv = process.argv.slice(2);
+    const io = processIO();
+    main(argv, io, { preludePath, deepStack: false }).then(
+        status => {
+            if (status === NEEDS_DEEP_STACK) runDeep({ argv, color: io.color });
+            else process.exitCode = status;
+        },
+        fail,
+    );
+} else {
+    const run = workerData as DeepRun;
+    const post = (m: Message): void => parentPort!.postMessage(m);
+    const io: CliIO = { out: t => post(['out', t]), err: t => post(['err', t]), color: run.color };
+    main(run.argv, io, { preludePath, deepStack: true }).then(
+        status => post(['exit', status]),
+        e => {
+            post(['err', `uintr: internal error: ${(e as Error)?.message ?? e}\n`]);
+            post(['exit', 2]);
+        },
+    );
+}

@@ -2,7 +2,7 @@
  * `uintr compare FILE`: the verdicts and costs of one scenario under every built-in policy.
  */
 import type { UintrWorkspace } from '../syntax/workspace.js';
-import { checkFile, type FileReport } from './run-files.js';
+import { checkFile, type FileReport, type RunFilesOptions } from './run-files.js';
 
 export interface CompareRow {
     readonly policy: string;
@@ -10,12 +10,12 @@ export interface CompareRow {
     readonly report: FileReport;
 }
 
-export async function comparePolicies(ws: UintrWorkspace, file: string, text: string): Promise<CompareRow[]> {
-    const own = await checkFile(ws, file, text, {});
+export async function comparePolicies(ws: UintrWorkspace, file: string, text: string, overflow?: RunFilesOptions['overflow']): Promise<CompareRow[]> {
+    const own = await checkFile(ws, file, text, { overflow });
     const ownPolicy = own.stats?.policy;
     const rows: CompareRow[] = [];
     for (const p of ws.builtinPolicies()) {
-        const report = await checkFile(ws, file, text, { policy: p.name });
+        const report = await checkFile(ws, file, text, { policy: p.name, overflow });
         rows.push({ policy: p.name, own: p.name === ownPolicy, report });
     }
     return rows;

@@ -12,7 +12,7 @@ import { formatSarif } from './format-sarif.js';
 import { formatAnnotationDiffs, formatText } from './format-text.js';
 import { InputError, readScenario, resolveInputs } from './inputs.js';
 import type { CliIO } from './output.js';
-import { checkFile, checkFiles } from './run-files.js';
+import { checkFile, checkFiles, StackOverflow } from './run-files.js';
 import { formatTraceJson, formatTraceText, traceRows } from './trace-command.js';
 
 declare const __UINTR_VERSION__: string | undefined;
@@ -21,7 +21,16 @@ export const VERSION = typeof __UINTR_VERSION__ === 'string' ? __UINTR_VERSION__
 export interface MainOptions {
     /** Where the built-in prelude ships. */
     readonly preludePath: string;
+    /**
+     * Whether this runs on a deep stack (bin.ts's worker). If not, a file that overflows the
+     * stack makes {@link main} return {@link NEEDS_DEEP_STACK} before anything is written; if so,
+     * it gets a `syntax` diagnostic ("nested too deeply").
+     */
+    readonly deepStack?: boolean;
 }
+
+/** What {@link main} returns when the command should run again on a deep stack (bin.ts). */
+export const NEEDS_DEEP_STACK = -1;
 
 async function openWorkspace(options: MainOptions): Promise<UintrWorkspace> {
     let text: string;
@@ -45,6 +54,7 @@ function reportInternal(io: CliIO, file: string, stack: string | undefined): voi
 /** Runs the CLI; returns the exit status. */
 export async function main(argv: readonly string[], io: CliIO, options: MainOptions): Promise<number> {
     let status = 0;
+    const overflow = options.deepStack === false ? 'escalate' : 'report';
     const program = new Command('uintr')
         .description('UINTR Lab: check .uintr scenarios of Intel user interrupts against an emulator of the architecture and of kernel policies')
         .version(VERSION, '-V, --version')
@@ -62,7 +72,7 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         .action(async (paths: string[], o: { format: string; policy?: string; stats?: boolean; annotations?: boolean }) => {
             const files = resolveInputs(paths);
             const ws = await openWorkspace(options);
-            const reports = await checkFiles(ws, files, { policy: o.policy, annotations: o.annotations });
+            const reports = await checkFiles(ws, files, { policy: o.policy, annotations: o.annotations, overflow });
             for (const r of reports) reportInternal(io, r.file, r.internalError);
             if (o.format === 'json') io.out(formatJson(reports, Boolean(o.stats)));
             else if (o.format === 'sarif') io.out(formatSarif(reports, VERSION));
@@ -84,7 +94,7 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         .action(async (file: string, o: { format: string; policy?: string }) => {
             const text = readScenario(file);
             const ws = await openWorkspace(options);
-            const report = await checkFile(ws, file, text, { policy: o.policy, recordTrace: true });
+            const report = await checkFile(ws, file, text, { policy: o.policy, recordTrace: true, overflow });
             const rows = traceRows(report);
             io.out(o.format === 'json' ? formatTraceJson(report, rows) : formatTraceText(report, rows));
             status = report.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
@@ -97,7 +107,7 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         .action(async (file: string, o: { format: string }) => {
             const text = readScenario(file);
             const ws = await openWorkspace(options);
-            const rows = await comparePolicies(ws, file, text);
+            const rows = await comparePolicies(ws, file, text, overflow);
             io.out(o.format === 'json' ? formatCompareJson(file, rows) : formatCompareText(file, rows));
             status = 0;
         });
@@ -111,6 +121,7 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
             if (e.code === 'commander.executeSubCommandAsync') return 2;
             return 2; // commander already printed its one-line message
         }
+        if (e instanceof StackOverflow) return NEEDS_DEEP_STACK;
         if (e instanceof InputError) {
             io.err(`uintr: ${e.message}\n`);
             return 2;

@@ -7,6 +7,7 @@ import type { Counters } from '../machine/state.js';
 import { policyChain } from '../kernel/policy.js';
 import { checkDocument, type CheckResult } from '../scenario/check.js';
 import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
+import { findTooDeep, MAX_NESTING, type TooDeep } from '../syntax/nesting.js';
 import type { UintrWorkspace } from '../syntax/workspace.js';
 import { compareAnnotations, readAnnotations, type AnnotationDiff } from './annotations.js';
 import { InputError, readScenario } from './inputs.js';
@@ -44,16 +45,56 @@ export interface RunFilesOptions {
     readonly policy?: string;
     readonly annotations?: boolean;
     readonly recordTrace?: boolean;
+    /**
+     * What a file that overflows the stack gets: a `syntax` diagnostic ("nested too deeply",
+     * the default), or, with `escalate`, a {@link StackOverflow} thrown on any failure (an
+     * overflow in the parser's recovery may show as another error) so that the command runs
+     * again on a deeper stack (bin.ts), where the file gets what it gets with `report`.
+     */
+    readonly overflow?: 'report' | 'escalate';
+}
+
+/** A file failed, maybe by overflowing the stack, and the caller asked for it to be thrown (RunFilesOptions.overflow). */
+export class StackOverflow extends Error {}
+
+function isStackOverflow(e: unknown): boolean {
+    return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+function nestedTooDeeply(file: string, text: string, at: TooDeep | undefined): FileReport {
+    const message = at ? `nested too deeply: this bracket opens level ${MAX_NESTING + 1} (at most ${MAX_NESTING} levels of parentheses and braces)`
+        : 'the file is nested too deeply to parse';
+    const loc = at ? { line: at.line, column: at.column, offset: at.offset, end: at.offset + 1 } : { line: 1, column: 1, offset: 0, end: 0 };
+    const diagnostics: ScenarioDiagnostic[] = [{ code: 'syntax', severity: 'error', message, loc, related: [] }];
+    return { file, text, steps: 0, diagnostics };
 }
 
 export async function checkFile(ws: UintrWorkspace, file: string, text: string, options: RunFilesOptions): Promise<FileReport> {
+    const tooDeep = findTooDeep(text);
+    if (tooDeep) return nestedTooDeeply(file, text, tooDeep);
+    try {
+        const report = await checkLoaded(ws, file, text, options);
+        // an overflow inside the parser's error recovery can surface as another error, or as an
+        // internal error of the emulator: on a small stack, any failure is tried again on a deep one
+        if (report.internalError && options.overflow === 'escalate') throw new StackOverflow(`${file} failed on a small stack`);
+        return report;
+    } catch (e) {
+        if (e instanceof InputError) throw e;
+        if (options.overflow === 'escalate') throw e instanceof StackOverflow ? e : new StackOverflow(`${file} failed on a small stack`);
+        if (!isStackOverflow(e)) throw e;
+        return nestedTooDeeply(file, text, undefined);
+    }
+}
+
+async function checkLoaded(ws: UintrWorkspace, file: string, text: string, options: RunFilesOptions): Promise<FileReport> {
     let doc;
     try {
         doc = await ws.load(text, file);
     } catch (e) {
-        const message = e instanceof RangeError ? 'the file is nested too deeply to parse' : `the file could not be parsed: ${(e as Error).message}`;
+        if (isStackOverflow(e) || options.overflow === 'escalate') throw e;
+        const message = `the file could not be parsed: ${(e as Error).message}`;
         const diagnostics: ScenarioDiagnostic[] = [{ code: 'syntax', severity: 'error', message, loc: { line: 1, column: 1, offset: 0, end: 0 }, related: [] }];
-        return { file, text, steps: 0, diagnostics, internalError: e instanceof RangeError ? undefined : (e as Error).stack };
+        return { file, text, steps: 0, diagnostics, internalError: (e as Error).stack };
     }
     try {
         if (options.policy && !ws.findPolicy(options.policy, doc.parseResult.value)) {
