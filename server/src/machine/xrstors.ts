@@ -56,7 +56,11 @@ const INIT = {
 
 /** Writes UINV, keeping the provenance that diagnostics point at. */
 export function setUinv(m: Machine, c: Cpu, v: bigint): void {
-    if (c.uinv === v) return;
+    if (c.uinv === v) {
+        // rewriting the same value is not a change, but it does set UINV (xrstors-gp's related step)
+        if (v !== 0n && c.uinvArmedBy !== m.cause) m.meta(c, 'uinvArmedBy', m.cause);
+        return;
+    }
     m.changed(c, 'uinv', c.uinv, v);
     c.uinv = v;
     m.meta(c, 'uinvChangedBy', m.cause);

@@ -20,8 +20,7 @@ export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
     m.counters.xsaves++;
     const init = liveStateIsInit(c);
     const newUinv = init ? 0n : c.uinv;
-    if (img.savedBy !== NO_CAUSE && img.uinv !== 0n && img.present === 1n && newUinv === 0n
-        && task.state !== 'dead') {
+    if (img.savedBy !== NO_CAUSE && img.uinv !== 0n && img.present === 1n && newUinv === 0n) {
         m.emit({ type: 'xsaves-clobbers-image', cause: m.cause, task: task.name, lostUinv: img.uinv, savedBy: img.savedBy });
     }
     if (init) {

@@ -99,6 +99,17 @@ export function runProgram(program: Program, policy: ast.Policy, options: RunOpt
     return run.result();
 }
 
+/**
+ * A hook's place for a message, and a note for its end: "lazy_fpu.exec (inherited by linux_rfc)"
+ * gives "lazy_fpu.exec" and "lazy_fpu.exec is inherited by linux_rfc", so that a message reads
+ * "XRSTORS init in lazy_fpu.exec would #GP: …" as SEMANTICS.md §6 writes it.
+ */
+function hookPlace(where: string | null): [string | null, string] {
+    if (!where) return [null, ''];
+    const m = /^(\S+) \(inherited by (\S+)\)$/.exec(where);
+    return m ? [m[1], `${m[1]} is inherited by ${m[2]}`] : [where, ''];
+}
+
 /** The empty list of findings or semantic errors that kept states share (never added to: see Runner.resume). */
 const NONE = Object.freeze([]) as unknown as never[];
 
@@ -337,7 +348,8 @@ export class Runner implements RunSink {
 
     fault(f: Fault, where: string | null): void {
         const what = f.code === 'ud' ? '#UD' : '#GP';
-        const message = `${f.instruction}${where ? ` in ${where}` : ''} would ${what}: ${f.reason}`;
+        const [hook, inherited] = hookPlace(where);
+        const message = `${f.instruction}${hook ? ` in ${hook}` : ''} would ${what}: ${f.reason}${inherited ? ` (${inherited})` : ''}`;
         const related = f.related ? [{ loc: this.loc(f.related.cause), message: f.related.message }] : [];
         const d = this.add(f.code, this.m.cause, message, related);
         if (GP_CODES.has(f.code)) {
@@ -385,7 +397,8 @@ export class Runner implements RunSink {
     }
 
     private event(e: MachineEvent, where: string | null): void {
-        const inHook = where ? ` (in ${where})` : '';
+        const [hook, inherited] = hookPlace(where);
+        const inHook = hook ? ` (in ${hook}${inherited ? `; ${inherited}` : ''})` : '';
         switch (e.type) {
             case 'delivered':
                 this.trace?.delivered(e);
