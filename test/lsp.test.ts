@@ -120,6 +120,18 @@ describe('language server over stdio', () => {
         const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 9, character: 2 } });
         expect(hover).toBeTruthy();
     });
+
+    test('deep nesting never kills the server: diagnostics for each file, and it still answers', async () => {
+        for (const depth of [300, 5000]) {
+            const deep = pathToFileURL(join(ws, `deep-${depth}.uintr`)).toString();
+            const ds = await client.openAndWait(deep, `machine { policy manual }\nexpect ${'('.repeat(depth)}1${')'.repeat(depth)} == 2\n`, ds => ds.length > 0);
+            // one syntax error, at the bracket that opens the deepest level (line 2, after "expect ")
+            expect(ds.map(d => [d.code, d.range.start.line, d.range.start.character])).toEqual([['syntax', 1, 7 + depth - 1]]);
+            expect(ds[0].message).toContain(`nested too deeply to parse here: ${depth} levels`);
+        }
+        const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 9, character: 2 } });
+        expect(hover).toBeTruthy();
+    });
 });
 
 describe('settings', () => {

@@ -8,6 +8,7 @@ import { policyChain } from '../kernel/policy.js';
 import { checkDocument, type CheckResult } from '../scenario/check.js';
 import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
 import { findTooDeep, MAX_NESTING, type TooDeep } from '../syntax/nesting.js';
+import { TOO_DEEP } from '../syntax/uintr-module.js';
 import type { UintrWorkspace } from '../syntax/workspace.js';
 import { compareAnnotations, readAnnotations, type AnnotationDiff } from './annotations.js';
 import { InputError, readScenario } from './inputs.js';
@@ -95,6 +96,10 @@ async function checkLoaded(ws: UintrWorkspace, file: string, text: string, optio
         const message = `the file could not be parsed: ${(e as Error).message}`;
         const diagnostics: ScenarioDiagnostic[] = [{ code: 'syntax', severity: 'error', message, loc: { line: 1, column: 1, offset: 0, end: 0 }, related: [] }];
         return { file, text, steps: 0, diagnostics, internalError: (e as Error).stack };
+    }
+    if (options.overflow === 'escalate' && doc.parseResult.parserErrors.some(e => e.name === TOO_DEEP)) {
+        ws.release(doc);
+        throw new StackOverflow(`${file} is nested too deeply for this stack`);
     }
     try {
         if (options.policy && !ws.findPolicy(options.policy, doc.parseResult.value)) {

@@ -17,7 +17,18 @@ export interface TooDeep {
 
 /** The first bracket that nests deeper than `max` levels, or undefined. */
 export function findTooDeep(text: string, max = MAX_NESTING): TooDeep | undefined {
-    let depth = 0, line = 1, lineStart = 0;
+    return scan(text, max).tooDeep;
+}
+
+/** The first bracket that opens the deepest level of the text, and that level (0: none). */
+export function deepest(text: string): { at: TooDeep | undefined; depth: number } {
+    const { maxDepth, maxAt } = scan(text, Infinity);
+    return { at: maxAt, depth: maxDepth };
+}
+
+function scan(text: string, max: number): { tooDeep: TooDeep | undefined; maxDepth: number; maxAt: TooDeep | undefined } {
+    let depth = 0, line = 1, lineStart = 0, maxDepth = 0;
+    let maxAt: TooDeep | undefined;
     for (let i = 0; i < text.length; i++) {
         const ch = text.charCodeAt(i);
         if (ch === 0x0a || (ch === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
@@ -44,10 +55,14 @@ export function findTooDeep(text: string, max = MAX_NESTING): TooDeep | undefine
             }
             if (text.charCodeAt(i) !== 0x22) i--;
         } else if (ch === 0x28 || ch === 0x7b) {
-            if (++depth > max) return { offset: i, line, column: i - lineStart + 1 };
+            if (++depth > max) return { tooDeep: { offset: i, line, column: i - lineStart + 1 }, maxDepth, maxAt };
+            if (depth > maxDepth) {
+                maxDepth = depth;
+                maxAt = { offset: i, line, column: i - lineStart + 1 };
+            }
         } else if ((ch === 0x29 || ch === 0x7d) && depth > 0) {
             depth--;
         }
     }
-    return undefined;
+    return { tooDeep: undefined, maxDepth, maxAt };
 }

@@ -7,7 +7,9 @@ import {
     type PartialLangiumCoreServices, createDefaultCoreModule, createDefaultSharedCoreModule,
     type DefaultSharedCoreModuleContext,
 } from 'langium';
-import { CstNodeBuilder } from 'langium';
+import { CstNodeBuilder, createLangiumParser, type LangiumParser } from 'langium';
+import type { IRecognitionException } from 'chevrotain';
+import { deepest } from './nesting.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
 import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
@@ -24,6 +26,41 @@ CstNodeBuilder.prototype.addHiddenNodes = function (this: CstNodeBuilder, tokens
     if (tokens.length > 0) addHiddenNodes.call(this, tokens);
 };
 
+/** Marks the parse error of a text the parser could not take (see {@link guardedParser}). */
+export const TOO_DEEP = 'uintr.tooDeep';
+
+/**
+ * The parser, made safe for text nested deeper than the stack allows: Chevrotain recurses per
+ * level of parentheses and braces, and an overflow either throws a RangeError or, caught inside
+ * its error recovery, yields no tree. Then the result is an empty file with one parse error at
+ * the bracket that opens the deepest level (marked {@link TOO_DEEP}: the CLI runs such a file
+ * again on a deep stack; the language server reports it).
+ */
+function guardedParser(parser: LangiumParser): LangiumParser {
+    const parse = parser.parse.bind(parser);
+    parser.parse = ((text: string, options?: Parameters<LangiumParser['parse']>[1]) => {
+        try {
+            const result = parse(text, options);
+            if (result.value) return result;
+        } catch (e) {
+            if (!(e instanceof RangeError)) throw e;
+        }
+        const { at, depth } = deepest(text);
+        const pos = at ?? { offset: 0, line: 1, column: 1 };
+        const error = {
+            name: TOO_DEEP,
+            message: `nested too deeply to parse here: ${depth} levels of parentheses and braces`,
+            token: {
+                image: text.charAt(pos.offset), startOffset: pos.offset, endOffset: pos.offset,
+                startLine: pos.line, startColumn: pos.column, endLine: pos.line, endColumn: pos.column,
+            },
+            resyncedTokens: [], context: { ruleStack: [], ruleOccurrenceStack: [] },
+        } as unknown as IRecognitionException;
+        return { value: { $type: 'File', decls: [], items: [] }, parserErrors: [error], lexerErrors: [] };
+    }) as LangiumParser['parse'];
+    return parser;
+}
+
 export interface UintrAddedServices {
     validation: { UintrValidator: UintrValidator };
 }
@@ -31,6 +68,9 @@ export interface UintrAddedServices {
 export type UintrServices = LangiumCoreServices & UintrAddedServices;
 
 export const UintrModule: Module<UintrServices, PartialLangiumCoreServices & UintrAddedServices> = {
+    parser: {
+        LangiumParser: services => guardedParser(createLangiumParser(services)),
+    },
     references: {
         ScopeComputation: services => new UintrScopeComputation(services),
     },
