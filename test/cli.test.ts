@@ -114,6 +114,14 @@ describe('uintr check', () => {
         expect(run(['compare', bare]).status).toBe(0);
     });
 
+    test('steps counts the cpuN: items written: a step without its colon, made by the parser\'s recovery, does not count', () => {
+        const steps = (text: string) => JSON.parse(run(['check', '--format', 'json', write('steps.uintr', text)]).stdout).files[0].steps;
+        expect(steps('cpu0 stui\n')).toBe(0);
+        expect(steps('cpu0: stui\ncpu0: bogus\ncpu0: stui\n')).toBe(3);
+        expect(steps('race { cpu0: stui cpu1 clui } with { cpu1: stui }\n')).toBe(2);
+        expect(steps('race { cpu0: stui cpu1: clui } with { cpu1: stui }\ncpu0: stui\n')).toBe(4);
+    });
+
     test('--policy overrides the file policy; an unknown one is exit 2', () => {
         const f = write('lazy.uintr', 'machine { policy manual }\ntask rx { handler 1 }\ncpu0: switch rx\ncpu0: exec\n');
         expect(run(['check', '--format', 'json', f]).status).toBe(0);

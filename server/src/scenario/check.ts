@@ -5,7 +5,8 @@
  */
 import type { LangiumDocument } from 'langium';
 import type { Diagnostic } from 'vscode-languageserver-types';
-import type * as ast from '../syntax/generated/ast.js';
+import { GrammarUtils } from 'langium';
+import * as ast from '../syntax/generated/ast.js';
 import { DiagnosticSet, sortDiagnostics, type ScenarioDiagnostic } from './diagnostics.js';
 import { lowerProgram } from './program.js';
 import type { ExploreOptions } from './race-explorer.js';
@@ -102,7 +103,7 @@ export function startCheck(file: ast.File, staticDiags: ScenarioDiagnostic[], po
         return done({ diagnostics: sortDiagnostics(diagnostics), steps, internalError: stack });
     };
     try {
-        steps = lowerStepsCount(file);
+        steps = lowerStepsCount(file, diagnostics.some(d => d.code === 'syntax'));
         if (diagnostics.length > 0) return done({ diagnostics: sortDiagnostics(diagnostics), steps });
         const lowered = lowerProgram(file);
         const fallback = options.defaultPolicy ?? 'linux_rfc';
@@ -153,11 +154,17 @@ function done(result: CheckResult): PendingCheck {
     return { finished: true, advance: () => true, progress: () => ({ race: 0, races: 0, states: 0 }), stop: () => undefined, result: () => result };
 }
 
-function lowerStepsCount(file: ast.File): number {
+/**
+ * The `cpuN:` items written in the file (LANGUAGE.md §9), races included. After a syntax error
+ * the parser's recovery may have made a step of text without its colon (`cpu0 stui`): then
+ * only steps whose colon was written count.
+ */
+function lowerStepsCount(file: ast.File, recovered: boolean): number {
+    const written = (step: ast.Step): boolean => !recovered || GrammarUtils.findNodeForKeyword(step.$cstNode, ':') !== undefined;
     let n = 0;
     for (const item of file.items ?? []) {
-        if (item.$type === 'Step') n++;
-        else if (item.$type === 'Race') for (const b of (item as ast.Race).branches) n += b.steps.length;
+        if (ast.isStep(item)) n += written(item) ? 1 : 0;
+        else if (ast.isRace(item)) for (const b of item.branches) for (const step of b.steps) n += written(step) ? 1 : 0;
     }
     return n;
 }
