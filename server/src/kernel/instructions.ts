@@ -74,7 +74,7 @@ function compileBare(env: CompileEnv, a: ast.Instruction): Exec {
         const v = compileExpr(env, a.vector).eval;
         return ctx => {
             if (ctx.inKernelAction) ctx.m.counters.selfIpis++;
-            ctx.sink.ipi({ vector: v(ctx) & 0xffn, dest: ctx.cpu.index, upid: null, cause: ctx.m.cause }, true);
+            ctx.sink.ipi(ctx.m.ipi(v(ctx) & 0xffn, ctx.cpu.index, null, ctx.m.cause), true);
         };
     }
     if (ast.isSetAction(a)) return compileSet(env, a);

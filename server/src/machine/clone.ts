@@ -8,7 +8,7 @@ import { VectorSet } from './vector-set.js';
 
 /** A deep copy: CPUs, UPIDs, images and runnables; UITTs (never written) and the address tables are shared. */
 export function cloneMachine(src: Machine): Machine {
-    const m = new Machine(src.config, { upidIndex: src.upidIndex, uittsByAddr: src.uittsByAddr, ...copyObjects(src) });
+    const m = new Machine(src.config, { upidIndex: src.upidIndex, uittsByAddr: src.uittsByAddr, ipis: src.ipis, ...copyObjects(src) });
     m.recording = false;
     Object.assign(m.counters, src.counters);
     m.cause = src.cause;

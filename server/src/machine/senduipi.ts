@@ -39,7 +39,7 @@ export function senduipi(m: Machine, c: Cpu, n: bigint): SenduipiResult {
     notePosted(m, upid, v, m.cause);
     if (upid.sn === 0n && upid.on === 0n) {
         m.w(upid, 'on', 1n);
-        return { fault: null, ipi: { vector: upid.nv, dest: Number(upid.ndst), upid: upid.addr, cause: m.cause } };
+        return { fault: null, ipi: m.ipi(upid.nv, Number(upid.ndst), upid.addr, m.cause) };
     }
     return NOTHING;
 }

@@ -9,7 +9,7 @@
  */
 import { ChangeLog } from './change-log.js';
 import type { UndoLog } from './undo-log.js';
-import type { MachineEvent } from './events.js';
+import type { Ipi, MachineEvent } from './events.js';
 
 /** No cause known (the declaration, or the start of the run). */
 export const NO_CAUSE = -1;
@@ -180,6 +180,7 @@ export interface MachineObjects {
 export interface MachineCopy extends MachineObjects {
     readonly upidIndex: Map<bigint, number>;
     readonly uittsByAddr: Map<bigint, Uitt>;
+    readonly ipis: Map<number, Ipi[]>;
 }
 
 /** Objects whose fields the change log records. */
@@ -195,6 +196,8 @@ export class Machine implements MachineObjects {
     readonly upidIndex: Map<bigint, number>;
     /** UITTs by address; never written, shared by copies. */
     readonly uittsByAddr: Map<bigint, Uitt>;
+    /** The IPIs made so far, by the cause that sent them (see {@link ipi}); shared by copies. */
+    readonly ipis: Map<number, Ipi[]>;
     /**
      * Flat change log: object, key, old value, new value — four slots per change. Provenance
      * fields (`uirrTags`, `savedBy`, `uinvArmedBy`, `uinvChangedBy`, `freedBy`) are assigned
@@ -223,6 +226,7 @@ export class Machine implements MachineObjects {
     constructor(readonly config: MachineConfig, copyOf?: MachineCopy) {
         this.upidIndex = copyOf?.upidIndex ?? new Map();
         this.uittsByAddr = copyOf?.uittsByAddr ?? new Map();
+        this.ipis = copyOf?.ipis ?? new Map();
         this.cpus = copyOf?.cpus ?? [];
         this.runnables = copyOf?.runnables ?? [];
         this.upids = copyOf?.upids ?? [];
@@ -356,6 +360,19 @@ export class Machine implements MachineObjects {
         this.events[n] = event;
         this.eventWhere[n] = this.where;
         this.eventCount = n + 1;
+    }
+
+    /**
+     * The IPI with these fields, one object for equal ones (an IPI is never changed): an explorer
+     * meets the same IPI in many states and knows it by its object (machine/events.ts, ipiKey).
+     */
+    ipi(vector: bigint, dest: number, upid: bigint | null, cause: number): Ipi {
+        let list = this.ipis.get(cause);
+        if (list === undefined) this.ipis.set(cause, list = []);
+        for (const i of list) if (i.vector === vector && i.dest === dest && i.upid === upid) return i;
+        const made: Ipi = { vector, dest, upid, cause };
+        list.push(made);
+        return made;
     }
 
     private lastUpidAddr = -1n;

@@ -66,6 +66,8 @@ export class PartialOrder {
     private readonly exactKeys: boolean;
     /** {@link joinsAt} by slot, then by interned id. */
     private readonly joins: (Joins | null)[][] = [];
+    /** What {@link classes} returns: one array, written again by every call (its caller reads it at once). */
+    private readonly out: Int32Array;
     /** {@link tableTargets} by address. */
     private readonly targets = new Map<bigint, number[]>();
 
@@ -77,6 +79,7 @@ export class PartialOrder {
         this.branchSteps = race.branches.map(b => b.map(foot));
         this.postSteps = post.map(item => (item.kind === 'step' ? foot(item) : null));
         this.parent = new Int32Array(config.cpus + runnables);
+        this.out = new Int32Array(config.cpus);
         this.disabled = !policyIsLocal(policy) || lastStepMatters(post);
         this.exactKeys = this.branchSteps.reduce((n, b) => n * (b.length + 1), post.length + 1) < Number.MAX_SAFE_INTEGER;
     }
@@ -84,9 +87,10 @@ export class PartialOrder {
     /**
      * The class of each CPU at a state (equal numbers: the CPUs' events may interfere), or
      * null when no reduction is possible there. `pos` is each branch's next step, `post` the
-     * next item after the race.
+     * next item after the race; the state's key is vector `index` of `keys` (the machine's ids
+     * come first). The array returned is written again by the next call.
      */
-    classes(m: Machine, pos: readonly number[], post: number, inFlight: readonly Ipi[], ids: StateIds): Int32Array | null {
+    classes(m: Machine, pos: readonly number[], post: number, inFlight: readonly Ipi[], keys: VectorSet, index: number): Int32Array | null {
         if (this.disabled) return null;
         const fixed = this.fixedPart(pos, post);
         if (fixed === null) return null;
@@ -94,7 +98,7 @@ export class PartialOrder {
         parent.set(fixed.parent);
         const slots = m.cpus.length + m.upids.length + m.images.length + m.runnables.length;
         for (let slot = 0; slot < slots; slot++) {
-            const j = this.joinsAt(m, slot, ids.set.at(ids.index, slot));
+            const j = this.joinsAt(m, slot, keys.at(index, slot));
             if (j === null) return null;
             this.joinAll(j.always);
             if (j.cpu < 0 ? fixed.anySends : fixed.sendsOn[j.cpu] === 1) this.joinAll(j.sends);
@@ -106,7 +110,7 @@ export class PartialOrder {
             const u = ipi.upid !== null ? m.upidAt(ipi.upid) : undefined;
             if (u) this.union(ipi.dest, task + u.owner);
         }
-        const out = new Int32Array(this.cpus);
+        const out = this.out;
         for (let c = 0; c < this.cpus; c++) out[c] = this.find(c);
         return out;
     }
@@ -237,12 +241,6 @@ export class PartialOrder {
         }
         return out;
     }
-}
-
-/** Where a state's key is: the set of keys and its index there (the machine's ids come first). */
-export interface StateIds {
-    readonly set: VectorSet;
-    readonly index: number;
 }
 
 /** What the object in one slot of a state key joins (see PartialOrder.joinsAt). */

@@ -548,7 +548,7 @@ class SegmentSearch {
         const cpus = this.cpuScratch;
         let several = false;
         for (let i = 1; i < events && !several; i++) several = cpus[i] !== cpus[0];
-        const classes = this.por && several ? this.por.classes(r.m, n.pos, n.post, r.inFlight, { set: this.visited!, index: n.stored }) : null;
+        const classes = this.por && several ? this.por.classes(r.m, n.pos, n.post, r.inFlight, this.visited!, n.stored) : null;
         const chosen = classes ? this.smallestClass(cpus, events, classes) : -1;
         // IPIs in flight may arrive now (identical ones once)
         const flight = r.inFlight;

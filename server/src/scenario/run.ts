@@ -305,8 +305,11 @@ export class Runner implements RunSink {
 
     /** One IPI in flight (by index) arrives now. */
     arriveInFlight(index: number): Ipi {
-        const ipi = this.inFlight[index];
-        this.inFlight = this.inFlight.filter((_, j) => j !== index);
+        const flight = this.inFlight;
+        const ipi = flight[index];
+        const rest: Ipi[] = [];
+        for (let j = 0; j < flight.length; j++) if (j !== index) rest.push(flight[j]);
+        this.inFlight = rest;
         this.arrive(ipi);
         this.dispatchSent();
         return ipi;
