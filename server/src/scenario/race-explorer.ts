@@ -79,13 +79,12 @@ interface PathLink {
     readonly prev: PathLink | null;
 }
 
-interface Node {
+/** A state of the search: the machine's objects, and the runner's own state (IPIs in flight and deferred, findings, events, ...). */
+interface Node extends RunnerState {
     /** The runner the interleaving started from (a start state of the race). */
     readonly origin: Runner;
     /** The machine's state: objects shared with the states it was reached from, but those its event wrote. */
     readonly objects: MachineObjects;
-    /** The runner's own state (IPIs in flight and deferred, findings, events, ...). */
-    readonly state: RunnerState;
     readonly pos: number[];
     post: number;
     readonly path: PathLink | null;
@@ -341,8 +340,11 @@ class SegmentSearch {
         this.lastStepMatters = lastStepMatters(post);
         this.work = starts[0].fork();
         for (const s of starts) {
-            const state: RunnerState = { deferred: s.deferred, inFlight: s.inFlight, lostAt: s.lostAt, lastStep: s.lastStep, findings: [], semantics: [], events: 0 };
-            this.enqueue({ origin: s, objects: copyObjects(s.m), state, pos: race.branches.map(() => 0), post: 0, path: null, stored: -1 });
+            this.enqueue({
+                origin: s, objects: copyObjects(s.m),
+                deferred: s.deferred, inFlight: s.inFlight, lostAt: s.lostAt, lastStep: s.lastStep, findings: [], semantics: [], events: 0,
+                pos: race.branches.map(() => 0), post: 0, path: null, stored: -1,
+            });
         }
     }
 
@@ -452,10 +454,10 @@ class SegmentSearch {
     /** Makes the working runner hold the node's state. */
     private load(n: Node): void {
         this.work.m.load(n.objects);
-        this.work.resume(n.state);
-        this.loaded = n.state;
-        this.loadedFindings = n.state.findings.length;
-        this.loadedSemantics = n.state.semantics.length;
+        this.work.resume(n);
+        this.loaded = n;
+        this.loadedFindings = n.findings.length;
+        this.loadedSemantics = n.semantics.length;
     }
 
     /** Adds the key to the visited states: its index there, or -1 when it was seen before (or the bound is reached). */
@@ -511,7 +513,9 @@ class SegmentSearch {
             if (stored >= 0) {
                 r.m.undo = null;
                 this.queue.push({
-                    origin: n.origin, objects: changedObjects(r.m, this.undo), state: r.snapshot(),
+                    origin: n.origin, objects: changedObjects(r.m, this.undo),
+                    deferred: r.deferred, inFlight: r.inFlight, lostAt: r.lostAt, lastStep: r.lastStep,
+                    findings: r.keptFindings(), semantics: r.keptSemantics(), events: r.events,
                     pos: n.pos.slice(), post, path: path ?? { step, prev: n.path }, stored,
                 });
             }

@@ -113,7 +113,7 @@ function hookPlace(where: string | null): [string | null, string] {
 /** The empty list of findings or semantic errors that kept states share (never added to: see Runner.resume). */
 const NONE = Object.freeze([]) as unknown as never[];
 
-/** What a runner holds besides its machine (see {@link Runner.snapshot}). */
+/** What a runner holds besides its machine: what an explorer keeps of it per state (see Runner.resume). */
 export interface RunnerState {
     readonly deferred: readonly Ipi[];
     readonly inFlight: readonly Ipi[];
@@ -187,19 +187,20 @@ export class Runner implements RunSink {
     }
 
     /**
-     * Exploration: what this runner holds besides its machine, for a state kept to be explored
-     * later (findings and semantic errors copied: the runner goes on adding to its own).
+     * Exploration: the findings and semantic errors for a state kept to be explored later (its
+     * RunnerState: the other fields are read as they are): copies, as the runner goes on adding
+     * to its own.
      */
-    snapshot(): RunnerState {
-        return {
-            deferred: this.deferred, inFlight: this.inFlight, lostAt: this.lostAt, lastStep: this.lastStep,
-            findings: this.findings?.length ? [...this.findings] : NONE, semantics: this.semantics?.length ? [...this.semantics] : NONE,
-            events: this.events,
-        };
+    keptFindings(): Finding[] {
+        return this.findings?.length ? this.findings.slice() : NONE;
+    }
+
+    keptSemantics(): number[] {
+        return this.semantics?.length ? this.semantics.slice() : NONE;
     }
 
     /**
-     * Exploration: takes up a kept state's own part ({@link snapshot}); the machine is loaded
+     * Exploration: takes up a kept state's own part (RunnerState); the machine is loaded
      * apart (Machine.load). The state's lists are used in place (an explorer undoes what it
      * adds), but for the shared empty one.
      */
