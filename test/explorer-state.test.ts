@@ -10,7 +10,7 @@ import { buildMachine } from '../server/src/machine/build.js';
 import { changedObjects, cloneMachine, StateInterner } from '../server/src/machine/clone.js';
 import type { Machine, MachineConfig } from '../server/src/machine/state.js';
 import { UndoLog } from '../server/src/machine/undo-log.js';
-import { VectorSet } from '../server/src/machine/vector-set.js';
+import { slotHash, SlotSum, VectorSet } from '../server/src/machine/vector-set.js';
 import { xsaves } from '../server/src/machine/xsaves.js';
 
 const CONFIG: MachineConfig = { cpus: 2, uinv: 0xecn, kernelVector: 0xebn, handlersAuto: true, xrstorsStrict: true };
@@ -96,14 +96,45 @@ describe('StateInterner: a machine as a vector of integers', () => {
         xsaves(m, m.cpus[0], m.runnables[2]);
         m.w(m.runnables[2], 'lastCpu', 0);
         const patched = before.slice();
-        k.refill(m, patched, 0, m.undo);
+        const delta = k.refill(m, patched, 0, m.undo);
         const full = new Int32Array(StateInterner.width(m));
         k.fill(m, full, 0);
         expect([...patched]).toEqual([...full]);
         expect([...patched]).not.toEqual([...before]);
+        // the slot sum moves by what refill says: an incremental hash equals the one made afresh
+        expect(delta).not.toBe(0);
+        expect((SlotSum.of(before) + delta) | 0).toBe(SlotSum.of(full));
         m.rollback();
         k.fill(m, full, 0);
         expect([...full]).toEqual([...before]);
+    });
+});
+
+describe('SlotSum: a hash updated slot by slot', () => {
+    test('a sum over slots: changing slots one at a time gives the hash of the new vector', () => {
+        let seed = 7;
+        const rnd = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+        for (let round = 0; round < 200; round++) {
+            const v = Int32Array.from({ length: 1 + rnd(40) }, () => rnd(5) - 1);
+            let sum = SlotSum.of(v);
+            for (let c = 0; c < 5; c++) {
+                const k = rnd(v.length), x = rnd(1000) - 3;
+                sum = (sum + slotHash(k, x) - slotHash(k, v[k])) | 0;
+                v[k] = x;
+            }
+            expect(sum).toBe(SlotSum.of(v));
+        }
+    });
+    test('a set given SlotSum hashes finds vectors by content', () => {
+        const set = new VectorSet(3);
+        const h = (v: Int32Array) => SlotSum.hash(SlotSum.of(v));
+        const a = Int32Array.of(1, 2, 3), b = Int32Array.of(3, 2, 1);
+        expect(h(a)).not.toBe(h(b));
+        expect(set.add(a, h(a))).toBe(0);
+        expect(set.add(b, h(b))).toBe(1);
+        expect(set.add(Int32Array.of(1, 2, 3), h(a))).toBe(-1);
+        expect(set.has(Int32Array.of(3, 2, 1), h(b))).toBe(true);
+        expect(set.has(Int32Array.of(2, 2, 2), h(Int32Array.of(2, 2, 2)))).toBe(false);
     });
 });
 

@@ -4,7 +4,7 @@
  */
 import { Machine, NO_CAUSE, type Cpu, type MachineObjects, type Runnable, type RunState, type UirrTag, type UirrTags, type Upid, type XsaveImage } from './state.js';
 import type { UndoLog } from './undo-log.js';
-import { VectorSet } from './vector-set.js';
+import { slotHash, VectorSet } from './vector-set.js';
 
 /** A deep copy: CPUs, UPIDs, images and runnables; UITTs (never written) and the address tables are shared. */
 export function cloneMachine(src: Machine): Machine {
@@ -178,21 +178,38 @@ export class StateInterner {
 
     /**
      * {@link fill} for a machine whose ids before the writes recorded in `undo` (Machine.undo)
-     * are already in `out` from `at`: only the objects written are keyed again.
+     * are already in `out` from `at`: only the objects written are keyed again. Returns what
+     * that changed of the slots' SlotSum (machine/vector-set.ts).
      */
-    refill(m: Machine, out: Int32Array, at: number, undo: UndoLog): void {
+    refill(m: Machine, out: Int32Array, at: number, undo: UndoLog): number {
         const upidsAt = at + m.cpus.length;
         const imagesAt = upidsAt + m.upids.length;
         const runnablesAt = imagesAt + m.images.length;
         const slots = undo.slots;
+        let delta = 0;
         for (let i = 0; i < undo.length; i += 4) {
             const o = slots[i] as Cpu | Upid | XsaveImage | Runnable;
             const id = o.id;
-            if (m.cpus[id] === o) out[at + id] = this.id(o as Cpu, this.cpus);
-            else if (m.runnables[id] === o) out[runnablesAt + id] = this.id(o as Runnable, this.runnables);
-            else if (m.upids[id] === o) out[upidsAt + id] = this.id(o as Upid, this.upids);
-            else if (m.images[id] === o) out[imagesAt + id] = this.id(o as XsaveImage, this.images);
+            let k: number, x: number;
+            if (m.cpus[id] === o) {
+                x = this.id(o as Cpu, this.cpus);
+                k = at + id;
+            } else if (m.runnables[id] === o) {
+                x = this.id(o as Runnable, this.runnables);
+                k = runnablesAt + id;
+            } else if (m.upids[id] === o) {
+                x = this.id(o as Upid, this.upids);
+                k = upidsAt + id;
+            } else if (m.images[id] === o) {
+                x = this.id(o as XsaveImage, this.images);
+                k = imagesAt + id;
+            } else continue;
+            const old = out[k];
+            if (old === x) continue;
+            delta = (delta + slotHash(k, x) - slotHash(k, old)) | 0;
+            out[k] = x;
         }
+        return delta;
     }
 
     /** The number of ids {@link fill} writes for a machine. */

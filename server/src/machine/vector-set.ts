@@ -19,13 +19,17 @@ export class VectorSet {
         this.store = new Int32Array(Math.max(width, 1) * 1024);
     }
 
-    has(v: Int32Array): boolean {
-        return this.table[2 * this.slot(v, hash(v))] !== 0;
+    /** Whether the set holds the vector; `h` is its hash (see {@link add}). */
+    has(v: Int32Array, h = hash(v)): boolean {
+        return this.table[2 * this.slot(v, h)] !== 0;
     }
 
-    /** Adds the vector (a copy of it); returns its index, or -1 when it was already there. */
-    add(v: Int32Array): number {
-        const h = hash(v);
+    /**
+     * Adds the vector (a copy of it); returns its index, or -1 when it was already there. `h` is
+     * its hash: {@link hash} by default; a caller that gives its own (e.g. {@link SlotSum}'s,
+     * kept up to date as slots change) must give that one for every vector of this set.
+     */
+    add(v: Int32Array, h = hash(v)): number {
         const slot = this.slot(v, h);
         if (this.table[2 * slot] !== 0) return -1;
         const w = this.width;
@@ -95,6 +99,39 @@ export class VectorSet {
         this.table = table;
         this.mask = mask;
     }
+}
+
+/**
+ * A hash that is a sum over the slots, so that it can be updated slot by slot: `sum` is
+ * Σ {@link slotHash}(k, v[k]) (mod 2^32) and {@link SlotSum.hash} finishes it. A vector that
+ * differs from a known one in a few slots gets its hash from the known sum in a few steps.
+ */
+export const SlotSum = {
+    /** The sum over all slots of v. */
+    of(v: Int32Array, from = 0, to = v.length): number {
+        let sum = 0;
+        for (let k = from; k < to; k++) sum = (sum + slotHash(k, v[k])) | 0;
+        return sum;
+    },
+    /** The hash that a sum gives (what VectorSet.add is given). */
+    hash(sum: number): number {
+        let h = sum;
+        h ^= h >>> 15;
+        h = Math.imul(h, 0x2c1b3c6d);
+        h ^= h >>> 12;
+        return h | 0;
+    },
+};
+
+/** Slot k holding x, mixed (murmur3's finaliser over x and k): a term of {@link SlotSum}. */
+export function slotHash(k: number, x: number): number {
+    let h = (x + Math.imul(k + 1, 0x9e3779b9)) | 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h;
 }
 
 /** FNV-1a over the vector's integers, finished with a murmur-style mix (a 32-bit integer). */

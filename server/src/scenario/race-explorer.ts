@@ -24,7 +24,7 @@ import { replay, shorten } from './counterexample.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
 import { RunnerMark, type Finding, type Runner, type RunnerState } from './run.js';
 import { UndoLog } from '../machine/undo-log.js';
-import { VectorSet } from '../machine/vector-set.js';
+import { SlotSum, VectorSet } from '../machine/vector-set.js';
 
 export const DEFAULT_MAX_STATES = 200_000;
 /** Events in one interleaving, counted from the race, beyond which the search does not go. */
@@ -279,6 +279,11 @@ class SegmentSearch {
     private scratch = new Int32Array(0);
     /** How many integers of a key the machine's objects take (StateInterner.width). */
     private machineWidth = 0;
+    /** The SlotSum of each visited state's machine part, by its index (a new key's starts from its parent's). */
+    private machineSums = new Int32Array(1024);
+    /** The last key's machine-part SlotSum and its hash, as {@link key} made them. */
+    private keyMachineSum = 0;
+    private keyHash = 0;
     private readonly interner = new StateInterner();
     /** Interned texts of the findings and of the semantic errors in a key (sets, as sorted texts). */
     private readonly lists = new Map<string, number>([['', 0]]);
@@ -403,11 +408,17 @@ class SegmentSearch {
         const v = this.scratch;
         // from a node's key, only what the event changed is keyed again: the objects it wrote,
         // and each list only when the runner holds another one or added to it
+        // the hash is a sum over the slots (SlotSum): the machine part's is the parent's plus
+        // what the objects written changed; the rest (a few slots) is summed again
         const loaded = from >= 0 && r.m.undo ? this.loaded : null;
+        let machineSum: number;
         if (loaded) {
             this.visited.copyTo(from, v, v.length);
-            this.interner.refill(r.m, v, 0, r.m.undo!);
-        } else this.interner.fill(r.m, v, 0);
+            machineSum = (this.machineSums[from] + this.interner.refill(r.m, v, 0, r.m.undo!)) | 0;
+        } else {
+            this.interner.fill(r.m, v, 0);
+            machineSum = SlotSum.of(v, 0, this.machineWidth);
+        }
         let at = this.machineWidth;
         for (const p of pos) v[at++] = p;
         v[at++] = post;
@@ -421,6 +432,8 @@ class SegmentSearch {
         if (!loaded || findings.length !== this.loadedFindings) v[at] = findings.length ? this.list([...new Set(findings.map(f => `${f.code}@${f.cause}`))].sort().join(';')) : 0;
         at++;
         if (!loaded || semantics.length !== this.loadedSemantics) v[at] = semantics.length ? this.list([...new Set(semantics)].sort().join(';')) : 0;
+        this.keyMachineSum = machineSum;
+        this.keyHash = SlotSum.hash((machineSum + SlotSum.of(v, this.machineWidth, v.length)) | 0);
         return v;
     }
 
@@ -463,9 +476,20 @@ class SegmentSearch {
     /** Adds the key to the visited states: its index there, or -1 when it was seen before (or the bound is reached). */
     private admit(key: Int32Array): number {
         const visited = this.visited!;
-        if (visited.size < this.maxStates) return visited.add(key);
-        if (!visited.has(key)) this.cutBy = 'states';
-        return -1;
+        if (visited.size >= this.maxStates) {
+            if (!visited.has(key, this.keyHash)) this.cutBy = 'states';
+            return -1;
+        }
+        const index = visited.add(key, this.keyHash);
+        if (index >= 0) {
+            if (index >= this.machineSums.length) {
+                const grown = new Int32Array(this.machineSums.length * 2);
+                grown.set(this.machineSums);
+                this.machineSums = grown;
+            }
+            this.machineSums[index] = this.keyMachineSum;
+        }
+        return index;
     }
 
     /** The item's counterexample step: a branch's next step (`branch` >= 0) or the next item after the race. */
