@@ -401,12 +401,13 @@ export class Runner implements RunSink {
     }
 
     private event(e: MachineEvent, where: string | null): void {
+        if (e.type === 'delivered') { // the common one: no message to make
+            this.trace?.delivered(e);
+            return;
+        }
         const [hook, inherited] = hookPlace(where);
         const inHook = hook ? ` (in ${hook}${inherited ? `; ${inherited}` : ''})` : '';
         switch (e.type) {
-            case 'delivered':
-                this.trace?.delivered(e);
-                return;
             case 'upid-use-after-free': {
                 const what = e.upidOwner ? `${e.upidOwner}'s UPID at ${hex(e.addr)}, which was freed` : `${hex(e.addr)}, where no UPID is`;
                 this.add('upid-use-after-free', e.cause, `${e.access} ${what}${inHook}`, this.rel(e.freedBy, e.upidOwner ? `${e.upidOwner}'s UPID freed here` : 'freed here'));
