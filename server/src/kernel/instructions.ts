@@ -102,9 +102,10 @@ function compileSet(env: CompileEnv, a: ast.SetAction): Exec {
         const x = compileObjHead(env, s.obj);
         const f = s.field;
         const m = mask(UPID_FIELDS[f]);
+        const access = `set ${text} writes`; // made once: hooks run this on every context switch
         return ctx => {
             const u = upidOf(x(ctx));
-            checkUpidWrite(ctx.m, u, `set ${text} writes`);
+            checkUpidWrite(ctx.m, u, access);
             const operand = v(ctx);
             const nv = combine(u[f], operand) & m;
             ctx.m.w(u, f, nv);
@@ -152,9 +153,10 @@ export function compileTake(env: CompileEnv, t: ast.TakeStmt): Exec {
     } else {
         throw new Error('take needs X.xsave.uirr or cpu.uirr as its target');
     }
+    const access = `take ${text} writes`;
     return ctx => {
         const u = upidOf(x(ctx));
-        checkUpidWrite(ctx.m, u, `take ${text} writes`);
+        checkUpidWrite(ctx.m, u, access);
         const bits = u.pir;
         if (bits === 0n) return;
         ctx.m.w(u, 'pir', 0n);

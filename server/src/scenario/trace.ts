@@ -26,27 +26,54 @@ export interface Change {
 
 export class Trace {
     readonly deliveries: DeliveredEvent[] = [];
-    /** Per entry, in run order (plain arrays of small integers: cheap to append). */
-    private readonly causes: number[] = [];
-    private readonly logEnds: number[] = [];
-    private readonly ranEnds: number[] = [];
+    /**
+     * Per entry, in run order: made at their full size (an item ends once, so there are at most
+     * as many entries as causes), so that appending never copies.
+     */
+    private causes: Int32Array;
+    private logEnds: Int32Array;
+    private ranEnds: Int32Array;
+    private count = 0;
     /** The entry of each cause, or -1 (an item after a race is not run). */
     private readonly entryOfCause: Int32Array;
 
     constructor(readonly program: Program, private readonly machine: Machine, private readonly ran: unknown[] | null = null) {
         this.entryOfCause = new Int32Array(program.causes).fill(-1);
+        this.causes = new Int32Array(program.causes);
+        this.logEnds = new Int32Array(program.causes);
+        this.ranEnds = new Int32Array(program.causes);
     }
 
     endItem(cause: number): void {
-        this.entryOfCause[cause] = this.causes.length;
-        this.causes.push(cause);
-        this.logEnds.push(this.machine.log.length);
-        this.ranEnds.push(this.ran ? this.ran.length : 0);
+        const n = this.count;
+        if (n === this.causes.length) this.grow();
+        this.entryOfCause[cause] = n;
+        this.causes[n] = cause;
+        this.logEnds[n] = this.machine.log.length;
+        this.ranEnds[n] = this.ran ? this.ran.length : 0;
+        this.count = n + 1;
+    }
+
+    private grow(): void {
+        const size = Math.max(16, this.causes.length * 2);
+        const bigger = (a: Int32Array): Int32Array => {
+            const b = new Int32Array(size);
+            b.set(a);
+            return b;
+        };
+        this.causes = bigger(this.causes);
+        this.logEnds = bigger(this.logEnds);
+        this.ranEnds = bigger(this.ranEnds);
     }
 
     /** Number of entries (items run). */
     get length(): number {
-        return this.causes.length;
+        return this.count;
+    }
+
+    /** Position in the machine's change log after entry `index`. */
+    logEnd(index: number): number {
+        return this.logEnds[index];
     }
 
     entry(index: number): TraceEntry {
@@ -55,7 +82,7 @@ export class Trace {
 
     /** All entries, in run order. */
     get entries(): TraceEntry[] {
-        return this.causes.map((_, i) => this.entry(i));
+        return Array.from({ length: this.count }, (_, i) => this.entry(i));
     }
 
     /** The entry index of a cause, or -1 when that item was not run. */
@@ -85,7 +112,7 @@ export class Trace {
 
     /** A cursor that rebuilds the state after any entry, moving forward or backward through the log. */
     cursor(): TraceCursor {
-        return new TraceCursor(this.program, this.machine, this.logEnds);
+        return new TraceCursor(this.program, this.machine, this);
     }
 
     delivered(e: DeliveredEvent): void {
@@ -136,7 +163,7 @@ export class TraceCursor {
     /** Log position the state reflects. */
     private at = 0;
 
-    constructor(program: Program, private readonly source: Machine, private readonly logEnds: readonly number[]) {
+    constructor(program: Program, private readonly source: Machine, private readonly trace: Trace) {
         this.state = buildMachine(program.config, program.tasks, program.kthreads);
         this.state.recording = false;
         source.cpus.forEach((c, i) => this.map.set(c, this.state.cpus[i]));
@@ -147,7 +174,8 @@ export class TraceCursor {
 
     /** The state after entry `index` (-1: the initial state). Read it; do not keep it. */
     seek(index: number): Machine {
-        const target = index < 0 ? 0 : this.logEnds[Math.min(index, this.logEnds.length - 1)] ?? 0;
+        const entries = this.trace.length;
+        const target = index < 0 || entries === 0 ? 0 : this.trace.logEnd(Math.min(index, entries - 1));
         const log = this.source.log;
         while (this.at < target) {
             const t = this.map.get(log.at(this.at));
