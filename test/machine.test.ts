@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { buildMachine, type TaskSpec } from '../server/src/machine/build.js';
 import { highestBit, isCanonical, setBits } from '../server/src/machine/bits.js';
 import type { MachineEvent } from '../server/src/machine/events.js';
-import { arrive, deliverAll } from '../server/src/machine/interrupt.js';
+import { arrive, deliverAll, tagBits } from '../server/src/machine/interrupt.js';
 import { MSRS, SEPARATE_BUFFER_BYTES, UINTR_COMPONENT_BYTES, UITT_SIZE_VALUE } from '../server/src/machine/layout.js';
 import { senduipi } from '../server/src/machine/senduipi.js';
 import { NO_CAUSE, notePosted, postedCause, type Cpu, type Machine, type MachineConfig, type Runnable } from '../server/src/machine/state.js';
@@ -1028,5 +1028,27 @@ describe('§8 UPID references, free and put', () => {
         m.cause = 2;
         checkUpidWrite(m, u, 'set rx.upid.sn writes');
         expect(eventsOf(m, 'upid-use-after-free')).toMatchObject([{ cause: 2, freedBy: 1, access: 'set rx.upid.sn writes' }]);
+    });
+});
+
+describe('provenance tags', () => {
+    test('tagBits adds one tag per set bit, lowest first (the newest tag is the highest bit), with the cause that posted it', () => {
+        const m = buildMachine({ cpus: 1, uinv: 0xecn, kernelVector: 0xebn, handlersAuto: true, xrstorsStrict: true }, [{ name: 'rx', handler: 0x401000n, targets: [] }], []);
+        const upid = m.upids[0];
+        notePosted(m, upid, 63, 7);
+        notePosted(m, upid, 0, 5);
+        for (const bits of [0n, 1n, 0x8000_0000_0000_0001n, 0xffff_ffff_ffff_ffffn, 0x0000_0001_8000_0000n, 0x1234_5678_9abc_def0n]) {
+            const vectors: number[] = [];
+            const causes: number[] = [];
+            for (let t = tagBits(null, bits, 3, upid.postedBy); t !== null; t = t.next) {
+                vectors.push(t.vector);
+                causes.push(t.cause);
+                expect(t.owner).toBe(3);
+            }
+            expect(vectors.reverse()).toEqual(setBits(bits));
+            const byVector = new Map(vectors.map((v, i) => [v, causes[causes.length - 1 - i]]));
+            if (bits & 1n) expect(byVector.get(0)).toBe(5);
+            if (bits >> 63n) expect(byVector.get(63)).toBe(7);
+        }
     });
 });

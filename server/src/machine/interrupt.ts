@@ -1,7 +1,7 @@
 /**
  * Interrupt arrival and user-interrupt delivery (SEMANTICS.md §2.5, §2.6; SDM Vol. 3 §9.4, §9.5).
  */
-import { highestBit, setBits } from './bits.js';
+import { highestBit } from './bits.js';
 import type { Ipi } from './events.js';
 import { NO_CAUSE, postedCause, type Cpu, type Machine, type Posted, type UirrTag, type UirrTags } from './state.js';
 
@@ -57,8 +57,15 @@ function processNotification(m: Machine, c: Cpu): void {
 
 /** Adds provenance tags for the bits of `bits`, posted to `owner`'s UPID. */
 export function tagBits(tags: UirrTags, bits: bigint, owner: number, postedBy: Posted | null): UirrTags {
+    // the set bits lowest first, by 32-bit halves (setBits's order, without its array: this runs
+    // at every notification)
     let out = tags;
-    for (const v of setBits(bits)) out = { vector: v, owner, cause: postedCause(postedBy, v) ?? NO_CAUSE, next: out };
+    for (let base = 0; base < 64; base += 32) {
+        for (let half = Number((bits >> BigInt(base)) & 0xffff_ffffn) | 0; half !== 0; half &= half - 1) {
+            const v = base + 31 - Math.clz32(half & -half);
+            out = { vector: v, owner, cause: postedCause(postedBy, v) ?? NO_CAUSE, next: out };
+        }
+    }
     return out;
 }
 

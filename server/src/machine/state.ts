@@ -198,6 +198,8 @@ export class Machine implements MachineObjects {
     readonly uittsByAddr: Map<bigint, Uitt>;
     /** The IPIs made so far, by the cause that sent them (see {@link ipi}); shared by copies. */
     readonly ipis: Map<number, Ipi[]>;
+    /** Whether {@link ipi} gives equal IPIs one object (an explorer sets it: a run once through has no use for it). */
+    internIpis = false;
     /**
      * Flat change log: object, key, old value, new value — four slots per change. Provenance
      * fields (`uirrTags`, `savedBy`, `uinvArmedBy`, `uinvChangedBy`, `freedBy`) are assigned
@@ -367,6 +369,7 @@ export class Machine implements MachineObjects {
      * meets the same IPI in many states and knows it by its object (machine/events.ts, ipiKey).
      */
     ipi(vector: bigint, dest: number, upid: bigint | null, cause: number): Ipi {
+        if (!this.internIpis) return { vector, dest, upid, cause };
         let list = this.ipis.get(cause);
         if (list === undefined) this.ipis.set(cause, list = []);
         for (const i of list) if (i.vector === vector && i.dest === dest && i.upid === upid) return i;

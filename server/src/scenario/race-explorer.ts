@@ -344,6 +344,7 @@ class SegmentSearch {
         this.por = por && !por.disabled ? por : null;
         this.lastStepMatters = lastStepMatters(post);
         this.work = starts[0].fork();
+        this.work.m.internIpis = true;
         for (const s of starts) {
             this.enqueue({
                 origin: s, objects: copyObjects(s.m),
