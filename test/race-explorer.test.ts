@@ -14,6 +14,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { hex } from '../server/src/machine/bits.js';
+import { ipiKey } from '../server/src/machine/events.js';
 import { buildMachine } from '../server/src/machine/build.js';
 import { Kernel } from '../server/src/kernel/kernel.js';
 import { compilePolicy } from '../server/src/kernel/policy.js';
@@ -181,6 +182,14 @@ function replay(start: Runner, seg: Segment, ce: readonly CounterStep[], finding
     for (let i = 0; i < ce.length; i++) {
         const ev = ce[i];
         r.events++;
+        if (ev.event.kind === 'deferred') {
+            // the end of the segment: the first deferred IPI arrives (written out by withEndArrivals)
+            if (inRace() || post < seg.post.length || r.inFlight.length > 0) return `event ${i + 1} (${ev.text}): an end arrival before the end`;
+            if (r.deferred.length === 0 || ipiKey(r.deferred[0]) !== ev.event.ipi) return `event ${i + 1} (${ev.text}): not the first deferred IPI`;
+            r.raceMode = false;
+            r.arriveDeferred();
+            continue;
+        }
         const ipi = /^IPI (0x[0-9a-f]+) arrives at cpu(\d+)$/.exec(ev.text);
         if (ipi) {
             const idx = r.inFlight.findIndex(x => x.cause === ev.cause && hex(x.vector) === ipi[1] && x.dest === Number(ipi[2]));
@@ -424,7 +433,9 @@ describe('random races: the explorer against brute force', () => {
             const { b, races } = await both(render(s));
             const rep = races[0];
             if (!rep.counterexample) return;
-            expect(rep.counterexample.length, `counterexample [${rep.counterexample.map(e => e.text).join(' ; ')}]`).toBe(b.results[0].minAt);
+            // the arrivals that end the segment are written out but are no choice: not counted
+            const chosen = rep.counterexample.filter(e => e.event.kind !== 'deferred');
+            expect(chosen.length, `counterexample [${rep.counterexample.map(e => e.text).join(' ; ')}]`).toBe(b.results[0].minAt);
         }), FC);
     });
 });
@@ -819,6 +830,59 @@ race {
         expect(JSON.stringify(b.diagnostics)).toBe(JSON.stringify(a.diagnostics));
         expect(JSON.stringify(b.run!.races)).toBe(JSON.stringify(a.run!.races));
         expect(a.run!.races.every(r => r.counterexample !== null)).toBe(true);
+    });
+
+    test('IPIs deferred by the items after the race arrive at the end: the counterexample lists their arrivals, at their senders\' lines', async () => {
+        const text = `
+machine { cpus 2 policy manual ipi deferred }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+cpu0: xrstors rx
+cpu0: switch rx
+cpu1: xrstors tx
+cpu1: switch tx
+race {                   // #race
+  cpu0: stui             // #stui
+} with {
+}
+cpu1: senduipi 0         // #send
+cpu0: xsaves rx          // #xsaves
+`;
+        const c = await check(text);
+        const d = c.diagnostics.find(x => x.code === 'race-counterexample')!;
+        expect(d.loc.line).toBe(L(text, 'race'));
+        expect(d.message).toContain('ends in notification-lost');
+        expect(d.related.map(r => [r.loc.line, r.message])).toEqual([
+            [L(text, 'stui'), 'cpu0: stui'], [L(text, 'send'), 'cpu1: senduipi 0'], [L(text, 'xsaves'), 'cpu0: xsaves rx'],
+            [L(text, 'send'), 'IPI 0xec arrives at cpu0'],
+        ]);
+        // and it replays: the arrival is a step of the trace, after which UINV 0 has lost it
+        const report = c.run!.races[0];
+        const states = report.replay();
+        expect(states.map(x => x.step.event.kind)).toEqual(['branch', 'post', 'post', 'deferred']);
+        expect(states[3].state.upids[0].pir).toBe(8n);
+    });
+
+    test('the message names first the code that the counterexample exhibits (LANGUAGE.md §7: "exhibits the first of them")', async () => {
+        // the complete interleavings meet xrstors-gp first, but the shortest prefix to a finding
+        // is the one-event WRMSR that raises wrmsr-gp
+        const text = `
+machine { cpus 2 policy manual }
+task rx { handler 0x401000 }
+cpu1: xrstors rx
+race {                                                   // #race
+  cpu1: clui
+  cpu1: xrstors rx
+} with {
+  cpu0: wrmsr IA32_UINTR_STACKADJUST cpu1.uif << 63      // #wrmsr
+}
+`;
+        const c = await check(text);
+        const d = c.diagnostics.find(x => x.code === 'race-counterexample')!;
+        expect(d.loc.line).toBe(L(text, 'race'));
+        expect(d.message).toMatch(/^a race interleaving has wrmsr-gp, xrstors-gp — counterexample \(1 events\) ends in wrmsr-gp at line /);
+        expect(d.related.map(r => r.loc.line)).toEqual([L(text, 'wrmsr')]);
+        expect(c.run!.races[0].codes).toEqual(['wrmsr-gp', 'xrstors-gp']);
     });
 
     test('the counterexample is the shortest prefix: one XRSTORS that faults at once (brute force: 1 event)', async () => {

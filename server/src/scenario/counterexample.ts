@@ -3,8 +3,9 @@
  * replayed step by step for `uintr trace` and hovers. Both redo events with the runner's own
  * step and arrival code, so what they show is what the search saw.
  */
+import { hex } from '../machine/bits.js';
 import { cloneMachine } from '../machine/clone.js';
-import { ipiKey } from '../machine/events.js';
+import { ipiKey, type Ipi } from '../machine/events.js';
 import type { Machine } from '../machine/state.js';
 import type { ProgramItem, RaceItem } from './program.js';
 import type { CounterStep, Found } from './race-explorer.js';
@@ -32,8 +33,26 @@ export function shorten(found: Found, race: RaceItem, post: readonly ProgramItem
     return path;
 }
 
-/** The path with its IPI indices set right when it is an interleaving that raises the finding at its end; else null. */
-function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: readonly CounterStep[]): CounterStep[] | null {
+/**
+ * The counterexample with the arrivals that end its segment written out, when its finding arises
+ * only there: the IPIs deferred by the items after the race (`ipi deferred`) arrive at the next
+ * race or the end of the file, in order, and LANGUAGE.md §7 lists each IPI arrival at the line of
+ * the step that sent it.
+ */
+export function withEndArrivals(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: CounterStep[]): CounterStep[] {
+    const end: Ipi[] = [];
+    if (!exhibits(found, race, post, last, path, end) || end.length === 0) return path;
+    return [...path, ...end.map((ipi): CounterStep => ({
+        cause: ipi.cause, text: `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, event: { kind: 'deferred', ipi: ipiKey(ipi) },
+    }))];
+}
+
+/**
+ * The path with its IPI indices set right when it is an interleaving that raises the finding at
+ * its end; else null. When the finding arises only with the arrivals that end the segment,
+ * `endArrivals` (if given) receives the deferred IPIs that arrive there.
+ */
+function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: readonly CounterStep[], endArrivals?: Ipi[]): CounterStep[] | null {
     const r = found.origin.fork();
     r.findings = [];
     r.semantics = [];
@@ -53,6 +72,7 @@ function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], la
             out.push(index === e.index ? step : { ...step, event: { ...e, index } });
             continue;
         }
+        if (e.kind === 'deferred') return null; // written out after shortening (withEndArrivals), never shortened
         if (e.kind === 'branch') {
             const item = race.branches[e.branch][pos[e.branch]];
             if (!item || item.cause !== step.cause) return null;
@@ -77,9 +97,12 @@ function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], la
     if (raised()) return out;
     if (inRace() || next < post.length || r.inFlight.length) return null;
     r.raceMode = false;
+    const deferred = r.deferred;
     if (last) r.finish();
     else r.flushDeferred();
-    return raised() ? out : null;
+    if (!raised()) return null;
+    endArrivals?.push(...deferred);
+    return out;
 }
 
 /** Redoes a counterexample's events from its start state, copying the state after each. */
@@ -94,6 +117,7 @@ export function replay(origin: Runner, race: RaceItem, post: readonly ProgramIte
         const inRace = pos.some((p, b) => p < race.branches[b].length);
         r.raceMode = inRace;
         if (e.kind === 'ipi') r.arriveInFlight(e.index);
+        else if (e.kind === 'deferred') r.arriveDeferred();
         else if (e.kind === 'branch') r.step(race.branches[e.branch][pos[e.branch]++]);
         else {
             const item = post[next++];

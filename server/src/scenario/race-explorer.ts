@@ -20,7 +20,7 @@ import { ipiKey, type Ipi } from '../machine/events.js';
 import { NO_CAUSE, type Machine, type MachineObjects } from '../machine/state.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
-import { replay, shorten } from './counterexample.js';
+import { replay, shorten, withEndArrivals } from './counterexample.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
 import { RunnerMark, type Finding, type Runner, type RunnerState } from './run.js';
 import { UndoLog } from '../machine/undo-log.js';
@@ -42,7 +42,9 @@ export interface ExploreOptions {
 /** How to redo an event: a branch's next step, an in-flight IPI (by index), the next item after the race. */
 export type ReplayEvent = { readonly kind: 'branch'; readonly branch: number }
     | { readonly kind: 'ipi'; readonly index: number; /** which IPI: vector, destination, UPID, sender */ readonly ipi: string }
-    | { readonly kind: 'post' };
+    | { readonly kind: 'post' }
+    /** At the end of the segment (the next race or the end of the file), the first deferred IPI arrives. */
+    | { readonly kind: 'deferred'; readonly ipi: string };
 
 /** One event of a counterexample: a step (at its line) or an IPI arrival (at its sender's line). */
 export interface CounterStep {
@@ -58,7 +60,7 @@ export interface RaceReport {
     readonly interleavings: number;
     /** Distinct states explored. */
     readonly states: number;
-    /** Codes found in some interleaving, in order of first appearance. */
+    /** Codes found in some interleaving: the counterexample's first, then in order of first appearance. */
     readonly codes: DiagnosticCode[];
     /** A shortest interleaving prefix that exhibits the first finding, or null when clean. */
     readonly counterexample: CounterStep[] | null;
@@ -378,11 +380,13 @@ class SegmentSearch {
 
     result(): { report: RaceReport; ends: Runner[] } {
         const { race, post, last } = this;
-        const path = this.best ? shorten(this.best, race, post, last) : null;
+        const path = this.best ? withEndArrivals(this.best, race, post, last, shorten(this.best, race, post, last)) : null;
         const b = this.best && path ? { ...this.best, path, finding: { ...this.best.finding, at: path.length } } : null;
+        // the code the counterexample exhibits comes first (LANGUAGE.md §7: "exhibits the first of them")
+        const codes = b ? [b.finding.code, ...this.codes.filter(c => c !== b.finding.code)] : this.codes;
         return {
             report: {
-                cause: race.cause, interleavings: this.interleavings, states: this.states, codes: this.codes,
+                cause: race.cause, interleavings: this.interleavings, states: this.states, codes,
                 counterexample: b ? b.path : null, finding: b ? b.finding : null, truncated: this.cutBy !== null, cutBy: this.cutBy,
                 reducedStates: this.reducedStates,
                 replay: () => (b ? replay(b.origin, race, post, b.path) : []),

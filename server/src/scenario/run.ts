@@ -316,6 +316,15 @@ export class Runner implements RunSink {
         return ipi;
     }
 
+    /** The first deferred IPI arrives (a counterexample's replay: what {@link flushDeferred} does, one IPI at a time). */
+    arriveDeferred(): void {
+        const [ipi, ...rest] = this.deferred;
+        if (!ipi) return;
+        this.deferred = rest;
+        this.arrive(ipi);
+        this.dispatchSent();
+    }
+
     flushDeferred(): void {
         while (this.deferred.length) {
             const batch = this.deferred;
