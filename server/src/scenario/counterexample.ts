@@ -18,7 +18,7 @@ import type { Runner } from './run.js';
  * Under the partial-order reduction the search may have run another class's events first;
  * this takes them out again. Deterministic, and a no-op on a counterexample already minimal.
  */
-export function shorten(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean): CounterStep[] {
+function shorten(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean): CounterStep[] {
     let path = found.path;
     // latest first (a branch's later step must go before its earlier one can), until nothing goes
     for (let changed = true; changed;) {
@@ -33,13 +33,80 @@ export function shorten(found: Found, race: RaceItem, post: readonly ProgramItem
     return path;
 }
 
+/** At most this many findings (the shortest found) are shortened to choose the counterexample from. */
+const CANDIDATES_MAX = 8;
+
+/**
+ * The counterexample of a race: of the findings of its complete interleavings, each with the
+ * shortest prefix the search found to it, the one whose prefix is shortest once shortened (the
+ * reduction may have reached a finding through another class's events, which shortening takes
+ * out), the first in written order on ties (SEMANTICS.md §8); then the arrivals that end the
+ * segment written out. Null when there is no finding.
+ */
+export function counterexample(candidates: readonly Found[], race: RaceItem, post: readonly ProgramItem[], last: boolean): { found: Found; path: CounterStep[] } | null {
+    const tried = [...candidates].sort((a, b) => a.path.length - b.path.length).slice(0, CANDIDATES_MAX);
+    let best: { found: Found; path: CounterStep[] } | null = null;
+    for (const found of tried) {
+        const path = inWrittenOrder(found, race, post, last, shorten(found, race, post, last));
+        if (!best || path.length < best.path.length || (path.length === best.path.length && writtenBefore(race, path, best.path))) best = { found, path };
+    }
+    return best && { found: best.found, path: withEndArrivals(best.found, race, post, last, best.path) };
+}
+
+/** A step's place in the order a search tries events at a state: IPI arrivals, the branches as written, the item after the race. */
+function rank(race: RaceItem, s: CounterStep): number {
+    return s.event.kind === 'ipi' ? 0 : s.event.kind === 'branch' ? 1 + s.event.branch : 1 + race.branches.length;
+}
+
+/** Whether path `a` comes before `b` (as long) in that order, event by event. */
+function writtenBefore(race: RaceItem, a: readonly CounterStep[], b: readonly CounterStep[]): boolean {
+    for (let i = 0; i < a.length; i++) {
+        const d = rank(race, a[i]) - rank(race, b[i]);
+        if (d !== 0) return d < 0;
+    }
+    return false;
+}
+
+/** Counterexamples longer than this are left in the order the search found them (see {@link inWrittenOrder}). */
+const REORDER_MAX = 64;
+
+/**
+ * Among the shortest counterexamples, the first in the order a search without the reduction
+ * would meet them (SEMANTICS.md §8: "the first in the order the branches are written on ties"):
+ * at a state it tries IPI arrivals first (in the order they were sent), then the branches as
+ * written, then the item after the race. The reduction may have run another class's events
+ * first; this builds the path again position by position, putting at each the first event in
+ * that order that can go there (the others keeping their order behind it) while the path still
+ * replays and raises the finding at its end. On a path the unreduced search found nothing moves.
+ */
+function inWrittenOrder(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: CounterStep[]): CounterStep[] {
+    if (path.length > REORDER_MAX) return path;
+    let out = path;
+    for (let p = 0; p + 1 < out.length; p++) {
+        const rest = out.slice(p);
+        // an IPI's place among those in flight: where the step that sent it is in the path
+        const sentAt = (s: CounterStep): number => out.findIndex(x => x.event.kind !== 'ipi' && x.cause === s.cause);
+        const order = rest.map((_, j) => j).sort((x, y) => rank(race, rest[x]) - rank(race, rest[y])
+            || (rest[x].event.kind === 'ipi' ? sentAt(rest[x]) - sentAt(rest[y]) : 0) || x - y);
+        for (const j of order) {
+            if (j === 0) break; // the event there now comes first of those that can
+            const moved = exhibits(found, race, post, last, [...out.slice(0, p), rest[j], ...rest.slice(0, j), ...rest.slice(j + 1)]);
+            if (moved) {
+                out = moved;
+                break;
+            }
+        }
+    }
+    return out;
+}
+
 /**
  * The counterexample with the arrivals that end its segment written out, when its finding arises
  * only there: the IPIs deferred by the items after the race (`ipi deferred`) arrive at the next
  * race or the end of the file, in order, and LANGUAGE.md §7 lists each IPI arrival at the line of
  * the step that sent it.
  */
-export function withEndArrivals(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: CounterStep[]): CounterStep[] {
+function withEndArrivals(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: CounterStep[]): CounterStep[] {
     const end: Ipi[] = [];
     if (!exhibits(found, race, post, last, path, end) || end.length === 0) return path;
     return [...path, ...end.map((ipi): CounterStep => ({

@@ -20,7 +20,7 @@ import { ipiKey, type Ipi } from '../machine/events.js';
 import { NO_CAUSE, type Machine, type MachineObjects } from '../machine/state.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
-import { replay, shorten, withEndArrivals } from './counterexample.js';
+import { counterexample, replay } from './counterexample.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
 import { RunnerMark, type Finding, type Runner, type RunnerState } from './run.js';
 import { UndoLog } from '../machine/undo-log.js';
@@ -303,7 +303,8 @@ class SegmentSearch {
     private loadedSemantics = 0;
     private readonly ends = new Map<string, Runner>();
     private readonly codes: DiagnosticCode[] = [];
-    private best: Found | null = null;
+    /** Each finding of a complete interleaving (code and line), with the shortest prefix found to it. */
+    private readonly candidates = new Map<string, Found>();
     private interleavings = 0;
     private cutBy: 'states' | 'depth' | 'time' | null = null;
     private reducedStates = 0;
@@ -380,8 +381,8 @@ class SegmentSearch {
 
     result(): { report: RaceReport; ends: Runner[] } {
         const { race, post, last } = this;
-        const path = this.best ? withEndArrivals(this.best, race, post, last, shorten(this.best, race, post, last)) : null;
-        const b = this.best && path ? { ...this.best, path, finding: { ...this.best.finding, at: path.length } } : null;
+        const chosen = counterexample([...this.candidates.values()], race, post, last);
+        const b = chosen ? { ...chosen.found, path: chosen.path, finding: { ...chosen.found.finding, at: chosen.path.length } } : null;
         // the code the counterexample exhibits comes first (LANGUAGE.md §7: "exhibits the first of them")
         const codes = b ? [b.finding.code, ...this.codes.filter(c => c !== b.finding.code)] : this.codes;
         return {
@@ -672,9 +673,10 @@ class SegmentSearch {
         else t.flushDeferred();
         for (const f of t.findings!) {
             if (!this.codes.includes(f.code)) this.codes.push(f.code);
-            const seen = this.firstSeen.get(`${f.code}@${f.cause}`);
-            const candidate = seen ?? { finding: f, path: pathOf(n.path, f.at), origin: n.origin };
-            if (!this.best || candidate.path.length < this.best.path.length) this.best = candidate;
+            const key = `${f.code}@${f.cause}`;
+            if (this.candidates.has(key)) continue;
+            // the shortest prefix to it: where it first arose, or (raised at the end) this path
+            this.candidates.set(key, this.firstSeen.get(key) ?? { finding: f, path: pathOf(n.path, f.at), origin: n.origin });
         }
         const endKey = `${this.interner.key(t.m)}#${t.deferred.map(ipiKey).join(';')}#${t.lostAt !== NO_CAUSE ? 1 : 0}`;
         if (!this.ends.has(endKey)) {
