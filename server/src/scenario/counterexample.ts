@@ -45,10 +45,13 @@ const CANDIDATES_MAX = 8;
  */
 export function counterexample(candidates: readonly Found[], race: RaceItem, post: readonly ProgramItem[], last: boolean): { found: Found; path: CounterStep[] } | null {
     const tried = [...candidates].sort((a, b) => a.path.length - b.path.length).slice(0, CANDIDATES_MAX);
+    const short = tried.map(found => ({ found, path: shorten(found, race, post, last) }));
+    const length = Math.min(...short.map(c => c.path.length));
     let best: { found: Found; path: CounterStep[] } | null = null;
-    for (const found of tried) {
-        const path = inWrittenOrder(found, race, post, last, shorten(found, race, post, last));
-        if (!best || path.length < best.path.length || (path.length === best.path.length && writtenBefore(race, path, best.path))) best = { found, path };
+    for (const c of short) {
+        if (c.path.length !== length) continue;
+        const path = inWrittenOrder(c.found, race, post, last, c.path);
+        if (!best || writtenBefore(race, path, best.path)) best = { found: c.found, path };
     }
     return best && { found: best.found, path: withEndArrivals(best.found, race, post, last, best.path) };
 }
