@@ -89,6 +89,28 @@ describe('uintr check', () => {
         expect(JSON.parse(r.stdout).files.map((f: { file: string }) => f.file)).toEqual([join(dir, 'a.uintr'), join(dir, 'b.uintr'), join(dir, 'sub', 'c.uintr')]);
     });
 
+    test('a folder\'s files in path order: sorted as path strings, a file before a folder of the same name', () => {
+        const dir = join(tmp, 'order');
+        mkdirSync(join(dir, 'races'), { recursive: true });
+        for (const f of ['races.uintr', 'races/one.uintr', 'a-b.uintr', 'b.uintr']) writeFileSync(join(dir, f), 'cpu0: stui\n');
+        const files = JSON.parse(run(['check', '--format', 'json', dir]).stdout).files.map((f: { file: string }) => f.file.slice(dir.length + 1));
+        expect(files).toEqual(['a-b.uintr', 'b.uintr', 'races.uintr', 'races/one.uintr']);
+    });
+
+    test('sarif: a file given twice is one artifact (the schema wants them unique), its results twice', () => {
+        const f = write('twice.uintr', XRSTORS_TWICE);
+        const log = JSON.parse(run(['check', '--format', 'sarif', f, f]).stdout);
+        expect(log.runs[0].artifacts).toHaveLength(1);
+        expect(log.runs[0].results).toHaveLength(2);
+    });
+
+    test('text: an information diagnostic says "information", as the JSON does', () => {
+        const f = write('info.uintr', 'machine { policy manual }\ntask rx { handler 1 }\ncpu0: xrstors rx\ncpu0: xrstors rx\nexpect gp\n');
+        const r = run(['check', f]);
+        expect(r.stdout).toContain(`${f}:4:1: information[xrstors-gp]: expected: `);
+        expect(r.status).toBe(0);
+    });
+
     test('a folder given as ./dir or dir/ keeps its spelling in each file path (joined, not normalised)', () => {
         const dir = join(tmp, 'spelled');
         mkdirSync(dir, { recursive: true });
@@ -190,6 +212,11 @@ describe('bad input: one clear line, exit 2, no stack trace', () => {
         expect(run(['check', '--bogus', 'x']).status).toBe(2);
         expect(run(['frobnicate']).status).toBe(2);
         expect(run(['check']).status).toBe(2);
+        // no command at all: the help goes to stderr, as for any bad usage; asked for, it is no error
+        const none = run([]);
+        expect(none.status).toBe(2);
+        expect(none.stderr).toContain('Usage: uintr');
+        expect(run(['--help']).status).toBe(0);
     });
     test('a binary file is not a scenario', () => {
         const f = write('bin.uintr', Buffer.from([0x63, 0x70, 0x75, 0, 1, 2, 3]));

@@ -58,7 +58,7 @@ export function formatSarif(reports: readonly FileReport[], version: string): st
         version: '2.1.0',
         runs: [{
             tool: { driver: { name: 'uintr', informationUri: 'https://example.invalid/uintr-lab', semanticVersion: version, version, rules } },
-            artifacts: reports.map(r => ({ location: { uri: uriOf(r.file) } })),
+            artifacts: [...new Set(reports.map(r => uriOf(r.file)))].map(uri => ({ location: { uri } })), // unique (the schema's uniqueItems), a file given twice too
             results,
         }],
     };

@@ -7,7 +7,7 @@ import { paint, type CliIO } from './output.js';
 import type { FileReport } from './run-files.js';
 
 export function formatDiagnostic(io: CliIO, file: string, d: ScenarioDiagnostic): string {
-    const sev = d.severity === 'error' ? paint(io, 'red', 'error') : d.severity === 'warning' ? paint(io, 'yellow', 'warning') : paint(io, 'cyan', 'info');
+    const sev = d.severity === 'error' ? paint(io, 'red', 'error') : d.severity === 'warning' ? paint(io, 'yellow', 'warning') : paint(io, 'cyan', 'information');
     let s = `${paint(io, 'bold', `${file}:${d.loc.line}:${d.loc.column}:`)} ${sev}[${d.code}]: ${d.message}\n`;
     for (const r of d.related) s += `  ${file}:${r.loc.line}:${r.loc.column}: ${paint(io, 'dim', 'note')}: ${r.message}\n`;
     return s;

@@ -20,7 +20,7 @@ function describeFsError(path: string, e: unknown): InputError {
     return new InputError(`cannot read '${path}': ${why}`);
 }
 
-/** Files in path order: each file as given, each folder searched recursively for `*.uintr`. */
+/** Each file as given, each folder searched recursively for `*.uintr`, its files in path order. */
 export function resolveInputs(paths: readonly string[]): string[] {
     if (paths.length === 0) throw new InputError('no input: give one or more .uintr files or folders');
     const out: string[] = [];
@@ -32,7 +32,8 @@ export function resolveInputs(paths: readonly string[]): string[] {
             throw describeFsError(p, e);
         }
         if (st.isDirectory()) {
-            const found = findScenarios(p);
+            // path order: the paths found, sorted as strings (`a.uintr` before `a/x.uintr`, as `sort` does)
+            const found = findScenarios(p).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
             if (found.length === 0) throw new InputError(`'${p}' contains no .uintr files`);
             out.push(...found);
         } else {
@@ -50,7 +51,6 @@ function findScenarios(dir: string): string[] {
     } catch (e) {
         throw describeFsError(dir, e);
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
         // joined as written (LANGUAGE.md §9: the path as given, joined with the folder), not normalised
         const path = dir.endsWith('/') || dir.endsWith(sep) ? dir + e.name : dir + sep + e.name;

@@ -117,7 +117,9 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         return status;
     } catch (e) {
         if (e instanceof CommanderError) {
-            if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+            if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+            // no command: the help went to stderr as for any bad usage (LANGUAGE.md §9: exit 2)
+            if (e.code === 'commander.help') return argv.length === 0 || argv[0] !== 'help' ? 2 : 0;
             if (e.code === 'commander.executeSubCommandAsync') return 2;
             return 2; // commander already printed its one-line message
         }
