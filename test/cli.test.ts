@@ -163,6 +163,19 @@ describe('uintr check', () => {
         expect(JSON.parse(r.stdout).files[0].stats.races).toEqual([]);
     });
 
+    test('--stats of a scenario with a race counts the file as written, each race\'s branches one after another', () => {
+        const body = 'machine { cpus 2 policy linux_rfc }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\ncpu0: switch rx\n';
+        const tail = 'cpu0: xsaves rx\ncpu0: xrstors rx\ncpu1: senduipi 0\n';
+        const stats = (text: string, name: string) => {
+            const { xsaves, xrstors, wrmsr, selfIpis, spurious, deliveries } = JSON.parse(run(['check', '--stats', '--format', 'json', write(name, text)]).stdout).files[0].stats;
+            return { xsaves, xrstors, wrmsr, selfIpis, spurious, deliveries };
+        };
+        const raced = stats(`${body}race { cpu1: switch tx } with { cpu0: stui }\n${tail}`, 'stats-race.uintr');
+        const plain = stats(`${body}cpu1: switch tx\ncpu0: stui\n${tail}`, 'stats-plain.uintr');
+        expect(raced).toEqual(plain);
+        expect(raced).toMatchObject({ xsaves: 1, xrstors: 3, deliveries: 1 });
+    });
+
     test('--stats gives what each race\'s exploration cost', () => {
         const f = join(ROOT, 'examples', 'race-kthread-roundtrip-rfc.uintr');
         const json = JSON.parse(run(['check', '--format', 'json', '--stats', f]).stdout).files[0].stats.races;
