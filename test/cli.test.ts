@@ -97,6 +97,13 @@ describe('uintr check', () => {
         expect(files).toEqual(['a-b.uintr', 'b.uintr', 'races.uintr', 'races/one.uintr']);
     });
 
+    test('sarif with --stats: the counts per file in the run\'s property bag', () => {
+        const f = write('sarif-stats.uintr', XRSTORS_TWICE);
+        const run0 = JSON.parse(run(['check', '--format', 'sarif', '--stats', f]).stdout).runs[0];
+        expect(run0.properties.stats).toEqual([expect.objectContaining({ policy: 'manual', xrstors: 2, xsaves: 0, bufferBytesPerTask: 48 })]);
+        expect(JSON.parse(run(['check', '--format', 'sarif', f]).stdout).runs[0].properties).toBeUndefined();
+    });
+
     test('sarif: a file given twice is one artifact (the schema wants them unique), its results twice', () => {
         const f = write('twice.uintr', XRSTORS_TWICE);
         const log = JSON.parse(run(['check', '--format', 'sarif', f, f]).stdout);

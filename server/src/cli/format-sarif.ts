@@ -29,7 +29,7 @@ function uriOf(file: string): string {
     return file.split(/[\\/]/).map(encodeURIComponent).join('/');
 }
 
-export function formatSarif(reports: readonly FileReport[], version: string): string {
+export function formatSarif(reports: readonly FileReport[], version: string, stats = false): string {
     const codes = Object.keys(RULES) as DiagnosticCode[];
     const rules: sarif.ReportingDescriptor[] = codes.map(id => ({
         id, shortDescription: { text: RULES[id] }, defaultConfiguration: { level: LEVEL[DEFAULT_SEVERITY[id]] },
@@ -60,6 +60,8 @@ export function formatSarif(reports: readonly FileReport[], version: string): st
             tool: { driver: { name: 'uintr', informationUri: 'https://example.invalid/uintr-lab', semanticVersion: version, version, rules } },
             artifacts: [...new Set(reports.map(r => uriOf(r.file)))].map(uri => ({ location: { uri } })), // unique (the schema's uniqueItems), a file given twice too
             results,
+            // --stats: the counts of SEMANTICS.md §7 per file, in the run's property bag
+            ...(stats ? { properties: { stats: reports.filter(r => r.stats).map(r => ({ file: uriOf(r.file), ...r.stats })) } } : {}),
         }],
     };
     return JSON.stringify(log, null, 2) + '\n';

@@ -75,7 +75,7 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
             const reports = await checkFiles(ws, files, { policy: o.policy, annotations: o.annotations, overflow });
             for (const r of reports) reportInternal(io, r.file, r.internalError);
             if (o.format === 'json') io.out(formatJson(reports, Boolean(o.stats)));
-            else if (o.format === 'sarif') io.out(formatSarif(reports, VERSION));
+            else if (o.format === 'sarif') io.out(formatSarif(reports, VERSION, Boolean(o.stats)));
             else io.out(formatText(io, reports, Boolean(o.stats)));
             if (o.annotations) {
                 const diff = formatAnnotationDiffs(io, reports);
