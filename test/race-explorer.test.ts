@@ -1057,10 +1057,31 @@ describe('partial-order reduction', () => {
         const states = await check(text, { explore: { maxStates: 3 } });
         expect(states.run!.races[0].cutBy).toBe('states');
         expect(states.diagnostics.find(d => d.severity === 'information')?.message).toMatch(/stopped at 3 states/);
-        // a later race, with no completed interleaving to start from, says it was not explored
+        // no interleaving completed within the bound: one is run to its end (the first event in
+        // the search's order at each point), so the race has an end state and a later race is
+        // explored from it, under the same bound
+        expect(states.run!.races[0].interleavings).toBe(1);
         const two = await check(text + 'race { cpu2: switch kw1 } with { cpu3: senduipi 0 }\n', { explore: { maxStates: 3 } });
         const infos = two.diagnostics.filter(d => d.severity === 'information');
         expect(infos.map(d => d.loc.line)).toEqual([lineStarting(text, 'race'), text.split('\n').length]);
-        expect(infos[1].message).toMatch(/^not explored: a bound cut the search of an earlier race/);
+        expect(infos.map(d => d.message)).toEqual([expect.stringMatching(/^the search stopped at 3 states/), expect.stringMatching(/^the search stopped at 3 states/)]);
+        expect(two.run!.races.map(r => r.interleavings)).toEqual([1, 1]);
+    });
+
+    test('a race too large for the bound still reports what one complete interleaving finds: a failed expectation', async () => {
+        // 3 branches of 4 steps each, every one changing the PIR: the search stops at 50 states
+        // long before any interleaving completes; the expectation fails in all of them
+        const steps = (cpu: number, from: number) => [0, 1, 2, 3].map(i => `cpu${cpu}: set rx.upid.pir = (rx.upid.pir << 1) ^ ${from + i}`);
+        const text = `machine { cpus 3 policy manual }\ntask rx { handler 0x401000 }\n${renderRace([steps(0, 1), steps(1, 5), steps(2, 9)])}\nexpect rx.upid.pir == 12345\n`;
+        const c = await check(text, { explore: { maxStates: 50 } });
+        const race = lineStarting(text, 'race');
+        // one diagnostic per (code, line): the bound's information joins the error's related locations
+        expect(c.diagnostics.map(d => [d.code, d.severity, d.loc.line])).toEqual([['race-counterexample', 'error', race]]);
+        const error = c.diagnostics[0];
+        expect(error.message).toMatch(/^a race interleaving has expect-failed — counterexample \(13 events\) ends in expect-failed/);
+        // the interleaving run: each branch as written, one after another, then the expectation
+        expect(error.related.map(r => r.message)).toEqual([...steps(0, 1), ...steps(1, 5), ...steps(2, 9), 'expect rx.upid.pir == 12345',
+            expect.stringMatching(/^the search stopped at 50 states/)]);
+        expect(c.run!.races[0]).toMatchObject({ truncated: true, cutBy: 'states', interleavings: 1 });
     });
 });

@@ -336,9 +336,13 @@ class SegmentSearch {
     /** The undo log that {@link tryEvent} lends the machine it tries an event on. */
     private readonly undo = new UndoLog();
     complete = false;
+    /** The start states (see {@link probe}). */
+    private readonly origins: readonly Runner[];
+    private probed = false;
 
     constructor(main: Runner, private readonly race: RaceItem, private readonly post: readonly ProgramItem[], private readonly last: boolean,
         starts: Runner[], options: ExploreOptions) {
+        this.origins = starts;
         this.maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
         this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
         const program = main.program;
@@ -381,6 +385,10 @@ class SegmentSearch {
 
     result(): { report: RaceReport; ends: Runner[] } {
         const { race, post, last } = this;
+        if (this.cutBy !== null && this.interleavings === 0 && !this.probed) {
+            this.probed = true;
+            this.probe();
+        }
         const chosen = counterexample([...this.candidates.values()], race, post, last);
         const b = chosen ? { ...chosen.found, path: chosen.path, finding: { ...chosen.found.finding, at: chosen.path.length } } : null;
         // the code the counterexample exhibits comes first (LANGUAGE.md §7: "exhibits the first of them")
@@ -666,8 +674,57 @@ class SegmentSearch {
 
     /** The end of the segment: this interleaving is complete. */
     private complete1(n: Node): void {
+        this.finishInterleaving(this.work.fork(), n.path, n.origin);
+    }
+
+    /**
+     * When a bound cut the search before any interleaving completed, one is run to its end: at
+     * each point the first event in the order the search tries them (an IPI in flight, then the
+     * branches as written, then the next item). What it finds is real, so a race too large to
+     * explore still reports the faults and failed expectations of that interleaving.
+     */
+    private probe(): void {
+        const { race, post } = this;
+        const origin = this.origins[0];
+        const r = origin.fork();
+        r.findings = [];
+        r.semantics = [];
+        r.events = 0;
+        const pos = race.branches.map(() => 0);
+        let next = 0;
+        let path: PathLink | null = null;
+        for (;;) {
+            const branch = pos.findIndex((p, b) => p < race.branches[b].length);
+            let step: CounterStep;
+            r.events++;
+            if (r.inFlight.length > 0) {
+                const ipi = r.inFlight[0];
+                step = this.arrivalStep(ipi, ipiKey(ipi), 0);
+                r.raceMode = branch >= 0;
+                r.arriveInFlight(0);
+            } else if (branch >= 0) {
+                const item = race.branches[branch][pos[branch]++];
+                step = this.stepOf(item, branch);
+                r.raceMode = true;
+                r.step(item);
+            } else if (next < post.length) {
+                const item = post[next++] as StepItem | ExpectItem;
+                step = this.stepOf(item, -1);
+                r.raceMode = false;
+                if (item.kind === 'step') r.step(item);
+                else r.expectItem(item);
+            } else {
+                r.events--;
+                break;
+            }
+            path = { step, prev: path };
+        }
+        this.finishInterleaving(r, path, origin);
+    }
+
+    /** An interleaving ends (`t` holds it, at its last event): the segment's end arrivals and checks, its findings, its end state. */
+    private finishInterleaving(t: Runner, path: PathLink | null, origin: Runner): void {
         this.interleavings++;
-        const t = this.work.fork();
         t.raceMode = false;
         if (this.last) t.finish();
         else t.flushDeferred();
@@ -676,7 +733,7 @@ class SegmentSearch {
             const key = `${f.code}@${f.cause}`;
             if (this.candidates.has(key)) continue;
             // the shortest prefix to it: where it first arose, or (raised at the end) this path
-            this.candidates.set(key, this.firstSeen.get(key) ?? { finding: f, path: pathOf(n.path, f.at), origin: n.origin });
+            this.candidates.set(key, this.firstSeen.get(key) ?? { finding: f, path: pathOf(path, f.at), origin });
         }
         const endKey = `${this.interner.key(t.m)}#${t.deferred.map(ipiKey).join(';')}#${t.lostAt !== NO_CAUSE ? 1 : 0}`;
         if (!this.ends.has(endKey)) {
