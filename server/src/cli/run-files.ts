@@ -6,9 +6,6 @@ import { UINTR_COMPONENT_BYTES, SEPARATE_BUFFER_BYTES } from '../machine/layout.
 import type { Counters } from '../machine/state.js';
 import { policyChain } from '../kernel/policy.js';
 import { checkDocument, type CheckResult } from '../scenario/check.js';
-import type { Program, ProgramItem } from '../scenario/program.js';
-import { runProgram } from '../scenario/run.js';
-import type { Policy } from '../syntax/generated/ast.js';
 import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
 import { findTooDeep, MAX_NESTING, type TooDeep } from '../syntax/nesting.js';
 import { TOO_DEEP } from '../syntax/uintr-module.js';
@@ -117,7 +114,7 @@ async function checkLoaded(ws: UintrWorkspace, file: string, text: string, optio
             const races = result.run.races.map(r => ({
                 line: program.loc(r.cause).line, interleavings: r.interleavings, states: r.states, reducedStates: r.reducedStates, cutBy: r.cutBy,
             }));
-            const counters = races.length && policy ? countersInWrittenOrder(program, policy) : result.run.counters;
+            const counters = result.run.countsAsWritten();
             stats = { policy: result.run.policy, ...counters, bufferBytesPerTask: separate ? SEPARATE_BUFFER_BYTES : UINTR_COMPONENT_BYTES, races };
         }
         const annotations = options.annotations ? compareAnnotations(readAnnotations(text), result.diagnostics) : undefined;
@@ -125,16 +122,6 @@ async function checkLoaded(ws: UintrWorkspace, file: string, text: string, optio
     } finally {
         ws.release(doc);
     }
-}
-
-/**
- * SEMANTICS.md §7's counts for a scenario with races, which have no one run: the run of the file
- * as written, each race's branches one after another in their written order (an IPI a race's
- * step sends arrives as any other does under the machine's `ipi` mode).
- */
-function countersInWrittenOrder(program: Program, policy: Policy): Counters {
-    const items: ProgramItem[] = program.items.flatMap(item => (item.kind === 'race' ? item.branches.flat() : [item]));
-    return runProgram({ ...program, items }, policy, { recordTrace: false }).counters;
 }
 
 /** Reads and checks each file in order. */

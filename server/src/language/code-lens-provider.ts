@@ -30,7 +30,7 @@ export class UintrCodeLensProvider implements CodeLensProvider {
             const ds = em.result.diagnostics.filter(d => d.severity !== 'information');
             const faults = ds.filter(d => FAULTS.has(d.code)).length;
             const hazards = ds.filter(d => HAZARDS.has(d.code)).length;
-            const c = em.result.run.counters;
+            const c = em.result.run.countsAsWritten(); // a file with races: as written (as --stats)
             const title = `${em.result.steps} steps · ${faults} fault${faults === 1 ? '' : 's'} · ${hazards} hazard${hazards === 1 ? '' : 's'} · ` +
                 `${c.xsaves} XSAVES / ${c.xrstors} XRSTORS · policy ${em.result.run.policy}`;
             lenses.push({ range, command: { title, command: 'uintr.showTrace', arguments: [uri] } });

@@ -21,7 +21,13 @@ import { Trace } from './trace.js';
 export interface RunResult {
     readonly diagnostics: ScenarioDiagnostic[];
     readonly trace: Trace;
+    /** SEMANTICS.md §7's counts of the run: up to the first race, if there is one (see {@link countsAsWritten}). */
     readonly counters: Counters;
+    /**
+     * The counts of the file run as written, each race's branches one after another in written
+     * order (a race has no one run; --stats and the code lens show these), made when asked.
+     */
+    countsAsWritten(): Counters;
     readonly policy: string;
     /** What the exploration of each race found (in file order). */
     readonly races: RaceReport[];
@@ -53,7 +59,7 @@ export class ProgramRun {
     /** The exploration of the file's races, or null when it has none. */
     readonly exploration: RaceExploration | null = null;
 
-    constructor(program: Program, policy: ast.Policy, options: RunOptions = {}) {
+    constructor(private readonly program: Program, private readonly policy: ast.Policy, options: RunOptions = {}) {
         const recordTrace = options.recordTrace ?? true;
         const m = buildMachine(program.config, program.tasks, program.kthreads);
         m.recording = recordTrace;
@@ -73,7 +79,15 @@ export class ProgramRun {
 
     /** The result so far: complete once the exploration (if any) has finished. */
     result(): RunResult {
-        return this.runner.result(this.exploration ? [...this.exploration.reports] : []);
+        const r = this.runner.result(this.exploration ? [...this.exploration.reports] : []);
+        if (!this.exploration) return r;
+        let written: Counters | undefined;
+        const { program, policy } = this;
+        return {
+            ...r,
+            countsAsWritten: () => (written ??= runProgram({ ...program, items: program.items.flatMap(i => (i.kind === 'race' ? i.branches.flat() : [i])) },
+                policy, { recordTrace: false }).counters),
+        };
     }
 }
 
@@ -248,7 +262,8 @@ export class Runner implements RunSink {
     }
 
     result(races: RaceReport[]): RunResult {
-        return { diagnostics: this.diags.sorted(), trace: this.trace!, counters: this.m.counters, policy: this.kernel.policy.name, races };
+        const counters = this.m.counters;
+        return { diagnostics: this.diags.sorted(), trace: this.trace!, counters, countsAsWritten: () => counters, policy: this.kernel.policy.name, races };
     }
 
     /** The end of the scenario: IPIs in flight arrive, then the end checks. */
