@@ -57,6 +57,23 @@ export function findHook(p: ast.Policy, name: HookName): { hook: ast.Hook; owner
     return undefined;
 }
 
+/** What a hook's `where` adds when the policy run inherits it: "linux_rfc.exit (inherited by tglx)". */
+const INHERITED = ' (inherited by ';
+
+/**
+ * A hook's `where` split for a message: the hook itself, and a note for the message's end when
+ * it is inherited — "lazy_fpu.exec (inherited by linux_rfc)" gives "lazy_fpu.exec" and
+ * "lazy_fpu.exec is inherited by linux_rfc", so that a message reads "XRSTORS init in
+ * lazy_fpu.exec would #GP: …" as SEMANTICS.md §6 writes it.
+ */
+export function hookPlace(where: string | null): [string | null, string] {
+    if (!where) return [null, ''];
+    const at = where.indexOf(INHERITED);
+    if (at < 0) return [where, ''];
+    const hook = where.slice(0, at);
+    return [hook, `${hook} is inherited by ${where.slice(at + INHERITED.length, -1)}`];
+}
+
 export function compilePolicy(base: Omit<CompileEnv, 'slotOf'>, p: ast.Policy): CompiledPolicy {
     const slots = new Map<ast.ForeachStmt, number>();
     const env: CompileEnv = {
@@ -72,7 +89,7 @@ export function compilePolicy(base: Omit<CompileEnv, 'slotOf'>, p: ast.Policy): 
     for (const name of HOOK_NAMES) {
         const found = findHook(p, name);
         if (!found) continue;
-        const where = `${found.owner.name}.${name}` + (found.owner !== p ? ` (inherited by ${p.name})` : '');
+        const where = `${found.owner.name}.${name}` + (found.owner !== p ? `${INHERITED}${p.name})` : '');
         hooks[name] = { run: compileBlock(env, found.hook.body), where, node: found.hook };
     }
     return { name: p.name, hooks, slots: slots.size };

@@ -33,6 +33,11 @@ function shorten(found: Found, race: RaceItem, post: readonly ProgramItem[], las
     return path;
 }
 
+/** How a counterexample lists an IPI's arrival (at the line of the step that sent it): "IPI 0xec arrives at cpu0". */
+export function arrivalText(ipi: Ipi): string {
+    return `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`;
+}
+
 /** At most this many findings (the shortest found) are shortened to choose the counterexample from. */
 const CANDIDATES_MAX = 8;
 
@@ -113,7 +118,7 @@ function withEndArrivals(found: Found, race: RaceItem, post: readonly ProgramIte
     const end: Ipi[] = [];
     if (!exhibits(found, race, post, last, path, end) || end.length === 0) return path;
     return [...path, ...end.map((ipi): CounterStep => ({
-        cause: ipi.cause, text: `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, event: { kind: 'deferred', ipi: ipiKey(ipi) },
+        cause: ipi.cause, text: arrivalText(ipi), event: { kind: 'deferred', ipi: ipiKey(ipi) },
     }))];
 }
 

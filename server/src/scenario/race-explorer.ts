@@ -14,13 +14,12 @@
  * on events per interleaving keep it finite; when one cuts the search an information
  * diagnostic says so. No clocks: the result is a function of the program.
  */
-import { hex } from '../machine/bits.js';
 import { changedObjects, copyObjects, StateInterner } from '../machine/clone.js';
 import { ipiKey, type Ipi } from '../machine/events.js';
 import { NO_CAUSE, type Machine, type MachineObjects } from '../machine/state.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
-import { counterexample, replay } from './counterexample.js';
+import { arrivalText, counterexample, replay } from './counterexample.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
 import { RunnerMark, type Finding, type Runner, type RunnerState } from './run.js';
 import { UndoLog } from '../machine/undo-log.js';
@@ -651,7 +650,7 @@ class SegmentSearch {
     private arrivalStep(ipi: Ipi, key: string, index: number): CounterStep {
         let byIndex = this.arrivals.get(key);
         if (byIndex === undefined) this.arrivals.set(key, byIndex = []);
-        return byIndex[index] ??= { cause: ipi.cause, text: `IPI ${hex(ipi.vector)} arrives at cpu${ipi.dest}`, event: { kind: 'ipi', index, ipi: key } };
+        return byIndex[index] ??= { cause: ipi.cause, text: arrivalText(ipi), event: { kind: 'ipi', index, ipi: key } };
     }
 
     /** Writes the CPU of each enabled event (an IPI's destination; those that exist only) into cpuScratch; returns how many (an expectation has none). */

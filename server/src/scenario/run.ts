@@ -11,7 +11,7 @@ import { arrive, deliverAll } from '../machine/interrupt.js';
 import { NO_CAUSE, postedCause, type Counters, type Machine } from '../machine/state.js';
 import { RunError, type ExecContext, type RunSink } from '../kernel/context.js';
 import { Kernel } from '../kernel/kernel.js';
-import { compilePolicy } from '../kernel/policy.js';
+import { compilePolicy, hookPlace } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
 import { DEFAULT_SEVERITY, DiagnosticSet, type DiagnosticCode, type ScenarioDiagnostic, type Severity, type SourceLoc } from './diagnostics.js';
 import { expectText, type ExpectItem, type Program, type ProgramItem, type StepItem } from './program.js';
@@ -111,17 +111,6 @@ export function runProgram(program: Program, policy: ast.Policy, options: RunOpt
     const run = new ProgramRun(program, policy, options);
     run.exploration?.advance();
     return run.result();
-}
-
-/**
- * A hook's place for a message, and a note for its end: "lazy_fpu.exec (inherited by linux_rfc)"
- * gives "lazy_fpu.exec" and "lazy_fpu.exec is inherited by linux_rfc", so that a message reads
- * "XRSTORS init in lazy_fpu.exec would #GP: …" as SEMANTICS.md §6 writes it.
- */
-function hookPlace(where: string | null): [string | null, string] {
-    if (!where) return [null, ''];
-    const m = /^(\S+) \(inherited by (\S+)\)$/.exec(where);
-    return m ? [m[1], `${m[1]} is inherited by ${m[2]}`] : [where, ''];
 }
 
 /** The empty list of findings or semantic errors that kept states share (never added to: see Runner.resume). */
@@ -331,24 +320,18 @@ export class Runner implements RunSink {
         return ipi;
     }
 
-    /** The first deferred IPI arrives (a counterexample's replay: what {@link flushDeferred} does, one IPI at a time). */
+    /** The first deferred IPI arrives (a counterexample's replay steps through {@link flushDeferred} this way). */
     arriveDeferred(): void {
-        const [ipi, ...rest] = this.deferred;
-        if (!ipi) return;
-        this.deferred = rest;
+        const ipi = this.deferred[0];
+        if (ipi === undefined) return;
+        this.deferred = this.deferred.slice(1); // a new list: kept states share the old one
         this.arrive(ipi);
         this.dispatchSent();
     }
 
+    /** Every deferred IPI arrives, in order (one sent meanwhile joins the end of the list). */
     flushDeferred(): void {
-        while (this.deferred.length) {
-            const batch = this.deferred;
-            this.deferred = [];
-            for (const ipi of batch) {
-                this.arrive(ipi);
-                this.dispatchSent();
-            }
-        }
+        while (this.deferred.length) this.arriveDeferred();
     }
 
     /** An interrupt arrives; what it causes is reported at the step that sent it. */
