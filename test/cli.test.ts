@@ -305,6 +305,27 @@ describe('trace and compare', () => {
         expect(j.rows[0].state.cpus[0].uinv).toBe('0xec');
         expect(j.rows[1].diagnostics[0].code).toBe('xrstors-gp');
     });
+    test('trace replays each race\'s counterexample with what every event changed, a later race after its lead-in', () => {
+        const f = write('trace-races.uintr', [
+            'machine { cpus 2 policy linux_rfc }', 'task rx { handler 0x401000 }', 'task tx { target rx vector 3 }', 'kthread kw',
+            'race {', '  cpu0: switch tx', '} with {', '  cpu0: switch rx', '}', 'expect no lost',
+            'race {', '  cpu0: xrstors rx', '} with {', '  cpu1: switch kw', '}', '',
+        ].join('\n'));
+        const j = JSON.parse(run(['trace', '--format', 'json', f]).stdout);
+        const rows = j.rows.map((r: { kind: string; line: number; item: string }) => [r.kind, r.line, r.item]);
+        expect(rows).toEqual([
+            ['race', 5, 'race { … }'],
+            ['lead-in', 6, 'race@5 (to race@11): cpu0: switch tx'],
+            ['lead-in', 8, 'race@5 (to race@11): cpu0: switch rx'],
+            ['lead-in', 10, 'race@5 (to race@11): expect no lost'],
+            ['counterexample', 12, 'race@11: cpu0: xrstors rx'],
+        ]);
+        expect(j.rows[2].changes).toContainEqual({ path: 'cpu0.uinv', old: '0x0', new: '0xec' });
+        expect(j.rows[2].changes).toContainEqual({ path: 'cpu0.current', old: 'tx', new: 'rx' });
+        expect(j.rows[2].state.cpus[0].current).toBe('rx');
+        const text = run(['trace', f]).stdout;
+        expect(text).toMatch(/race@5 \(to race@11\): cpu0: switch rx .*cpu0\.uinv 0x0→0xec/);
+    });
     test('compare runs every built-in policy', () => {
         const f = write('cmp.uintr', 'machine { cpus 2 policy lazy_fpu }\ntask rx { handler 1 }\ntask tx { target rx vector 3 }\nkthread k\ncpu0: switch rx\ncpu1: switch tx\ncpu0: switch k\ncpu0: switch rx\ncpu1: senduipi 0\n');
         const r = run(['compare', '--format', 'json', f]);

@@ -240,6 +240,17 @@ describe('hover', () => {
         expect(md).not.toMatch(/not explored/);
     });
 
+    test('on a later race: its counterexample counts from it, and the hover says where it starts', async () => {
+        const text = 'machine { cpus 2 }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\nkthread kw\n'
+            + 'race { cpu0: switch tx } with { cpu0: switch rx }\nexpect no lost\nra<|>ce { cpu0: xrstors rx } with { cpu1: switch kw }\n';
+        const md = await hoverAt(text);
+        expect(md).toContain('1. line 7: `cpu0: xrstors rx`');
+        expect(md).toContain('Counted from this race, which starts where an interleaving of the race at line 5 ended (3 events, with the items after it;');
+        const first = await hoverAt(text.replace('ra<|>ce', 'race').replace('race { cpu0: switch tx', 'ra<|>ce { cpu0: switch tx'));
+        expect(first).toContain('Clean in every interleaving.');
+        expect(first).not.toContain('Counted from');
+    });
+
     test('a file with static errors is not emulated, and says so', async () => {
         const { output, indices } = replaceIndices({ text: 'task rx { handler 0x401000 }\nc<|>pu0: switch rx\ncpu0: switch nobody\n' });
         const doc = await parse(output, { validation: true });

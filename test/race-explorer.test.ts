@@ -176,6 +176,25 @@ function replay(start: Runner, seg: Segment, ce: readonly CounterStep[], finding
     const r = start.fork();
     r.findings = [];
     r.events = 0;
+    const run = runEvents(r, seg, ce);
+    if (run.why !== null) return run.why;
+    const has = (): boolean => r.findings!.some(f => f.code === finding.code && f.cause === finding.cause && f.at === ce.length);
+    if (has()) return null;
+    if (run.complete) {
+        r.raceMode = false;
+        if (seg.last) r.finish();
+        else r.flushDeferred();
+        if (has()) return null;
+    }
+    return `the replay does not raise ${finding.code} at its last event; it found ${r.findings!.map(f => `${f.code}@${f.at}`).join(', ') || 'nothing'}`;
+}
+
+/**
+ * Runs a segment's events on `r`, in place: `why` is null when they are a legal interleaving
+ * prefix (else why not); `complete` when every branch, item and IPI in flight is done after them.
+ */
+function runEvents(r: Runner, seg: Segment, ce: readonly CounterStep[]): { why: string | null; complete: boolean } {
+    const fail = (why: string) => ({ why, complete: false });
     const pos = seg.race.branches.map(() => 0);
     let post = 0;
     const inRace = (): boolean => pos.some((p, b) => p < seg.race.branches[b].length);
@@ -184,8 +203,8 @@ function replay(start: Runner, seg: Segment, ce: readonly CounterStep[], finding
         r.events++;
         if (ev.event.kind === 'deferred') {
             // the end of the segment: the first deferred IPI arrives (written out by withEndArrivals)
-            if (inRace() || post < seg.post.length || r.inFlight.length > 0) return `event ${i + 1} (${ev.text}): an end arrival before the end`;
-            if (r.deferred.length === 0 || ipiKey(r.deferred[0]) !== ev.event.ipi) return `event ${i + 1} (${ev.text}): not the first deferred IPI`;
+            if (inRace() || post < seg.post.length || r.inFlight.length > 0) return fail(`event ${i + 1} (${ev.text}): an end arrival before the end`);
+            if (r.deferred.length === 0 || ipiKey(r.deferred[0]) !== ev.event.ipi) return fail(`event ${i + 1} (${ev.text}): not the first deferred IPI`);
             r.raceMode = false;
             r.arriveDeferred();
             continue;
@@ -193,7 +212,7 @@ function replay(start: Runner, seg: Segment, ce: readonly CounterStep[], finding
         const ipi = /^IPI (0x[0-9a-f]+) arrives at cpu(\d+)$/.exec(ev.text);
         if (ipi) {
             const idx = r.inFlight.findIndex(x => x.cause === ev.cause && hex(x.vector) === ipi[1] && x.dest === Number(ipi[2]));
-            if (idx < 0) return `event ${i + 1} (${ev.text}): no such IPI is in flight`;
+            if (idx < 0) return fail(`event ${i + 1} (${ev.text}): no such IPI is in flight`);
             r.raceMode = inRace();
             r.arriveInFlight(idx);
             continue;
@@ -201,32 +220,24 @@ function replay(start: Runner, seg: Segment, ce: readonly CounterStep[], finding
         const b = seg.race.branches.findIndex(steps => steps.some(s => s.cause === ev.cause));
         if (b >= 0) {
             const step = seg.race.branches[b][pos[b]];
-            if (!step || step.cause !== ev.cause) return `event ${i + 1} (${ev.text}): not the next step of its branch`;
+            if (!step || step.cause !== ev.cause) return fail(`event ${i + 1} (${ev.text}): not the next step of its branch`);
             r.raceMode = true;
             r.step(step);
             pos[b]++;
             continue;
         }
-        if (inRace()) return `event ${i + 1} (${ev.text}): an item after the race before the race ended`;
+        if (inRace()) return fail(`event ${i + 1} (${ev.text}): an item after the race before the race ended`);
         const item = seg.post[post];
-        if (!item || item.cause !== ev.cause) return `event ${i + 1} (${ev.text}): not the next item after the race`;
+        if (!item || item.cause !== ev.cause) return fail(`event ${i + 1} (${ev.text}): not the next item after the race`);
         r.raceMode = false;
         if (item.kind === 'step') r.step(item);
         else if (item.kind === 'expect') {
-            if (r.inFlight.length > 0) return `event ${i + 1} (${ev.text}): an expectation with IPIs still in flight`;
+            if (r.inFlight.length > 0) return fail(`event ${i + 1} (${ev.text}): an expectation with IPIs still in flight`);
             r.expectItem(item);
-        } else return `event ${i + 1}: a race inside a segment`;
+        } else return fail(`event ${i + 1}: a race inside a segment`);
         post++;
     }
-    const has = (): boolean => r.findings!.some(f => f.code === finding.code && f.cause === finding.cause && f.at === ce.length);
-    if (has()) return null;
-    if (!inRace() && post === seg.post.length && r.inFlight.length === 0) {
-        r.raceMode = false;
-        if (seg.last) r.finish();
-        else r.flushDeferred();
-        if (has()) return null;
-    }
-    return `the replay does not raise ${finding.code} at its last event; it found ${r.findings!.map(f => `${f.code}@${f.at}`).join(', ') || 'nothing'}`;
+    return { why: null, complete: !inRace() && post === seg.post.length && r.inFlight.length === 0 };
 }
 
 /** Parses and lowers the text (it must have no static error) and runs the brute force on it. */
@@ -313,6 +324,18 @@ function replays(b: Brute, races: readonly RaceReport[]): void {
             return r === null;
         });
         expect(ok, `race ${k + 1}: counterexample [${rep.counterexample.map(e => e.text).join(' ; ')}] ending in ${rep.finding.code} does not replay: ${why}`).toBe(true);
+        // and from the first race's start: the earlier segments' lead-in interleavings, complete,
+        // one per earlier race in order, then the counterexample
+        expect(rep.leadIn.map(l => l.race)).toEqual(b.segments.slice(0, k).map(s => s.race.cause));
+        const r = b.results[0].starts[0].fork();
+        rep.leadIn.forEach((l, j) => {
+            r.findings = [];
+            r.events = 0;
+            const run = runEvents(r, b.segments[j], l.steps);
+            expect(run.why, `race ${k + 1}: lead-in through race ${j + 1}`).toBeNull();
+            expect(run.complete && r.deferred.length === 0, `race ${k + 1}: the lead-in through race ${j + 1} is a complete interleaving`).toBe(true);
+        });
+        expect(replay(r, seg, rep.counterexample, rep.finding), `race ${k + 1}: counterexample after its lead-in`).toBeNull();
     });
 }
 
@@ -861,6 +884,49 @@ cpu0: xsaves rx          // #xsaves
         const states = report.replay();
         expect(states.map(x => x.step.event.kind)).toEqual(['branch', 'post', 'post', 'deferred']);
         expect(states[3].state.upids[0].pir).toBe(8n);
+    });
+
+    test('a later race that faults only after one order of the earlier: its lead-in is that order, and the chain replays from the first race', async () => {
+        // race 1 is clean in both orders; race 2's XRSTORS faults only where rx ended up current
+        // on cpu0 (UINV armed), which is race 1's order "switch tx, then switch rx"
+        const text = `
+machine { cpus 2 policy linux_rfc }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+kthread kw
+race {                 // #race1
+  cpu0: switch tx      // #tx
+} with {
+  cpu0: switch rx      // #rx
+}
+expect no lost         // #expect
+race {                 // #race2
+  cpu0: xrstors rx     // #xrstors
+} with {
+  cpu1: switch kw
+}
+`;
+        const { b, races } = await agree(text);
+        replays(b, races);
+        const [first, second] = races;
+        expect(first.counterexample).toBeNull();
+        expect(first.leadIn).toEqual([]);
+        expect(second.counterexample!.map(st => st.text)).toEqual(['cpu0: xrstors rx']);
+        expect(second.finding!.code).toBe('xrstors-gp');
+        expect(second.leadIn.map(l => [b.program.loc(l.race).line, l.steps.map(st => [b.program.loc(st.cause).line, st.text])])).toEqual([
+            [L(text, 'race1'), [[L(text, 'tx'), 'cpu0: switch tx'], [L(text, 'rx'), 'cpu0: switch rx'], [L(text, 'expect'), 'expect no lost']]],
+        ]);
+        // replayed: the state after each event, what it changed, and the race it belongs to
+        const lead = second.replayLeadIn();
+        expect(lead.map(x => x.race)).toEqual([first.cause, first.cause, first.cause]);
+        const rx = lead[2].state.runnables.find(x => x.name === 'rx')!;
+        expect(lead[2].state.cpus[0].current).toBe(rx.id);
+        expect(lead[2].state.cpus[0].uinv).toBe(0xecn);
+        expect(lead[1].changes.map(c => c.path)).toContain('cpu0.uinv');
+        expect(lead[1].changes.find(c => c.path === 'cpu0.uinv')).toEqual({ path: 'cpu0.uinv', old: 0n, value: 0xecn });
+        expect(lead[2].changes).toEqual([]);
+        // the counterexample itself changes nothing: the XRSTORS faults
+        expect(second.replay().map(x => x.changes)).toEqual([[]]);
     });
 
     test('on ties, the first counterexample in written order, with the reduction on as off (SEMANTICS.md §8)', async () => {

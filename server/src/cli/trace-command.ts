@@ -12,8 +12,11 @@ export interface TraceRow {
     readonly index: number;
     readonly line: number;
     readonly item: string;
-    /** `counterexample`: an event of a race's counterexample interleaving, replayed. */
-    readonly kind: 'step' | 'expect' | 'race' | 'counterexample';
+    /**
+     * `counterexample`: an event of a race's counterexample interleaving, replayed; `lead-in`: an
+     * event of the earlier race's interleaving that led to a later race's start state.
+     */
+    readonly kind: 'step' | 'expect' | 'race' | 'counterexample' | 'lead-in';
     readonly changes: Change[];
     readonly state: ReturnType<typeof snapshot>;
     readonly diagnostics: ScenarioDiagnostic[];
@@ -73,13 +76,23 @@ export function traceRows(report: FileReport): TraceRow[] {
             state: snapshot(state), diagnostics: report.diagnostics.filter(d => d.loc.line === loc.line),
         });
     });
+    const shown = (changes: Change[], state: Machine): Change[] =>
+        changes.filter(c => !c.path.endsWith('Tags') && !c.path.endsWith('By') && !c.path.endsWith('miscReserved')).map(c => nameIds(state, c));
     for (const race of run.races) {
         if (!race.counterexample) continue;
         const raceLine = program.loc(race.cause).line;
-        for (const { step, state } of race.replay()) {
+        // a later race starts where an interleaving of the segment before it ended: that
+        // interleaving first (from the first race's start), then the counterexample
+        for (const { race: from, step, state, changes } of race.replayLeadIn()) {
+            rows.push({
+                index: rows.length + 1, line: program.loc(step.cause).line, item: `race@${program.loc(from).line} (to race@${raceLine}): ${step.text}`,
+                kind: 'lead-in', changes: shown(changes, state), state: snapshot(state), diagnostics: [],
+            });
+        }
+        for (const { step, state, changes } of race.replay()) {
             rows.push({
                 index: rows.length + 1, line: program.loc(step.cause).line, item: `race@${raceLine}: ${step.text}`, kind: 'counterexample',
-                changes: [], state: snapshot(state), diagnostics: [],
+                changes: shown(changes, state), state: snapshot(state), diagnostics: [],
             });
         }
     }

@@ -160,8 +160,8 @@ function exploreInWorker(job: ExploreJob, script: string, onProgress: (p: Explor
                 status = m;
                 onProgress(m);
             } else if (m.kind === 'done') {
-                // a worker's report has no replay: hovers show the counterexample's steps, not states
-                const races: RaceReport[] = m.races.map(summary => ({ ...summary, replay: () => [] }));
+                // a worker's report has no replays: hovers show the counterexample's steps, not states
+                const races: RaceReport[] = m.races.map(summary => ({ ...summary, replay: () => [], replayLeadIn: () => [] }));
                 finish(partial.run ? { ...partial, diagnostics: m.diagnostics, run: { ...partial.run, diagnostics: m.diagnostics, races } } : 'failed');
             } else {
                 console.error(`uintr: the exploration worker failed for ${uri}:\n${m.kind === 'failed' ? m.message : `unexpected ${m.kind}`}`);

@@ -37,8 +37,8 @@ export interface TableRequest {
     readonly prelude: { readonly path: string; readonly text: string };
 }
 
-/** A race report as a worker posts it: everything but the replay. */
-export type RaceSummary = Omit<RaceReport, 'replay'>;
+/** A race report as a worker posts it: everything but the replays. */
+export type RaceSummary = Omit<RaceReport, 'replay' | 'replayLeadIn'>;
 
 export type ExploreMessage =
     | { readonly kind: 'progress'; readonly race: number; readonly races: number; readonly states: number }
@@ -67,7 +67,7 @@ async function explore(req: ExploreRequest): Promise<ExploreMessage> {
         }
     }
     const result = pending.result();
-    const races = (result.run?.races ?? []).map(({ replay: _replay, ...summary }) => summary);
+    const races = (result.run?.races ?? []).map(({ replay: _replay, replayLeadIn: _replayLeadIn, ...summary }) => summary);
     return { kind: 'done', diagnostics: result.diagnostics, races };
 }
 

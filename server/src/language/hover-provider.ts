@@ -142,6 +142,12 @@ export class UintrHoverProvider implements HoverProvider {
         s += `Found: ${report.codes.join(', ')}. A shortest counterexample:\n\n`;
         report.counterexample.forEach((st, i) => { s += `${i + 1}. line ${run.trace.program.loc(st.cause).line}: \`${st.text}\`\n`; });
         if (report.finding) s += `\n→ ${report.finding.code}: ${report.finding.message}\n`;
+        if (report.leadIn.length) {
+            const lines = report.leadIn.map(l => run.trace.program.loc(l.race).line);
+            const events = report.leadIn.reduce((n, l) => n + l.steps.length, 0);
+            s += `\n*Counted from this race, which starts where ${lines.length === 1 ? 'an interleaving of the race' : 'interleavings of the races'} at line ${lines.join(' and ')} ended ` +
+                `(${events} event${events === 1 ? '' : 's'}, with the items after ${lines.length === 1 ? 'it' : 'them'}; \`uintr trace\` replays them first).*\n`;
+        }
         return s;
     }
 

@@ -10,6 +10,7 @@ import type { Machine } from '../machine/state.js';
 import type { ProgramItem, RaceItem } from './program.js';
 import type { CounterStep, Found } from './race-explorer.js';
 import type { Runner } from './run.js';
+import { machineChanges, type Change } from './trace.js';
 
 /**
  * Leaves out of a counterexample every event that the finding does not need: each event in
@@ -117,9 +118,12 @@ function inWrittenOrder(found: Found, race: RaceItem, post: readonly ProgramItem
 function withEndArrivals(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: CounterStep[]): CounterStep[] {
     const end: Ipi[] = [];
     if (!exhibits(found, race, post, last, path, end) || end.length === 0) return path;
-    return [...path, ...end.map((ipi): CounterStep => ({
-        cause: ipi.cause, text: arrivalText(ipi), event: { kind: 'deferred', ipi: ipiKey(ipi) },
-    }))];
+    return [...path, ...endArrivalSteps(end)];
+}
+
+/** The steps of IPIs deferred to the end of a segment arriving there, in order (LANGUAGE.md §7: at the sender's line). */
+export function endArrivalSteps(deferred: readonly Ipi[]): CounterStep[] {
+    return deferred.map((ipi): CounterStep => ({ cause: ipi.cause, text: arrivalText(ipi), event: { kind: 'deferred', ipi: ipiKey(ipi) } }));
 }
 
 /**
@@ -180,13 +184,21 @@ function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], la
     return out;
 }
 
+/** An event of a replayed interleaving: the state after it, and what it changed. */
+export interface ReplayedStep {
+    readonly step: CounterStep;
+    readonly state: Machine;
+    readonly changes: Change[];
+}
+
 /** Redoes a counterexample's events from its start state, copying the state after each. */
-export function replay(origin: Runner, race: RaceItem, post: readonly ProgramItem[], path: readonly CounterStep[]): { step: CounterStep; state: Machine }[] {
+export function replay(origin: Runner, race: RaceItem, post: readonly ProgramItem[], path: readonly CounterStep[]): ReplayedStep[] {
     const r = origin.fork();
     r.findings = [];
     const pos = race.branches.map(() => 0);
     let next = 0;
-    const out: { step: CounterStep; state: Machine }[] = [];
+    const out: ReplayedStep[] = [];
+    let before = cloneMachine(r.m);
     for (const step of path) {
         const e = step.event;
         const inRace = pos.some((p, b) => p < race.branches[b].length);
@@ -200,7 +212,21 @@ export function replay(origin: Runner, race: RaceItem, post: readonly ProgramIte
             if (item.kind === 'step') r.step(item);
             else if (item.kind === 'expect') r.expectItem(item);
         }
-        out.push({ step, state: cloneMachine(r.m) });
+        const state = cloneMachine(r.m);
+        out.push({ step, state, changes: machineChanges(before, state) });
+        before = state;
     }
     return out;
+}
+
+/**
+ * How a later race's start state was reached: the interleaving of the segment before it (that
+ * race and the items after it, with the IPIs that arrived at its end) that first led there,
+ * from that segment's own start.
+ */
+export interface SegmentLead {
+    readonly race: RaceItem;
+    readonly post: readonly ProgramItem[];
+    readonly steps: readonly CounterStep[];
+    readonly origin: Runner;
 }

@@ -16,10 +16,10 @@
  */
 import { changedObjects, copyObjects, StateInterner } from '../machine/clone.js';
 import { ipiKey, type Ipi } from '../machine/events.js';
-import { NO_CAUSE, type Machine, type MachineObjects } from '../machine/state.js';
+import { NO_CAUSE, type MachineObjects } from '../machine/state.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
-import { arrivalText, counterexample, replay } from './counterexample.js';
+import { arrivalText, counterexample, endArrivalSteps, replay, type ReplayedStep, type SegmentLead } from './counterexample.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
 import { RunnerMark, type Finding, type Runner, type RunnerState } from './run.js';
 import { UndoLog } from '../machine/undo-log.js';
@@ -72,7 +72,16 @@ export interface RaceReport {
     /** States at which the partial-order reduction left some enabled events unexplored. */
     readonly reducedStates: number;
     /** Replays the counterexample from the race's start: the state after each of its events. */
-    replay(): { step: CounterStep; state: Machine }[];
+    replay(): ReplayedStep[];
+    /**
+     * A later race starts from an end state of the segment before it (that race and the items
+     * after it): the counterexample counts from this race (SEMANTICS.md §8), and these are the
+     * interleavings of the earlier segments, oldest first, that led from the first race's start
+     * to the state it starts from (empty for the first race, or without a counterexample).
+     */
+    readonly leadIn: readonly { readonly race: number; readonly steps: readonly CounterStep[] }[];
+    /** Replays {@link leadIn} from the first race's start: the state after each event, with the race it belongs to. */
+    replayLeadIn(): (ReplayedStep & { readonly race: number })[];
 }
 
 interface PathLink {
@@ -124,6 +133,8 @@ export class RaceExploration {
     private at: number;
     /** Races from the first one explored to the end of the file. */
     private readonly races: number;
+    /** How each start state of a later race was reached (see RaceReport.leadIn). */
+    private readonly leads = new Map<Runner, SegmentLead>();
 
     constructor(private readonly main: Runner, raceIndex: number, private readonly options: ExploreOptions = {}) {
         this.items = main.program.items;
@@ -178,7 +189,8 @@ export class RaceExploration {
         while (this.search && budget > 0) {
             budget = this.search.advance(budget);
             if (!this.search.complete) break;
-            const { report, ends } = this.search.result();
+            const { report, ends, leads } = this.search.result();
+            for (const [end, lead] of leads) this.leads.set(end, lead);
             this.done.push(report);
             addDiagnostics(this.main, this.items[this.at] as RaceItem, report);
             if (ends.length === 0) this.skipLater('a bound cut the search of an earlier race before any interleaving of it completed');
@@ -195,7 +207,8 @@ export class RaceExploration {
         const race = this.items[this.at] as RaceItem;
         let next = this.at + 1;
         while (next < this.items.length && this.items[next].kind !== 'race') next++;
-        return new SegmentSearch(this.main, race, this.items.slice(this.at + 1, next), next === this.items.length, starts, this.options);
+        return new SegmentSearch(this.main, race, this.items.slice(this.at + 1, next), next === this.items.length, starts, this.options,
+            start => this.leads.get(start));
     }
 }
 
@@ -301,6 +314,8 @@ class SegmentSearch {
     private loadedFindings = 0;
     private loadedSemantics = 0;
     private readonly ends = new Map<string, Runner>();
+    /** How each end state in {@link ends} was first reached (kept when a later race starts from it). */
+    private readonly endLeads = new Map<Runner, SegmentLead>();
     private readonly codes: DiagnosticCode[] = [];
     /** Each finding of a complete interleaving (code and line), with the shortest prefix found to it. */
     private readonly candidates = new Map<string, Found>();
@@ -340,7 +355,7 @@ class SegmentSearch {
     private probed = false;
 
     constructor(main: Runner, private readonly race: RaceItem, private readonly post: readonly ProgramItem[], private readonly last: boolean,
-        starts: Runner[], options: ExploreOptions) {
+        starts: Runner[], options: ExploreOptions, private readonly leadOf: (start: Runner) => SegmentLead | undefined = () => undefined) {
         this.origins = starts;
         this.maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
         this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -382,7 +397,7 @@ class SegmentSearch {
         return budget;
     }
 
-    result(): { report: RaceReport; ends: Runner[] } {
+    result(): { report: RaceReport; ends: Runner[]; leads: ReadonlyMap<Runner, SegmentLead> } {
         const { race, post, last } = this;
         if (this.cutBy !== null && this.interleavings === 0 && !this.probed) {
             this.probed = true;
@@ -392,14 +407,19 @@ class SegmentSearch {
         const b = chosen ? { ...chosen.found, path: chosen.path, finding: { ...chosen.found.finding, at: chosen.path.length } } : null;
         // the code the counterexample exhibits comes first (LANGUAGE.md §7: "exhibits the first of them")
         const codes = b ? [b.finding.code, ...this.codes.filter(c => c !== b.finding.code)] : this.codes;
+        const chain: SegmentLead[] = [];
+        for (let l = b ? this.leadOf(b.origin) : undefined; l; l = this.leadOf(l.origin)) chain.unshift(l);
         return {
             report: {
                 cause: race.cause, interleavings: this.interleavings, states: this.states, codes,
                 counterexample: b ? b.path : null, finding: b ? b.finding : null, truncated: this.cutBy !== null, cutBy: this.cutBy,
                 reducedStates: this.reducedStates,
                 replay: () => (b ? replay(b.origin, race, post, b.path) : []),
+                leadIn: chain.map(l => ({ race: l.race.cause, steps: l.steps })),
+                replayLeadIn: () => chain.flatMap(l => replay(l.origin, l.race, l.post, l.steps).map(x => ({ ...x, race: l.race.cause }))),
             },
             ends: [...this.ends.values()],
+            leads: this.endLeads,
         };
     }
 
@@ -725,6 +745,7 @@ class SegmentSearch {
     private finishInterleaving(t: Runner, path: PathLink | null, origin: Runner): void {
         this.interleavings++;
         t.raceMode = false;
+        const endDeferred = t.deferred;
         if (this.last) t.finish();
         else t.flushDeferred();
         for (const f of t.findings!) {
@@ -739,6 +760,8 @@ class SegmentSearch {
             t.findings = null;
             t.semantics = null;
             this.ends.set(endKey, t);
+            // a later race may start here: how (its counterexample counts from that race, see RaceReport.leadIn)
+            if (!this.last) this.endLeads.set(t, { race: this.race, post: this.post, steps: [...pathOf(path, Infinity), ...endArrivalSteps(endDeferred)], origin });
         }
     }
 }

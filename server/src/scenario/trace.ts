@@ -190,3 +190,30 @@ export class TraceCursor {
         return this.state;
     }
 }
+
+// The fields a trace shows changes of (those the change log records), per kind of object.
+const CPU_FIELDS = ['uihandler', 'uistackadjust', 'uittsz', 'uinv', 'upidaddr', 'uittaddr', 'uirr', 'uif', 'current', 'mode', 'fpregsOwner'] as const;
+const UPID_FIELDS = ['on', 'sn', 'nv', 'ndst', 'pir', 'freed', 'refs'] as const;
+const IMAGE_FIELDS = ['present', 'uihandler', 'uistackadjust', 'uittsz', 'uinv', 'uif', 'upidaddr', 'uirr', 'uittaddr', 'miscReserved'] as const;
+const RUNNABLE_FIELDS = ['state', 'runningOn', 'lastCpu', 'delivered'] as const;
+
+/**
+ * What differs between two states of one machine (`before` and `after`, e.g. copies taken
+ * around a replayed event), as the change log would label it: in the order of CPUs, UPIDs,
+ * images and runnables, field by field.
+ */
+export function machineChanges(before: Machine, after: Machine): Change[] {
+    const out: Change[] = [];
+    const diff = <T extends Traced>(a: readonly T[], b: readonly T[], fields: readonly (keyof T & string)[]): void => {
+        for (let i = 0; i < b.length; i++) {
+            for (const f of fields) {
+                if (a[i]?.[f] !== b[i][f]) out.push({ path: labelOf(after, b[i], f), old: a[i]?.[f], value: b[i][f] });
+            }
+        }
+    };
+    diff(before.cpus, after.cpus, CPU_FIELDS);
+    diff(before.upids, after.upids, UPID_FIELDS);
+    diff(before.images, after.images, IMAGE_FIELDS);
+    diff(before.runnables, after.runnables, RUNNABLE_FIELDS);
+    return out;
+}
