@@ -323,6 +323,9 @@ describe('trace and compare', () => {
         expect(j.rows[2].changes).toContainEqual({ path: 'cpu0.uinv', old: '0x0', new: '0xec' });
         expect(j.rows[2].changes).toContainEqual({ path: 'cpu0.current', old: 'tx', new: 'rx' });
         expect(j.rows[2].state.cpus[0].current).toBe('rx');
+        // the row where the counterexample's finding arises carries it
+        expect(j.rows[4].diagnostics.map((d: { code: string; line: number }) => [d.code, d.line])).toEqual([['xrstors-gp', 12]]);
+        expect(j.rows.slice(0, 4).every((r: { diagnostics: unknown[] }) => r.diagnostics.length === 0 || r.kind === 'race')).toBe(true);
         const text = run(['trace', f]).stdout;
         expect(text).toMatch(/race@5 \(to race@11\): cpu0: switch rx .*cpu0\.uinv 0x0→0xec/);
     });

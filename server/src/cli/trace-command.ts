@@ -4,7 +4,7 @@
 import { hex } from '../machine/bits.js';
 import type { Machine } from '../machine/state.js';
 import type { Change } from '../scenario/trace.js';
-import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
+import { DEFAULT_SEVERITY, type ScenarioDiagnostic } from '../scenario/diagnostics.js';
 import type { FileReport } from './run-files.js';
 import { diagnosticJson } from './format-json.js';
 
@@ -89,12 +89,16 @@ export function traceRows(report: FileReport): TraceRow[] {
                 kind: 'lead-in', changes: shown(changes, state), state: snapshot(state), diagnostics: [],
             });
         }
-        for (const { step, state, changes } of race.replay()) {
+        const events = race.replay();
+        events.forEach(({ step, state, changes }, i) => {
+            // the last event is where the counterexample's finding arises (or, at the end, the segment's end checks)
+            const f = i === events.length - 1 ? race.finding : null;
             rows.push({
                 index: rows.length + 1, line: program.loc(step.cause).line, item: `race@${raceLine}: ${step.text}`, kind: 'counterexample',
-                changes: shown(changes, state), state: snapshot(state), diagnostics: [],
+                changes: shown(changes, state), state: snapshot(state),
+                diagnostics: f ? [{ code: f.code, severity: DEFAULT_SEVERITY[f.code], loc: program.loc(f.cause), message: f.message, related: [] }] : [],
             });
-        }
+        });
     }
     return rows;
 }
