@@ -10,12 +10,12 @@ export interface CompareRow {
     readonly report: FileReport;
 }
 
-export async function comparePolicies(ws: UintrWorkspace, file: string, text: string, overflow?: RunFilesOptions['overflow']): Promise<CompareRow[]> {
-    const own = await checkFile(ws, file, text, { overflow });
+export async function comparePolicies(ws: UintrWorkspace, file: string, text: string, options: Pick<RunFilesOptions, 'overflow' | 'explore' | 'progress'> = {}): Promise<CompareRow[]> {
+    const own = await checkFile(ws, file, text, options);
     const ownPolicy = own.stats?.policy;
     const rows: CompareRow[] = [];
     for (const p of ws.builtinPolicies()) {
-        const report = await checkFile(ws, file, text, { policy: p.name, overflow });
+        const report = await checkFile(ws, file, text, { ...options, policy: p.name });
         rows.push({ policy: p.name, own: p.name === ownPolicy, report });
     }
     return rows;

@@ -4,7 +4,7 @@
  * stderr, never a stack trace.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UintrWorkspace } from '../syntax/workspace.js';
 import { comparePolicies, formatCompareJson, formatCompareText } from './compare-command.js';
 import { formatJson } from './format-json.js';
@@ -12,7 +12,8 @@ import { formatSarif } from './format-sarif.js';
 import { formatAnnotationDiffs, formatText } from './format-text.js';
 import { InputError, readScenario, resolveInputs } from './inputs.js';
 import type { CliIO } from './output.js';
-import { checkFile, checkFiles, StackOverflow } from './run-files.js';
+import { checkFile, checkFiles, StackOverflow, type ExplorationProgress, type RunFilesOptions } from './run-files.js';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES } from '../scenario/race-explorer.js';
 import { formatTraceJson, formatTraceText, traceRows } from './trace-command.js';
 
 declare const __UINTR_VERSION__: string | undefined;
@@ -51,6 +52,35 @@ function reportInternal(io: CliIO, file: string, stack: string | undefined): voi
     if (process.env.UINTR_DEBUG) io.err(`${stack}\n`);
 }
 
+/** A positive whole number for a bound option (`--max-states 1e6` is refused: it is not written as one). */
+function bound(value: string): number {
+    const n = /^[0-9][0-9_]*$/.test(value) ? Number(value.replace(/_/g, '')) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('Expected a whole number of at least 1.');
+    return n;
+}
+
+interface BoundFlags {
+    maxStates?: number;
+    maxDepth?: number;
+}
+
+/** The race explorer's bounds from the flags, and, on a terminal, a progress line on stderr for long explorations. */
+function exploreOptions(io: CliIO, o: BoundFlags): { options: Pick<RunFilesOptions, 'explore' | 'progress'>; done: () => void } {
+    const explore = { maxStates: o.maxStates, maxDepth: o.maxDepth };
+    if (!io.progress) return { options: { explore }, done: () => undefined };
+    // a display only: the clock decides when to redraw (the first slice at once, then at most
+    // four times a second), never what is explored
+    let shown = false, last = 0;
+    const progress = (file: string, at: ExplorationProgress): void => {
+        const now = Date.now();
+        if (now - last < 250) return;
+        last = now;
+        shown = true;
+        io.err(`\r\u001b[Kuintr: ${file}: exploring race ${at.race} of ${at.races}, ${at.states.toLocaleString('en-US')} distinct states so far`);
+    };
+    return { options: { explore, progress }, done: () => { if (shown) io.err('\r\u001b[K'); } };
+}
+
 /** Runs the CLI; returns the exit status. */
 export async function main(argv: readonly string[], io: CliIO, options: MainOptions): Promise<number> {
     let status = 0;
@@ -69,10 +99,13 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         .option('--policy <name>', "run under this policy instead of the file's own")
         .option('--stats', 'add the cost counts of SEMANTICS.md §7')
         .option('--annotations', 'compare each file with its //! annotations; exit 0 only when all agree')
-        .action(async (paths: string[], o: { format: string; policy?: string; stats?: boolean; annotations?: boolean }) => {
+        .option('--max-states <n>', `bound on the distinct states explored per race (default ${DEFAULT_MAX_STATES.toLocaleString('en-US')})`, bound)
+        .option('--max-depth <n>', `bound on the events of one interleaving (default ${DEFAULT_MAX_DEPTH.toLocaleString('en-US')})`, bound)
+        .action(async (paths: string[], o: { format: string; policy?: string; stats?: boolean; annotations?: boolean } & BoundFlags) => {
             const files = resolveInputs(paths);
             const ws = await openWorkspace(options);
-            const reports = await checkFiles(ws, files, { policy: o.policy, annotations: o.annotations, overflow });
+            const explore = exploreOptions(io, o);
+            const reports = await checkFiles(ws, files, { policy: o.policy, annotations: o.annotations, overflow, ...explore.options }).finally(explore.done);
             for (const r of reports) reportInternal(io, r.file, r.internalError);
             if (o.format === 'json') io.out(formatJson(reports, Boolean(o.stats)));
             else if (o.format === 'sarif') io.out(formatSarif(reports, VERSION, Boolean(o.stats)));
@@ -91,10 +124,13 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         .argument('<file>', 'a .uintr file')
         .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
         .option('--policy <name>', "run under this policy instead of the file's own")
-        .action(async (file: string, o: { format: string; policy?: string }) => {
+        .option('--max-states <n>', 'bound on the distinct states explored per race', bound)
+        .option('--max-depth <n>', 'bound on the events of one interleaving', bound)
+        .action(async (file: string, o: { format: string; policy?: string } & BoundFlags) => {
             const text = readScenario(file);
             const ws = await openWorkspace(options);
-            const report = await checkFile(ws, file, text, { policy: o.policy, recordTrace: true, overflow });
+            const explore = exploreOptions(io, o);
+            const report = await checkFile(ws, file, text, { policy: o.policy, recordTrace: true, overflow, ...explore.options }).finally(explore.done);
             const rows = traceRows(report);
             io.out(o.format === 'json' ? formatTraceJson(report, rows) : formatTraceText(report, rows));
             status = report.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
@@ -104,10 +140,13 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         .description('the verdicts of one scenario under every built-in policy')
         .argument('<file>', 'a .uintr file')
         .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-        .action(async (file: string, o: { format: string }) => {
+        .option('--max-states <n>', 'bound on the distinct states explored per race', bound)
+        .option('--max-depth <n>', 'bound on the events of one interleaving', bound)
+        .action(async (file: string, o: { format: string } & BoundFlags) => {
             const text = readScenario(file);
             const ws = await openWorkspace(options);
-            const rows = await comparePolicies(ws, file, text, overflow);
+            const explore = exploreOptions(io, o);
+            const rows = await comparePolicies(ws, file, text, { overflow, ...explore.options }).finally(explore.done);
             io.out(o.format === 'json' ? formatCompareJson(file, rows) : formatCompareText(file, rows));
             status = 0;
         });

@@ -6,6 +6,8 @@ export interface CliIO {
     err(text: string): void;
     /** Colour the output (stdout is a TTY and NO_COLOR is unset). */
     readonly color: boolean;
+    /** Show the progress of long explorations on stderr (a terminal; never in a pipe or a log). */
+    readonly progress?: boolean;
 }
 
 export function processIO(): CliIO {
@@ -13,6 +15,7 @@ export function processIO(): CliIO {
         out: t => process.stdout.write(t),
         err: t => process.stderr.write(t),
         color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
+        progress: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
     };
 }
 

@@ -5,7 +5,8 @@
 import { UINTR_COMPONENT_BYTES, SEPARATE_BUFFER_BYTES } from '../machine/layout.js';
 import type { Counters } from '../machine/state.js';
 import { policyChain } from '../kernel/policy.js';
-import { checkDocument, type CheckResult } from '../scenario/check.js';
+import { startCheck, staticDiagnostics, type CheckResult } from '../scenario/check.js';
+import type { ExploreOptions } from '../scenario/race-explorer.js';
 import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
 import { findTooDeep, MAX_NESTING, type TooDeep } from '../syntax/nesting.js';
 import { TOO_DEEP } from '../syntax/uintr-module.js';
@@ -53,7 +54,21 @@ export interface RunFilesOptions {
      * again on a deeper stack (bin.ts), where the file gets what it gets with `report`.
      */
     readonly overflow?: 'report' | 'escalate';
+    /** Bounds of the race explorer (`--max-states`, `--max-depth`); no clock: results stay deterministic. */
+    readonly explore?: Pick<ExploreOptions, 'maxStates' | 'maxDepth'>;
+    /** Told how a file's race exploration goes, between slices of {@link PROGRESS_SLICE} states (for a display only). */
+    readonly progress?: (file: string, at: ExplorationProgress) => void;
 }
+
+export interface ExplorationProgress {
+    /** Which race is being explored (1-based), of how many, and its distinct states so far. */
+    readonly race: number;
+    readonly races: number;
+    readonly states: number;
+}
+
+/** States explored between two progress reports (slicing does not change what a search finds). */
+export const PROGRESS_SLICE = 5_000;
 
 /** A file failed, maybe by overflowing the stack, and the caller asked for it to be thrown (RunFilesOptions.overflow). */
 export class StackOverflow extends Error {}
@@ -105,7 +120,14 @@ async function checkLoaded(ws: UintrWorkspace, file: string, text: string, optio
         if (options.policy && !ws.findPolicy(options.policy, doc.parseResult.value)) {
             throw new InputError(`unknown policy '${options.policy}' (built-in: ${ws.builtinPolicies().map(p => p.name).join(', ')})`);
         }
-        const result = checkDocument(doc, ws, { policy: options.policy, recordTrace: options.recordTrace ?? false });
+        const pending = startCheck(doc.parseResult.value, staticDiagnostics(doc), ws,
+            { policy: options.policy, recordTrace: options.recordTrace ?? false, explore: options.explore });
+        if (options.progress) {
+            while (!pending.advance(PROGRESS_SLICE)) options.progress(file, pending.progress());
+        } else {
+            pending.advance();
+        }
+        const result = pending.result();
         let stats: Stats | undefined;
         if (result.run) {
             const policy = ws.findPolicy(result.run.policy, doc.parseResult.value);

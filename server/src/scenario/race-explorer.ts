@@ -264,9 +264,9 @@ function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport, stoppe
     }
     if (report.truncated) {
         const why = report.cutBy === 'depth'
-            ? 'an interleaving reached the bound of events per interleaving: events beyond it were not explored'
+            ? 'an interleaving reached the bound of events per interleaving: events beyond it were not explored (`uintr check --max-depth N` raises the bound)'
             : report.cutBy === 'time' ? `${stoppedBy ?? 'stopped'}; interleavings beyond them were not explored`
-                : 'interleavings beyond them were not explored';
+                : 'interleavings beyond them were not explored (`uintr check --max-states N` raises the bound)';
         main.diags.add({
             code: 'race-counterexample', severity: 'information', loc,
             message: `the search stopped at ${report.states} states: ${why}`, related: [],
