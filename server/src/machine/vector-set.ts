@@ -30,8 +30,15 @@ export class VectorSet {
      * kept up to date as slots change) must give that one for every vector of this set.
      */
     add(v: Int32Array, h = hash(v)): number {
+        const index = this.addOrFind(v, h);
+        return index >= 0 ? index : -1;
+    }
+
+    /** {@link add}, but a vector already there gives `-2 - index` (its index, told apart from a new one). */
+    addOrFind(v: Int32Array, h = hash(v)): number {
         const slot = this.slot(v, h);
-        if (this.table[2 * slot] !== 0) return -1;
+        const e = this.table[2 * slot];
+        if (e !== 0) return -1 - e;
         const w = this.width;
         if ((this.size + 1) * w > this.store.length) {
             const grown = new Int32Array(this.store.length * 2);

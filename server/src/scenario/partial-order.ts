@@ -1,7 +1,8 @@
 /**
  * The partial-order reduction of race exploration: at each state, which of the enabled events
  * must be explored, and which may wait because they commute with everything that can happen
- * before them.
+ * before them; and, for the sleep sets of race-explorer.ts, which resources an enabled event may
+ * touch from a given state ({@link PartialOrder.stepTouches}, {@link PartialOrder.ipiTouches}).
  *
  * The method is a persistent set built from a static interference analysis. Resources are the
  * CPUs (registers and kernel view) and the runnables (XSAVE image, run state, last CPU,
@@ -26,6 +27,7 @@ import type { Machine } from '../machine/state.js';
 import type { VectorSet } from '../machine/vector-set.js';
 import * as ast from '../syntax/generated/ast.js';
 import { parseNumber } from '../syntax/numbers.js';
+import { cpuIndex } from '../syntax/paths.js';
 import type { CompiledPolicy, HookName } from '../kernel/policy.js';
 import type { ProgramItem, RaceItem, StepItem } from './program.js';
 
@@ -40,6 +42,8 @@ interface StepFootprint {
     readonly sends: boolean;
     /** `set X.upid.ndst = K`: X's notifications may go to cpu K. */
     readonly ndst: readonly (readonly [number, number])[];
+    /** Other CPUs whose registers the step's value reads (`wrmsr IA32_UINTR_RR cpu1.uirr`). */
+    readonly readsCpus: readonly number[];
 }
 
 const NO_NAMES: readonly number[] = [];
@@ -70,6 +74,10 @@ export class PartialOrder {
     private readonly out: Int32Array;
     /** {@link tableTargets} by address. */
     private readonly targets = new Map<bigint, number[]>();
+    /** Each step's footprint (branches and items after the race), for {@link stepTouches}. */
+    private readonly footOf = new Map<StepItem, StepFootprint>();
+    /** Whether every resource (CPUs, then runnables) has a bit of a 31-bit mask: sleep sets need it. */
+    readonly sleepable: boolean;
 
     constructor(race: RaceItem, post: readonly ProgramItem[], policy: CompiledPolicy, runnableId: (decl: ast.Task | ast.KThread) => number, config: { cpus: number; uinv: bigint; kernelVector: bigint }, runnables: number) {
         this.cpus = config.cpus;
@@ -78,6 +86,9 @@ export class PartialOrder {
         const foot = (s: StepItem): StepFootprint => footprint(s, runnableId, config);
         this.branchSteps = race.branches.map(b => b.map(foot));
         this.postSteps = post.map(item => (item.kind === 'step' ? foot(item) : null));
+        race.branches.forEach((b, i) => b.forEach((step, k) => this.footOf.set(step, this.branchSteps[i][k])));
+        post.forEach((item, k) => { if (item.kind === 'step') this.footOf.set(item, this.postSteps[k]!); });
+        this.sleepable = config.cpus + runnables <= 31;
         this.parent = new Int32Array(config.cpus + runnables);
         this.out = new Int32Array(config.cpus);
         this.disabled = !policyIsLocal(policy) || lastStepMatters(post);
@@ -148,6 +159,7 @@ export class PartialOrder {
                 if (first < 0) first = s.cpu;
                 this.union(s.cpu, first);
                 for (const n of s.names) this.union(task + n, s.cpu);
+                for (const k of s.readsCpus) if (k < this.cpus) this.union(k, s.cpu);
                 for (const [t, c] of s.ndst) this.union(task + t, c);
                 if (s.sends) sendsOn[s.cpu] = 1;
             }
@@ -207,6 +219,55 @@ export class PartialOrder {
         return make(-1);
     }
 
+    /**
+     * Sleep sets (race-explorer.ts): the resources a step may touch if it runs at this state,
+     * as a mask (bit c: CPU c; bit cpus + r: runnable r, with its UPID, image and run state), or
+     * -1 when that cannot be bounded. Two events whose masks are disjoint touch disjoint state
+     * from here (the hooks touch only their CPU and the runnables bound to them: the reduction
+     * is on only when {@link policyIsLocal}), so they commute. Over-approximated from the
+     * state's objects: the CPU, what runs there, its idle thread and FPU owner, the UPID that
+     * UPIDADDR points at, the runnables the step names with the UPIDs their images point at,
+     * an NDST's CPU, and a SENDUIPI's possible targets.
+     */
+    stepTouches(m: Machine, step: StepItem): number {
+        const f = this.footOf.get(step);
+        const c = m.cpus[step.cpu];
+        if (!this.sleepable || f === undefined || f.global || c === undefined) return -1;
+        let mask = (1 << c.index) | this.runnableMask(m, c.current) | this.runnableMask(m, c.index) | this.upidOwnerMask(m, c.upidaddr);
+        if (c.fpregsOwner >= 0) mask |= this.runnableMask(m, c.fpregsOwner);
+        for (const n of f.names) mask |= this.runnableMask(m, n);
+        for (const k of f.readsCpus) if (k < this.cpus) mask |= 1 << k;
+        for (const [t, k] of f.ndst) mask |= this.runnableMask(m, t) | (k < this.cpus ? 1 << k : 0);
+        if (f.sends) for (const t of this.tableTargets(m, c.uittaddr)) mask |= this.runnableMask(m, t);
+        return mask;
+    }
+
+    /**
+     * The resources an IPI's arrival may touch (see {@link stepTouches}): its CPU, what runs
+     * there, the UPID that UPIDADDR points at and the one the IPI was posted to; -1 for the
+     * kernel vector (the wake hook walks every waiting task). An IPI to no CPU touches nothing.
+     */
+    ipiTouches(m: Machine, ipi: Ipi): number {
+        if (!this.sleepable || ipi.vector === this.kernelVector) return -1;
+        const c = m.cpus[ipi.dest];
+        if (c === undefined) return 0;
+        return (1 << c.index) | this.runnableMask(m, c.current) | this.upidOwnerMask(m, c.upidaddr) | (ipi.upid !== null ? this.upidOwnerMask(m, ipi.upid) : 0);
+    }
+
+    /** A runnable's bit, and that of the owner of the UPID its XSAVE image points at. */
+    private runnableMask(m: Machine, id: number): number {
+        const r = m.runnables[id];
+        if (r === undefined) return 0;
+        return (1 << (this.cpus + id)) | (r.image ? this.upidOwnerMask(m, r.image.upidaddr) : 0);
+    }
+
+    /** The bit of the runnable whose UPID is at this address (none there: 0). */
+    private upidOwnerMask(m: Machine, addr: bigint): number {
+        if (addr === 0n) return 0;
+        const u = m.upidAt(addr);
+        return u ? 1 << (this.cpus + u.owner) : 0;
+    }
+
     /** Joins each pair of nodes in the list. */
     private joinAll(pairs: Int32Array): void {
         for (let i = 0; i < pairs.length; i += 2) this.union(pairs[i], pairs[i + 1]);
@@ -263,7 +324,7 @@ interface FixedPart {
 
 function footprint(s: StepItem, runnableId: (decl: ast.Task | ast.KThread) => number, config: { uinv: bigint; kernelVector: bigint }): StepFootprint {
     const a = s.node.action;
-    const base = { cpu: s.cpu, global: false, names: NO_NAMES, sends: false, ndst: [] as [number, number][] };
+    const base = { cpu: s.cpu, global: false, names: NO_NAMES, sends: false, ndst: [] as [number, number][], readsCpus: NO_NAMES };
     const named = (ref: ast.NamedElement | undefined): number[] | null =>
         ref && (ast.isTask(ref) || ast.isKThread(ref)) ? [runnableId(ref)] : null;
     if (ast.isSwitchAction(a)) {
@@ -278,7 +339,11 @@ function footprint(s: StepItem, runnableId: (decl: ast.Task | ast.KThread) => nu
         const n = named(a.target?.ref?.ref);
         return n ? { ...base, names: n } : { ...base, global: true };
     }
-    if (ast.isWrmsrAction(a)) return a.msr === 'IA32_UINTR_PD' || a.msr === 'IA32_UINTR_TT' ? { ...base, global: true } : base;
+    if (ast.isWrmsrAction(a)) {
+        if (a.msr === 'IA32_UINTR_PD' || a.msr === 'IA32_UINTR_TT') return { ...base, global: true };
+        const reads = valueReads(a.value, runnableId);
+        return reads ? { ...base, names: reads.names, readsCpus: reads.cpus } : { ...base, global: true };
+    }
     if (ast.isSenduipiAction(a)) return { ...base, sends: true };
     if (ast.isInterruptAction(a)) {
         const v = constant(a.vector, config);
@@ -292,15 +357,44 @@ function footprint(s: StepItem, runnableId: (decl: ast.Task | ast.KThread) => nu
         if (ast.isSetAction(a)) {
             if (obj === 'xsave' && (field === 'upidaddr' || field === 'uittaddr')) return { ...base, global: true };
             if (obj === 'upid' && field === 'nv') return { ...base, global: true };
+            const reads = valueReads(a.value, runnableId);
+            if (!reads) return { ...base, global: true };
+            const names = [...n, ...reads.names];
             if (obj === 'upid' && field === 'ndst') {
                 const k = a.op === '=' ? constant(a.value, config) : undefined;
                 if (k === undefined) return { ...base, global: true };
-                return { ...base, names: n, ndst: [[n[0], Number(k & 0xffffffffn)]] };
+                return { ...base, names, readsCpus: reads.cpus, ndst: [[n[0], Number(k & 0xffffffffn)]] };
             }
+            return { ...base, names, readsCpus: reads.cpus };
         }
         return { ...base, names: n };
     }
     return { ...base, global: true };
+}
+
+/**
+ * What a step's value expression reads besides constants: the CPUs whose registers it names
+ * (`cpu1.uif`) and the runnables whose UPID or image fields it names (`rx.upid.pir`); an
+ * object's address (`rx.upid`) and a CPU's index (`cpu1`) are constants. Null when a path's
+ * head is something else (then the footprint cannot be bounded).
+ */
+function valueReads(e: ast.Expr, runnableId: (decl: ast.Task | ast.KThread) => number): { cpus: number[]; names: number[] } | null {
+    const cpus: number[] = [], names: number[] = [];
+    const walk = (x: ast.Expr): boolean => {
+        if (ast.isBinExpr(x)) return walk(x.left) && walk(x.right);
+        if (ast.isNotExpr(x)) return walk(x.operand);
+        if (!ast.isPathExpr(x)) return true; // a number, uinv, kernel_vector, a word
+        if (x.segments.length === 0 && x.head.cpu !== undefined) return true;
+        if (x.head.cpu !== undefined) {
+            cpus.push(cpuIndex(x.head.cpu));
+            return true;
+        }
+        const ref = x.head.ref?.ref;
+        if (!ref || !(ast.isTask(ref) || ast.isKThread(ref))) return false;
+        if (x.segments.length >= 2) names.push(runnableId(ref));
+        return true;
+    };
+    return walk(e) ? { cpus, names } : null;
 }
 
 /** The value of a constant expression (a number, `uinv` or `kernel_vector`), else undefined. */

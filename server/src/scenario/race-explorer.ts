@@ -36,6 +36,12 @@ export interface ExploreOptions {
     readonly maxDepth?: number;
     /** The partial-order reduction (default on); off explores every enabled event. */
     readonly reduction?: boolean;
+    /**
+     * Sleep sets on top of the reduction (default: on when it is): an event that commutes with
+     * the one just taken and was explored from the state before is not tried again (see
+     * SegmentSearch.expand). They leave out events, never states.
+     */
+    readonly sleepSets?: boolean;
 }
 
 /** How to redo an event: a branch's next step, an in-flight IPI (by index), the next item after the race. */
@@ -100,6 +106,12 @@ interface Node extends RunnerState {
     readonly path: PathLink | null;
     /** The index of this node's key in the visited set (its machine part is a new key's base). */
     stored: number;
+    /**
+     * Sleep sets: -1 for a state's first expansion; else the events (by bit, see eventBit) that
+     * this state, expanded before with them asleep, must still explore (reached again with a
+     * sleep set without them).
+     */
+    readonly only: number;
 }
 
 /** A finding with the shortest prefix found to it, and the start state it is counted from. */
@@ -341,6 +353,18 @@ class SegmentSearch {
     private readonly cpuScratch: number[] = [];
     private readonly idScratch: number[] = [];
     private readonly por: PartialOrder | null;
+    /**
+     * Sleep sets (null: off): per visited state (by index), the events asleep there (bits, see
+     * {@link eventBit}), and whether it has been expanded.
+     */
+    private sleepOf: Int32Array | null = null;
+    private expandedAt: Uint8Array | null = null;
+    /** The enabled events of the state being expanded (see {@link expand}), with their bits and footprints. */
+    private readonly evKind: EventKind[] = [];
+    private readonly evArg: number[] = [];
+    private readonly evBit: number[] = [];
+    private readonly evTouch: number[] = [];
+    private readonly evTry: boolean[] = [];
     private readonly maxStates: number;
     private readonly maxDepth: number;
     /** Whether the state key holds the last step run (see PartialOrder's lastStepMatters). */
@@ -363,6 +387,10 @@ class SegmentSearch {
         const por = options.reduction === false ? null
             : new PartialOrder(race, post, main.kernel.policy, program.env.runnableId, program.config, main.m.runnables.length);
         this.por = por && !por.disabled ? por : null;
+        if (this.por && this.por.sleepable && options.sleepSets !== false) {
+            this.sleepOf = new Int32Array(1024);
+            this.expandedAt = new Uint8Array(1024);
+        }
         this.lastStepMatters = lastStepMatters(post);
         this.work = starts[0].fork();
         this.work.m.internIpis = true;
@@ -370,7 +398,7 @@ class SegmentSearch {
             this.enqueue({
                 origin: s, objects: copyObjects(s.m),
                 deferred: s.deferred, inFlight: s.inFlight, lostAt: s.lostAt, lastStep: s.lastStep, findings: [], semantics: [], events: 0,
-                pos: race.branches.map(() => 0), post: 0, path: null, stored: -1,
+                pos: race.branches.map(() => 0), post: 0, path: null, stored: -1, only: -1,
             });
         }
     }
@@ -508,17 +536,34 @@ class SegmentSearch {
 
     /** Adds the key to the visited states: its index there, or -1 when it was seen before (or the bound is reached). */
     private admit(key: Int32Array): number {
+        const index = this.admitOrFind(key);
+        return index >= 0 ? index : -1;
+    }
+
+    /**
+     * {@link admit}, but a state seen before gives `-2 - index` (its index in the visited set);
+     * -1 only when the bound is reached.
+     */
+    private admitOrFind(key: Int32Array): number {
         const visited = this.visited!;
         if (visited.size >= this.maxStates) {
             if (!visited.has(key, this.keyHash)) this.cutBy = 'states';
             return -1;
         }
-        const index = visited.add(key, this.keyHash);
+        const index = visited.addOrFind(key, this.keyHash);
         if (index >= 0) {
             if (index >= this.machineSums.length) {
                 const grown = new Int32Array(this.machineSums.length * 2);
                 grown.set(this.machineSums);
                 this.machineSums = grown;
+                if (this.sleepOf) {
+                    const sleep = new Int32Array(grown.length);
+                    sleep.set(this.sleepOf);
+                    this.sleepOf = sleep;
+                    const expanded = new Uint8Array(grown.length);
+                    expanded.set(this.expandedAt!);
+                    this.expandedAt = expanded;
+                }
             }
             this.machineSums[index] = this.keyMachineSum;
         }
@@ -541,7 +586,7 @@ class SegmentSearch {
      * before. Then every write is undone (Machine.undo) and the node's runner put back, so a
      * state is copied once, not once per event that reaches it.
      */
-    private tryEvent(n: Node, step: CounterStep, event: EventKind, arg: number, item: StepItem | ExpectItem | null): void {
+    private tryEvent(n: Node, step: CounterStep, event: EventKind, arg: number, item: StepItem | ExpectItem | null, sleep = 0): void {
         const r = this.work;
         const mark = r.save(this.mark);
         r.m.undo = this.undo;
@@ -566,14 +611,35 @@ class SegmentSearch {
                 path ??= { step, prev: n.path };
                 if (!this.firstSeen.has(k)) this.firstSeen.set(k, { finding: f, path: pathOf(path, f.at), origin: n.origin });
             }
-            const stored = this.admit(this.key(r, n.pos, post, n.stored));
+            const found = this.admitOrFind(this.key(r, n.pos, post, n.stored));
+            let stored = found, only = -1;
+            if (found >= 0) {
+                if (this.sleepOf) {
+                    this.sleepOf[found] = sleep;
+                    this.expandedAt![found] = 0;
+                }
+            } else if (found <= -2 && this.sleepOf) {
+                // seen before: the events asleep there then but not now must be explored from it
+                // too (sleep sets with state caching, Godefroid 1996 §5.3): at once, if it has not
+                // been expanded yet (it reads its sleep set then), else by a second expansion
+                const index = -2 - found;
+                const before = this.sleepOf[index];
+                const missing = before & ~sleep;
+                if (missing !== 0) {
+                    this.sleepOf[index] = before & sleep;
+                    if (this.expandedAt![index] === 1) {
+                        stored = index;
+                        only = missing;
+                    }
+                }
+            }
             if (stored >= 0) {
                 r.m.undo = null;
                 this.queue.push({
                     origin: n.origin, objects: changedObjects(r.m, this.undo),
                     deferred: r.deferred, inFlight: r.inFlight, lostAt: r.lostAt, lastStep: r.lastStep,
                     findings: r.keptFindings(), semantics: r.keptSemantics(), events: r.events,
-                    pos: n.pos.slice(), post, path: path ?? { step, prev: n.path }, stored,
+                    pos: n.pos.slice(), post, path: path ?? { step, prev: n.path }, stored, only,
                 });
             }
         } finally {
@@ -611,35 +677,98 @@ class SegmentSearch {
         for (let i = 1; i < events && !several; i++) several = cpus[i] !== cpus[0];
         const classes = this.por && several ? this.por.classes(r.m, n.pos, n.post, r.inFlight, this.visited!, n.stored) : null;
         const chosen = classes ? this.smallestClass(cpus, events, classes) : -1;
-        // IPIs in flight may arrive now (identical ones once)
+        // the enabled events, in the order they are tried: IPIs in flight (identical ones once),
+        // then the branches as written, or the next item after the race
+        let count = 0;
         const flight = r.inFlight;
         for (let i = 0; i < flight.length; i++) {
             const ipi = flight[i];
-            if (!allowed(ipi.dest, classes, chosen)) continue;
             const k = ipiKey(ipi);
             let twin = false;
             for (let j = 0; j < i && !twin; j++) twin = ipiKey(flight[j]) === k;
-            if (twin) continue;
-            this.tryEvent(n, this.arrivalStep(ipi, k, i), EventKind.Ipi, i, null);
+            if (!twin) count = this.addEvent(count, EventKind.Ipi, i, allowed(ipi.dest, classes, chosen));
         }
         if (inRace) {
             for (let b = 0; b < branches.length; b++) {
-                const steps = branches[b];
-                if (n.pos[b] >= steps.length) continue;
-                const next = steps[n.pos[b]];
-                if (!allowed(next.cpu, classes, chosen)) continue;
-                this.tryEvent(n, this.stepOf(next, b), EventKind.Branch, b, next);
+                if (n.pos[b] < branches[b].length) count = this.addEvent(count, EventKind.Branch, b, allowed(branches[b][n.pos[b]].cpu, classes, chosen));
             }
-            return;
+        } else if (item?.kind === 'step') {
+            count = this.addEvent(count, EventKind.Post, -1, allowed(item.cpu, classes, chosen));
+        } else if (r.inFlight.length === 0) {
+            count = this.addEvent(count, EventKind.Post, -1, true); // an expectation waits for every IPI
         }
-        if (item?.kind === 'step') {
-            if (!allowed(item.cpu, classes, chosen)) return;
-            this.tryEvent(n, this.stepOf(item, -1), EventKind.Post, -1, item);
-            return;
+        // sleep sets: an event asleep here is not tried; one tried gets as its successor's sleep
+        // set the events asleep here or tried before it that commute with it (Godefroid 1996,
+        // ch. 5): from there they would only reach states reached already
+        let sleep = 0, only = -1;
+        if (this.sleepOf) {
+            sleep = this.sleepOf[n.stored];
+            if (n.only === -1) this.expandedAt![n.stored] = 1;
+            else only = n.only;
+            if (sleep !== 0 || only !== -1 || count > 1) this.footprints(count, n);
         }
-        if (r.inFlight.length > 0) return; // an expectation waits for every IPI
-        const expect = item as ExpectItem;
-        this.tryEvent(n, this.stepOf(expect, -1), EventKind.Post, -1, expect);
+        let done = 0;
+        for (let i = 0; i < count; i++) {
+            if (!this.evTry[i]) continue;
+            const bit = this.evBit[i];
+            if ((bit & sleep) !== 0 || (only !== -1 && (bit & only) === 0)) continue;
+            let child = 0;
+            const candidates = sleep | done;
+            const touch = this.sleepOf ? this.evTouch[i] : -1;
+            if (candidates !== 0 && touch !== -1) {
+                for (let j = 0; j < count; j++) {
+                    const other = this.evTouch[j];
+                    if ((this.evBit[j] & candidates) !== 0 && other !== -1 && (other & touch) === 0) child |= this.evBit[j];
+                }
+            }
+            const kind = this.evKind[i], arg = this.evArg[i];
+            if (kind === EventKind.Ipi) {
+                const ipi = flight[arg];
+                this.tryEvent(n, this.arrivalStep(ipi, ipiKey(ipi), arg), kind, arg, null, child);
+            } else if (kind === EventKind.Branch) {
+                const next = branches[arg][n.pos[arg]];
+                this.tryEvent(n, this.stepOf(next, arg), kind, arg, next, child);
+            } else {
+                const next = item as StepItem | ExpectItem;
+                this.tryEvent(n, this.stepOf(next, -1), kind, arg, next, child);
+            }
+            done |= bit;
+        }
+    }
+
+    /** Appends an enabled event to the expansion's list (see {@link expand}); returns the new count. */
+    private addEvent(count: number, kind: EventKind, arg: number, tried: boolean): number {
+        this.evKind[count] = kind;
+        this.evArg[count] = arg;
+        this.evTry[count] = tried;
+        this.evBit[count] = 0;
+        this.evTouch[count] = -1;
+        return count + 1;
+    }
+
+    /**
+     * The bit and footprint of each enabled event (sleep sets): a branch's next step is bit b
+     * (b < 8), the next item after the race bit 8, an IPI bit 9 + its number (below 22); an event
+     * without a bit is never asleep. Footprints are PartialOrder's masks at this state.
+     */
+    private footprints(count: number, n: Node): void {
+        const r = this.work, por = this.por!;
+        for (let i = 0; i < count; i++) {
+            const kind = this.evKind[i], arg = this.evArg[i];
+            if (kind === EventKind.Ipi) {
+                const ipi = r.inFlight[arg];
+                const id = this.ipiTexts.get(ipiKey(ipi));
+                this.evBit[i] = id !== undefined && id < 22 ? 1 << (9 + id) : 0;
+                this.evTouch[i] = por.ipiTouches(r.m, ipi);
+            } else if (kind === EventKind.Branch) {
+                this.evBit[i] = arg < 8 ? 1 << arg : 0;
+                this.evTouch[i] = por.stepTouches(r.m, this.race.branches[arg][n.pos[arg]]);
+            } else {
+                const item = this.post[n.post];
+                this.evBit[i] = 1 << 8;
+                this.evTouch[i] = item.kind === 'step' ? por.stepTouches(r.m, item) : -1;
+            }
+        }
     }
 
     /**
