@@ -24,6 +24,11 @@ export class VectorSet {
         return this.table[2 * this.slot(v, h)] !== 0;
     }
 
+    /** The index of the vector, or -1 when the set does not hold it; `h` is its hash (see {@link add}). */
+    find(v: Int32Array, h = hash(v)): number {
+        return this.table[2 * this.slot(v, h)] - 1;
+    }
+
     /**
      * Adds the vector (a copy of it); returns its index, or -1 when it was already there. `h` is
      * its hash: {@link hash} by default; a caller that gives its own (e.g. {@link SlotSum}'s,

@@ -547,8 +547,10 @@ class SegmentSearch {
     private admitOrFind(key: Int32Array): number {
         const visited = this.visited!;
         if (visited.size >= this.maxStates) {
-            if (!visited.has(key, this.keyHash)) this.cutBy = 'states';
-            return -1;
+            // at the bound a state seen before is still told (sleep sets may have to explore more from it)
+            const seen = visited.find(key, this.keyHash);
+            if (seen < 0) this.cutBy = 'states';
+            return seen < 0 ? -1 : -2 - seen;
         }
         const index = visited.addOrFind(key, this.keyHash);
         if (index >= 0) {
