@@ -39,7 +39,8 @@ export interface ExploreOptions {
     /**
      * Sleep sets on top of the reduction (default: on when it is): an event that commutes with
      * the one just taken and was explored from the state before is not tried again (see
-     * SegmentSearch.expand). They leave out events, never states.
+     * SegmentSearch.expand). They leave out events and intermediate states, never the end state
+     * of a complete interleaving (so never a finding).
      */
     readonly sleepSets?: boolean;
 }
@@ -107,7 +108,8 @@ interface Node extends RunnerState {
     /** The index of this node's key in the visited set (its machine part is a new key's base). */
     stored: number;
     /**
-     * Sleep sets: -1 for a state's first expansion; else the events (by bit, see eventBit) that
+     * Sleep sets: -1 for a state's first expansion; else the events (by bit, see
+     * SegmentSearch.footprints) that
      * this state, expanded before with them asleep, must still explore (reached again with a
      * sleep set without them).
      */
@@ -355,7 +357,7 @@ class SegmentSearch {
     private readonly por: PartialOrder | null;
     /**
      * Sleep sets (null: off): per visited state (by index), the events asleep there (bits, see
-     * {@link eventBit}), and whether it has been expanded.
+     * {@link footprints}), and whether it has been expanded.
      */
     private sleepOf: Int32Array | null = null;
     private expandedAt: Uint8Array | null = null;
