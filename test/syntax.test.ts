@@ -471,6 +471,13 @@ describe('§5 expressions and §10 conditions', () => {
         await expectStatic(src, 'syntax');
     });
 
+    test('a path the parser had to recover without its head is its syntax error only (no crash in the checks)', async () => {
+        // found by the fuzz test: `free scenario rx.upid` left a FreeAction whose path has no head
+        await expectStatic('task rx { handler 1 }\ncpu0: free <|scenario rx.upid\n', 'syntax');
+        const r = await check('task rx { handler 1 }\ncpu0: free scenario rx.upid\n');
+        expect(r.diagnostics.map(d => d.message).join('\n')).not.toMatch(/error occurred|TypeError|reading/);
+    });
+
     test('an expectation with a missing operand is a syntax error on the token that follows', async () => {
         await expectStatic('expect cpu0.uinv == <|}\n', 'syntax');
         // white space is insignificant: the next line's cpu0 is the operand, its ':' is the error

@@ -34,7 +34,7 @@ export function cpuIndex(token: string): number {
 }
 
 export function pathText(p: ast.PathExpr): string {
-    const head = p.head.cpu ?? p.head.bound ?? p.head.ref?.$refText ?? '?';
+    const head = p.head?.cpu ?? p.head?.bound ?? p.head?.ref?.$refText ?? '?';
     return [head, ...p.segments].join('.');
 }
 
@@ -42,6 +42,8 @@ export function pathShape(p: ast.PathExpr): PathShape {
     const h = p.head;
     const segs = p.segments;
     const err = (message: string, segment: number): PathShape => ({ kind: 'error', message, segment });
+    // no head: only after the parser's recovery, which reported what is missing
+    if (h === undefined) return err('a path starts with a CPU, a bound name or a task', 0);
     if (h.cpu !== undefined || h.bound === 'cpu') {
         const cpu: CpuHead = h.cpu !== undefined ? cpuIndex(h.cpu) : 'hook';
         if (segs.length === 0) return { kind: 'cpu', cpu };

@@ -238,6 +238,7 @@ export class UintrValidator {
     }
 
     checkPath(p: ast.PathExpr, accept: ValidationAcceptor): void {
+        if (!p.head) return; // the parser's recovery made it: its syntax error says what is missing
         const shape = pathShape(p);
         if (shape.kind === 'error') {
             if (p.segments.length > 0) report(accept, 'semantic', shape.message, p, 'segments', Math.min(shape.segment, p.segments.length - 1), 'bad-path');
