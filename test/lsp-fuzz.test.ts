@@ -1,0 +1,111 @@
+/**
+ * Property-based robustness of the editor features on broken text: the shipped examples,
+ * mutated at random (lines deleted, duplicated or cut; tokens of the language inserted), then
+ * every feature asked at random positions — hover, completion, go to definition, references,
+ * document symbols, folding, formatting, semantic tokens, inlay hints, code lenses and code
+ * actions. None may throw: a provider that throws leaves the user with an error instead of an
+ * answer. Seeds are fixed; UINTR_FUZZ_SEED and UINTR_FUZZ_RUNS run others by hand.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { EmptyFileSystem, type LangiumDocument } from 'langium';
+import { clearDocuments, parseHelper } from 'langium/test';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { CancellationToken, type Diagnostic, type Position } from 'vscode-languageserver';
+import { createPreludeDocument } from '../server/src/language/prelude-documents.js';
+import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
+import type * as ast from '../server/src/syntax/generated/ast.js';
+import { ROOT } from './helpers.js';
+
+const PRELUDE = { path: '/prelude/prelude.uintr', text: readFileSync(join(ROOT, 'server/src/kernel/prelude.uintr'), 'utf8') };
+const { shared, Uintr } = createUintrServices(EmptyFileSystem, PRELUDE);
+const parse = parseHelper<ast.File>(Uintr);
+
+beforeAll(async () => {
+    const prelude = createPreludeDocument(shared, PRELUDE);
+    shared.workspace.LangiumDocuments.addDocument(prelude);
+    await shared.workspace.DocumentBuilder.build([prelude], { validation: true });
+});
+
+const EXAMPLES = readdirSync(join(ROOT, 'examples')).filter(f => f.endsWith('.uintr')).sort()
+    .map(f => readFileSync(join(ROOT, 'examples', f), 'utf8'));
+
+const TOKENS = [
+    'switch', 'xsaves', 'xrstors', 'init', 'senduipi', 'wrmsr', 'IA32_UINTR_MISC', 'set', 'free', 'put', 'race', 'with', 'expect',
+    'delivered', 'pending', 'not', 'gp', 'no lost', 'policy', 'extends', 'on', 'switch_in', 'return_to_user', 'if', 'else', 'take',
+    'into', 'foreach', 'waiting', 'wake', 'cpu', 'cur', 'prev', 'next', 'rx', 'tx', 'kworker', 'nobody', 'cpu0', 'cpu1', 'cpu9',
+    '.', ':', '{', '}', '(', ')', '=', '|=', '==', '<<', '~', '0xec', '3', '64', '0xecfoo', '"s', '//!', '/*', 'upid', 'xsave', 'pir',
+];
+
+type Mutation = { kind: 'delete' | 'duplicate' | 'cut'; i: number; at: number } | { kind: 'insert'; i: number; at: number; token: string };
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+    fc.record({ kind: fc.constantFrom('delete' as const, 'duplicate' as const, 'cut' as const), i: fc.nat(), at: fc.nat() }),
+    fc.record({ kind: fc.constant('insert' as const), i: fc.nat(), at: fc.nat(), token: fc.constantFrom(...TOKENS) }),
+);
+
+function mutate(text: string, ms: readonly Mutation[]): string {
+    let lines = text.split('\n');
+    for (const m of ms) {
+        if (lines.length === 0) break;
+        const i = m.i % lines.length;
+        const line = lines[i];
+        const at = line.length ? m.at % (line.length + 1) : 0;
+        if (m.kind === 'delete') lines = [...lines.slice(0, i), ...lines.slice(i + 1)];
+        else if (m.kind === 'duplicate') lines = [...lines.slice(0, i + 1), line, ...lines.slice(i + 1)];
+        else if (m.kind === 'cut') lines[i] = line.slice(0, at);
+        else if (m.kind === 'insert') lines[i] = `${line.slice(0, at)} ${m.token} ${line.slice(at)}`;
+    }
+    return lines.join('\n');
+}
+
+const caseArb = fc.record({
+    example: fc.nat({ max: EXAMPLES.length - 1 }),
+    mutations: fc.array(mutation, { minLength: 1, maxLength: 4 }),
+    offsets: fc.array(fc.nat(), { minLength: 3, maxLength: 6 }),
+});
+
+const OPTIONS = { seed: Number(process.env.UINTR_FUZZ_SEED ?? 11), numRuns: Number(process.env.UINTR_FUZZ_RUNS ?? 40) } as const;
+
+/** What the features answered over a run (the property is only worth something if they answer). */
+const answered = { hovers: 0, completions: 0, actions: 0, symbols: 0 };
+
+/** Every feature at each position; throws what a provider threw. */
+async function everything(doc: LangiumDocument<ast.File>, positions: readonly Position[]): Promise<void> {
+    const textDocument = { uri: doc.uri.toString() };
+    const lsp = Uintr.lsp;
+    const token = CancellationToken.None;
+    for (const position of positions) {
+        if (await lsp.HoverProvider!.getHoverContent(doc, { textDocument, position })) answered.hovers++;
+        if ((await lsp.CompletionProvider!.getCompletion(doc, { textDocument, position }))?.items.length) answered.completions++;
+        await lsp.DefinitionProvider!.getDefinition(doc, { textDocument, position });
+        await lsp.ReferencesProvider!.findReferences(doc, { textDocument, position, context: { includeDeclaration: true } });
+        const range = { start: position, end: position };
+        const diagnostics: Diagnostic[] = (doc.diagnostics ?? []).filter(d => d.range.start.line <= position.line && position.line <= d.range.end.line);
+        if ((await lsp.CodeActionProvider!.getCodeActions(doc, { textDocument, range, context: { diagnostics } }, token))?.length) answered.actions++;
+    }
+    if ((await lsp.DocumentSymbolProvider!.getSymbols(doc, { textDocument })).length) answered.symbols++;
+    await lsp.FoldingRangeProvider!.getFoldingRanges(doc, { textDocument });
+    await lsp.Formatter!.formatDocument(doc, { textDocument, options: { tabSize: 2, insertSpaces: true } });
+    await lsp.SemanticTokenProvider!.semanticHighlight(doc, { textDocument }, token);
+    const end = doc.textDocument.positionAt(doc.textDocument.getText().length);
+    await lsp.InlayHintProvider!.getInlayHints(doc, { textDocument, range: { start: { line: 0, character: 0 }, end } }, token);
+    await lsp.CodeLensProvider!.provideCodeLens(doc, { textDocument }, token);
+}
+
+describe('robustness of the editor features on mutated examples', () => {
+    test('no provider throws, anywhere in a broken file', async () => {
+        await fc.assert(fc.asyncProperty(caseArb, async c => {
+            const text = mutate(EXAMPLES[c.example], c.mutations);
+            const doc = await parse(text, { validation: true });
+            try {
+                const positions = c.offsets.map(o => doc.textDocument.positionAt(text.length ? o % (text.length + 1) : 0));
+                await expect(everything(doc, positions), text).resolves.toBeUndefined();
+            } finally {
+                await clearDocuments(shared, [doc]);
+            }
+        }), OPTIONS);
+        for (const [feature, n] of Object.entries(answered)) expect(n, feature).toBeGreaterThan(5);
+    });
+});
