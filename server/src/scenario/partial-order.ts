@@ -1,7 +1,7 @@
 /**
  * The partial-order reduction of race exploration: at each state, which of the enabled events
  * must be explored, and which may wait because they commute with everything that can happen
- * before them; and, for the sleep sets of race-explorer.ts, which resources an enabled event may
+ * before them; and, for the sleep sets of segment-search.ts, which resources an enabled event may
  * touch from a given state ({@link PartialOrder.stepTouches}, {@link PartialOrder.ipiTouches}).
  *
  * The method is a persistent set built from a static interference analysis. Resources are the
@@ -220,7 +220,7 @@ export class PartialOrder {
     }
 
     /**
-     * Sleep sets (race-explorer.ts): the resources a step may touch if it runs at this state,
+     * Sleep sets (segment-search.ts): the resources a step may touch if it runs at this state,
      * as a mask (bit c: CPU c; bit cpus + r: runnable r, with its UPID, image and run state), or
      * -1 when that cannot be bounded. Two events whose masks are disjoint touch disjoint state
      * from here (the hooks touch only their CPU and the runnables bound to them: the reduction

@@ -1,0 +1,709 @@
+/**
+ * The breadth-first search of one race segment (the race and the items after it, up to the
+ * next race or the end), for race-explorer.ts: states kept as their machine objects and keyed
+ * as integer vectors (machine/clone.ts, machine/vector-set.ts), the partial-order reduction and
+ * sleep sets (partial-order.ts), the findings of every complete interleaving with the shortest
+ * prefix found to each, and the end states a later race starts from.
+ */
+import { changedObjects, copyObjects, StateInterner } from '../machine/clone.js';
+import { ipiKey, type Ipi } from '../machine/events.js';
+import { NO_CAUSE, type MachineObjects } from '../machine/state.js';
+import { UndoLog } from '../machine/undo-log.js';
+import { SlotSum, VectorSet } from '../machine/vector-set.js';
+import { arrivalText, counterexample, endArrivalSteps, replay, type SegmentLead } from './counterexample.js';
+import type { DiagnosticCode } from './diagnostics.js';
+import { lastStepMatters, PartialOrder } from './partial-order.js';
+import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
+import type { CounterStep, ExploreOptions, Found, RaceReport, ReplayEvent } from './race-explorer.js';
+import { RunnerMark, type Runner, type RunnerState } from './run.js';
+
+/** Distinct states per race beyond which the search does not go (`--max-states`). */
+export const DEFAULT_MAX_STATES = 200_000;
+/** Events in one interleaving, counted from the race, beyond which the search does not go (`--max-depth`). */
+export const DEFAULT_MAX_DEPTH = 10_000;
+
+interface PathLink {
+    readonly step: CounterStep;
+    readonly prev: PathLink | null;
+}
+
+/** A state of the search: the machine's objects, and the runner's own state (IPIs in flight and deferred, findings, events, ...). */
+interface Node extends RunnerState {
+    /** The runner the interleaving started from (a start state of the race). */
+    readonly origin: Runner;
+    /** The machine's state: objects shared with the states it was reached from, but those its event wrote. */
+    readonly objects: MachineObjects;
+    readonly pos: number[];
+    post: number;
+    readonly path: PathLink | null;
+    /** The index of this node's key in the visited set (its machine part is a new key's base). */
+    stored: number;
+    /**
+     * Sleep sets: -1 for a state's first expansion; else the events (by bit, see
+     * SegmentSearch.footprints) that this state, expanded before with them asleep, must still
+     * explore (reached again with a sleep set without them).
+     */
+    readonly only: number;
+}
+
+function pathOf(link: PathLink | null, length: number): CounterStep[] {
+    const out: CounterStep[] = [];
+    for (let l = link; l; l = l.prev) out.push(l.step);
+    out.reverse();
+    return out.slice(0, length);
+}
+
+function itemText(item: StepItem | ExpectItem): string {
+    return (item.node.$cstNode?.text ?? (item.kind === 'expect' ? 'expect' : '')).replace(/\s+/g, ' ');
+}
+
+/** Sorts a short list of numbers in place (insertion sort: Array.prototype.sort allocates a work array per call). */
+function sortSmall(a: number[], length: number): void {
+    for (let i = 1; i < length; i++) {
+        const x = a[i];
+        let j = i - 1;
+        while (j >= 0 && a[j] > x) {
+            a[j + 1] = a[j];
+            j--;
+        }
+        a[j + 1] = x;
+    }
+}
+
+/** A node of {@link ListIds}: the id of the list that ends here, and the longer lists. */
+interface ListNode {
+    readonly id: number;
+    next: Map<number, ListNode> | null;
+}
+
+/**
+ * Ids of lists of small integers (the empty list is 0), as a trie of maps keyed by numbers:
+ * no text is built to tell two lists apart.
+ */
+class ListIds {
+    private readonly root = new Map<number, ListNode>();
+    private count = 0;
+
+    /** The id of the list of the first `length` items. */
+    id(items: readonly number[], length: number): number {
+        let node: ListNode | undefined;
+        for (let i = 0; i < length; i++) {
+            const x = items[i];
+            const level: Map<number, ListNode> = node ? (node.next ??= new Map()) : this.root;
+            node = level.get(x);
+            if (node === undefined) level.set(x, node = { id: ++this.count, next: null });
+        }
+        return node?.id ?? 0;
+    }
+}
+
+/** What {@link SegmentSearch} tries at a state: an IPI in flight arrives, a branch's next step, the next item after the race. */
+const enum EventKind { Ipi, Branch, Post }
+
+/** Whether the reduction lets an event on `cpu` run: no class chosen, or the CPU is in the chosen one. */
+function allowed(cpu: number, classes: Int32Array | null, chosen: number): boolean {
+    return chosen < 0 || (cpu < classes!.length && classes![cpu] === chosen);
+}
+
+/**
+ * The breadth-first search of one race and the items after it (up to the next race or the
+ * end), from one or more start states. Each state is keyed when it is generated and kept only
+ * the first time, so the queue holds distinct states only.
+ */
+export class SegmentSearch {
+    /** The states seen, as integer vectors (see {@link key}); made with the first key. */
+    private visited: VectorSet | null = null;
+    private scratch = new Int32Array(0);
+    /** How many integers of a key the machine's objects take (StateInterner.width). */
+    private machineWidth = 0;
+    /** The SlotSum of each visited state's machine part, by its index (a new key's starts from its parent's). */
+    private machineSums = new Int32Array(1024);
+    /** The last key's machine-part SlotSum and its hash, as {@link key} made them. */
+    private keyMachineSum = 0;
+    private keyHash = 0;
+    private readonly interner = new StateInterner();
+    /** Interned texts of the findings and of the semantic errors in a key (sets, as sorted texts). */
+    private readonly lists = new Map<string, number>([['', 0]]);
+    /** Each IPI's number, by its key (equal vector, destination, UPID and sender: equal numbers), and the lists' ids. */
+    private readonly ipiTexts = new Map<string, number>();
+    private readonly inFlightLists = new ListIds();
+    private readonly deferredLists = new ListIds();
+    /**
+     * The runner state loaded on the working runner (see {@link load}), and the lengths of its
+     * lists then: a key made from its node's re-keys a list only when the runner holds another
+     * one (the runner never changes an IPI list in place, it replaces it) or added to it.
+     */
+    private loaded: RunnerState | null = null;
+    private loadedFindings = 0;
+    private loadedSemantics = 0;
+    private readonly ends = new Map<string, Runner>();
+    /** How each end state in {@link ends} was first reached (kept when a later race starts from it). */
+    private readonly endLeads = new Map<Runner, SegmentLead>();
+    private readonly codes: DiagnosticCode[] = [];
+    /** Each finding of a complete interleaving (code and line), with the shortest prefix found to it. */
+    private readonly candidates = new Map<string, Found>();
+    private interleavings = 0;
+    private cutBy: 'states' | 'depth' | 'time' | null = null;
+    private reducedStates = 0;
+    private readonly queue: (Node | undefined)[] = [];
+    private head = 0;
+    /** The shortest prefix at which each finding (code and line) first arose. */
+    private readonly firstSeen = new Map<string, Found>();
+    /** The counterexample step of each item (an item is in one branch or after the race: one event). */
+    private readonly steps = new Map<StepItem | ExpectItem, CounterStep>();
+    /** The counterexample steps of IPI arrivals, by the IPI's key and its index in flight. */
+    private readonly arrivals = new Map<string, CounterStep[]>();
+    /** Whether the node being expanded is inside the race (its IPI arrivals run in race mode). */
+    private inRace = false;
+    /** What {@link tryEvent} keeps of the working runner (one object, filled per event). */
+    private readonly mark = new RunnerMark();
+    /**
+     * Scratch lists (eventCpus, ipiList): made once and written from the start for each use,
+     * with the length in use kept apart (emptying an array gives its capacity back, see UndoLog).
+     */
+    private readonly cpuScratch: number[] = [];
+    private readonly idScratch: number[] = [];
+    private readonly por: PartialOrder | null;
+    /**
+     * Sleep sets (null: off): per visited state (by index), the events asleep there (bits, see
+     * {@link footprints}), and whether it has been expanded.
+     */
+    private sleepOf: Int32Array | null = null;
+    private expandedAt: Uint8Array | null = null;
+    /** The enabled events of the state being expanded (see {@link expand}), with their bits and footprints. */
+    private readonly evKind: EventKind[] = [];
+    private readonly evArg: number[] = [];
+    private readonly evBit: number[] = [];
+    private readonly evTouch: number[] = [];
+    private readonly evTry: boolean[] = [];
+    private readonly maxStates: number;
+    private readonly maxDepth: number;
+    /** Whether the state key holds the last step run (see PartialOrder's lastStepMatters). */
+    private readonly lastStepMatters: boolean;
+    /** The runner every state is explored on in turn (see {@link load}). */
+    private readonly work: Runner;
+    /** The undo log that {@link tryEvent} lends the machine it tries an event on. */
+    private readonly undo = new UndoLog();
+    complete = false;
+    /** The start states (see {@link probe}). */
+    private readonly origins: readonly Runner[];
+    private probed = false;
+
+    constructor(main: Runner, private readonly race: RaceItem, private readonly post: readonly ProgramItem[], private readonly last: boolean,
+        starts: Runner[], options: ExploreOptions, private readonly leadOf: (start: Runner) => SegmentLead | undefined = () => undefined) {
+        this.origins = starts;
+        this.maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
+        this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+        const program = main.program;
+        const por = options.reduction === false ? null
+            : new PartialOrder(race, post, main.kernel.policy, program.env.runnableId, program.config, main.m.runnables.length);
+        this.por = por && !por.disabled ? por : null;
+        if (this.por && this.por.sleepable && options.sleepSets !== false) {
+            this.sleepOf = new Int32Array(1024);
+            this.expandedAt = new Uint8Array(1024);
+        }
+        this.lastStepMatters = lastStepMatters(post);
+        this.work = starts[0].fork();
+        this.work.m.internIpis = true;
+        for (const s of starts) {
+            this.enqueue({
+                origin: s, objects: copyObjects(s.m),
+                deferred: s.deferred, inFlight: s.inFlight, lostAt: s.lostAt, lastStep: s.lastStep, findings: [], semantics: [], events: 0,
+                pos: race.branches.map(() => 0), post: 0, path: null, stored: -1, only: -1,
+            });
+        }
+    }
+
+    get states(): number {
+        return this.visited?.size ?? 0;
+    }
+
+    /** Ends the search where it is, as cut by time. */
+    stop(): void {
+        this.cutBy = 'time';
+        this.complete = true;
+    }
+
+    /** Explores up to `budget` states; returns what is left of the budget. */
+    advance(budget: number): number {
+        while (budget > 0 && this.head < this.queue.length && this.cutBy !== 'states') {
+            const n = this.queue[this.head]!;
+            this.queue[this.head++] = undefined; // let finished nodes be collected
+            budget--;
+            this.expand(n);
+        }
+        if (this.head >= this.queue.length || this.cutBy === 'states') this.complete = true;
+        return budget;
+    }
+
+    result(): { report: RaceReport; ends: Runner[]; leads: ReadonlyMap<Runner, SegmentLead> } {
+        const { race, post, last } = this;
+        if (this.cutBy !== null && this.interleavings === 0 && !this.probed) {
+            this.probed = true;
+            this.probe();
+        }
+        const chosen = counterexample([...this.candidates.values()], race, post, last);
+        const b = chosen ? { ...chosen.found, path: chosen.path, finding: { ...chosen.found.finding, at: chosen.path.length } } : null;
+        // the code the counterexample exhibits comes first (LANGUAGE.md §7: "exhibits the first of them")
+        const codes = b ? [b.finding.code, ...this.codes.filter(c => c !== b.finding.code)] : this.codes;
+        const chain: SegmentLead[] = [];
+        for (let l = b ? this.leadOf(b.origin) : undefined; l; l = this.leadOf(l.origin)) chain.unshift(l);
+        return {
+            report: {
+                cause: race.cause, interleavings: this.interleavings, states: this.states, codes,
+                counterexample: b ? b.path : null, finding: b ? b.finding : null, truncated: this.cutBy !== null, cutBy: this.cutBy,
+                reducedStates: this.reducedStates,
+                replay: () => (b ? replay(b.origin, race, post, b.path) : []),
+                leadIn: chain.map(l => ({ race: l.race.cause, steps: l.steps })),
+                replayLeadIn: () => chain.flatMap(l => replay(l.origin, l.race, l.post, l.steps).map(x => ({ ...x, race: l.race.cause }))),
+            },
+            ends: [...this.ends.values()],
+            leads: this.endLeads,
+        };
+    }
+
+    /**
+     * The node's key, in a scratch vector: the interned id of each machine object, each
+     * branch's position, the position after the race, the IPIs in flight (a multiset) and
+     * deferred (a sequence), whether a notification was lost, the last step (only where an
+     * `expect gp` reads it), and the findings and run-time semantic errors (sets). Given the
+     * key of the node the state was reached from (`from`, its index in the visited set), only
+     * the machine objects written since (Machine.undo) are keyed again.
+     */
+    private key(r: Runner, pos: readonly number[], post: number, from = -1): Int32Array {
+        if (!this.visited) {
+            this.machineWidth = StateInterner.width(r.m);
+            const width = this.machineWidth + pos.length + 7;
+            this.visited = new VectorSet(width);
+            this.scratch = new Int32Array(width);
+        }
+        const v = this.scratch;
+        // from a node's key, only what the event changed is keyed again: the objects it wrote,
+        // and each list only when the runner holds another one or added to it
+        // the hash is a sum over the slots (SlotSum): the machine part's is the parent's plus
+        // what the objects written changed; the rest (a few slots) is summed again
+        const loaded = from >= 0 && r.m.undo ? this.loaded : null;
+        let machineSum: number;
+        if (loaded) {
+            this.visited.copyTo(from, v, v.length);
+            machineSum = (this.machineSums[from] + this.interner.refill(r.m, v, 0, r.m.undo!)) | 0;
+        } else {
+            this.interner.fill(r.m, v, 0);
+            machineSum = SlotSum.of(v, 0, this.machineWidth);
+        }
+        let at = this.machineWidth;
+        for (const p of pos) v[at++] = p;
+        v[at++] = post;
+        if (!loaded || r.inFlight !== loaded.inFlight) v[at] = this.ipiList(r.inFlight, true);
+        at++;
+        if (!loaded || r.deferred !== loaded.deferred) v[at] = this.ipiList(r.deferred, false);
+        at++;
+        v[at++] = r.lostAt !== NO_CAUSE ? 1 : 0;
+        v[at++] = this.lastStepMatters ? r.lastStep : 0;
+        const findings = r.findings!, semantics = r.semantics!;
+        if (!loaded || findings.length !== this.loadedFindings) v[at] = findings.length ? this.list([...new Set(findings.map(f => `${f.code}@${f.cause}`))].sort().join(';')) : 0;
+        at++;
+        if (!loaded || semantics.length !== this.loadedSemantics) v[at] = semantics.length ? this.list([...new Set(semantics)].sort().join(';')) : 0;
+        this.keyMachineSum = machineSum;
+        this.keyHash = SlotSum.hash((machineSum + SlotSum.of(v, this.machineWidth, v.length)) | 0);
+        return v;
+    }
+
+    /** The id of a list of IPIs: a multiset (in flight) or a sequence (deferred). */
+    private ipiList(ipis: readonly Ipi[], multiset: boolean): number {
+        if (ipis.length === 0) return 0;
+        const ids = this.idScratch;
+        for (let i = 0; i < ipis.length; i++) {
+            const text = ipiKey(ipis[i]); // made once per IPI object (machine/events.ts)
+            let id = this.ipiTexts.get(text);
+            if (id === undefined) this.ipiTexts.set(text, id = this.ipiTexts.size);
+            ids[i] = id;
+        }
+        if (multiset) sortSmall(ids, ipis.length);
+        return (multiset ? this.inFlightLists : this.deferredLists).id(ids, ipis.length);
+    }
+
+    private list(text: string): number {
+        let id = this.lists.get(text);
+        if (id === undefined) this.lists.set(text, id = this.lists.size);
+        return id;
+    }
+
+    /** Keeps a node whose state was not seen before (unless the bound is reached). */
+    private enqueue(c: Node): void {
+        this.load(c);
+        c.stored = this.admit(this.key(this.work, c.pos, c.post));
+        if (c.stored >= 0) this.queue.push(c);
+    }
+
+    /** Makes the working runner hold the node's state. */
+    private load(n: Node): void {
+        this.work.m.load(n.objects);
+        this.work.resume(n);
+        this.loaded = n;
+        this.loadedFindings = n.findings.length;
+        this.loadedSemantics = n.semantics.length;
+    }
+
+    /** Adds the key to the visited states: its index there, or -1 when it was seen before (or the bound is reached). */
+    private admit(key: Int32Array): number {
+        const index = this.admitOrFind(key);
+        return index >= 0 ? index : -1;
+    }
+
+    /**
+     * {@link admit}, but a state seen before gives `-2 - index` (its index in the visited set);
+     * -1 only when the bound is reached.
+     */
+    private admitOrFind(key: Int32Array): number {
+        const visited = this.visited!;
+        if (visited.size >= this.maxStates) {
+            // at the bound a state seen before is still told (sleep sets may have to explore more from it)
+            const seen = visited.find(key, this.keyHash);
+            if (seen < 0) this.cutBy = 'states';
+            return seen < 0 ? -1 : -2 - seen;
+        }
+        const index = visited.addOrFind(key, this.keyHash);
+        if (index >= 0) {
+            if (index >= this.machineSums.length) {
+                const grown = new Int32Array(this.machineSums.length * 2);
+                grown.set(this.machineSums);
+                this.machineSums = grown;
+                if (this.sleepOf) {
+                    const sleep = new Int32Array(grown.length);
+                    sleep.set(this.sleepOf);
+                    this.sleepOf = sleep;
+                    const expanded = new Uint8Array(grown.length);
+                    expanded.set(this.expandedAt!);
+                    this.expandedAt = expanded;
+                }
+            }
+            this.machineSums[index] = this.keyMachineSum;
+        }
+        return index;
+    }
+
+    /** The item's counterexample step: a branch's next step (`branch` >= 0) or the next item after the race. */
+    private stepOf(item: StepItem | ExpectItem, branch: number): CounterStep {
+        let s = this.steps.get(item);
+        if (s === undefined) {
+            const event: ReplayEvent = branch >= 0 ? { kind: 'branch', branch } : { kind: 'post' };
+            this.steps.set(item, s = { cause: item.cause, text: itemText(item), event });
+        }
+        return s;
+    }
+
+    /**
+     * Tries one event on the node's own state, in place: records the findings it raises, keys
+     * the state it leads to, and copies that state into a new node only when it was not seen
+     * before. Then every write is undone (Machine.undo) and the node's runner put back, so a
+     * state is copied once, not once per event that reaches it.
+     */
+    private tryEvent(n: Node, step: CounterStep, event: EventKind, arg: number, item: StepItem | ExpectItem | null, sleep = 0): void {
+        const r = this.work;
+        const mark = r.save(this.mark);
+        r.m.undo = this.undo;
+        const branch = event === EventKind.Branch ? arg : -1;
+        // the node's positions are moved for the key and put back after; copied only for a new node
+        if (branch >= 0) n.pos[branch]++;
+        try {
+            r.events++;
+            const post = event === EventKind.Post ? n.post + 1 : n.post;
+            if (event === EventKind.Ipi) {
+                r.raceMode = this.inRace;
+                r.arriveInFlight(arg);
+            } else {
+                r.raceMode = event === EventKind.Branch;
+                if (item!.kind === 'step') r.step(item!);
+                else r.expectItem(item!);
+            }
+            let path: PathLink | null = null;
+            for (const f of r.findings!) {
+                if (f.at !== r.events) continue;
+                const k = `${f.code}@${f.cause}`;
+                path ??= { step, prev: n.path };
+                if (!this.firstSeen.has(k)) this.firstSeen.set(k, { finding: f, path: pathOf(path, f.at), origin: n.origin });
+            }
+            const found = this.admitOrFind(this.key(r, n.pos, post, n.stored));
+            let stored = found, only = -1;
+            if (found >= 0) {
+                if (this.sleepOf) {
+                    this.sleepOf[found] = sleep;
+                    this.expandedAt![found] = 0;
+                }
+            } else if (found <= -2 && this.sleepOf) {
+                // seen before: the events asleep there then but not now must be explored from it
+                // too (sleep sets with state caching, Godefroid 1996 §5.3): at once, if it has not
+                // been expanded yet (it reads its sleep set then), else by a second expansion
+                const index = -2 - found;
+                const before = this.sleepOf[index];
+                const missing = before & ~sleep;
+                if (missing !== 0) {
+                    this.sleepOf[index] = before & sleep;
+                    if (this.expandedAt![index] === 1) {
+                        stored = index;
+                        only = missing;
+                    }
+                }
+            }
+            if (stored >= 0) {
+                r.m.undo = null;
+                this.queue.push({
+                    origin: n.origin, objects: changedObjects(r.m, this.undo),
+                    deferred: r.deferred, inFlight: r.inFlight, lostAt: r.lostAt, lastStep: r.lastStep,
+                    findings: r.keptFindings(), semantics: r.keptSemantics(), events: r.events,
+                    pos: n.pos.slice(), post, path: path ?? { step, prev: n.path }, stored, only,
+                });
+            }
+        } finally {
+            if (branch >= 0) n.pos[branch]--;
+            r.m.undo = this.undo;
+            r.m.rollback(0);
+            r.m.undo = null;
+            r.restore(mark);
+        }
+    }
+
+    private expand(n: Node): void {
+        const { race, post } = this;
+        this.load(n);
+        const r = this.work;
+        const { branches } = race;
+        let inRace = false;
+        for (let b = 0; b < branches.length && !inRace; b++) inRace = n.pos[b] < branches[b].length;
+        this.inRace = inRace;
+        const item = inRace ? undefined : post[n.post];
+        const stepNext = inRace || item?.kind === 'step';
+        if (r.inFlight.length === 0 && !stepNext && item?.kind !== 'expect') {
+            this.complete1(n);
+            return;
+        }
+        if (r.events >= this.maxDepth) {
+            this.cutBy ??= 'depth';
+            return;
+        }
+        // the partial-order reduction: only the events of one class of interfering CPUs; the
+        // enabled events on one CPU are one class (an IPI to a CPU that does not exist is in none)
+        const events = this.eventCpus(n, inRace, item);
+        const cpus = this.cpuScratch;
+        let several = false;
+        for (let i = 1; i < events && !several; i++) several = cpus[i] !== cpus[0];
+        const classes = this.por && several ? this.por.classes(r.m, n.pos, n.post, r.inFlight, this.visited!, n.stored) : null;
+        const chosen = classes ? this.smallestClass(cpus, events, classes) : -1;
+        // the enabled events, in the order they are tried: IPIs in flight (identical ones once),
+        // then the branches as written, or the next item after the race
+        let count = 0;
+        const flight = r.inFlight;
+        for (let i = 0; i < flight.length; i++) {
+            const ipi = flight[i];
+            const k = ipiKey(ipi);
+            let twin = false;
+            for (let j = 0; j < i && !twin; j++) twin = ipiKey(flight[j]) === k;
+            if (!twin) count = this.addEvent(count, EventKind.Ipi, i, allowed(ipi.dest, classes, chosen));
+        }
+        if (inRace) {
+            for (let b = 0; b < branches.length; b++) {
+                if (n.pos[b] < branches[b].length) count = this.addEvent(count, EventKind.Branch, b, allowed(branches[b][n.pos[b]].cpu, classes, chosen));
+            }
+        } else if (item?.kind === 'step') {
+            count = this.addEvent(count, EventKind.Post, -1, allowed(item.cpu, classes, chosen));
+        } else if (r.inFlight.length === 0) {
+            count = this.addEvent(count, EventKind.Post, -1, true); // an expectation waits for every IPI
+        }
+        // sleep sets: an event asleep here is not tried; one tried gets as its successor's sleep
+        // set the events asleep here or tried before it that commute with it (Godefroid 1996,
+        // ch. 5): from there they would only reach states reached already
+        let sleep = 0, only = -1;
+        if (this.sleepOf) {
+            sleep = this.sleepOf[n.stored];
+            if (n.only === -1) this.expandedAt![n.stored] = 1;
+            else only = n.only;
+            if (sleep !== 0 || only !== -1 || count > 1) this.footprints(count, n);
+        }
+        let done = 0;
+        for (let i = 0; i < count; i++) {
+            if (!this.evTry[i]) continue;
+            const bit = this.evBit[i];
+            if ((bit & sleep) !== 0 || (only !== -1 && (bit & only) === 0)) continue;
+            let child = 0;
+            const candidates = sleep | done;
+            const touch = this.sleepOf ? this.evTouch[i] : -1;
+            if (candidates !== 0 && touch !== -1) {
+                for (let j = 0; j < count; j++) {
+                    const other = this.evTouch[j];
+                    if ((this.evBit[j] & candidates) !== 0 && other !== -1 && (other & touch) === 0) child |= this.evBit[j];
+                }
+            }
+            const kind = this.evKind[i], arg = this.evArg[i];
+            if (kind === EventKind.Ipi) {
+                const ipi = flight[arg];
+                this.tryEvent(n, this.arrivalStep(ipi, ipiKey(ipi), arg), kind, arg, null, child);
+            } else if (kind === EventKind.Branch) {
+                const next = branches[arg][n.pos[arg]];
+                this.tryEvent(n, this.stepOf(next, arg), kind, arg, next, child);
+            } else {
+                const next = item as StepItem | ExpectItem;
+                this.tryEvent(n, this.stepOf(next, -1), kind, arg, next, child);
+            }
+            done |= bit;
+        }
+    }
+
+    /** Appends an enabled event to the expansion's list (see {@link expand}); returns the new count. */
+    private addEvent(count: number, kind: EventKind, arg: number, tried: boolean): number {
+        this.evKind[count] = kind;
+        this.evArg[count] = arg;
+        this.evTry[count] = tried;
+        this.evBit[count] = 0;
+        this.evTouch[count] = -1;
+        return count + 1;
+    }
+
+    /**
+     * The bit and footprint of each enabled event (sleep sets): a branch's next step is bit b
+     * (b < 8), the next item after the race bit 8, an IPI bit 9 + its number (below 22); an event
+     * without a bit is never asleep. Footprints are PartialOrder's masks at this state.
+     */
+    private footprints(count: number, n: Node): void {
+        const r = this.work, por = this.por!;
+        for (let i = 0; i < count; i++) {
+            const kind = this.evKind[i], arg = this.evArg[i];
+            if (kind === EventKind.Ipi) {
+                const ipi = r.inFlight[arg];
+                const id = this.ipiTexts.get(ipiKey(ipi));
+                this.evBit[i] = id !== undefined && id < 22 ? 1 << (9 + id) : 0;
+                this.evTouch[i] = por.ipiTouches(r.m, ipi);
+            } else if (kind === EventKind.Branch) {
+                this.evBit[i] = arg < 8 ? 1 << arg : 0;
+                this.evTouch[i] = por.stepTouches(r.m, this.race.branches[arg][n.pos[arg]]);
+            } else {
+                const item = this.post[n.post];
+                this.evBit[i] = 1 << 8;
+                this.evTouch[i] = item.kind === 'step' ? por.stepTouches(r.m, item) : -1;
+            }
+        }
+    }
+
+    /**
+     * The class with the fewest enabled events (the first such in CPU order), or -1 when the
+     * events are all of one class (nothing is left out); counts the state as reduced otherwise.
+     */
+    private smallestClass(cpus: readonly number[], events: number, classes: Int32Array): number {
+        let chosen = -1, fewest = Infinity, distinct = 0;
+        for (let i = 0; i < events; i++) {
+            const cls = classes[cpus[i]];
+            let seenBefore = false;
+            for (let j = 0; j < i && !seenBefore; j++) seenBefore = classes[cpus[j]] === cls;
+            if (seenBefore) continue;
+            distinct++;
+            let k = 1;
+            for (let j = i + 1; j < events; j++) if (classes[cpus[j]] === cls) k++;
+            if (k < fewest) {
+                fewest = k;
+                chosen = cls;
+            }
+        }
+        if (distinct < 2) return -1;
+        this.reducedStates++;
+        return chosen;
+    }
+
+    /** The counterexample step of an IPI's arrival, made once per IPI (by its key) and index in flight. */
+    private arrivalStep(ipi: Ipi, key: string, index: number): CounterStep {
+        let byIndex = this.arrivals.get(key);
+        if (byIndex === undefined) this.arrivals.set(key, byIndex = []);
+        return byIndex[index] ??= { cause: ipi.cause, text: arrivalText(ipi), event: { kind: 'ipi', index, ipi: key } };
+    }
+
+    /** Writes the CPU of each enabled event (an IPI's destination; those that exist only) into cpuScratch; returns how many (an expectation has none). */
+    private eventCpus(n: Node, inRace: boolean, item: ProgramItem | undefined): number {
+        const r = this.work;
+        const exists = r.m.cpus.length;
+        const all = this.cpuScratch;
+        let count = 0;
+        for (const ipi of r.inFlight) if (ipi.dest < exists) all[count++] = ipi.dest;
+        if (inRace) {
+            const { branches } = this.race;
+            for (let b = 0; b < branches.length; b++) {
+                if (n.pos[b] >= branches[b].length) continue;
+                const cpu = branches[b][n.pos[b]].cpu;
+                if (cpu < exists) all[count++] = cpu;
+            }
+        } else if (item?.kind === 'step' && item.cpu < exists) all[count++] = item.cpu;
+        return count;
+    }
+
+    /** The end of the segment: this interleaving is complete. */
+    private complete1(n: Node): void {
+        this.finishInterleaving(this.work.fork(), n.path, n.origin);
+    }
+
+    /**
+     * When a bound cut the search before any interleaving completed, one is run to its end: at
+     * each point the first event in the order the search tries them (an IPI in flight, then the
+     * branches as written, then the next item). What it finds is real, so a race too large to
+     * explore still reports the faults and failed expectations of that interleaving.
+     */
+    private probe(): void {
+        const { race, post } = this;
+        const origin = this.origins[0];
+        const r = origin.fork();
+        r.findings = [];
+        r.semantics = [];
+        r.events = 0;
+        const pos = race.branches.map(() => 0);
+        let next = 0;
+        let path: PathLink | null = null;
+        for (;;) {
+            const branch = pos.findIndex((p, b) => p < race.branches[b].length);
+            let step: CounterStep;
+            r.events++;
+            if (r.inFlight.length > 0) {
+                const ipi = r.inFlight[0];
+                step = this.arrivalStep(ipi, ipiKey(ipi), 0);
+                r.raceMode = branch >= 0;
+                r.arriveInFlight(0);
+            } else if (branch >= 0) {
+                const item = race.branches[branch][pos[branch]++];
+                step = this.stepOf(item, branch);
+                r.raceMode = true;
+                r.step(item);
+            } else if (next < post.length) {
+                const item = post[next++] as StepItem | ExpectItem;
+                step = this.stepOf(item, -1);
+                r.raceMode = false;
+                if (item.kind === 'step') r.step(item);
+                else r.expectItem(item);
+            } else {
+                r.events--;
+                break;
+            }
+            path = { step, prev: path };
+        }
+        this.finishInterleaving(r, path, origin);
+    }
+
+    /** An interleaving ends (`t` holds it, at its last event): the segment's end arrivals and checks, its findings, its end state. */
+    private finishInterleaving(t: Runner, path: PathLink | null, origin: Runner): void {
+        this.interleavings++;
+        t.raceMode = false;
+        const endDeferred = t.deferred;
+        if (this.last) t.finish();
+        else t.flushDeferred();
+        for (const f of t.findings!) {
+            if (!this.codes.includes(f.code)) this.codes.push(f.code);
+            const key = `${f.code}@${f.cause}`;
+            if (this.candidates.has(key)) continue;
+            // the shortest prefix to it: where it first arose, or (raised at the end) this path
+            this.candidates.set(key, this.firstSeen.get(key) ?? { finding: f, path: pathOf(path, f.at), origin });
+        }
+        const endKey = `${this.interner.key(t.m)}#${t.deferred.map(ipiKey).join(';')}#${t.lostAt !== NO_CAUSE ? 1 : 0}`;
+        if (!this.ends.has(endKey)) {
+            t.findings = null;
+            t.semantics = null;
+            this.ends.set(endKey, t);
+            // a later race may start here: how (its counterexample counts from that race, see RaceReport.leadIn)
+            if (!this.last) this.endLeads.set(t, { race: this.race, post: this.post, steps: [...pathOf(path, Infinity), ...endArrivalSteps(endDeferred)], origin });
+        }
+    }
+}
