@@ -22,6 +22,8 @@ export class LspClient {
     readonly progress: { token: string | number; value: { kind: 'begin' | 'report' | 'end'; title?: string; message?: string; percentage?: number } }[] = [];
     /** Every publishDiagnostics, in order. */
     readonly published: PublishDiagnosticsParams[] = [];
+    /** The text of every window/logMessage, in order. */
+    readonly logs: string[] = [];
 
     constructor(root: string, env: Record<string, string> = {}) {
         this.proc = spawn(process.execPath, [join(root, 'out', 'server.cjs'), '--stdio'], { stdio: 'pipe', env: { ...process.env, ...env } });
@@ -50,7 +52,7 @@ export class LspClient {
         this.conn.onRequest('client/registerCapability', () => null);
         this.conn.onRequest('window/workDoneProgress/create', () => null);
         this.conn.onNotification('$/progress', (p: LspClient['progress'][number]) => { this.progress.push(p); });
-        this.conn.onNotification('window/logMessage', () => undefined);
+        this.conn.onNotification('window/logMessage', (p: { message: string }) => { this.logs.push(p.message); });
         this.conn.listen();
     }
 

@@ -8,6 +8,7 @@ import { NodeFileSystem } from 'langium/node';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { createUintrServices } from './uintr-lsp-module.js';
 import { registerCustomRequests } from './custom-requests.js';
+import { timingHandlers } from './slow-requests.js';
 
 declare const __dirname: string;
 
@@ -16,6 +17,8 @@ const connection = createConnection(ProposedFeatures.all);
 process.on('uncaughtException', e => connection.console.error(`uintr: uncaught exception: ${e?.stack ?? e}`));
 process.on('unhandledRejection', e => connection.console.error(`uintr: unhandled rejection: ${(e as Error)?.stack ?? e}`));
 
-const { shared, Uintr } = createUintrServices({ connection, ...NodeFileSystem }, { path: join(__dirname, 'prelude.uintr') });
-registerCustomRequests(connection, shared, Uintr);
+// every handler Langium registers is timed; one slower than 50 ms is logged (slow-requests.ts)
+const timed = timingHandlers(connection, line => connection.console.log(line));
+const { shared, Uintr } = createUintrServices({ connection: timed, ...NodeFileSystem }, { path: join(__dirname, 'prelude.uintr') });
+registerCustomRequests(timed, shared, Uintr);
 startLanguageServer(shared);
