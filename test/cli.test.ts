@@ -301,6 +301,7 @@ describe('bounds and progress of race exploration', () => {
         const full = JSON.parse(run(['check', '--format', 'json', '--stats', f]).stdout).files[0];
         expect(full.diagnostics).toEqual([]);
         expect(full.stats.races[0].states).toBeGreaterThan(1000);
+        expect(Object.keys(full.stats.races[0]).sort()).toEqual(['cutBy', 'interleavings', 'line', 'reducedStates', 'sleptEvents', 'states']);
         const cut = JSON.parse(run(['check', '--format', 'json', '--stats', '--max-states', '1_000', f]).stdout).files[0];
         expect(cut.stats.races[0].states).toBe(1000);
         expect(cut.diagnostics.map((d: { severity: string; message: string }) => [d.severity, d.message])).toEqual([

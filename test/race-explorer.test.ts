@@ -1068,6 +1068,8 @@ describe('partial-order reduction', () => {
             const asleep = (await check(text)).run!.races[0];
             const awake = (await check(text, { explore: { sleepSets: false } })).run!.races[0];
             expect(asleep.states, policy).toBeLessThan(awake.states * 0.9);
+            expect(asleep.sleptEvents).toBeGreaterThan(0);
+            expect(awake.sleptEvents).toBe(0);
             expect(asleep.interleavings).toBe(awake.interleavings);
             expect(asleep.codes).toEqual(awake.codes);
             expect(asleep.counterexample).toEqual(awake.counterexample);

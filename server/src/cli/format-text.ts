@@ -30,7 +30,7 @@ export function formatText(io: CliIO, reports: readonly FileReport[], withStats:
                 `${st.bufferBytesPerTask} XSAVE buffer bytes per task\n`;
             for (const race of st.races) {
                 s += `${r.file}:${race.line}: race explored: ${race.interleavings} interleaving${race.interleavings === 1 ? '' : 's'}, ${race.states} distinct states` +
-                    (race.reducedStates ? `, partial-order reduction at ${race.reducedStates}` : '') + (race.cutBy ? `, cut by the bound on ${race.cutBy}` : '') + '\n';
+                    (race.reducedStates ? `, partial-order reduction at ${race.reducedStates}` : '') + (race.sleptEvents ? `, ${race.sleptEvents} events left asleep` : '') + (race.cutBy ? `, cut by the bound on ${race.cutBy}` : '') + '\n';
             }
         }
     }

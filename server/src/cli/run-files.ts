@@ -28,6 +28,8 @@ export interface RaceStats {
     readonly states: number;
     /** States where the partial-order reduction left enabled events unexplored. */
     readonly reducedStates: number;
+    /** Events that sleep sets left untried. */
+    readonly sleptEvents: number;
     /** The bound that cut the search, or null. */
     readonly cutBy: 'states' | 'depth' | 'time' | null;
 }
@@ -134,7 +136,7 @@ async function checkLoaded(ws: UintrWorkspace, file: string, text: string, optio
             const separate = policy ? policyChain(policy).some(p => p.name === 'independent' && ws.builtinPolicies().includes(p)) : false;
             const program = result.run.trace.program;
             const races = result.run.races.map(r => ({
-                line: program.loc(r.cause).line, interleavings: r.interleavings, states: r.states, reducedStates: r.reducedStates, cutBy: r.cutBy,
+                line: program.loc(r.cause).line, interleavings: r.interleavings, states: r.states, reducedStates: r.reducedStates, sleptEvents: r.sleptEvents, cutBy: r.cutBy,
             }));
             const counters = result.run.countsAsWritten();
             stats = { policy: result.run.policy, ...counters, bufferBytesPerTask: separate ? SEPARATE_BUFFER_BYTES : UINTR_COMPONENT_BYTES, races };

@@ -136,7 +136,7 @@ export class UintrHoverProvider implements HoverProvider {
         if (!report) return `${head}\n\n*Not explored.*`;
         const cut = report.cutBy === 'depth' ? 'the bound on events per interleaving' : report.cutBy === 'time' ? "the editor's time bound" : 'the bound on states';
         let s = `${head}: ${report.interleavings} interleaving${report.interleavings === 1 ? '' : 's'} explored (equal states merged), ${report.states} distinct states` +
-            (report.reducedStates ? ` (partial-order reduction at ${report.reducedStates})` : '') +
+            (report.reducedStates || report.sleptEvents ? ` (partial-order reduction at ${report.reducedStates} states, ${report.sleptEvents} events left asleep)` : '') +
             (report.truncated ? ` — **${cut} cut the search**` : '') + '\n\n';
         if (!report.counterexample) return s + 'Clean in every interleaving.';
         s += `Found: ${report.codes.join(', ')}. A shortest counterexample:\n\n`;

@@ -72,6 +72,8 @@ export interface RaceReport {
     readonly cutBy: 'states' | 'depth' | 'time' | null;
     /** States at which the partial-order reduction left some enabled events unexplored. */
     readonly reducedStates: number;
+    /** Events that sleep sets left untried (they commute with one taken and reach only states reached already). */
+    readonly sleptEvents: number;
     /** Replays the counterexample from the race's start: the state after each of its events. */
     replay(): ReplayedStep[];
     /**

@@ -145,6 +145,7 @@ export class SegmentSearch {
     private interleavings = 0;
     private cutBy: 'states' | 'depth' | 'time' | null = null;
     private reducedStates = 0;
+    private sleptEvents = 0;
     private readonly queue: (Node | undefined)[] = [];
     private head = 0;
     /** The shortest prefix at which each finding (code and line) first arose. */
@@ -252,7 +253,7 @@ export class SegmentSearch {
             report: {
                 cause: race.cause, interleavings: this.interleavings, states: this.states, codes,
                 counterexample: b ? b.path : null, finding: b ? b.finding : null, truncated: this.cutBy !== null, cutBy: this.cutBy,
-                reducedStates: this.reducedStates,
+                reducedStates: this.reducedStates, sleptEvents: this.sleptEvents,
                 replay: () => (b ? replay(b.origin, race, post, b.path) : []),
                 leadIn: chain.map(l => ({ race: l.race.cause, steps: l.steps })),
                 replayLeadIn: () => chain.flatMap(l => replay(l.origin, l.race, l.post, l.steps).map(x => ({ ...x, race: l.race.cause }))),
@@ -524,7 +525,11 @@ export class SegmentSearch {
         for (let i = 0; i < count; i++) {
             if (!this.evTry[i]) continue;
             const bit = this.evBit[i];
-            if ((bit & sleep) !== 0 || (only !== -1 && (bit & only) === 0)) continue;
+            if (only !== -1 && (bit & only) === 0) continue;
+            if ((bit & sleep) !== 0) {
+                this.sleptEvents++;
+                continue;
+            }
             let child = 0;
             const candidates = sleep | done;
             const touch = this.sleepOf ? this.evTouch[i] : -1;
