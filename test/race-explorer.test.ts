@@ -1079,6 +1079,23 @@ describe('partial-order reduction', () => {
         }
     });
 
+    test('sleep sets: an IPI ignored before and after a step commutes with it, though both touch its CPU (ring 2 x 2)', async () => {
+        // each sender's IPI often reaches the other CPU while a sender or kthread runs there with
+        // UINV 0: a spurious interrupt that changes nothing, before or after that CPU's next step
+        for (const policy of ['linux_rfc', 'lazy_fpu']) {
+            const text = ring(2, 2, { policy });
+            const asleep = (await check(text)).run!.races[0];
+            const awake = (await check(text, { explore: { sleepSets: false } })).run!.races[0];
+            const full = (await runWith(text, false)).run!.races[0];
+            expect(asleep.sleptEvents, policy).toBeGreaterThan(100);
+            expect(asleep.states).toBeLessThan(awake.states);
+            expect(asleep.interleavings).toBe(awake.interleavings);
+            expect(asleep.codes).toEqual(awake.codes);
+            expect(asleep.counterexample).toEqual(awake.counterexample);
+            expect(sortedCodes(asleep.codes)).toEqual(sortedCodes(full.codes));
+        }
+    });
+
     test('the reduction sees what a step\'s value reads: another CPU\'s register, another task\'s UPID', async () => {
         // cpu1's WRMSR reads cpu0's UIF: only the order "WRMSR, then CLUI" writes a
         // non-canonical STACKADJUST (the steps run on different CPUs and name nothing)

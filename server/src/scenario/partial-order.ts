@@ -254,6 +254,22 @@ export class PartialOrder {
         return (1 << c.index) | this.runnableMask(m, c.current) | this.upidOwnerMask(m, c.upidaddr) | (ipi.upid !== null ? this.upidOwnerMask(m, ipi.upid) : 0);
     }
 
+    /**
+     * Whether an IPI's arrival at this state changes nothing but the IPIs in flight: an
+     * ordinary vector (not its CPU's UINV, not the kernel vector) at a CPU where the UPID it was
+     * posted to is not the current task's in user mode (no notification, nothing lost: the
+     * interrupt is spurious). Two such states around another event make the arrival and the
+     * event commute there, whatever they touch (sleep sets, segment-search.ts).
+     */
+    ipiIgnored(m: Machine, ipi: Ipi): boolean {
+        const c = m.cpus[ipi.dest];
+        if (c === undefined) return true;
+        if ((ipi.vector === c.uinv && ipi.vector !== 0n) || ipi.vector === this.kernelVector) return false;
+        if (ipi.upid === null || c.mode !== 'user') return true;
+        const u = m.upidAt(ipi.upid);
+        return u === undefined || c.current !== u.owner;
+    }
+
     /** A runnable's bit, and that of the owner of the UPID its XSAVE image points at. */
     private runnableMask(m: Machine, id: number): number {
         const r = m.runnables[id];

@@ -177,6 +177,11 @@ export class SegmentSearch {
     private readonly evBit: number[] = [];
     private readonly evTouch: number[] = [];
     private readonly evTry: boolean[] = [];
+    /** The IPI of each arrival event in that list (as it is at the state: an event may change the list). */
+    private readonly evIpi: (Ipi | null)[] = [];
+    /** Sleep sets: the arrivals of that list that change nothing at the state (PartialOrder.ipiIgnored), by bit. */
+    private evIgnored = 0;
+    private evCount = 0;
     private readonly maxStates: number;
     private readonly maxDepth: number;
     /** Whether the state key holds the last step run (see PartialOrder's lastStepMatters). */
@@ -400,7 +405,7 @@ export class SegmentSearch {
      * before. Then every write is undone (Machine.undo) and the node's runner put back, so a
      * state is copied once, not once per event that reaches it.
      */
-    private tryEvent(n: Node, step: CounterStep, event: EventKind, arg: number, item: StepItem | ExpectItem | null, sleep = 0): void {
+    private tryEvent(n: Node, step: CounterStep, event: EventKind, arg: number, item: StepItem | ExpectItem | null, sleep = 0, ignoredBefore = 0): void {
         const r = this.work;
         const mark = r.save(this.mark);
         r.m.undo = this.undo;
@@ -425,6 +430,7 @@ export class SegmentSearch {
                 path ??= { step, prev: n.path };
                 if (!this.firstSeen.has(k)) this.firstSeen.set(k, { finding: f, path: pathOf(path, f.at), origin: n.origin });
             }
+            if (ignoredBefore !== 0) sleep |= this.stillIgnored(ignoredBefore);
             const found = this.admitOrFind(this.key(r, n.pos, post, n.stored));
             let stored = found, only = -1;
             if (found >= 0) {
@@ -515,12 +521,14 @@ export class SegmentSearch {
         // set the events asleep here or tried before it that commute with it (Godefroid 1996,
         // ch. 5): from there they would only reach states reached already
         let sleep = 0, only = -1;
+        this.evIgnored = 0;
         if (this.sleepOf) {
             sleep = this.sleepOf[n.stored];
             if (n.only === -1) this.expandedAt![n.stored] = 1;
             else only = n.only;
             if (sleep !== 0 || only !== -1 || count > 1) this.footprints(count, n);
         }
+        this.evCount = count;
         let done = 0;
         for (let i = 0; i < count; i++) {
             if (!this.evTry[i]) continue;
@@ -539,16 +547,19 @@ export class SegmentSearch {
                     if ((this.evBit[j] & candidates) !== 0 && other !== -1 && (other & touch) === 0) child |= this.evBit[j];
                 }
             }
+            // an ignored arrival also commutes with an event after which it is still ignored
+            // (tryEvent looks, on the state after the event)
+            const ignoredBefore = candidates & this.evIgnored & ~child;
             const kind = this.evKind[i], arg = this.evArg[i];
             if (kind === EventKind.Ipi) {
                 const ipi = flight[arg];
-                this.tryEvent(n, this.arrivalStep(ipi, ipiKey(ipi), arg), kind, arg, null, child);
+                this.tryEvent(n, this.arrivalStep(ipi, ipiKey(ipi), arg), kind, arg, null, child, ignoredBefore);
             } else if (kind === EventKind.Branch) {
                 const next = branches[arg][n.pos[arg]];
-                this.tryEvent(n, this.stepOf(next, arg), kind, arg, next, child);
+                this.tryEvent(n, this.stepOf(next, arg), kind, arg, next, child, ignoredBefore);
             } else {
                 const next = item as StepItem | ExpectItem;
-                this.tryEvent(n, this.stepOf(next, -1), kind, arg, next, child);
+                this.tryEvent(n, this.stepOf(next, -1), kind, arg, next, child, ignoredBefore);
             }
             done |= bit;
         }
@@ -561,6 +572,7 @@ export class SegmentSearch {
         this.evTry[count] = tried;
         this.evBit[count] = 0;
         this.evTouch[count] = -1;
+        this.evIpi[count] = kind === EventKind.Ipi ? this.work.inFlight[arg] : null;
         return count + 1;
     }
 
@@ -571,6 +583,7 @@ export class SegmentSearch {
      */
     private footprints(count: number, n: Node): void {
         const r = this.work, por = this.por!;
+        this.evIgnored = 0;
         for (let i = 0; i < count; i++) {
             const kind = this.evKind[i], arg = this.evArg[i];
             if (kind === EventKind.Ipi) {
@@ -578,6 +591,7 @@ export class SegmentSearch {
                 const id = this.ipiTexts.get(ipiKey(ipi));
                 this.evBit[i] = id !== undefined && id < 22 ? 1 << (9 + id) : 0;
                 this.evTouch[i] = por.ipiTouches(r.m, ipi);
+                if (por.ipiIgnored(r.m, ipi)) this.evIgnored |= this.evBit[i];
             } else if (kind === EventKind.Branch) {
                 this.evBit[i] = arg < 8 ? 1 << arg : 0;
                 this.evTouch[i] = por.stepTouches(r.m, this.race.branches[arg][n.pos[arg]]);
@@ -587,6 +601,21 @@ export class SegmentSearch {
                 this.evTouch[i] = item.kind === 'step' ? por.stepTouches(r.m, item) : -1;
             }
         }
+    }
+
+    /**
+     * Of the arrivals (bits) that were ignored at the state being expanded, those still ignored
+     * on the working state, right after an event: each commutes with that event there, as both
+     * orders only take the IPI out of flight.
+     */
+    private stillIgnored(bits: number): number {
+        const m = this.work.m, por = this.por!;
+        let out = 0;
+        for (let j = 0; j < this.evCount; j++) {
+            const ipi = this.evIpi[j];
+            if (ipi !== null && (this.evBit[j] & bits) !== 0 && por.ipiIgnored(m, ipi)) out |= this.evBit[j];
+        }
+        return out;
     }
 
     /**
