@@ -64,6 +64,10 @@ interface BoundFlags {
     maxDepth?: number;
 }
 
+/** The race explorer's bound options, the same on every command that explores races. */
+const maxStatesOption = (): Option => new Option('--max-states <n>', `bound on the distinct states explored per race (default ${DEFAULT_MAX_STATES.toLocaleString('en-US')})`).argParser(bound);
+const maxDepthOption = (): Option => new Option('--max-depth <n>', `bound on the events of one interleaving (default ${DEFAULT_MAX_DEPTH.toLocaleString('en-US')})`).argParser(bound);
+
 /** The race explorer's bounds from the flags, and, on a terminal, a progress line on stderr for long explorations. */
 function exploreOptions(io: CliIO, o: BoundFlags): { options: Pick<RunFilesOptions, 'explore' | 'progress'>; done: () => void } {
     const explore = { maxStates: o.maxStates, maxDepth: o.maxDepth };
@@ -99,8 +103,8 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         .option('--policy <name>', "run under this policy instead of the file's own")
         .option('--stats', 'add the cost counts of SEMANTICS.md §7')
         .option('--annotations', 'compare each file with its //! annotations; exit 0 only when all agree')
-        .option('--max-states <n>', `bound on the distinct states explored per race (default ${DEFAULT_MAX_STATES.toLocaleString('en-US')})`, bound)
-        .option('--max-depth <n>', `bound on the events of one interleaving (default ${DEFAULT_MAX_DEPTH.toLocaleString('en-US')})`, bound)
+        .addOption(maxStatesOption())
+        .addOption(maxDepthOption())
         .action(async (paths: string[], o: { format: string; policy?: string; stats?: boolean; annotations?: boolean } & BoundFlags) => {
             const files = resolveInputs(paths);
             const ws = await openWorkspace(options);
@@ -124,8 +128,8 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         .argument('<file>', 'a .uintr file')
         .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
         .option('--policy <name>', "run under this policy instead of the file's own")
-        .option('--max-states <n>', 'bound on the distinct states explored per race', bound)
-        .option('--max-depth <n>', 'bound on the events of one interleaving', bound)
+        .addOption(maxStatesOption())
+        .addOption(maxDepthOption())
         .action(async (file: string, o: { format: string; policy?: string } & BoundFlags) => {
             const text = readScenario(file);
             const ws = await openWorkspace(options);
@@ -140,8 +144,8 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         .description('the verdicts of one scenario under every built-in policy')
         .argument('<file>', 'a .uintr file')
         .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-        .option('--max-states <n>', 'bound on the distinct states explored per race', bound)
-        .option('--max-depth <n>', 'bound on the events of one interleaving', bound)
+        .addOption(maxStatesOption())
+        .addOption(maxDepthOption())
         .action(async (file: string, o: { format: string } & BoundFlags) => {
             const text = readScenario(file);
             const ws = await openWorkspace(options);

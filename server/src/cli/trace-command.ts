@@ -50,6 +50,11 @@ export function snapshot(m: Machine) {
     };
 }
 
+/** The changes a row shows: state, not provenance (tags, "set by"), runnable ids as names. */
+function shownChanges(changes: Change[], state: Machine): Change[] {
+    return changes.filter(c => !c.path.endsWith('Tags') && !c.path.endsWith('By')).map(c => nameIds(state, c));
+}
+
 /** Runnable ids in `current` and `fpregsOwner` changes, shown as names. */
 function nameIds(m: Machine, c: Change): Change {
     if (!c.path.endsWith('.current') && !c.path.endsWith('.fpregsOwner')) return c;
@@ -72,12 +77,10 @@ export function traceRows(report: FileReport): TraceRow[] {
         const n = nodes.get(entry.cause)!;
         rows.push({
             index: rows.length + 1, line: loc.line, item: n.text, kind: n.kind,
-            changes: changes.filter(c => !c.path.endsWith('Tags') && !c.path.endsWith('By')).map(c => nameIds(state, c)),
+            changes: shownChanges(changes, state),
             state: snapshot(state), diagnostics: report.diagnostics.filter(d => d.loc.line === loc.line),
         });
     });
-    const shown = (changes: Change[], state: Machine): Change[] =>
-        changes.filter(c => !c.path.endsWith('Tags') && !c.path.endsWith('By') && !c.path.endsWith('miscReserved')).map(c => nameIds(state, c));
     for (const race of run.races) {
         if (!race.counterexample) continue;
         const raceLine = program.loc(race.cause).line;
@@ -86,7 +89,7 @@ export function traceRows(report: FileReport): TraceRow[] {
         for (const { race: from, step, state, changes } of race.replayLeadIn()) {
             rows.push({
                 index: rows.length + 1, line: program.loc(step.cause).line, item: `race@${program.loc(from).line} (to race@${raceLine}): ${step.text}`,
-                kind: 'lead-in', changes: shown(changes, state), state: snapshot(state), diagnostics: [],
+                kind: 'lead-in', changes: shownChanges(changes, state), state: snapshot(state), diagnostics: [],
             });
         }
         const events = race.replay();
@@ -95,7 +98,7 @@ export function traceRows(report: FileReport): TraceRow[] {
             const f = i === events.length - 1 ? race.finding : null;
             rows.push({
                 index: rows.length + 1, line: program.loc(step.cause).line, item: `race@${raceLine}: ${step.text}`, kind: 'counterexample',
-                changes: shown(changes, state), state: snapshot(state),
+                changes: shownChanges(changes, state), state: snapshot(state),
                 diagnostics: f ? [{ code: f.code, severity: DEFAULT_SEVERITY[f.code], loc: program.loc(f.cause), message: f.message, related: [] }] : [],
             });
         });

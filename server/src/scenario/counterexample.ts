@@ -218,15 +218,3 @@ export function replay(origin: Runner, race: RaceItem, post: readonly ProgramIte
     }
     return out;
 }
-
-/**
- * How a later race's start state was reached: the interleaving of the segment before it (that
- * race and the items after it, with the IPIs that arrived at its end) that first led there,
- * from that segment's own start.
- */
-export interface SegmentLead {
-    readonly race: RaceItem;
-    readonly post: readonly ProgramItem[];
-    readonly steps: readonly CounterStep[];
-    readonly origin: Runner;
-}

@@ -17,9 +17,9 @@
  */
 import type { DiagnosticCode } from './diagnostics.js';
 import type { ProgramItem, RaceItem } from './program.js';
-import type { ReplayedStep, SegmentLead } from './counterexample.js';
+import type { ReplayedStep } from './counterexample.js';
 import type { Finding, Runner } from './run.js';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES, SegmentSearch } from './segment-search.js';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES, SegmentSearch, type SegmentLead } from './segment-search.js';
 
 export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES };
 

@@ -10,7 +10,7 @@ import { ipiKey, type Ipi } from '../machine/events.js';
 import { NO_CAUSE, type MachineObjects } from '../machine/state.js';
 import { UndoLog } from '../machine/undo-log.js';
 import { SlotSum, VectorSet } from '../machine/vector-set.js';
-import { arrivalText, counterexample, endArrivalSteps, replay, type SegmentLead } from './counterexample.js';
+import { arrivalText, counterexample, endArrivalSteps, replay } from './counterexample.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
@@ -21,6 +21,18 @@ import { RunnerMark, type Runner, type RunnerState } from './run.js';
 export const DEFAULT_MAX_STATES = 200_000;
 /** Events in one interleaving, counted from the race, beyond which the search does not go (`--max-depth`). */
 export const DEFAULT_MAX_DEPTH = 10_000;
+
+/**
+ * How a later race's start state was reached: the interleaving of the segment before it (that
+ * race and the items after it, with the IPIs that arrived at its end) that first led there,
+ * from that segment's own start.
+ */
+export interface SegmentLead {
+    readonly race: RaceItem;
+    readonly post: readonly ProgramItem[];
+    readonly steps: readonly CounterStep[];
+    readonly origin: Runner;
+}
 
 interface PathLink {
     readonly step: CounterStep;

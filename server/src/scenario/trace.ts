@@ -5,6 +5,7 @@
  */
 import { buildMachine } from '../machine/build.js';
 import type { DeliveredEvent } from '../machine/events.js';
+import { CPU_FIELDS, UPID_FIELDS, XSAVE_FIELDS, type CpuField, type UpidField, type XsaveField } from '../machine/fields.js';
 import type { Machine, Traced } from '../machine/state.js';
 import type { Program } from './program.js';
 
@@ -191,11 +192,12 @@ export class TraceCursor {
     }
 }
 
-// The fields a trace shows changes of (those the change log records), per kind of object.
-const CPU_FIELDS = ['uihandler', 'uistackadjust', 'uittsz', 'uinv', 'upidaddr', 'uittaddr', 'uirr', 'uif', 'current', 'mode', 'fpregsOwner'] as const;
-const UPID_FIELDS = ['on', 'sn', 'nv', 'ndst', 'pir', 'freed', 'refs'] as const;
-const IMAGE_FIELDS = ['present', 'uihandler', 'uistackadjust', 'uittsz', 'uinv', 'uif', 'upidaddr', 'uirr', 'uittaddr', 'miscReserved'] as const;
-const RUNNABLE_FIELDS = ['state', 'runningOn', 'lastCpu', 'delivered'] as const;
+// The fields a trace shows changes of, per kind of object: the state paths of LANGUAGE.md §5
+// (machine/fields.ts) and the kernel's bookkeeping beside them.
+const CPU_TRACED = [...Object.keys(CPU_FIELDS) as CpuField[], 'current', 'mode', 'fpregsOwner'] as const;
+const UPID_TRACED = [...Object.keys(UPID_FIELDS) as UpidField[], 'freed', 'refs'] as const;
+const IMAGE_TRACED = Object.keys(XSAVE_FIELDS) as XsaveField[];
+const RUNNABLE_TRACED = ['state', 'runningOn', 'lastCpu', 'delivered'] as const;
 
 /**
  * What differs between two states of one machine (`before` and `after`, e.g. copies taken
@@ -211,9 +213,9 @@ export function machineChanges(before: Machine, after: Machine): Change[] {
             }
         }
     };
-    diff(before.cpus, after.cpus, CPU_FIELDS);
-    diff(before.upids, after.upids, UPID_FIELDS);
-    diff(before.images, after.images, IMAGE_FIELDS);
-    diff(before.runnables, after.runnables, RUNNABLE_FIELDS);
+    diff(before.cpus, after.cpus, CPU_TRACED);
+    diff(before.upids, after.upids, UPID_TRACED);
+    diff(before.images, after.images, IMAGE_TRACED);
+    diff(before.runnables, after.runnables, RUNNABLE_TRACED);
     return out;
 }
