@@ -222,7 +222,8 @@ inline deliver_all() {
 /* An interrupt with vector v arrives at CPU d (2.5); u is the receiver whose UPID the SENDUIPI
    posted to, or NONE for the policy's self-IPI. v == UINV != 0: notification processing with
    the UPID at UPIDADDR (ON := 0, UIRR |= PIR, PIR := 0), in any mode. Otherwise it is ignored
-   (no kernel vector is ever sent here), and lost if u's owner runs there in user mode. */
+   (no kernel vector is ever sent here), and lost if v != UINV and u's owner runs there in
+   user mode. */
 inline arrive(d, v, u) {
   if
   :: v == cpu[d].uinv && v != 0 ->
@@ -235,7 +236,7 @@ inline arrive(d, v, u) {
      fi
   :: else ->
      if
-     :: u != NONE && cpu[d].user && cpu[d].cur == R(u) -> notification_lost = 1; assert(!notification_lost)
+     :: u != NONE && v != cpu[d].uinv && cpu[d].user && cpu[d].cur == R(u) -> notification_lost = 1; assert(!notification_lost)
      :: else -> skip
      fi
   fi;

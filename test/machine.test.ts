@@ -830,6 +830,18 @@ describe('§2.5 interrupt arrival', () => {
         expect(eventsOf(m, 'notification-lost')).toMatchObject([{ cause: 9, cpu: 0, vector: 0xecn, uinv: 0n, receiver: 'rx', uinvChangedBy: 4 }]);
     });
 
+    test('notification-lost: not when the IPI\'s vector equals UINV, both 0 (not identified, but V = UINV: §6 asks V ≠ UINV)', () => {
+        const { m, rx, c0 } = standard();
+        place(m, c0, rx, 'user');
+        c0.uinv = 0n;
+        m.upids[0].pir = 8n;
+        expect(arrive(m, 0, 0n, { vector: 0n, dest: 0, upid: UPID0, cause: 9 })).toBe('ignored');
+        expect(eventsOf(m, 'notification-lost')).toHaveLength(0);
+        expect(m.upids[0].pir).toBe(8n);
+        arrive(m, 0, 0xecn, { vector: 0xecn, dest: 0, upid: UPID0, cause: 9 });
+        expect(eventsOf(m, 'notification-lost')).toHaveLength(1);
+    });
+
     test('notification-lost: not when the receiver is in kernel mode, not current, or the IPI is not a SENDUIPI\'s', () => {
         const { m, rx, kworker, c0 } = standard();
         place(m, c0, rx, 'kernel');

@@ -1823,6 +1823,21 @@ expect pending a 1
         expect((await run(text)).codes).toEqual([]);
     });
 
+    test('uinv 0: notifications are never recognised; the IPI (vector NV = 0 = UINV) is not lost (§6: V ≠ UINV), never delivered', async () => {
+        const text = `
+machine { cpus 2 uinv 0 policy linux_rfc }
+task rx { handler 0x401000 }
+task tx { target rx vector 5 }
+cpu0: switch rx
+cpu1: switch tx
+cpu1: senduipi 0     // #send
+expect no lost
+expect pending rx 5
+`;
+        const r = await run(text);
+        expect(r.codes).toEqual([at(text, 'never-delivered', 'send')]);
+    });
+
     test('expect no lost fails after a lost notification', async () => {
         const text = `${SEED}expect no lost    // #nolost\n`;
         const r = await run(text);

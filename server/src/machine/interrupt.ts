@@ -12,8 +12,8 @@ export type Arrival = 'notification' | 'kernel-vector' | 'ignored' | 'dropped';
  * An interrupt with vector v arrives at cpu index `dest` (an IPI, or `interrupt V`). When v
  * equals the CPU's UINV (non-zero), notification processing moves the UPID's PIR into UIRR
  * in any mode. Otherwise it is an ordinary kernel interrupt: the kernel vector asks the
- * caller to run the wake hook, anything else is ignored. A SENDUIPI's IPI that is not
- * recognised while its receiver runs in user mode there is a lost notification.
+ * caller to run the wake hook, anything else is ignored. A SENDUIPI's IPI whose vector differs
+ * from the CPU's UINV while its receiver runs in user mode there is a lost notification.
  */
 export function arrive(m: Machine, dest: number, vector: bigint, ipi: Ipi | null = null): Arrival {
     const c = m.cpus[dest];
@@ -22,7 +22,9 @@ export function arrive(m: Machine, dest: number, vector: bigint, ipi: Ipi | null
         processNotification(m, c);
         return 'notification';
     }
-    if (ipi && ipi.upid !== null) {
+    // lost: not identified, V ≠ UINV (SEMANTICS §6, LANGUAGE §8); with V = UINV = 0 it is
+    // neither processed nor lost (`uinv 0`: never recognised, so never delivered)
+    if (ipi && ipi.upid !== null && vector !== c.uinv) {
         const upid = m.upidAt(ipi.upid);
         if (upid && c.mode === 'user' && c.current === upid.owner) {
             m.emit({

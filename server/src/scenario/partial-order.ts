@@ -265,7 +265,7 @@ export class PartialOrder {
         const c = m.cpus[ipi.dest];
         if (c === undefined) return true;
         if ((ipi.vector === c.uinv && ipi.vector !== 0n) || ipi.vector === this.kernelVector) return false;
-        if (ipi.upid === null || c.mode !== 'user') return true;
+        if (ipi.upid === null || c.mode !== 'user' || ipi.vector === c.uinv) return true;
         const u = m.upidAt(ipi.upid);
         return u === undefined || c.current !== u.owner;
     }
