@@ -206,6 +206,22 @@ describe('uintr check', () => {
         expect(r.stdout).toContain(`${bad}:4: unexpected xrstors-gp`);
         expect(r.stdout).toContain('0/1 files agree');
     });
+    test('--annotations: a //! comment that is not an annotation fails the file, named by line (text and JSON)', () => {
+        const f = write('ann-unread.uintr', [
+            'machine { policy manual }', 'task rx { handler 1 }', 'cpu0: xrstors rx',
+            'cpu0: xrstors rx //! xrstors-gp // because UINV is armed', 'cpu0: xrstors rx //! xrstors-gp ud', 'cpu0: stui //! xrstors-gp,', '',
+        ].join('\n'));
+        const r = run(['check', '--annotations', f]);
+        expect(r.status).toBe(1);
+        for (const line of [4, 5, 6]) expect(r.stdout).toContain(`${f}:${line}: unread //! comment: not an annotation`);
+        expect(r.stdout).toContain('0/1 files agree');
+        const j = run(['check', '--annotations', '--format', 'json', f]);
+        expect(j.status).toBe(1);
+        expect(JSON.parse(j.stdout).files[0].annotations.unread).toEqual([4, 5, 6]);
+        const good = write('ann-read.uintr', 'machine { policy manual }\ntask rx { handler 1 }\ncpu0: xrstors rx\ncpu0: xrstors rx //!xrstors-gp ,  ud \n');
+        const g = run(['check', '--annotations', '--format', 'json', good]);
+        expect(JSON.parse(g.stdout).files[0].annotations).toEqual({ missing: [{ code: 'ud', line: 4 }], extra: [], unread: [] });
+    });
     test('--annotations counts lines as the parser does: a file with lone CR line ends', () => {
         const cr = write('ann-cr.uintr', 'machine { policy manual }\rtask rx { handler 1 }\rcpu0: xrstors rx\rcpu0: xrstors rx //! xrstors-gp\r');
         const r = run(['check', '--annotations', cr]);

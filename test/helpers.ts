@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { UintrWorkspace } from '../server/src/syntax/workspace.js';
 import { checkDocument, type CheckOptions, type CheckResult } from '../server/src/scenario/check.js';
+import { readAnnotations } from '../server/src/cli/annotations.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PRELUDE_PATH = join(ROOT, 'server/src/kernel/prelude.uintr');
@@ -33,12 +34,9 @@ export async function check(text: string, options: CheckOptions = {}): Promise<C
     }
 }
 
-/** The `//! code` annotations of a text, as `code@line` (LANGUAGE.md §11). */
+/** The `//! code` annotations of a text, as `code@line` (LANGUAGE.md §11); a `//!` that is not one throws. */
 export function annotations(text: string): string[] {
-    const out: string[] = [];
-    text.split('\n').forEach((line, i) => {
-        const m = /\/\/!\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\s*$/.exec(line.replace(/\r$/, ''));
-        if (m) for (const c of m[1].split(',')) out.push(`${c.trim()}@${i + 1}`);
-    });
-    return out.sort();
+    const { annotations: read, unread } = readAnnotations(text);
+    if (unread.length) throw new Error(`//! on line ${unread.join(', ')} is not an annotation`);
+    return read.map(a => `${a.code}@${a.line}`).sort();
 }

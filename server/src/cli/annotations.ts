@@ -16,20 +16,37 @@ export interface AnnotationDiff {
     readonly missing: Annotation[];
     /** Reported but not annotated. */
     readonly extra: Annotation[];
+    /**
+     * Lines with a `//!` that is not an annotation (`//! xrstors-gp // why`, `//! a b`, a
+     * trailing comma): what they meant to expect is unknown, so the file does not agree.
+     */
+    readonly unread: number[];
 }
 
-export function readAnnotations(text: string): Annotation[] {
-    const out: Annotation[] = [];
+export interface Annotations {
+    readonly annotations: Annotation[];
+    /** Lines with a `//!` that {@link MARK} does not read (see AnnotationDiff.unread). */
+    readonly unread: number[];
+}
+
+/**
+ * The annotations of a file, read line by line as shared/tools/accept.py reads them (the same
+ * pattern: one `//!` comment of codes ending the line; a `//!` in a block comment counts too).
+ */
+export function readAnnotations(text: string): Annotations {
+    const annotations: Annotation[] = [];
+    const unread: number[] = [];
     // lines end as the parser counts them: CRLF, LF or a lone CR
     const lines = text.split(/\r\n|\r|\n/);
     for (let i = 0; i < lines.length; i++) {
         const m = MARK.exec(lines[i]);
-        if (m) for (const code of m[1].split(',')) out.push({ code: code.trim(), line: i + 1 });
+        if (m) for (const code of m[1].split(',')) annotations.push({ code: code.trim(), line: i + 1 });
+        else if (lines[i].includes('//!')) unread.push(i + 1);
     }
-    return out;
+    return { annotations, unread };
 }
 
-export function compareAnnotations(want: readonly Annotation[], got: readonly ScenarioDiagnostic[]): AnnotationDiff {
+export function compareAnnotations({ annotations: want, unread }: Annotations, got: readonly ScenarioDiagnostic[]): AnnotationDiff {
     const key = (a: Annotation) => `${a.code}@${a.line}`;
     const reported = new Map<string, Annotation>();
     for (const d of got) {
@@ -42,5 +59,6 @@ export function compareAnnotations(want: readonly Annotation[], got: readonly Sc
     return {
         missing: [...wanted.values()].filter(a => !reported.has(key(a))).sort(byLine),
         extra: [...reported.values()].filter(a => !wanted.has(key(a))).sort(byLine),
+        unread,
     };
 }

@@ -47,8 +47,9 @@ export function formatAnnotationDiffs(io: CliIO, reports: readonly FileReport[])
     for (const r of reports) {
         const a = r.annotations;
         if (!a) continue;
-        if (a.missing.length === 0 && a.extra.length === 0) continue;
+        if (a.missing.length === 0 && a.extra.length === 0 && a.unread.length === 0) continue;
         bad++;
+        for (const line of a.unread) s += `${r.file}:${line}: ${paint(io, 'red', 'unread')} //! comment: not an annotation (codes separated by commas, nothing after them: //! code, code)\n`;
         for (const m of a.missing) s += `${r.file}:${m.line}: ${paint(io, 'red', 'missing')} ${m.code}: annotated but not reported\n`;
         for (const x of a.extra) {
             const d = r.diagnostics.find(q => q.code === x.code && q.loc.line === x.line);
