@@ -64,6 +64,8 @@ export class PartialOrder {
     private readonly uinv: bigint;
     private readonly kernelVector: bigint;
     private parent: Int32Array;
+    /** Joins made so far (a counter: {@link classes} looks again only after one). */
+    private unions = 0;
     /** {@link fixedPart} by positions. */
     private readonly fixed = new Map<number | string, FixedPart | null>();
     /** Whether every (positions, post) fits one exact integer key (else a text). */
@@ -99,20 +101,26 @@ export class PartialOrder {
      * The class of each CPU at a state (equal numbers: the CPUs' events may interfere), or
      * null when no reduction is possible there. `pos` is each branch's next step, `post` the
      * next item after the race; the state's key is vector `index` of `keys` (the machine's ids
-     * come first). The array returned is written again by the next call.
+     * come first). The array returned is written again by the next call. `eventCpus` (the
+     * first `events` of them) are the CPUs of the enabled events: once those are all in one
+     * class, nothing can be left out and the rest is not computed (null).
      */
-    classes(m: Machine, pos: readonly number[], post: number, inFlight: readonly Ipi[], keys: VectorSet, index: number): Int32Array | null {
+    classes(m: Machine, pos: readonly number[], post: number, inFlight: readonly Ipi[], keys: VectorSet, index: number,
+        eventCpus: readonly number[], events: number): Int32Array | null {
         if (this.disabled) return null;
         const fixed = this.fixedPart(pos, post);
         if (fixed === null) return null;
         const parent = this.parent;
         parent.set(fixed.parent);
+        if (this.joined(eventCpus, events)) return null;
         const slots = m.cpus.length + m.upids.length + m.images.length + m.runnables.length;
         for (let slot = 0; slot < slots; slot++) {
             const j = this.joinsAt(m, slot, keys.at(index, slot));
             if (j === null) return null;
+            const before = this.unions;
             this.joinAll(j.always);
             if (j.cpu < 0 ? fixed.anySends : fixed.sendsOn[j.cpu] === 1) this.joinAll(j.sends);
+            if (this.unions !== before && this.joined(eventCpus, events)) return null;
         }
         const task = this.cpus;
         for (const ipi of inFlight) {
@@ -297,7 +305,17 @@ export class PartialOrder {
 
     private union(a: number, b: number): void {
         const ra = this.find(a), rb = this.find(b);
-        if (ra !== rb) this.parent[ra] = rb;
+        if (ra !== rb) {
+            this.parent[ra] = rb;
+            this.unions++;
+        }
+    }
+
+    /** Whether the CPUs (the first `count`) are all in one class already. */
+    private joined(cpus: readonly number[], count: number): boolean {
+        const root = this.find(cpus[0]);
+        for (let i = 1; i < count; i++) if (this.find(cpus[i]) !== root) return false;
+        return true;
     }
 
     /**

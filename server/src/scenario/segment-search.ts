@@ -507,7 +507,7 @@ export class SegmentSearch {
         const cpus = this.cpuScratch;
         let several = false;
         for (let i = 1; i < events && !several; i++) several = cpus[i] !== cpus[0];
-        const classes = this.por && several ? this.por.classes(r.m, n.pos, n.post, r.inFlight, this.visited!, n.stored) : null;
+        const classes = this.por && several ? this.por.classes(r.m, n.pos, n.post, r.inFlight, this.visited!, n.stored, cpus, events) : null;
         const chosen = classes ? this.smallestClass(cpus, events, classes) : -1;
         // the enabled events, in the order they are tried: IPIs in flight (identical ones once),
         // then the branches as written, or the next item after the race
