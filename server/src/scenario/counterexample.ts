@@ -14,8 +14,10 @@ import { machineChanges, type Change } from './trace.js';
 
 /**
  * Leaves out of a counterexample every event that the finding does not need: each event in
- * turn (latest first, until none can go) is dropped when the rest still replays as an interleaving (each step the next of its
- * branch or after the race, each IPI still in flight) and still raises the finding at its end.
+ * turn (latest first, until none can go) is dropped — a step, if it must, with the arrivals of
+ * the IPIs it sent — when the rest still replays as an interleaving (each step the next of its
+ * branch or after the race, each IPI still in flight, or an identical one another step sent)
+ * and still raises the finding at its end.
  * Under the partial-order reduction the search may have run another class's events first;
  * this takes them out again. Deterministic, and a no-op on a counterexample already minimal.
  */
@@ -25,7 +27,13 @@ function shorten(found: Found, race: RaceItem, post: readonly ProgramItem[], las
     for (let changed = true; changed;) {
         changed = false;
         for (let i = path.length - 1; i >= 0; i--) {
-            const candidate = exhibits(found, race, post, last, [...path.slice(0, i), ...path.slice(i + 1)]);
+            let candidate = exhibits(found, race, post, last, [...path.slice(0, i), ...path.slice(i + 1)]);
+            if (!candidate && path[i].event.kind !== 'ipi') {
+                // a step goes together with the arrivals of the IPIs it sent
+                const sender = path[i].cause;
+                const without = path.filter((s, j) => j !== i && !(j > i && s.event.kind === 'ipi' && s.cause === sender));
+                if (without.length < path.length - 1) candidate = exhibits(found, race, post, last, without);
+            }
             if (!candidate) continue;
             path = candidate;
             changed = true;
@@ -144,8 +152,19 @@ function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], la
         const e = step.event;
         r.events++;
         if (e.kind === 'ipi') {
-            const index = r.inFlight.findIndex(x => ipiKey(x) === e.ipi);
-            if (index < 0) return null;
+            let index = r.inFlight.findIndex(x => ipiKey(x) === e.ipi);
+            if (index < 0) {
+                // its sender was left out: an identical IPI (vector, destination, UPID) that another
+                // step sent does the same on arrival, and is listed at that step's line
+                const same = withoutSender(e.ipi);
+                index = r.inFlight.findIndex(x => withoutSender(ipiKey(x)) === same);
+                if (index < 0) return null;
+                const twin = r.inFlight[index];
+                r.raceMode = inRace();
+                r.arriveInFlight(index);
+                out.push({ cause: twin.cause, text: arrivalText(twin), event: { kind: 'ipi', index, ipi: ipiKey(twin) } });
+                continue;
+            }
             r.raceMode = inRace();
             r.arriveInFlight(index);
             out.push(index === e.index ? step : { ...step, event: { ...e, index } });
@@ -182,6 +201,11 @@ function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], la
     if (!raised()) return null;
     endArrivals?.push(...deferred);
     return out;
+}
+
+/** An IPI's key (machine/events.ts ipiKey) without the step that sent it: what its arrival does. */
+function withoutSender(key: string): string {
+    return key.slice(0, key.lastIndexOf('#'));
 }
 
 /** An event of a replayed interleaving: the state after it, and what it changed. */
