@@ -21,7 +21,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { depthBound, modelFile, promelaModel } from './races-promela.mjs';
+import { depthBound, modelFile, promelaModel, SPIN_MEMLIM_MB } from './races-promela.mjs';
 import { ringLines } from './ring.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,8 +41,7 @@ const GROW_LIMIT_MS = 5_000;
 const MAX_STATES = 2_000_000;
 const OURS_TIME_LIMIT_MS = 60_000;
 const OURS_HEAP_MB = 12_288;
-/** SPIN's side: pan's memory bound (-DMEMLIM, MB) and a wall-clock bound per tool. */
-const SPIN_MEMLIM_MB = 8_192;
+/** SPIN's side: a wall-clock bound per tool (pan's memory bound is SPIN_MEMLIM_MB). */
 const SPIN_TIMEOUT_MS = 300_000;
 
 // ---------------------------------------------------------------------------------------

@@ -304,13 +304,15 @@ describe('§2.1 XSAVES', () => {
         expect(eventsOf(m, 'xsaves-clobbers-image')).toHaveLength(0);
     });
 
-    test('xsaves-clobbers-image: not for a task that is already dead (project decision)', () => {
+    test('xsaves-clobbers-image: also for a task that is already dead (an exiting task\'s final XSAVES; decisions.md #1)', () => {
         const { m, rx, c0 } = standard();
         setLive(c0, { uinv: 0xecn, uif: 1n });
+        m.cause = 3;
         xsaves(m, c0, rx);
         rx.state = 'dead';
+        m.cause = 7;
         xsaves(m, c0, rx);
-        expect(eventsOf(m, 'xsaves-clobbers-image')).toHaveLength(0);
+        expect(eventsOf(m, 'xsaves-clobbers-image')).toMatchObject([{ cause: 7, task: 'rx', lostUinv: 0xecn, savedBy: 3 }]);
     });
 });
 
