@@ -861,6 +861,35 @@ policy p extends linux_rfc {
         });
     });
 
+    describe('a name or a word alone is not a number (§5): only beside current or mode', () => {
+        const decls = 'machine { cpus 2 policy manual }\ntask rx { handler 1 }\ntask tx { target rx vector 1 }\nkthread kw\n';
+        test.each([
+            [`${decls}cpu1: senduipi <|rx\n`],
+            [`${decls}cpu0: interrupt <|idle\n`],
+            [`${decls}cpu0: interrupt 0xec | <|user\n`],
+            [`${decls}cpu0: set rx.upid.pir = <|tx\n`],
+            [`${decls}cpu0: wrmsr IA32_UINTR_RR <|kw\n`],
+            [`${decls}expect cpu0.uirr == <|rx | 1\n`],
+            [`${decls}expect ~<|kernel == 0\n`],
+        ])('%s', async src => {
+            await expectStatic(src, 'semantic');
+        });
+        test('in a hook', async () => {
+            expect(await codesOf('policy p { on exec {\n  if cur.upid.ndst == cur { stui } } }\n')).toEqual(['semantic@2']);
+        });
+        test('the message says what the name is and what to write', async () => {
+            const r = await check(`${decls}cpu1: senduipi rx\ncpu1: senduipi tx\ncpu1: senduipi kw\n`);
+            expect(r.diagnostics.map(d => d.message)).toEqual([
+                `'rx' is a task, not a number (its UPID's address is rx.upid): a name is compared with cpuN.current only`,
+                `'tx' is a task, not a number (its UITT's address is tx.uitt): a name is compared with cpuN.current only`,
+                `'kw' is a kthread, not a number: a name is compared with cpuN.current only`,
+            ]);
+        });
+        test('a CPU name alone is its index, and names beside current are fine', async () => {
+            await expectNoStatic(`${decls}cpu0: interrupt cpu1\ncpu0: set rx.upid.ndst = cpu1\nexpect cpu0.current == rx\nexpect idle != cpu1.current\nexpect cpu0.upidaddr == rx.upid\n`);
+        });
+    });
+
     describe('a file with a static error is not emulated', () => {
         const lossy = `machine { cpus 2 policy lazy_fpu }
 task rx { handler 0x401000 }

@@ -36,6 +36,7 @@ export function registerValidationChecks(services: UintrServices): void {
         Hook: v.checkHook.bind(v),
         Step: v.checkStep.bind(v),
         PathExpr: v.checkPath.bind(v),
+        WordExpr: v.checkWord.bind(v),
         NumberLit: v.checkNumberLit.bind(v),
         XsavesAction: v.checkSaveRestore.bind(v),
         XrstorsAction: v.checkSaveRestore.bind(v),
@@ -53,6 +54,18 @@ export function registerValidationChecks(services: UintrServices): void {
 }
 
 type Kind = 'syntax' | 'semantic';
+
+/**
+ * Whether an expression stands where a number is needed: anywhere but directly beside a
+ * comparison operator (checkCompare judges those) or as the path a `set`, `free`/`put` or
+ * `take` names.
+ */
+function usedAsNumber(e: ast.Expr): boolean {
+    const parent = e.$container;
+    if (ast.isCmpExp(parent) || ast.isCmpCond(parent)) return false;
+    if (ast.isSetAction(parent) && e.$containerProperty === 'path') return false;
+    return !ast.isFreeAction(parent) && !ast.isTakeStmt(parent);
+}
 
 function report(accept: ValidationAcceptor, code: Kind, message: string, node: AstNode, property?: string, index?: number, kind?: string): void {
     accept('error', message, { node, property: property as never, index, code, data: kind ? { kind } : undefined });
@@ -252,6 +265,14 @@ export class UintrValidator {
         }
         if (cpu === 'hook') this.checkBound('cpu', p.head, 'bound', accept);
         if ('obj' in shape) this.checkObjectPart(shape, p, accept);
+        // a task, a kthread or a bound runnable alone is a value only beside `current` (LANGUAGE.md §5)
+        if (shape.kind === 'object' && usedAsNumber(p)) {
+            const decl = shape.obj.ref?.ref;
+            const what = shape.obj.bound ? `'${shape.obj.bound}' is a runnable` : `'${shape.obj.text}' is a ${ast.isKThread(decl) ? 'kthread' : 'task'}`;
+            const address = ast.isTask(decl) && isReceiver(decl) ? ` (its UPID's address is ${shape.obj.text}.upid)`
+                : ast.isTask(decl) && isSender(decl) ? ` (its UITT's address is ${shape.obj.text}.uitt)` : '';
+            report(accept, 'semantic', `${what}, not a number${address}: a name is compared with cpuN.current only`, p, undefined, undefined, 'not-a-number');
+        }
         // mode and current only compare, with == and !=
         if (shape.kind === 'cpu-mode' || shape.kind === 'cpu-current') {
             const parent = p.$container;
@@ -259,6 +280,13 @@ export class UintrValidator {
                 report(accept, 'semantic', `'${shape.kind === 'cpu-mode' ? 'mode' : 'current'}' can only be compared with == or !=`, p, undefined, undefined, 'bad-path');
             }
         }
+    }
+
+    /** `idle`, `user` and `kernel` are values only beside `current` and `mode` (LANGUAGE.md §5). */
+    checkWord(w: ast.WordExpr, accept: ValidationAcceptor): void {
+        if (!usedAsNumber(w)) return;
+        const beside = w.word === 'idle' ? 'cpuN.current' : 'cpuN.mode';
+        report(accept, 'semantic', `'${w.word}' is not a number: it is compared with ${beside} only`, w, undefined, undefined, 'not-a-number');
     }
 
     /** X.upid needs a receiver, X.uitt a sender, X.xsave a task. */
