@@ -88,6 +88,8 @@ describe.each(WHERE)('race exploration in the language server, %s', (_how, env: 
         const after = await final;
         const d = after.find(x => x.code === 'race-counterexample')!;
         expect(d.range.start.line).toBe(RACE_LINE);
+        // on the race's first line, to its end: a position within the protocol's uinteger
+        expect(d.range.end).toEqual({ line: RACE_LINE, character: text.split('\n')[RACE_LINE].length });
         expect(d.relatedInformation!.length).toBeGreaterThan(3);
         const kinds = client.progress.map(p => p.value.kind);
         expect(kinds[0]).toBe('begin');

@@ -211,7 +211,13 @@ export class EmulationService {
 export function rangeOf(doc: LangiumDocument, loc: SourceLoc): Range {
     const start = doc.textDocument.positionAt(loc.offset);
     let end = doc.textDocument.positionAt(Math.max(loc.end, loc.offset));
-    if (end.line !== start.line) end = { line: start.line, character: Number.MAX_SAFE_INTEGER };
+    // a multi-line item (a race) is marked on its first line, to that line's end (a position
+    // the protocol allows: a uinteger, not beyond the line)
+    if (end.line !== start.line) {
+        const lineEnd = doc.textDocument.offsetAt({ line: start.line + 1, character: 0 });
+        const text = doc.textDocument.getText({ start, end: doc.textDocument.positionAt(lineEnd) });
+        end = { line: start.line, character: start.character + text.replace(/\r?\n$|\r$/, '').length };
+    }
     if (loc.end <= loc.offset) end = { line: start.line, character: start.character + 1 };
     return { start, end };
 }
