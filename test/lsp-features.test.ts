@@ -369,6 +369,61 @@ describe('go to definition and references', () => {
 });
 
 // ---------------------------------------------------------------------------------------
+describe('rename', () => {
+    /** The rename's edits of this document (as `line:col-col newName`), or the error it answers with. */
+    async function renameAt(marked: string, newName: string): Promise<{ edits?: string[]; uris?: string[]; error?: string; prepared?: boolean }> {
+        const { output, indices } = replaceIndices({ text: marked });
+        const doc = await parse(output, { validation: true });
+        const at = textDocumentPositionParams(doc, indices[0]);
+        try {
+            const provider = Uintr.lsp.RenameProvider!;
+            let prepared: boolean;
+            try {
+                prepared = (await provider.prepareRename(doc, at)) !== undefined;
+            } catch (e) {
+                return { error: (e as Error).message, prepared: false };
+            }
+            const edit = await provider.rename(doc, { ...at, newName });
+            const changes = edit?.changes ?? {};
+            const mine = changes[doc.uri.toString()] ?? [];
+            return { prepared, uris: Object.keys(changes), edits: mine.map(e => `${e.range.start.line}:${e.range.start.character}-${e.range.end.character} ${e.newText}`).sort() };
+        } catch (e) {
+            return { error: (e as Error).message };
+        } finally {
+            await clearDocuments(shared, [doc]);
+        }
+    }
+    const decls = 'machine { cpus 2 policy mine }\ntask rx { handler 1 }\ntask tx { target rx vector 3 }\nkthread kw\npolicy mine extends linux_rfc { }\n';
+
+    test('a task, from a use: every reference in the file', async () => {
+        const r = await renameAt(`${decls}cpu0: switch r<|>x\nexpect delivered rx 3\n`, 'rcv');
+        expect(r.prepared).toBe(true);
+        expect(r.edits).toEqual(['1:5-7 rcv', '2:17-19 rcv', '5:13-15 rcv', '6:17-19 rcv']);
+    });
+
+    test('a user policy; a new name that is not a name, a reserved word, a CPU or taken is refused with why', async () => {
+        expect((await renameAt(`${decls.replace('policy mine extends', 'policy mi<|>ne extends')}`, 'careful')).edits).toEqual(['0:24-28 careful', '4:7-11 careful']);
+        const at = `${decls}cpu0: switch r<|>x\n`;
+        expect((await renameAt(at, 'a b')).error).toMatch(/cannot rename rx to a b: 'a b' is not a name/);
+        expect((await renameAt(at, '1abc')).error).toMatch(/is not a name/);
+        expect((await renameAt(at, 'switch')).error).toMatch(/'switch' is a reserved word/);
+        expect((await renameAt(at, 'manual')).error).toMatch(/'manual' is a reserved word/);
+        expect((await renameAt(at, 'cpu0')).error).toMatch(/'cpu0' names a CPU/);
+        expect((await renameAt(at, 'tx')).error).toMatch(/a task of that name is declared at line 3/);
+        expect((await renameAt(at, 'kw')).error).toMatch(/a kthread of that name is declared at line 4/);
+        expect((await renameAt(`${decls.replace('policy mine extends', 'policy mi<|>ne extends')}`, 'eager')).error).toMatch(/'eager' is a built-in policy/);
+    });
+
+    test('a built-in policy is never renamed: the prelude is not edited', async () => {
+        const r = await renameAt('machine { policy linux<|>_rfc }\ncpu0: stui\n', 'zz');
+        expect(r.prepared).toBe(false);
+        expect(r.error).toMatch(/a built-in policy cannot be renamed/);
+        const ext = await renameAt('policy mine extends lazy<|>_fpu { }\n', 'zz');
+        expect(ext.error).toMatch(/a built-in policy cannot be renamed/);
+    });
+});
+
+// ---------------------------------------------------------------------------------------
 describe('document symbols', () => {
     const TEXT = 'scenario "symbols"\nmachine { cpus 2 }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\ntask plain { }\nkthread kworker\n'
         + 'policy careful extends linux_rfc {\n  on switch_out { if user(prev) { xsaves prev } }\n  on return_to_user { xrstors cur }\n}\n'

@@ -21,6 +21,7 @@ import { UintrDocumentUpdateHandler } from './document-update-handler.js';
 import { EMULATION_CATEGORY, EmulationService } from './emulation.js';
 import { UintrHoverProvider } from './hover-provider.js';
 import { UintrInlayHintProvider } from './inlay-hint-provider.js';
+import { UintrRenameProvider } from './rename-provider.js';
 import { UintrWorkspaceManager, type PreludeSource } from './prelude-documents.js';
 import { FixChecker } from './fix-checker.js';
 
@@ -50,6 +51,7 @@ export function createUintrLspModule(prelude: PreludeSource): Module<UintrLspSer
             DocumentSymbolProvider: () => new UintrDocumentSymbolProvider(),
             Formatter: () => new UintrFormatter(),
             SemanticTokenProvider: services => new UintrSemanticTokenProvider(services),
+            RenameProvider: services => new UintrRenameProvider(services),
         },
     };
 }
