@@ -168,6 +168,21 @@ describe('hover', () => {
         expect(pd).toMatch(/\| reserved \| 5:0 \| `0x21` — #GP: reserved bits set \|/);
     });
 
+    test('anywhere in an MSR value written as an expression: the whole value, decoded', async () => {
+        const misc = 'machine { policy manual }\ntask rx { handler 0x401000 }\ncpu0: switch rx\ncpu0: wrmsr IA32_UINTR_MISC 0xff | uinv << 3<|>2\n';
+        const md = await hoverAt(misc);
+        expect(md).toContain('**IA32_UINTR_MISC** ← `0xff | uinv << 32` = `0xec000000ff`');
+        expect(md).toContain('| UITTSZ | 31:0 | `255` |');
+        expect(md).toContain('| UINV | 39:32 | `0xec` |');
+        expect(await hoverAt(misc.replace('0xff | uinv', '0x<|>ff | uinv').replace('3<|>2', '32'))).toContain('= `0xec000000ff`');
+        const gp = await hoverAt('machine { policy manual }\ncpu0: wrmsr IA32_UINTR_MISC 0xff | 1 << 6<|>3\nexpect gp\n');
+        expect(gp).toMatch(/\| reserved \| 63:40 \| `0x800000` — #GP: reserved bits set \|/);
+        // a value that reads the machine is known only at run time: the step's registers after it
+        const read = await hoverAt('machine { policy manual }\ntask rx { handler 0x401000 }\ncpu0: switch rx\ncpu0: wrmsr IA32_UINTR_MISC cpu0.uittsz | 0x<|>ec00000000\n');
+        expect(read).not.toContain('←');
+        expect(read).toContain('| UINV | `0xec` (was `0x0`) |');
+    });
+
     test('on `policy linux_rfc`: its hooks and where each comes from', async () => {
         const md = await hoverAt('machine { policy linux<|>_rfc }\ntask rx { handler 0x401000 }\ncpu0: switch rx\n');
         expect(md).toContain('**policy linux_rfc** extends lazy_fpu');

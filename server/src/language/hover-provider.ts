@@ -14,8 +14,8 @@ import { decodeMsr } from '../machine/msr-decode.js';
 import type { Cpu, Machine, Runnable } from '../machine/state.js';
 import { findHook, HOOK_BINDINGS, HOOK_NAMES, isHookName } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
-import { parseNumber } from '../syntax/numbers.js';
 import { cpuIndex } from '../syntax/paths.js';
+import { constantOf, machineSettings } from '../syntax/uintr-validator.js';
 import type { EmulationService } from './emulation.js';
 import { netChanges } from './inlay-hint-provider.js';
 import { initialState, itemOf, itemState } from './trace-lookup.js';
@@ -68,9 +68,13 @@ export class UintrHoverProvider implements HoverProvider {
         const state = itemState(this.emulation, doc, item);
         if (!state) return '*Not emulated: the file has static errors (or has not been checked yet).*';
         if (state.entry < 0) return '*After a race: this item runs in every interleaving of the race; hover the race for what was found.*';
-        // A number written to an MSR
+        // The value written to an MSR, hovered anywhere in it: decoded when known before the run
+        // (a number, or numbers and uinv/kernel_vector); one that reads the machine is the step's
         const wrmsr = AstUtils.getContainerOfType(node, ast.isWrmsrAction);
-        if (wrmsr && ast.isNumberLit(node) && isMsrName(wrmsr.msr)) return msrHover(wrmsr.msr, parseNumber(node.value) ?? 0n);
+        if (wrmsr && wrmsr.value && isMsrName(wrmsr.msr) && node !== wrmsr) {
+            const v = constantOf(wrmsr.value, machineSettings(AstUtils.getContainerOfType(wrmsr, ast.isFile)!));
+            if (v !== undefined) return msrHover(wrmsr.msr, v & ((1n << 64n) - 1n), oneLine(wrmsr.value));
+        }
         // A task named in the step
         const named = namedRunnable(node, leaf.text);
         if (named) {
@@ -199,8 +203,8 @@ function runnableHover(m: Machine, r: Runnable, when: string): string {
     return s;
 }
 
-function msrHover(msr: Parameters<typeof decodeMsr>[0], v: bigint): string {
-    let s = `**${msr}** ← \`${hex(v)}\`\n\n| field | bits | value |\n|---|---|---|\n`;
+function msrHover(msr: Parameters<typeof decodeMsr>[0], v: bigint, written: string): string {
+    let s = `**${msr}** ← \`${written}\`${written === hex(v) ? '' : ` = \`${hex(v)}\``}\n\n| field | bits | value |\n|---|---|---|\n`;
     for (const f of decodeMsr(msr, v)) s += `| ${f.field} | ${f.bits} | \`${f.value}\`${f.fault ? ` — #GP: ${f.fault}` : ''} |\n`;
     return s;
 }
