@@ -13,7 +13,7 @@ import type { ExecContext, RunSink } from '../kernel/context.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { CheckResult } from '../scenario/check.js';
 import * as ast from '../syntax/generated/ast.js';
-import { cpuIndex } from '../syntax/paths.js';
+import { cpuIndex, pathShape } from '../syntax/paths.js';
 import { BUILTIN_POLICIES } from '../syntax/uintr-validator.js';
 import type { EmulationService } from './emulation.js';
 import type { FixChecker } from './fix-checker.js';
@@ -132,10 +132,15 @@ export class UintrCodeActionProvider implements CodeActionProvider {
             const state = itemState(this.emulation, doc, e);
             const run = state?.emulated.result.run;
             if (!state || !run || state.entry < 0) return [];
-            const observed = evaluate(run.trace.program.env, body.left, state.after());
-            if (observed === undefined) return [];
-            const r = body.right.$cstNode;
-            return [replaceRange(doc, r.offset, r.end, observed, `Expect the observed value: ${oneLine(body.left)} ${body.op} ${observed}`, line)];
+            // the side that reads the machine is observed; the other (a value written down) is replaced
+            const leftReads = readsMachine(body.left), rightReads = readsMachine(body.right);
+            if (!leftReads && !rightReads) return [];
+            const [read, written] = leftReads ? [body.left, body.right] : [body.right, body.left];
+            const observed = evaluate(run.trace.program.env, read, state.after());
+            const w = written.$cstNode;
+            if (observed === undefined || !w) return [];
+            const shown = leftReads ? `${oneLine(read)} ${body.op} ${observed}` : `${observed} ${body.op} ${oneLine(read)}`;
+            return [replaceRange(doc, w.offset, w.end, observed, `Expect the observed value: ${shown}`, line)];
         }
         return [];
     }
@@ -315,6 +320,15 @@ function declareFixes(doc: LangiumDocument, file: ast.File, d: Diagnostic): Line
 }
 
 /** The value of an expression on a state, as the source would write it. */
+/** Whether an expression reads the machine's state (a register, a UPID or image field, mode, current), not only values written down. */
+function readsMachine(e: ast.Expr): boolean {
+    if (ast.isBinExpr(e)) return readsMachine(e.left) || readsMachine(e.right);
+    if (ast.isNotExpr(e)) return readsMachine(e.operand);
+    if (!ast.isPathExpr(e) || !e.head) return false;
+    const kind = pathShape(e).kind;
+    return kind === 'cpu-reg' || kind === 'cpu-mode' || kind === 'cpu-current' || kind === 'upid-field' || kind === 'xsave-field';
+}
+
 function evaluate(env: Parameters<typeof compileExpr>[0], e: ast.Expr, m: Machine): string | undefined {
     try {
         const c = compileExpr(env, e);
