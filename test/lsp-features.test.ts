@@ -638,17 +638,25 @@ describe('the emulator\'s cache', () => {
 
 // ---------------------------------------------------------------------------------------
 describe('code lens', () => {
+    const lens = async (text: string, name: string): Promise<string> => {
+        const uri = URI.parse(`file:///lens/${name}.uintr`);
+        const doc = shared.workspace.LangiumDocumentFactory.fromString<ast.File>(text, uri);
+        shared.workspace.LangiumDocuments.addDocument(doc);
+        Uintr.uintr.Emulation.markDue(uri.toString());
+        await shared.workspace.DocumentBuilder.build([doc], { validation: { categories: ['built-in', 'fast', 'emulation'] } });
+        const lenses = await Uintr.lsp.CodeLensProvider!.provideCodeLens(doc, { textDocument: { uri: uri.toString() } });
+        await clearDocuments(shared, [doc]);
+        return lenses![0].command!.title;
+    };
+
+    test('counts the races with a counterexample (their codes are in the race\'s diagnostic, not among the faults)', async () => {
+        const title = await lens(example('race-upid-use-after-free'), 'uaf');
+        expect(title).toMatch(/ · 1 of 1 race with a counterexample · /);
+        expect(await lens(example('race-kthread-roundtrip-rfc'), 'rfc')).toMatch(/ · 0 of 1 race with a counterexample · /);
+        expect(await lens(example('xrstors-twice'), 'plain')).not.toMatch(/race/);
+    });
+
     test('the costs of a file with a race are those of the file as written (as --stats), not only up to the race', async () => {
-        const lens = async (text: string, name: string): Promise<string> => {
-            const uri = URI.parse(`file:///lens/${name}.uintr`);
-            const doc = shared.workspace.LangiumDocumentFactory.fromString<ast.File>(text, uri);
-            shared.workspace.LangiumDocuments.addDocument(doc);
-            Uintr.uintr.Emulation.markDue(uri.toString());
-            await shared.workspace.DocumentBuilder.build([doc], { validation: { categories: ['built-in', 'fast', 'emulation'] } });
-            const lenses = await Uintr.lsp.CodeLensProvider!.provideCodeLens(doc, { textDocument: { uri: uri.toString() } });
-            await clearDocuments(shared, [doc]);
-            return lenses![0].command!.title;
-        };
         const body = 'machine { cpus 2 policy linux_rfc }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\ncpu0: switch rx\n';
         const tail = 'cpu0: xsaves rx\ncpu0: xrstors rx\ncpu1: senduipi 0\n';
         const raced = await lens(`${body}race { cpu1: switch tx } with { cpu0: stui }\n${tail}`, 'raced');

@@ -1,5 +1,6 @@
 /**
- * A code lens on the scenario: counts of steps, faults, hazards, XSAVES/XRSTORS, and
+ * A code lens on the scenario: counts of steps, faults, hazards, races with a counterexample
+ * (each names its codes in its own diagnostic), XSAVES/XRSTORS, and
  * "Compare policies" (the client runs the `uintr.comparePolicies` command).
  */
 import type { LangiumDocument, MaybePromise } from 'langium';
@@ -30,8 +31,12 @@ export class UintrCodeLensProvider implements CodeLensProvider {
             const ds = em.result.diagnostics.filter(d => d.severity !== 'information');
             const faults = ds.filter(d => FAULTS.has(d.code)).length;
             const hazards = ds.filter(d => HAZARDS.has(d.code)).length;
+            // what races find is one race-counterexample per race line, whatever codes it names
+            const races = em.result.run.races.length;
+            const racing = ds.filter(d => d.code === 'race-counterexample' && d.severity === 'error').length;
+            const raceText = races ? ` · ${racing} of ${races} race${races === 1 ? '' : 's'} with a counterexample` : '';
             const c = em.result.run.countsAsWritten(); // a file with races: as written (as --stats)
-            const title = `${em.result.steps} steps · ${faults} fault${faults === 1 ? '' : 's'} · ${hazards} hazard${hazards === 1 ? '' : 's'} · ` +
+            const title = `${em.result.steps} steps · ${faults} fault${faults === 1 ? '' : 's'} · ${hazards} hazard${hazards === 1 ? '' : 's'}${raceText} · ` +
                 `${c.xsaves} XSAVES / ${c.xrstors} XRSTORS · policy ${em.result.run.policy}`;
             lenses.push({ range, command: { title, command: 'uintr.showTrace', arguments: [uri] } });
         } else {
