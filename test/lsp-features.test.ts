@@ -588,6 +588,26 @@ describe('formatting', () => {
         await expectFormatting(Uintr)({ before, after: 'machine {\n\tcpus 2\n}\n', options: { insertSpaces: false, tabSize: 4 }, disposeAfterCheck: true });
     });
 
+    test('a selection: only the lines it touches, with the editor\'s indentation', async () => {
+        const doc = await parse('machine {\ncpus 2\n}\ntask   rx { handler 1 }\ntask   tx { target rx vector 3 }\ncpu0:   switch rx\n');
+        const range = { start: { line: 1, character: 0 }, end: { line: 4, character: 0 } };
+        const edits = await Uintr.lsp.Formatter!.formatDocumentRange(doc, { textDocument: { uri: doc.uri.toString() }, range, options: { insertSpaces: true, tabSize: 4 } });
+        expect(TextDocument.applyEdits(doc.textDocument, edits)).toBe('machine {\n    cpus 2\n}\ntask rx { handler 1 }\ntask   tx { target rx vector 3 }\ncpu0:   switch rx\n');
+        await clearDocuments(shared, [doc]);
+    });
+
+    test('the prelude, and a copy of it named prelude.uintr: never reformatted, no diagnostics', async () => {
+        const edits = await Uintr.lsp.Formatter!.formatDocument(prelude, { textDocument: { uri: PRELUDE_URI }, options: { insertSpaces: true, tabSize: 4 } });
+        expect(edits).toEqual([]);
+        const copy = await parse(PRELUDE.text, { documentUri: 'file:///elsewhere/server/src/kernel/prelude.uintr', validation: true });
+        expect(copy.diagnostics).toEqual([]);
+        expect(await Uintr.lsp.Formatter!.formatDocument(copy, { textDocument: { uri: copy.uri.toString() }, options: { insertSpaces: true, tabSize: 4 } })).toEqual([]);
+        // the same text under another name is a user file: its policies shadow the built-ins
+        const other = await parse(PRELUDE.text, { documentUri: 'file:///elsewhere/mine.uintr', validation: true });
+        expect((other.diagnostics ?? []).some(d => /shadows the built-in/.test(d.message))).toBe(true);
+        await clearDocuments(shared, [copy, other]);
+    });
+
     const files = readdirSync(join(ROOT, 'examples')).filter(f => f.endsWith('.uintr')).sort();
     test.each(files)('%s: same line count, comments and items on their lines, same diagnostics, idempotent', async name => {
         const text = readFileSync(join(ROOT, 'examples', name), 'utf8');

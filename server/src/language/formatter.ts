@@ -7,7 +7,8 @@
  */
 import type { LangiumDocument, MaybePromise } from 'langium';
 import type { Formatter } from 'langium/lsp';
-import type { DocumentFormattingParams, DocumentOnTypeFormattingOptions, DocumentRangeFormattingParams, TextEdit } from 'vscode-languageserver';
+import type { DocumentFormattingParams, DocumentOnTypeFormattingOptions, DocumentRangeFormattingParams, FormattingOptions, TextEdit } from 'vscode-languageserver';
+import { isPreludeCopy, isPreludeUri } from '../syntax/prelude-uri.js';
 
 /** Condition predicates, written like calls: `user(prev)`. */
 const PREDICATES = new Set(['user', 'kthread', 'receiver', 'sender', 'valid', 'waiting']);
@@ -65,13 +66,21 @@ export function formatText(text: string, indentUnit = '  '): string {
     return out.join('\n');
 }
 
+/** One level of indentation as the editor asks for it (tabs, or 1 to 8 spaces; 2 by default). */
+function indentUnit(options: FormattingOptions): string {
+    return options.insertSpaces === false ? '\t' : ' '.repeat(Math.min(8, Math.max(1, options.tabSize ?? 2)));
+}
+
 export class UintrFormatter implements Formatter {
     formatDocument(document: LangiumDocument, params: DocumentFormattingParams): MaybePromise<TextEdit[]> {
-        return this.edits(document, params.options.insertSpaces === false ? '\t' : ' '.repeat(Math.min(8, Math.max(1, params.options.tabSize ?? 2))));
+        return this.edits(document, indentUnit(params.options));
     }
 
-    formatDocumentRange(document: LangiumDocument, _params: DocumentRangeFormattingParams): MaybePromise<TextEdit[]> {
-        return this.edits(document, '  ');
+    formatDocumentRange(document: LangiumDocument, params: DocumentRangeFormattingParams): MaybePromise<TextEdit[]> {
+        // the lines the range touches (a range that ends at a line's start leaves that line out)
+        const { start, end } = params.range;
+        const last = end.character === 0 && end.line > start.line ? end.line - 1 : end.line;
+        return this.edits(document, indentUnit(params.options)).filter(e => e.range.start.line >= start.line && e.range.start.line <= last);
     }
 
     formatDocumentOnType(): MaybePromise<TextEdit[]> {
@@ -84,6 +93,9 @@ export class UintrFormatter implements Formatter {
 
     private edits(document: LangiumDocument, unit: string): TextEdit[] {
         const text = document.textDocument.getText();
+        // the prelude ships word for word (LANGUAGE.md): never reformatted, nor a copy of it
+        const uri = document.uri.toString();
+        if (isPreludeUri(uri) || isPreludeCopy(uri, text)) return [];
         const formatted = formatText(text, unit);
         const a = text.split('\n'), b = formatted.split('\n');
         const edits: TextEdit[] = [];

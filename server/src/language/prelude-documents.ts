@@ -23,8 +23,9 @@ export function preludeText(source: PreludeSource): string {
 /** Creates the prelude document and registers it as the built-in one. */
 export function createPreludeDocument(shared: LangiumSharedCoreServices, source: PreludeSource): LangiumDocument<ast.File> {
     const uri = URI.file(source.path);
-    registerPreludeUri(uri.toString());
-    return shared.workspace.LangiumDocumentFactory.fromString<ast.File>(preludeText(source), uri);
+    const text = preludeText(source);
+    registerPreludeUri(uri.toString(), text);
+    return shared.workspace.LangiumDocumentFactory.fromString<ast.File>(text, uri);
 }
 
 /** Loads the prelude with the workspace, so it is linked like any other document. */

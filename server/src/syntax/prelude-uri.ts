@@ -3,11 +3,24 @@
  * go-to-definition can open it); its URI is registered when it is loaded.
  */
 const preludeUris = new Set<string>();
+const preludeTexts = new Set<string>();
 
-export function registerPreludeUri(uri: string): void {
+/** Registers the built-in prelude's URI, and its text (see {@link isPreludeCopy}). */
+export function registerPreludeUri(uri: string, text?: string): void {
     preludeUris.add(uri);
+    if (text !== undefined) preludeTexts.add(text);
 }
 
 export function isPreludeUri(uri: string): boolean {
     return preludeUris.has(uri);
+}
+
+/**
+ * Whether a document is a copy of the prelude opened from elsewhere (the project's source
+ * copy, an unpacked extension): a file named prelude.uintr with the prelude's text, word for
+ * word. It declares the built-in policies, so the rules for user files do not apply to it (a
+ * policy named `manual`, one that shadows a built-in); it is not the built-in one for linking.
+ */
+export function isPreludeCopy(uri: string, text: string): boolean {
+    return uri.endsWith('/prelude.uintr') && preludeTexts.has(text);
 }

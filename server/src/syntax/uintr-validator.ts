@@ -8,7 +8,7 @@ import { UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
 import * as ast from './generated/ast.js';
 import { TWO_64, parseNumber } from './numbers.js';
 import { pathShape, type ObjHead, type PathShape } from './paths.js';
-import { isPreludeUri } from './prelude-uri.js';
+import { isPreludeCopy, isPreludeUri } from './prelude-uri.js';
 import { CPU_NAME, RESERVED_WORDS } from './reserved.js';
 import type { UintrServices } from './uintr-module.js';
 
@@ -143,7 +143,8 @@ export function constantOf(e: ast.Expr | undefined, settings: MachineSettings): 
 
 export class UintrValidator {
     checkFile(file: ast.File, accept: ValidationAcceptor): void {
-        const prelude = isPreludeUri(AstUtils.getDocument(file).uri.toString());
+        const doc = AstUtils.getDocument(file);
+        const prelude = isPreludeUri(doc.uri.toString()) || isPreludeCopy(doc.uri.toString(), doc.textDocument.getText());
         // machine properties: each once, in range
         const seen = new Map<string, ast.MachineProp>();
         for (const p of file.machine?.props ?? []) {

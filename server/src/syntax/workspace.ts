@@ -23,7 +23,7 @@ export class UintrWorkspace {
     /** Loads the prelude (its text and the path it ships at); call once, before any scenario. */
     async loadPrelude(text: string, path: string): Promise<LangiumDocument<ast.File>> {
         const uri = URI.file(path);
-        registerPreludeUri(uri.toString());
+        registerPreludeUri(uri.toString(), text);
         const doc = this.shared.workspace.LangiumDocumentFactory.fromString<ast.File>(text, uri);
         this.shared.workspace.LangiumDocuments.addDocument(doc);
         await this.shared.workspace.DocumentBuilder.build([doc], { validation: true });
