@@ -604,7 +604,7 @@ describe('formatting', () => {
         expect(await Uintr.lsp.Formatter!.formatDocument(copy, { textDocument: { uri: copy.uri.toString() }, options: { insertSpaces: true, tabSize: 4 } })).toEqual([]);
         // the same text under another name is a user file: its policies shadow the built-ins
         const other = await parse(PRELUDE.text, { documentUri: 'file:///elsewhere/mine.uintr', validation: true });
-        expect((other.diagnostics ?? []).some(d => /shadows the built-in/.test(d.message))).toBe(true);
+        expect((other.diagnostics ?? []).some(d => /shadows the built-in/.test(String(d.message)))).toBe(true);
         await clearDocuments(shared, [copy, other]);
     });
 

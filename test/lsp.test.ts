@@ -147,6 +147,16 @@ describe('settings', () => {
             // lazy_fpu skips the XRSTORS on the way back: the notification is lost (clean under linux_rfc)
             const ds = await c.openAndWait(u, roundTrip, ds => ds.some(d => d.code === 'notification-lost'));
             expect(ds.find(d => d.code === 'notification-lost')!.range.start.line).toBe(8);
+            // the commands' tables run under it too, and the compare table marks it as the file's own
+            const trace = await c.request<{ text: string }>('uintr/trace', { uri: u });
+            expect(trace.text).toMatch(/under policy lazy_fpu:/);
+            const compare = await c.request<{ text: string }>('uintr/compare', { uri: u });
+            expect(compare.text).toMatch(/^lazy_fpu \*/m);
+            expect(compare.text).not.toMatch(/^linux_rfc \*/m);
+            // and so do the quick fixes' checks: 'Use policy linux_rfc' is offered (clean under it)
+            const lost = ds.find(d => d.code === 'notification-lost')!;
+            const actions = await c.request<{ title: string }[]>('textDocument/codeAction', { textDocument: { uri: u }, range: lost.range, context: { diagnostics: [lost] } });
+            expect(actions.map(a => a.title)).toContain('Use policy linux_rfc (the scenario is clean under it)');
         } finally {
             await c.stop();
         }

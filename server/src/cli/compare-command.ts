@@ -10,7 +10,7 @@ export interface CompareRow {
     readonly report: FileReport;
 }
 
-export async function comparePolicies(ws: UintrWorkspace, file: string, text: string, options: Pick<RunFilesOptions, 'overflow' | 'explore' | 'progress'> = {}): Promise<CompareRow[]> {
+export async function comparePolicies(ws: UintrWorkspace, file: string, text: string, options: Pick<RunFilesOptions, 'overflow' | 'explore' | 'progress' | 'defaultPolicy'> = {}): Promise<CompareRow[]> {
     const own = await checkFile(ws, file, text, options);
     const ownPolicy = own.stats?.policy;
     const rows: CompareRow[] = [];

@@ -47,6 +47,8 @@ export interface FileReport {
 
 export interface RunFilesOptions {
     readonly policy?: string;
+    /** The policy of a file whose machine block names none (the editor's `uintr.defaultPolicy`; linux_rfc by default). */
+    readonly defaultPolicy?: string;
     readonly annotations?: boolean;
     readonly recordTrace?: boolean;
     /**
@@ -123,7 +125,7 @@ async function checkLoaded(ws: UintrWorkspace, file: string, text: string, optio
             throw new InputError(`unknown policy '${options.policy}' (built-in: ${ws.builtinPolicies().map(p => p.name).join(', ')})`);
         }
         const pending = startCheck(doc.parseResult.value, staticDiagnostics(doc), ws,
-            { policy: options.policy, recordTrace: options.recordTrace ?? false, explore: options.explore });
+            { policy: options.policy, defaultPolicy: options.defaultPolicy, recordTrace: options.recordTrace ?? false, explore: options.explore });
         if (options.progress) {
             while (!pending.advance(PROGRESS_SLICE)) options.progress(file, pending.progress());
         } else {

@@ -41,10 +41,10 @@ export function workerScript(prelude: PreludeSource): string | undefined {
  * The `compare` or `trace` table of a text, made in a worker so that its exploration never
  * pauses the server; undefined when there is no worker or it failed (the caller makes it itself).
  */
-export function tableInWorker(prelude: PreludeSource, table: TableRequest['table'], text: string, path: string): Promise<string | undefined> {
+export function tableInWorker(prelude: PreludeSource, table: TableRequest['table'], text: string, path: string, defaultPolicy: string): Promise<string | undefined> {
     const script = workerScript(prelude);
     if (!script) return Promise.resolve(undefined);
-    const request: TableRequest = { kind: 'table', table, text, path, prelude: { path: prelude.path, text: preludeText(prelude) } };
+    const request: TableRequest = { kind: 'table', table, text, path, defaultPolicy, prelude: { path: prelude.path, text: preludeText(prelude) } };
     return new Promise(resolve => {
         const worker = new Worker(script, { workerData: request });
         let settled = false;

@@ -85,7 +85,7 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         if (code === 'xsaves-clobbers-image' && ast.isStep(item) && ast.isXsavesAction(item.action)) out.push(deleteLine(doc, line, `Delete the second XSAVES (it clobbers the saved UINV)`));
         const kernelStep = ast.isStep(item) && !isInstruction(item.action);
         if (code === 'notification-lost' || code === 'never-delivered' || (kernelStep && ['xrstors-gp', 'wrmsr-gp', 'senduipi-gp', 'ud', 'upid-use-after-free', 'xsaves-clobbers-image', 'stale-uinv'].includes(code))) {
-            out.push(...policyEdits(doc, file));
+            out.push(...policyEdits(doc, file, this.emulation.defaultPolicy));
         }
         if (code === 'expect-failed' && ast.isExpect(item)) out.push(...this.expectFixes(doc, item));
         const kind = (d.data as { kind?: string } | undefined)?.kind;
@@ -151,7 +151,7 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         const before = this.current(doc);
         let after: CheckResult;
         try {
-            after = await this.checker.check(text);
+            after = await this.checker.check(text, { defaultPolicy: this.emulation.defaultPolicy });
         } catch {
             return undefined;
         }
@@ -265,10 +265,10 @@ function applyEdit(doc: LangiumDocument, edit: TextEdit): string {
     return text.slice(0, from) + edit.newText + text.slice(to);
 }
 
-/** Every built-in policy as the file's policy: edit the machine block, or add one. */
-function policyEdits(doc: LangiumDocument, file: ast.File): LineEdit[] {
+/** Every built-in policy as the file's policy: edit the machine block, or add one (`fallback`: the policy of a file that names none). */
+function policyEdits(doc: LangiumDocument, file: ast.File, fallback: string): LineEdit[] {
     const prop = file.machine?.props.find(ast.isPolicyProp);
-    const current = prop?.policy?.$refText ?? 'linux_rfc';
+    const current = prop?.policy?.$refText ?? fallback;
     const out: LineEdit[] = [];
     for (const p of BUILTIN_POLICIES) {
         if (p === current) continue;

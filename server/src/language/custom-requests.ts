@@ -23,11 +23,11 @@ export function registerCustomRequests(connection: Connection, shared: LangiumSh
     connection.onRequest(COMPARE_REQUEST, async (params: DocumentRequest) => {
         const doc = textOf(params.uri);
         if (!doc) return { error: `unknown document ${params.uri}` };
-        return { text: await services.uintr.FixChecker.compareTable(doc.text, doc.path) };
+        return { text: await services.uintr.FixChecker.compareTable(doc.text, doc.path, services.uintr.Emulation.defaultPolicy) };
     });
     connection.onRequest(TRACE_REQUEST, async (params: DocumentRequest) => {
         const doc = textOf(params.uri);
         if (!doc) return { error: `unknown document ${params.uri}` };
-        return { text: await services.uintr.FixChecker.traceTable(doc.text, doc.path) };
+        return { text: await services.uintr.FixChecker.traceTable(doc.text, doc.path, services.uintr.Emulation.defaultPolicy) };
     });
 }

@@ -34,6 +34,8 @@ export interface TableRequest {
     readonly table: 'compare' | 'trace';
     readonly text: string;
     readonly path: string;
+    /** The policy of a file that names none (`uintr.defaultPolicy`). */
+    readonly defaultPolicy: string;
     readonly prelude: { readonly path: string; readonly text: string };
 }
 
@@ -75,8 +77,8 @@ async function explore(req: ExploreRequest): Promise<ExploreMessage> {
 async function table(req: TableRequest): Promise<string> {
     const ws = new UintrWorkspace();
     await ws.loadPrelude(req.prelude.text, req.prelude.path);
-    if (req.table === 'compare') return formatCompareText(req.path, await comparePolicies(ws, req.path, req.text));
-    const report = await checkFile(ws, req.path, req.text, { recordTrace: true });
+    if (req.table === 'compare') return formatCompareText(req.path, await comparePolicies(ws, req.path, req.text, { defaultPolicy: req.defaultPolicy }));
+    const report = await checkFile(ws, req.path, req.text, { recordTrace: true, defaultPolicy: req.defaultPolicy });
     return formatTraceText(report, traceRows(report));
 }
 

@@ -42,17 +42,17 @@ export class FixChecker {
         }
     }
 
-    /** The `uintr compare` table for a text (in the worker when there is one). */
-    async compareTable(text: string, path: string): Promise<string> {
-        return await tableInWorker(this.prelude, 'compare', text, path)
-            ?? formatCompareText(path, await comparePolicies(await this.open(), path, text));
+    /** The `uintr compare` table for a text (in the worker when there is one); `defaultPolicy` for a file that names none. */
+    async compareTable(text: string, path: string, defaultPolicy: string): Promise<string> {
+        return await tableInWorker(this.prelude, 'compare', text, path, defaultPolicy)
+            ?? formatCompareText(path, await comparePolicies(await this.open(), path, text, { defaultPolicy }));
     }
 
-    /** The `uintr trace` table for a text (in the worker when there is one). */
-    async traceTable(text: string, path: string): Promise<string> {
-        const inWorker = await tableInWorker(this.prelude, 'trace', text, path);
+    /** The `uintr trace` table for a text (in the worker when there is one); `defaultPolicy` for a file that names none. */
+    async traceTable(text: string, path: string, defaultPolicy: string): Promise<string> {
+        const inWorker = await tableInWorker(this.prelude, 'trace', text, path, defaultPolicy);
         if (inWorker !== undefined) return inWorker;
-        const report = await checkFile(await this.open(), path, text, { recordTrace: true });
+        const report = await checkFile(await this.open(), path, text, { recordTrace: true, defaultPolicy });
         return formatTraceText(report, traceRows(report));
     }
 
