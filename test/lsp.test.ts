@@ -67,6 +67,31 @@ describe('language server over stdio', () => {
         expect(hover).toBeTruthy();
     });
 
+    test('an edit keeps the emulator diagnostics where they were, marked stale, until the next save runs it again', async () => {
+        const other = pathToFileURL(join(ws, 'stale.uintr')).toString();
+        const opened = await client.openAndWait(other, text, ds => ds.some(d => d.code === 'xrstors-gp'));
+        const gp = opened.find(d => d.code === 'xrstors-gp')!;
+        expect((gp.data as { stale?: boolean } | undefined)?.stale).toBeUndefined();
+        // a comment typed at the end: no run, the #GP stays, stale
+        const edited = text + '// typing\n';
+        const changed = client.waitDiagnostics(other);
+        client.change(other, edited, 2);
+        const kept = (await changed).find(d => d.code === 'xrstors-gp');
+        expect(kept?.range).toEqual(gp.range);
+        expect((kept!.data as { stale?: boolean }).stale).toBe(true);
+        // the save runs the emulator: fresh again
+        const saved = client.waitDiagnostics(other, ds => ds.some(d => d.code === 'xrstors-gp' && !(d.data as { stale?: boolean } | undefined)?.stale));
+        client.save(other);
+        await saved;
+        // a save while the file has a static error: the emulator does not run, nothing of it is kept
+        const broken = client.waitDiagnostics(other, ds => ds.some(d => d.code === 'syntax'));
+        client.change(other, edited + 'cpu0: (((\n', 3);
+        expect((await broken).some(d => d.code === 'xrstors-gp')).toBe(true); // kept while typing
+        const gone = client.waitDiagnostics(other, ds => !ds.some(d => d.code === 'xrstors-gp'));
+        client.save(other);
+        expect((await gone).some(d => d.code === 'syntax')).toBe(true);
+    });
+
     test('hover on a step shows UINV and the changed fields', async () => {
         const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 9, character: 2 } });
         const md = (hover.contents as { value: string }).value;

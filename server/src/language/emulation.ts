@@ -13,7 +13,7 @@ import { AstUtils, URI, type LangiumDocument, type ValidationAcceptor } from 'la
 import type { LangiumServices } from 'langium/lsp';
 import { DiagnosticSeverity, type DiagnosticRelatedInformation, type Range, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { startCheck, type CheckResult, type PendingCheck } from '../scenario/check.js';
-import type { ScenarioDiagnostic, SourceLoc } from '../scenario/diagnostics.js';
+import type { SourceLoc } from '../scenario/diagnostics.js';
 import * as ast from '../syntax/generated/ast.js';
 import { isPreludeUri } from '../syntax/prelude-uri.js';
 import { exploreRest, progressText, workerScript, type ExploreProgress } from './background-exploration.js';
@@ -39,8 +39,20 @@ export interface Emulated {
 
 
 
+/** An emulator diagnostic as it was last reported for a document, kept across edits until the next run. */
+interface Shown {
+    readonly severity: 'error' | 'warning' | 'info';
+    readonly message: string;
+    readonly range: Range;
+    readonly code: string;
+    readonly relatedInformation: DiagnosticRelatedInformation[];
+    readonly data: unknown;
+}
+
 export class EmulationService {
     private readonly cache = new Map<string, Emulated>();
+    /** What the emulator last reported for each document, where (see {@link validate}). */
+    private readonly shown = new Map<string, Shown[]>();
     /** Documents to emulate at their next validation (opened, saved, or changed with emulate-on-change). */
     private readonly due = new Set<string>();
     /** The policy used when a file names none (setting `uintr.defaultPolicy`). */
@@ -104,6 +116,7 @@ export class EmulationService {
     forget(uri: string): void {
         this.cache.delete(uri);
         this.due.delete(uri);
+        this.shown.delete(uri);
     }
 
     private run(doc: LangiumDocument): Emulated {
@@ -172,38 +185,54 @@ export class EmulationService {
     /**
      * The `emulation` validation category, part of every update build: when the document is
      * due (opened, saved), runs the scenario if it has no static error and reports the run's
-     * diagnostics. Otherwise it reports nothing, so an edit clears them until the next save.
+     * diagnostics. Otherwise (an edit, without emulate-on-change) it keeps what the emulator
+     * last reported, where it reported it, marked `data.stale`, until the next run: as an
+     * on-save checker does (rust-analyzer's flycheck), so findings do not vanish on the first
+     * keystroke; a file whose static errors stop the run reports none.
      */
     async validate(file: ast.File, accept: ValidationAcceptor): Promise<void> {
         const doc = AstUtils.getDocument(file);
         const key = doc.uri.toString();
         if (isPreludeUri(key)) return;
         if (!this.due.has(key)) {
-            // A rebuild of the same version (a watched-file event, a dependency): keep what the
+            // A rebuild of the same version (a watched-file event, a dependency): what the
             // emulator reported for it. An edit makes a new version, which waits for a save.
             const cached = this.cache.get(key);
-            if (cached && cached.version === doc.textDocument.version) {
-                for (const d of cached.result.diagnostics) this.accept(doc, file, d, accept);
-            }
+            if (cached && cached.version === doc.textDocument.version) this.report(doc, file, cached, accept);
+            else this.keep(doc, file, accept);
             return;
         }
         const statics = await this.services.validation.DocumentValidator.validateDocument(doc, { categories: ['built-in', 'fast'] });
         if (statics.some(d => d.severity === DiagnosticSeverity.Error)) {
             this.due.delete(key);
+            this.shown.delete(key);
             return;
         }
         const cached = this.cache.get(doc.uri.toString());
-        const emulated = cached && cached.version === doc.textDocument.version ? cached : this.run(doc);
-        for (const d of emulated.result.diagnostics) this.accept(doc, file, d, accept);
+        this.report(doc, file, cached && cached.version === doc.textDocument.version ? cached : this.run(doc), accept);
         this.due.delete(key);
     }
 
-    private accept(doc: LangiumDocument, file: ast.File, d: ScenarioDiagnostic, accept: ValidationAcceptor): void {
-        const severity = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'info';
-        const relatedInformation: DiagnosticRelatedInformation[] = d.related.map(r => ({
-            location: { uri: doc.uri.toString(), range: rangeOf(doc, r.loc) }, message: r.message,
+    /** Reports a run's diagnostics, and keeps them as the document's last shown. */
+    private report(doc: LangiumDocument, file: ast.File, emulated: Emulated, accept: ValidationAcceptor): void {
+        const shown = emulated.result.diagnostics.map((d): Shown => ({
+            severity: d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'info',
+            message: d.message, range: rangeOf(doc, d.loc), code: d.code, data: d.data,
+            relatedInformation: d.related.map(r => ({ location: { uri: doc.uri.toString(), range: rangeOf(doc, r.loc) }, message: r.message })),
         }));
-        accept(severity, d.message, { node: file, range: rangeOf(doc, d.loc), code: d.code, relatedInformation, data: d.data });
+        this.shown.set(doc.uri.toString(), shown);
+        for (const d of shown) accept(d.severity, d.message, { node: file, range: d.range, code: d.code, relatedInformation: d.relatedInformation, data: d.data });
+    }
+
+    /** Reports again what was last shown for the document, at the same places (within the text as it is now), as stale. */
+    private keep(doc: LangiumDocument, file: ast.File, accept: ValidationAcceptor): void {
+        const td = doc.textDocument;
+        const within = (r: Range): Range => ({ start: td.positionAt(td.offsetAt(r.start)), end: td.positionAt(td.offsetAt(r.end)) });
+        for (const d of this.shown.get(doc.uri.toString()) ?? []) {
+            const data = { ...(d.data as object | undefined), stale: true };
+            const relatedInformation = d.relatedInformation.map(r => ({ ...r, location: { ...r.location, range: within(r.location.range) } }));
+            accept(d.severity, d.message, { node: file, range: within(d.range), code: d.code, relatedInformation, data });
+        }
     }
 }
 
