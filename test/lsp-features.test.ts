@@ -290,6 +290,28 @@ describe('completion', () => {
         expect(empty).toEqual(expect.arrayContaining(['scenario', 'machine', 'task', 'kthread', 'policy', 'expect', 'race']));
     });
 
+    test('the machine\'s CPUs where a step starts (`cpu0:`), also in a race branch, and where a path starts (`cpu0`)', async () => {
+        const start = await completionAt(DECLS + 'cpu0: switch rx\n<|>');
+        expect(start).toEqual(expect.arrayContaining(['cpu0:', 'cpu1:']));
+        expect(start).not.toContain('cpu2:'); // cpus 2
+        expect(await completionAt(DECLS + 'race {\n  <|>')).toEqual(expect.arrayContaining(['cpu0:', 'cpu1:']));
+        expect(await completionAt(DECLS + 'race {\n  cpu0: stui\n} with {\n  <|>')).toEqual(expect.arrayContaining(['cpu0:', 'cpu1:']));
+        const path = await completionAt(DECLS + 'expect <|>');
+        expect(path).toEqual(expect.arrayContaining(['cpu0', 'cpu1', 'rx', 'delivered', 'no']));
+        // hook-bound names only in a hook that binds them (LANGUAGE.md §10)
+        for (const bound of ['cpu', 'prev', 'next', 'cur']) expect(path).not.toContain(bound);
+        const inHook = await completionAt('policy p extends linux_rfc {\n  on switch_out { if <|>');
+        expect(inHook).toEqual(expect.arrayContaining(['prev', 'next', 'cpu']));
+        expect(inHook).not.toContain('cur');
+        expect(await completionAt('policy p extends linux_rfc {\n  on exec { if <|>')).toEqual(expect.arrayContaining(['cur', 'cpu']));
+    });
+
+    test('no kthread where a task must stand; a `.` opens a path\'s fields', async () => {
+        expect((await completionAt(DECLS + 'cpu0: xsaves <|>')).sort()).toEqual(['rx', 'tx']);
+        expect((await completionAt(DECLS + 'cpu0: xrstors <|>')).sort()).toEqual(['init', 'rx', 'tx']);
+        expect(Uintr.lsp.CompletionProvider!.completionOptions?.triggerCharacters).toContain('.');
+    });
+
     test('actions after `cpuN:`', async () => {
         const labels = await completionAt(DECLS + 'cpu0: <|>');
         expect(labels).toEqual(expect.arrayContaining(['switch', 'exec', 'exit', 'wait', 'xsaves', 'xrstors', 'wrmsr', 'senduipi', 'stui', 'clui', 'testui', 'uiret', 'interrupt', 'set', 'free', 'put']));

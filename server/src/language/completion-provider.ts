@@ -1,13 +1,21 @@
 /**
- * Completion: Langium's keywords and names, plus MSR names after `wrmsr` and the fields a
- * state path can take after a `.` (registers after a CPU, upid/xsave/uitt after a task,
- * the UPID's and the image's fields after those).
+ * Completion: Langium's keywords and names, plus the machine's CPUs (`cpu0:` where a step
+ * starts, `cpu0` where a path does), MSR names after `wrmsr` and the fields a state path can
+ * take after a `.` (registers after a CPU, upid/xsave/uitt after a task, the UPID's and the
+ * image's fields after those). Hook-bound names are offered inside the hooks that bind them
+ * only, and kthreads are not offered where a task must stand (xsaves, xrstors).
  */
-import { AstUtils, GrammarAST, type MaybePromise } from 'langium';
-import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type NextFeature } from 'langium/lsp';
+import { AstUtils, GrammarAST, type AstNodeDescription, type MaybePromise, type ReferenceInfo, type Stream } from 'langium';
+import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionProviderOptions, type NextFeature } from 'langium/lsp';
 import { CompletionItemKind } from 'vscode-languageserver';
 import { CPU_FIELDS, UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
 import { MSRS } from '../machine/layout.js';
+import { HOOK_BINDINGS, isHookName } from '../kernel/policy.js';
+import * as ast from '../syntax/generated/ast.js';
+import { machineSettings } from '../syntax/uintr-validator.js';
+
+/** The names a hook binds (LANGUAGE.md §10), offered as keywords only inside such a hook. */
+const BOUND = new Set(['cpu', 'prev', 'next', 'cur']);
 
 /** The fields that may follow a path prefix such as `cpu0.`, `rx.`, `rx.upid.`. */
 export function pathFieldsAfter(prefix: string): { label: string; detail: string }[] {
@@ -37,6 +45,28 @@ export function pathFieldsAfter(prefix: string): { label: string; detail: string
 export class UintrCompletionProvider extends DefaultCompletionProvider {
     /** Contexts for which the hook names were already offered (the rule has several features). */
     private readonly hooksOffered = new WeakSet<CompletionContext>();
+    /** Contexts for which the CPUs were already offered. */
+    private readonly cpusOffered = new WeakSet<CompletionContext>();
+
+    /** A `.` opens the fields of a state path. */
+    override readonly completionOptions: CompletionProviderOptions = { triggerCharacters: ['.'] };
+
+    /** Hook-bound names only inside a hook that binds them; everything else as Langium offers it. */
+    protected override filterKeyword(context: CompletionContext, keyword: GrammarAST.Keyword): boolean {
+        if (!super.filterKeyword(context, keyword)) return false;
+        if (!BOUND.has(keyword.value)) return true;
+        const hook = context.node && AstUtils.getContainerOfType(context.node, ast.isHook);
+        if (!hook || !isHookName(hook.hook)) return false;
+        return HOOK_BINDINGS[hook.hook].includes(keyword.value);
+    }
+
+    /** Where a task must stand (xsaves, xrstors, a target, delivered/pending), no kthread. */
+    protected override getReferenceCandidates(refInfo: ReferenceInfo, context: CompletionContext): Stream<AstNodeDescription> {
+        const all = super.getReferenceCandidates(refInfo, context);
+        const c = refInfo.container;
+        const tasksOnly = ast.isXsavesAction(c.$container) || ast.isXrstorsAction(c.$container) || ast.isTaskProp(c) || ast.isDeliveredExp(c.$container) || ast.isDeliveredExp(c);
+        return tasksOnly ? all.filter(d => d.type !== ast.KThread.$type) : all;
+    }
 
     protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): MaybePromise<void> {
         const rule = AstUtils.getContainerOfType(next.feature, GrammarAST.isParserRule);
@@ -58,6 +88,18 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
             return;
         }
         const assignment = AstUtils.getContainerOfType(next.feature, GrammarAST.isAssignment);
+        if (assignment?.feature === 'cpu' && (rule?.name === 'Step' || rule?.name === 'PathHead')) {
+            // the CPU terminal: the machine's CPUs, once per context
+            if (this.cpusOffered.has(context)) return;
+            this.cpusOffered.add(context);
+            const step = rule.name === 'Step';
+            const cpus = machineSettings(context.document.parseResult.value as ast.File).cpus;
+            for (let i = 0; i < cpus; i++) {
+                const label = step ? `cpu${i}:` : `cpu${i}`;
+                acceptor(context, { label, insertText: step ? `cpu${i}: ` : label, kind: CompletionItemKind.Variable, detail: step ? `a step on CPU ${i}` : `CPU ${i}`, sortText: `1${String(i).padStart(2, '0')}` });
+            }
+            return;
+        }
         if (assignment?.feature === 'msr') {
             for (const [name, num] of Object.entries(MSRS)) {
                 acceptor(context, { label: name, kind: CompletionItemKind.Constant, detail: `MSR 0x${num.toString(16)}` });
