@@ -183,6 +183,18 @@ describe('hover', () => {
         expect(read).toContain('| UINV | `0xec` (was `0x0`) |');
     });
 
+    test('on an expectation: whether it holds, and the values it compares as they were', async () => {
+        const text = 'machine { cpus 2 }\ntask rx { handler 0x401000 }\ncpu0: switch rx\n';
+        const holds = await hoverAt(text + 'exp<|>ect cpu0.uinv == 0xec\n');
+        expect(holds).toContain('**holds** on the settled state');
+        expect(holds).toContain('`cpu0.uinv` = `0xec`');
+        const fails = await hoverAt(text + 'expect 0x1 == cpu0.u<|>inv\n');
+        expect(fails).toContain('**fails**');
+        expect(fails).toContain('`cpu0.uinv` = `0xec`');
+        expect(fails).not.toContain('`0x1` =');
+        expect(await hoverAt(text + 'expect cpu0.cur<|>rent == rx\n')).toContain('`cpu0.current` = `rx`');
+    });
+
     test('on `policy linux_rfc`: its hooks and where each comes from', async () => {
         const md = await hoverAt('machine { policy linux<|>_rfc }\ntask rx { handler 0x401000 }\ncpu0: switch rx\n');
         expect(md).toContain('**policy linux_rfc** extends lazy_fpu');

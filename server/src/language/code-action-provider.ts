@@ -7,16 +7,13 @@ import { GrammarUtils, type AstNode, type LangiumDocument, type MaybePromise } f
 import type { CodeActionProvider, LangiumServices } from 'langium/lsp';
 import { CodeActionKind, type CodeAction, type CodeActionParams, type Command, type Diagnostic, type TextEdit } from 'vscode-languageserver';
 import { hex } from '../machine/bits.js';
-import type { Machine } from '../machine/state.js';
-import { compileExpr, IDLE, MODE_USER } from '../kernel/expressions.js';
-import type { ExecContext, RunSink } from '../kernel/context.js';
-import { Kernel } from '../kernel/kernel.js';
 import type { CheckResult } from '../scenario/check.js';
 import * as ast from '../syntax/generated/ast.js';
-import { cpuIndex, pathShape } from '../syntax/paths.js';
+import { cpuIndex } from '../syntax/paths.js';
 import { BUILTIN_POLICIES } from '../syntax/uintr-validator.js';
 import type { EmulationService } from './emulation.js';
 import type { FixChecker } from './fix-checker.js';
+import { evaluate, readsMachine } from './expr-values.js';
 import { itemState } from './trace-lookup.js';
 import type { UintrLspServices } from './uintr-lsp-module.js';
 
@@ -31,11 +28,6 @@ interface LineEdit {
     /** Where a line of the old text is after the edit (undefined: the line is gone). */
     mapLine(line: number): number | undefined;
 }
-
-/** Evaluating an expression runs no kernel action. */
-const NO_KERNEL = new Kernel({ name: 'none', hooks: {}, slots: 0 });
-
-const NOTHING_SINKS: RunSink = { fault() { /* reads only */ }, error() { /* reads only */ }, ipi() { /* reads only */ } };
 
 export class UintrCodeActionProvider implements CodeActionProvider {
     private readonly emulation: EmulationService;
@@ -319,26 +311,4 @@ function declareFixes(doc: LangiumDocument, file: ast.File, d: Diagnostic): Line
     return out;
 }
 
-/** The value of an expression on a state, as the source would write it. */
-/** Whether an expression reads the machine's state (a register, a UPID or image field, mode, current), not only values written down. */
-function readsMachine(e: ast.Expr): boolean {
-    if (ast.isBinExpr(e)) return readsMachine(e.left) || readsMachine(e.right);
-    if (ast.isNotExpr(e)) return readsMachine(e.operand);
-    if (!ast.isPathExpr(e) || !e.head) return false;
-    const kind = pathShape(e).kind;
-    return kind === 'cpu-reg' || kind === 'cpu-mode' || kind === 'cpu-current' || kind === 'upid-field' || kind === 'xsave-field';
-}
-
-function evaluate(env: Parameters<typeof compileExpr>[0], e: ast.Expr, m: Machine): string | undefined {
-    try {
-        const c = compileExpr(env, e);
-        const ctx: ExecContext = { m, kernel: NO_KERNEL, sink: NOTHING_SINKS, cpu: m.cpus[0], prev: null, next: null, cur: null, vars: [], where: null, inKernelAction: false, ran: null };
-        const v = c.eval(ctx);
-        if (c.kind === 'mode') return v === MODE_USER ? 'user' : 'kernel';
-        if (c.kind === 'runnable') return v === IDLE ? 'idle' : m.runnables[Number(v)]?.name;
-        return hex(v);
-    } catch {
-        return undefined;
-    }
-}
 

@@ -17,6 +17,7 @@ import * as ast from '../syntax/generated/ast.js';
 import { cpuIndex } from '../syntax/paths.js';
 import { constantOf, machineSettings } from '../syntax/uintr-validator.js';
 import type { EmulationService } from './emulation.js';
+import { evaluate, readsMachine } from './expr-values.js';
 import { netChanges } from './inlay-hint-provider.js';
 import { initialState, itemOf, itemState } from './trace-lookup.js';
 import type { UintrLspServices } from './uintr-lsp-module.js';
@@ -118,6 +119,12 @@ export class UintrHoverProvider implements HoverProvider {
         const line = lineOf(e);
         const d = em?.result.diagnostics.find(x => x.loc.line === line && x.code === 'expect-failed');
         let s = d ? `**fails**: ${d.message}\n` : '**holds** on the settled state\n';
+        // the values it compares, as they were
+        if (ast.isCmpExp(e.body)) {
+            const env = this.emulation.resultFor(doc)?.result.run?.trace.program.env;
+            const shown = env ? [e.body.left, e.body.right].filter(readsMachine).map(x => `\`${oneLine(x)}\` = \`${evaluate(env, x, m) ?? '?'}\``) : [];
+            if (shown.length) s += `\n${shown.join(', ')}\n`;
+        }
         const body = e.body;
         if (ast.isDeliveredExp(body) && body.task?.ref) {
             const r = m.runnables.find(x => x.name === body.task?.ref?.name);
@@ -142,7 +149,7 @@ export class UintrHoverProvider implements HoverProvider {
         let s = `${head}: ${report.interleavings} interleaving${report.interleavings === 1 ? '' : 's'} explored (equal states merged), ${report.states} distinct states` +
             (report.reducedStates || report.sleptEvents ? ` (partial-order reduction at ${report.reducedStates} states, ${report.sleptEvents} events left asleep)` : '') +
             (report.truncated ? ` — **${cut} cut the search**` : '') + '\n\n';
-        if (!report.counterexample) return s + 'Clean in every interleaving.';
+        if (!report.counterexample) return s + (report.truncated ? 'Nothing found in the part explored; interleavings beyond it were not explored.' : 'Clean in every interleaving.');
         s += `Found: ${report.codes.join(', ')}. A shortest counterexample:\n\n`;
         report.counterexample.forEach((st, i) => { s += `${i + 1}. line ${run.trace.program.loc(st.cause).line}: \`${st.text}\`\n`; });
         if (report.finding) s += `\n→ ${report.finding.code}: ${report.finding.message}\n`;
