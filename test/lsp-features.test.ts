@@ -915,6 +915,15 @@ describe('code actions', () => {
         await clearDocuments(shared, [doc]);
     });
 
+    test('static errors: at most one per (code, line), as the CLI reports them, the others as related information', async () => {
+        const text = 'scenario "open\nmachine { cpus 2 }\ntask rx { handler 1 }\nkthread kw\ncpu0: switch cpu5\ncpu1: switch rx\n';
+        const doc = await parse(text, { validation: true });
+        const mine = (doc.diagnostics ?? []).filter(d => d.severity === 1).map(d => `${d.code}@${d.range.start.line + 1}`).sort();
+        expect(new Set(mine).size).toBe(mine.length);
+        expect(mine).toEqual([...(await check(text)).codes].sort());
+        await clearDocuments(shared, [doc]);
+    });
+
     test('an unknown name is a `semantic` diagnostic with data.kind `unknown-name` (LANGUAGE.md §8)', async () => {
         const doc = await emulated('task rx { handler 0x401000 }\ncpu0: switch rx\ncpu0: switch kworker\n');
         const d = (doc.diagnostics ?? []).find(x => x.range.start.line === 2);

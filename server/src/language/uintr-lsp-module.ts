@@ -22,6 +22,7 @@ import { EMULATION_CATEGORY, EmulationService } from './emulation.js';
 import { UintrHoverProvider } from './hover-provider.js';
 import { UintrInlayHintProvider } from './inlay-hint-provider.js';
 import { UintrRenameProvider } from './rename-provider.js';
+import { UintrLspDocumentValidator } from './lsp-document-validator.js';
 import { UintrWorkspaceManager, type PreludeSource } from './prelude-documents.js';
 import { FixChecker } from './fix-checker.js';
 
@@ -41,6 +42,9 @@ export function createUintrLspModule(prelude: PreludeSource): Module<UintrLspSer
             Emulation: services => new EmulationService(services, prelude),
             FixChecker: () => new FixChecker(prelude),
             Prelude: () => prelude,
+        },
+        validation: {
+            DocumentValidator: services => new UintrLspDocumentValidator(services),
         },
         lsp: {
             HoverProvider: services => new UintrHoverProvider(services),
