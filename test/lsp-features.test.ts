@@ -961,6 +961,7 @@ describe('code actions', () => {
                 const fixed = applied(doc, a);
                 const after = await check(fixed);
                 expect(after.codes.filter(x => x.startsWith('semantic@') || x.startsWith('syntax@')), `${a.title}:\n${fixed}`).toEqual([]);
+                if (!a.title.startsWith('Declare')) continue;
                 // declarations come before items: the new one sits above the first item
                 const declLine = fixed.split('\n').findIndex(l => new RegExp(`^(task|kthread) ${c.ref}\\b`).test(l));
                 const firstItem = fixed.split('\n').findIndex(l => /^(cpu\d+:|expect|race)/.test(l));
@@ -969,6 +970,33 @@ describe('code actions', () => {
             }
             await clearDocuments(shared, [doc]);
         }
+    });
+
+    test('an unknown name close to a declared or built-in one: change to it (preferred, the only preferred fix)', async () => {
+        const policy = await emulated('machine { policy linux_rcf }\ncpu0: stui\n');
+        const pd = (policy.diagnostics ?? []).find(x => x.range.start.line === 0 && x.severity === 1)!;
+        const pActions = await actionsFor(policy, [pd], ['quickfix']);
+        expect(pActions[0].title).toBe("Change to 'linux_rfc'");
+        expect(pActions.filter(a => a.isPreferred).map(a => a.title)).toEqual(["Change to 'linux_rfc'"]);
+        expect(applied(policy, pActions[0])).toBe('machine { policy linux_rfc }\ncpu0: stui\n');
+        const task = await emulated('task rx { handler 0x401000 }\nkthread kworker\ncpu0: switch kwroker\n');
+        const td = (task.diagnostics ?? []).find(x => x.range.start.line === 2 && x.severity === 1)!;
+        const tActions = await actionsFor(task, [td], ['quickfix']);
+        expect(tActions.map(a => a.title)).toContain("Change to 'kworker'");
+        expect(tActions.filter(a => a.isPreferred)).toHaveLength(1);
+        await clearDocuments(shared, [policy, task]);
+    });
+
+    test('a declaration added to a file without items or without a final newline lands on a line of its own, in the file\'s line breaks', async () => {
+        const noNewline = await emulated('task tx { target foo vector 3 }');
+        const d = (noNewline.diagnostics ?? []).find(x => x.severity === 1)!;
+        const declare = (await actionsFor(noNewline, [d], ['quickfix'])).find(a => a.title.startsWith('Declare receiver'))!;
+        expect(applied(noNewline, declare)).toBe('task tx { target foo vector 3 }\ntask foo { handler 0x401000 }\n');
+        const crlf = await emulated('task rx { handler 0x401000 }\r\ncpu0: switch rx\r\ncpu0: switch kworker\r\n');
+        const cd = (crlf.diagnostics ?? []).find(x => x.range.start.line === 2 && x.severity === 1)!;
+        const kthread = (await actionsFor(crlf, [cd], ['quickfix'])).find(a => a.title === "Declare 'kthread kworker'")!;
+        expect(applied(crlf, kthread)).toBe('task rx { handler 0x401000 }\r\nkthread kworker\r\ncpu0: switch rx\r\ncpu0: switch kworker\r\n');
+        await clearDocuments(shared, [noNewline, crlf]);
     });
 
     test('xsaves-clobbers-image (double-xsaves): delete the second XSAVES', async () => {

@@ -10,7 +10,7 @@ import { hex } from '../machine/bits.js';
 import type { CheckResult } from '../scenario/check.js';
 import * as ast from '../syntax/generated/ast.js';
 import { cpuIndex } from '../syntax/paths.js';
-import { BUILTIN_POLICIES } from '../syntax/uintr-validator.js';
+import { BUILTIN_POLICIES, isReceiver } from '../syntax/uintr-validator.js';
 import type { EmulationService } from './emulation.js';
 import type { FixChecker } from './fix-checker.js';
 import { evaluate, readsMachine } from './expr-values.js';
@@ -53,9 +53,16 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         const wantsSource = !only || only.some(k => ANNOTATE_KIND.startsWith(k));
         if (wantsQuickFix) {
             for (const d of params.context.diagnostics) {
+                let preferred = false;
                 for (const cand of this.candidates(doc, d)) {
                     const action = await this.recheck(doc, d, cand);
-                    if (action) out.push(action);
+                    if (!action) continue;
+                    // one preferred fix per diagnostic (what 'fix all' and Ctrl+. apply): the first
+                    if (action.isPreferred) {
+                        if (preferred) action.isPreferred = false;
+                        preferred = true;
+                    }
+                    out.push(action);
                 }
             }
         }
@@ -227,9 +234,56 @@ function lineIndent(doc: LangiumDocument, line: number): string {
     return /^[ \t]*/.exec(text)?.[0] ?? '';
 }
 
-function insertBefore(_doc: LangiumDocument, line: number, text: string, title: string): LineEdit {
+/** The names a reference in this place may take: policies for a policy, tasks and kthreads for a runnable, receivers for a target. */
+function namesOfKind(doc: LangiumDocument, file: ast.File, ctype: string | undefined): string[] {
+    if (ctype === 'PolicyProp' || ctype === 'Policy') {
+        return [...BUILTIN_POLICIES, ...file.decls.filter(ast.isPolicy).map(p => p.name)];
+    }
+    const tasks = file.decls.filter(ast.isTask);
+    if (ctype === 'TaskProp' || ctype === 'DeliveredExp') return tasks.filter(isReceiver).map(t => t.name);
+    if (ctype === 'XsavesAction' || ctype === 'XrstorsAction' || ctype === 'ObjRef') return tasks.map(t => t.name);
+    return [...tasks.map(t => t.name), ...file.decls.filter(ast.isKThread).map(k => k.name)];
+}
+
+/** Of `names`, those within a small edit distance of `name` (at most 2, and under a third of its length + 1), closest first. */
+export function nearNames(name: string, names: readonly string[]): string[] {
+    const bound = Math.min(2, Math.floor(name.length / 3) + 1);
+    return [...new Set(names)]
+        .map(n => ({ n, d: editDistance(name, n) }))
+        .filter(x => x.n !== name && x.d <= bound)
+        .sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1))
+        .slice(0, 3)
+        .map(x => x.n);
+}
+
+/** Levenshtein distance, an adjacent swap counting as one edit (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+    const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.length][b.length];
+}
+
+/** The line break the document uses (CRLF or LF). */
+function eolOf(doc: LangiumDocument): string {
+    return doc.textDocument.getText().includes('\r\n') ? '\r\n' : '\n';
+}
+
+function insertBefore(doc: LangiumDocument, line: number, text: string, title: string): LineEdit {
+    const eol = eolOf(doc);
+    const td = doc.textDocument;
+    if (line >= td.lineCount) {
+        // past the last line: at the end, on a line of its own
+        const end = td.positionAt(td.getText().length);
+        const lead = td.getText().length === 0 || /\n$/.test(td.getText()) ? '' : eol;
+        return { title, edit: { range: { start: end, end }, newText: lead + text + eol }, mapLine: l => l };
+    }
     return {
-        title, edit: { range: { start: { line, character: 0 }, end: { line, character: 0 } }, newText: text + '\n' },
+        title, edit: { range: { start: { line, character: 0 }, end: { line, character: 0 } }, newText: text + eol },
         mapLine: l => (l >= line ? l + 1 : l),
     };
 }
@@ -297,6 +351,10 @@ function declareFixes(doc: LangiumDocument, file: ast.File, d: Diagnostic): Line
     })();
     const out: LineEdit[] = [];
     const ctype = data?.containerType;
+    // a name written a little wrong: the declared (or built-in) ones of the right kind, closest first
+    for (const near of nearNames(name, namesOfKind(doc, file, ctype))) {
+        out.push(replaceRange(doc, doc.textDocument.offsetAt(d.range.start), doc.textDocument.offsetAt(d.range.end), near, `Change to '${near}'`, d.range.start.line));
+    }
     if (ctype === 'PolicyProp' || (ctype === 'Policy' && data?.property === 'parent')) {
         out.push(insertBefore(doc, at, `policy ${name} extends linux_rfc { }`, `Declare 'policy ${name} extends linux_rfc'`));
         return out;
