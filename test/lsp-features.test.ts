@@ -478,6 +478,17 @@ describe('document symbols', () => {
         + 'policy careful extends linux_rfc {\n  on switch_out { if user(prev) { xsaves prev } }\n  on return_to_user { xrstors cur }\n}\n'
         + 'cpu0: switch rx\ncpu1: switch tx\nrace { cpu0: switch kworker } with { cpu1: senduipi 0 }\nexpect no lost\n';
 
+    test('workspace symbols: the declarations of every document, the built-in policies too', async () => {
+        const doc = await parse(TEXT, { documentUri: 'file:///symbols/ws.uintr' });
+        const find = async (query: string) => (await shared.lsp.WorkspaceSymbolProvider!.getSymbols({ query }))
+            .map(s => `${s.name}:${s.location.uri === doc.uri.toString() ? 'here' : s.location.uri === PRELUDE_URI ? 'prelude' : 'other'}`);
+        expect(await find('rx')).toContain('rx:here');
+        expect(await find('careful')).toEqual(['careful:here']);
+        expect(await find('kwork')).toContain('kworker:here');
+        expect(await find('linux_rfc')).toContain('linux_rfc:prelude');
+        await clearDocuments(shared, [doc]);
+    });
+
     test('tasks, kthreads, policies and races, in order', async () => {
         await expectSymbols(Uintr)({ text: TEXT, expectedSymbols: ['rx', 'tx', 'plain', 'kworker', 'careful', 'race (line 13)'], disposeAfterCheck: true });
     });

@@ -23,6 +23,7 @@ import { UintrHoverProvider } from './hover-provider.js';
 import { UintrInlayHintProvider } from './inlay-hint-provider.js';
 import { UintrRenameProvider } from './rename-provider.js';
 import { UintrLspDocumentValidator } from './lsp-document-validator.js';
+import { UintrWorkspaceSymbolProvider } from './workspace-symbol-provider.js';
 import { UintrWorkspaceManager, type PreludeSource } from './prelude-documents.js';
 import { FixChecker } from './fix-checker.js';
 
@@ -67,6 +68,7 @@ function sharedModule(prelude: PreludeSource): Module<LangiumSharedServices, Par
         },
         lsp: {
             DocumentUpdateHandler: services => new UintrDocumentUpdateHandler(services),
+            WorkspaceSymbolProvider: services => new UintrWorkspaceSymbolProvider(services),
         },
     };
 }
