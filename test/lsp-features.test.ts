@@ -225,6 +225,11 @@ describe('hover', () => {
         expect(md).toContain('put cur.upid');
     });
 
+    test('a hook\'s body as written, on its lines', async () => {
+        const md = await hoverAt('policy careful extends linux_rfc {\n    on exit {\n        if valid(cur) {\n            stui\n            clui\n        }\n    }\n    on exec { st<|>ui }\n}\n'.replace('on exec { st<|>ui }', 'on exec { stui }').replace('            stui', '            st<|>ui'));
+        expect(md).toContain('```uintr\non exit {\n    if valid(cur) {\n        stui\n        clui\n    }\n}\n```');
+    });
+
     test('inside a hook of the prelude document', async () => {
         const line = PRELUDE.text.split('\n').findIndex(l => l.includes('if cpu.uinv == 0 { wrmsr'));
         const offset = prelude.textDocument.offsetAt({ line, character: PRELUDE.text.split('\n')[line].indexOf('wrmsr') + 2 });

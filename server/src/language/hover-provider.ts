@@ -228,10 +228,19 @@ function policyHover(p: ast.Policy): string {
     return any ? s : `**policy ${p.name}**: defines no hooks — only the instructions the scenario writes run.`;
 }
 
+/** A node's text as written, its lines after the first dedented by their common indentation. */
+function asWritten(node: AstNode): string {
+    const lines = (node.$cstNode?.text ?? '').split(/\r?\n/);
+    const rest = lines.slice(1).filter(l => l.trim() !== '');
+    // the first line starts at the node's first token; the others (the closing brace the least
+    // indented) lose the indentation they share
+    const cut = rest.length ? Math.min(...rest.map(l => /^[ \t]*/.exec(l)![0].length)) : 0;
+    return [lines[0], ...lines.slice(1).map(l => l.slice(Math.min(cut, /^[ \t]*/.exec(l)![0].length)))].join('\n');
+}
+
 function hookHover(h: ast.Hook): string {
     const policy = AstUtils.getContainerOfType(h, ast.isPolicy);
     const bound = isHookName(h.hook) ? HOOK_BINDINGS[h.hook].join(', ') : '(unknown hook)';
-    const body = h.body.map(st => '  ' + oneLine(st)).join('\n');
-    return `**${policy?.name ?? '?'}.${h.hook}** — binds ${bound}\n\n\`\`\`uintr\n${body || '  (empty)'}\n\`\`\``;
+    return `**${policy?.name ?? '?'}.${h.hook}** — binds ${bound}\n\n\`\`\`uintr\n${asWritten(h)}\n\`\`\``;
 }
 
