@@ -126,7 +126,9 @@ export function lowerProgram(file: ast.File): Program {
     const lowerStep = (step: ast.Step, key?: string): StepItem => {
         stepCount++;
         const cause = newCause(step);
-        const code = compiledOnce(steps, key, () => ({ cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action) }));
+        // the memo first: most steps repeat a text seen before, and then no closure is made
+        const code = (key !== undefined ? steps.get(key) : undefined)
+            ?? compiledOnce(steps, key, () => ({ cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action) }));
         return { kind: 'step', cause, cpu: code.cpu, kernelAction: code.kernelAction, run: code.run, node: step };
     };
     const items: ProgramItem[] = [];
@@ -135,7 +137,7 @@ export function lowerProgram(file: ast.File): Program {
         const key = keys?.[i];
         if (item.$type === ast.Step.$type) items.push(lowerStep(item, key));
         else if (item.$type === ast.Expect.$type) {
-            const code = compiledOnce(checks, key, (): Pick<ExpectItem, 'check' | 'form'> => ({
+            const code = (key !== undefined ? checks.get(key) : undefined) ?? compiledOnce(checks, key, (): Pick<ExpectItem, 'check' | 'form'> => ({
                 check: compileExpect(env, item), form: ast.isGpExp(item.body) ? 'gp' : ast.isNoLostExp(item.body) ? 'no-lost' : 'state',
             }));
             items.push({ kind: 'expect', cause: newCause(item), node: item, check: code.check, form: code.form });
@@ -164,13 +166,20 @@ function compiledOnce<T>(memo: Map<string, T>, key: string | undefined, compile:
 function itemTexts(file: ast.File): string[] | undefined {
     const full = (file.$cstNode as RootCstNode | undefined)?.fullText;
     if (full === undefined) return undefined;
-    const starts: number[] = [];
-    for (const item of file.items) {
-        const cst = item.$cstNode;
-        if (!cst) return undefined;
-        starts.push(cst.offset);
+    const items = file.items;
+    const texts: string[] = new Array<string>(items.length);
+    let start = -1;
+    for (let i = 0; i <= items.length; i++) {
+        let next = full.length;
+        if (i < items.length) {
+            const cst = items[i].$cstNode;
+            if (!cst) return undefined;
+            next = cst.offset;
+        }
+        if (i > 0) texts[i - 1] = full.slice(start, next);
+        start = next;
     }
-    return starts.map((start, i) => full.slice(start, i + 1 < starts.length ? starts[i + 1] : full.length));
+    return texts;
 }
 
 function taskSpec(t: ast.Task): TaskSpec {
