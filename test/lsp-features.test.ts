@@ -350,6 +350,10 @@ describe('completion', () => {
         expect(await completionAt(DECLS + 'cpu0: wrmsr IA32_UINTR_M<|>')).toEqual(['IA32_UINTR_MISC']);
     });
 
+    test('a task named cpu01 is a task: its fields, not a CPU\'s', async () => {
+        expect((await completionAt('task cpu01 { handler 1 }\nexpect cpu01.<|>')).sort()).toEqual(['uitt', 'upid', 'xsave']);
+    });
+
     test('state-path fields after `cpu0.`, `rx.`, `rx.upid.`, `rx.xsave.`', async () => {
         const cpuFields = ['uinv', 'uirr', 'uif', 'uihandler', 'uistackadjust', 'uittsz', 'upidaddr', 'uittaddr', 'mode', 'current'];
         expect((await completionAt(DECLS + 'cpu0: switch rx\nexpect cpu0.<|>')).sort()).toEqual([...cpuFields].sort());
@@ -468,12 +472,24 @@ describe('rename', () => {
         expect((await renameAt(`${decls.replace('policy mine extends', 'policy mi<|>ne extends')}`, 'eager')).error).toMatch(/'eager' is a built-in policy/);
     });
 
+    test('a name a foreach variable has is refused (it would capture the references in its loop); a foreach variable is not renamed', async () => {
+        const text = 'task rx { handler 1 }\npolicy p extends linux_rfc {\n  on wake { foreach waiting t { wake t set rx.upid.sn = 0 } }\n}\ncpu0: switch r<|>x\n';
+        expect((await renameAt(text, 't')).error).toMatch(/a foreach variable of that name is declared at line 3/);
+        const onVar = await renameAt('policy p extends linux_rfc {\n  on wake { foreach waiting <|>t { wake t } }\n}\n', 'u');
+        expect(onVar.prepared).toBe(false);
+    });
+
     test('a built-in policy is never renamed: the prelude is not edited', async () => {
         const r = await renameAt('machine { policy linux<|>_rfc }\ncpu0: stui\n', 'zz');
         expect(r.prepared).toBe(false);
         expect(r.error).toMatch(/a built-in policy cannot be renamed/);
         const ext = await renameAt('policy mine extends lazy<|>_fpu { }\n', 'zz');
         expect(ext.error).toMatch(/a built-in policy cannot be renamed/);
+        // nor in a word-for-word copy of the prelude opened from elsewhere
+        const { output, indices } = replaceIndices({ text: PRELUDE.text.replace('policy lazy_fpu {', 'policy lazy<|>_fpu {') });
+        const copy = await parse(output, { documentUri: 'file:///elsewhere/prelude.uintr' });
+        await expect(Promise.resolve().then(() => Uintr.lsp.RenameProvider!.rename(copy, { ...textDocumentPositionParams(copy, indices[0]), newName: 'zz' }))).rejects.toThrow(/a built-in policy cannot be renamed/);
+        await clearDocuments(shared, [copy]);
     });
 });
 
@@ -1001,6 +1017,17 @@ describe('code actions', () => {
         expect(tActions.map(a => a.title)).toContain("Change to 'kworker'");
         expect(tActions.filter(a => a.isPreferred)).toHaveLength(1);
         await clearDocuments(shared, [policy, task]);
+    });
+
+    test('a static error on a line with another of its code is fixed on its own; "observed value" only when one side is written down', async () => {
+        const doc = await emulated('machine { cpus 2 policy lazyfpu uinv 256 }\ncpu0: stui\n');
+        const unknown = (doc.diagnostics ?? []).find(x => x.severity === 1 && /lazyfpu/.test(String(x.message)))!;
+        const actions = await actionsFor(doc, [unknown], ['quickfix']);
+        expect(actions.map(a => a.title)).toContain("Change to 'lazy_fpu'");
+        const both = await emulated('task rx { handler 0x401000 }\ncpu0: switch rx\nexpect cpu0.uirr == cpu0.uinv\n');
+        const failed = diagnostic(both, 'expect-failed', 2);
+        expect((await actionsFor(both, [failed], ['quickfix'])).filter(a => /observed value/.test(a.title))).toEqual([]);
+        await clearDocuments(shared, [doc, both]);
     });
 
     test('a declaration added to a file without items or without a final newline lands on a line of its own, in the file\'s line breaks', async () => {

@@ -71,6 +71,31 @@ const WHERE: [string, Record<string, string>][] = [
 ];
 
 describe.each(WHERE)('race exploration in the language server, %s', (_how, env: Record<string, string>) => {
+    test('while a saved file\'s race is explored again, its earlier finding stays (stale), also when an edit drops the exploration', async () => {
+        client = await start({}, env);
+        const uri = pathToFileURL(join(ws, 'ring-stale.uintr')).toString();
+        const text = ring(3, 2, 'lazy_fpu');
+        const found = client.waitDiagnostics(uri, hasRace);
+        client.open(uri, text);
+        await found;
+        // an edit, then its save: the first publish (before the exploration ends) keeps the
+        // race's finding, stale
+        const kept = client.waitDiagnostics(uri);
+        client.change(uri, text + '// one\n', 2);
+        await kept;
+        const saved = client.waitDiagnostics(uri);
+        client.save(uri);
+        const during = await saved;
+        const stale = during.find(d => d.code === 'race-counterexample' && d.severity === 1);
+        expect(stale, JSON.stringify(during.map(d => d.code))).toBeTruthy();
+        expect((stale!.data as { stale?: boolean }).stale).toBe(true);
+        // an edit right away drops the exploration: the finding is still there, stale
+        const edited = client.waitDiagnostics(uri);
+        client.change(uri, text + '// two\n', 3);
+        const after = await edited;
+        expect(after.some(d => d.code === 'race-counterexample' && (d.data as { stale?: boolean }).stale === true)).toBe(true);
+    }, 30_000);
+
     test('a large race is explored in the background: a hover is answered while it runs, progress is reported, and its counterexample is published at the end', async () => {
         client = await start({}, env);
         const uri = pathToFileURL(join(ws, 'ring-lazy.uintr')).toString();

@@ -133,7 +133,7 @@ export class UintrCodeActionProvider implements CodeActionProvider {
             if (!state || !run || state.entry < 0) return [];
             // the side that reads the machine is observed; the other (a value written down) is replaced
             const leftReads = readsMachine(body.left), rightReads = readsMachine(body.right);
-            if (!leftReads && !rightReads) return [];
+            if (leftReads === rightReads) return []; // nothing written down to replace, or nothing read
             const [read, written] = leftReads ? [body.left, body.right] : [body.right, body.left];
             const observed = evaluate(run.trace.program.env, read, state.after());
             const w = written.$cstNode;
@@ -157,7 +157,13 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         const key = (code: string, line: number) => `${code}@${line}`;
         const newLine = cand.mapLine(d.range.start.line);
         const afterKeys = new Set(after.diagnostics.filter(x => x.severity !== 'information').map(x => key(x.code, x.loc.line - 1)));
-        if (newLine !== undefined && afterKeys.has(key(String(d.code), newLine))) return undefined; // does not fix it
+        if (newLine !== undefined && afterKeys.has(key(String(d.code), newLine))) {
+            // a static error shares its (code, line) with the others there (merged, LANGUAGE.md §8):
+            // it is fixed when its own message is gone from the line
+            const isStatic = d.code === 'syntax' || d.code === 'semantic';
+            const left = after.diagnostics.filter(x => x.code === d.code && x.loc.line - 1 === newLine).flatMap(x => [x.message, ...x.related.map(r => r.message)]);
+            if (!isStatic || left.includes(typeof d.message === 'string' ? d.message : String(d.message))) return undefined; // does not fix it
+        }
         if (after.diagnostics.some(x => x.code === 'internal')) return undefined;
         // a race explored only in part cannot show that the edit adds nothing
         const cut = after.run?.races.some(r => r.truncated) ?? false;
@@ -328,7 +334,7 @@ function policyEdits(doc: LangiumDocument, file: ast.File, fallback: string): Li
             out.push(replaceRange(doc, open.end, open.end, ` policy ${p}`, title, open.range.start.line));
         } else {
             const anchor = file.title !== undefined ? GrammarUtils.findNodeForProperty(file.$cstNode, 'title') : undefined;
-            if (anchor) out.push(replaceRange(doc, anchor.end, anchor.end, `\nmachine { policy ${p} }`, title, anchor.range.start.line));
+            if (anchor) out.push(replaceRange(doc, anchor.end, anchor.end, `${eolOf(doc)}machine { policy ${p} }`, title, anchor.range.start.line));
             else out.push(insertBefore(doc, firstCodeLine(file), `machine { policy ${p} }`, title));
         }
     }

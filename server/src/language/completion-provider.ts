@@ -22,7 +22,7 @@ export function pathFieldsAfter(prefix: string): { label: string; detail: string
     const parts = prefix.split('.');
     const head = parts[0];
     const rest = parts.slice(1);
-    if (/^cpu\d*$/.test(head)) {
+    if (/^cpu(?:0|[1-9]\d*)?$/.test(head)) { // `cpu` (in a hook) or a CPU name; cpu01 is an ordinary name
         if (rest.length > 0) return [];
         return [
             ...Object.entries(CPU_FIELDS).map(([f, w]) => ({ label: f, detail: `register, ${w} bit${w === 1 ? '' : 's'}` })),

@@ -220,6 +220,14 @@ export class EmulationService {
             message: d.message, range: rangeOf(doc, d.loc), code: d.code, data: d.data,
             relatedInformation: d.related.map(r => ({ location: { uri: doc.uri.toString(), range: rangeOf(doc, r.loc) }, message: r.message })),
         }));
+        // while the races are explored again, what they found before stays, stale (an edit may
+        // drop the exploration: the finding must not vanish with it)
+        if (emulated.exploring) {
+            const lines = new Set(shown.filter(d => d.code === 'race-counterexample').map(d => d.range.start.line));
+            for (const d of this.shown.get(doc.uri.toString()) ?? []) {
+                if (d.code === 'race-counterexample' && d.severity !== 'info' && !lines.has(d.range.start.line)) shown.push({ ...d, data: { ...(d.data as object | undefined), stale: true } });
+            }
+        }
         this.shown.set(doc.uri.toString(), shown);
         for (const d of shown) accept(d.severity, d.message, { node: file, range: d.range, code: d.code, relatedInformation: d.relatedInformation, data: d.data });
     }

@@ -8,7 +8,7 @@ import { AstUtils, CstUtils, type AstNode, type LangiumDocument } from 'langium'
 import { DefaultRenameProvider, type LangiumServices } from 'langium/lsp';
 import { ErrorCodes, ResponseError, type CancellationToken, type Range, type RenameParams, type TextDocumentPositionParams, type WorkspaceEdit } from 'vscode-languageserver';
 import * as ast from '../syntax/generated/ast.js';
-import { isPreludeUri } from '../syntax/prelude-uri.js';
+import { isPreludeCopy, isPreludeUri } from '../syntax/prelude-uri.js';
 import { CPU_NAME, RESERVED_WORDS } from '../syntax/reserved.js';
 
 const ID = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -43,7 +43,10 @@ export class UintrRenameProvider extends DefaultRenameProvider {
     }
 
     override prepareRename(document: LangiumDocument, params: TextDocumentPositionParams, cancelToken?: CancellationToken): Range | undefined {
-        if (this.target(document, params) === null) throw new ResponseError(ErrorCodes.InvalidRequest, 'a built-in policy cannot be renamed: the prelude ships as it is (declare your own policy that extends it)');
+        const target = this.target(document, params);
+        if (target === null) throw new ResponseError(ErrorCodes.InvalidRequest, 'a built-in policy cannot be renamed: the prelude ships as it is (declare your own policy that extends it)');
+        // only what rename renames: a task, a kthread or a user policy (not a foreach variable)
+        if (target === undefined) return undefined;
         return super.prepareRename(document, params, cancelToken) as Range | undefined;
     }
 
@@ -58,13 +61,18 @@ export class UintrRenameProvider extends DefaultRenameProvider {
         if (!leaf) return undefined;
         const decl: AstNode | undefined = this.references.findDeclarations(leaf)[0] ?? (this.isNameNode(leaf) ? leaf.astNode : undefined);
         if (!decl || !(ast.isTask(decl) || ast.isKThread(decl) || ast.isPolicy(decl))) return undefined;
-        if (isPreludeUri(AstUtils.getDocument(decl).uri.toString())) return null;
+        const home = AstUtils.getDocument(decl);
+        if (isPreludeUri(home.uri.toString()) || isPreludeCopy(home.uri.toString(), home.textDocument.getText())) return null;
         return decl;
     }
 
     /** What already has the name in the declaration's file (or among the built-in policies). */
     private takenBy(target: ast.Task | ast.KThread | ast.Policy, name: string): string | undefined {
         const file = AstUtils.getContainerOfType(target, ast.isFile);
+        // a foreach variable of that name would capture a reference inside its loop
+        for (const node of file ? AstUtils.streamAllContents(file) : []) {
+            if (ast.isForeachStmt(node) && node.name === name) return `a foreach variable of that name is declared at line ${(node.$cstNode?.range.start.line ?? 0) + 1}`;
+        }
         for (const d of file?.decls ?? []) {
             if (d !== target && (ast.isTask(d) || ast.isKThread(d) || ast.isPolicy(d)) && d.name === name) {
                 return `a ${ast.isPolicy(d) ? 'policy' : ast.isKThread(d) ? 'kthread' : 'task'} of that name is declared at line ${(d.$cstNode?.range.start.line ?? 0) + 1}`;
