@@ -14,8 +14,8 @@ import { HOOK_BINDINGS, isHookName } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
 import { machineSettings } from '../syntax/uintr-validator.js';
 
-/** The names a hook binds (LANGUAGE.md §10), offered as keywords only inside such a hook. */
-const BOUND = new Set(['cpu', 'prev', 'next', 'cur']);
+/** The names hooks bind (LANGUAGE.md §10), offered as keywords only inside a hook that binds them. */
+const BOUND = new Set(Object.values(HOOK_BINDINGS).flat());
 
 /** The fields that may follow a path prefix such as `cpu0.`, `rx.`, `rx.upid.`. */
 export function pathFieldsAfter(prefix: string): { label: string; detail: string }[] {

@@ -8,7 +8,7 @@
 import type { LangiumDocument, MaybePromise } from 'langium';
 import type { Formatter } from 'langium/lsp';
 import type { DocumentFormattingParams, DocumentOnTypeFormattingOptions, DocumentRangeFormattingParams, FormattingOptions, TextEdit } from 'vscode-languageserver';
-import { isPreludeCopy, isPreludeUri } from '../syntax/prelude-uri.js';
+import { isPreludeOrCopy } from '../syntax/prelude-uri.js';
 
 /** Condition predicates, written like calls: `user(prev)`. */
 const PREDICATES = new Set(['user', 'kthread', 'receiver', 'sender', 'valid', 'waiting']);
@@ -95,7 +95,7 @@ export class UintrFormatter implements Formatter {
         const text = document.textDocument.getText();
         // the prelude ships word for word (LANGUAGE.md): never reformatted, nor a copy of it
         const uri = document.uri.toString();
-        if (isPreludeUri(uri) || isPreludeCopy(uri, text)) return [];
+        if (isPreludeOrCopy(uri, text)) return [];
         const formatted = formatText(text, unit);
         const a = text.split('\n'), b = formatted.split('\n');
         const edits: TextEdit[] = [];

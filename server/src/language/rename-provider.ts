@@ -8,17 +8,17 @@ import { AstUtils, CstUtils, type AstNode, type LangiumDocument } from 'langium'
 import { DefaultRenameProvider, type LangiumServices } from 'langium/lsp';
 import { ErrorCodes, ResponseError, type CancellationToken, type Range, type RenameParams, type TextDocumentPositionParams, type WorkspaceEdit } from 'vscode-languageserver';
 import * as ast from '../syntax/generated/ast.js';
-import { isPreludeCopy, isPreludeUri } from '../syntax/prelude-uri.js';
-import { CPU_NAME, RESERVED_WORDS } from '../syntax/reserved.js';
+import { isPreludeOrCopy, isPreludeUri } from '../syntax/prelude-uri.js';
+import { reservedName } from '../syntax/reserved.js';
 
 const ID = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Why `name` cannot name a declaration of this kind, or undefined when it can. */
-export function badDeclarationName(name: string, kind: 'task' | 'kthread' | 'policy'): string | undefined {
+export function badDeclarationName(name: string): string | undefined {
     if (!ID.test(name)) return `'${name}' is not a name: a letter or '_', then letters, digits or '_'`;
-    if (CPU_NAME.test(name)) return `'${name}' names a CPU`;
-    if (RESERVED_WORDS.has(name)) return `'${name}' is a reserved word`;
-    if (kind !== 'policy' && name === 'manual') return `'manual' is a reserved word`;
+    const reserved = reservedName(name);
+    if (reserved === 'cpu') return `'${name}' names a CPU`;
+    if (reserved === 'reserved') return `'${name}' is a reserved word`;
     return undefined;
 }
 
@@ -34,8 +34,7 @@ export class UintrRenameProvider extends DefaultRenameProvider {
         const target = this.target(document, params);
         if (target === null) throw new ResponseError(ErrorCodes.InvalidRequest, 'a built-in policy cannot be renamed: the prelude ships as it is (declare your own policy that extends it)');
         if (!target) return undefined;
-        const kind = ast.isPolicy(target) ? 'policy' : ast.isKThread(target) ? 'kthread' : 'task';
-        const bad = badDeclarationName(params.newName, kind);
+        const bad = badDeclarationName(params.newName);
         if (bad) throw new ResponseError(ErrorCodes.InvalidParams, `cannot rename ${target.name} to ${params.newName}: ${bad}`);
         const taken = this.takenBy(target, params.newName);
         if (taken) throw new ResponseError(ErrorCodes.InvalidParams, `cannot rename ${target.name} to ${params.newName}: ${taken}`);
@@ -62,7 +61,7 @@ export class UintrRenameProvider extends DefaultRenameProvider {
         const decl: AstNode | undefined = this.references.findDeclarations(leaf)[0] ?? (this.isNameNode(leaf) ? leaf.astNode : undefined);
         if (!decl || !(ast.isTask(decl) || ast.isKThread(decl) || ast.isPolicy(decl))) return undefined;
         const home = AstUtils.getDocument(decl);
-        if (isPreludeUri(home.uri.toString()) || isPreludeCopy(home.uri.toString(), home.textDocument.getText())) return null;
+        if (isPreludeOrCopy(home.uri.toString(), home.textDocument.getText())) return null;
         return decl;
     }
 

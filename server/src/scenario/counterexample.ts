@@ -153,6 +153,7 @@ function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], la
         r.events++;
         if (e.kind === 'ipi') {
             let index = r.inFlight.findIndex(x => ipiKey(x) === e.ipi);
+            let arrival: CounterStep = index === e.index ? step : { ...step, event: { ...e, index } };
             if (index < 0) {
                 // its sender was left out: an identical IPI (vector, destination, UPID) that another
                 // step sent does the same on arrival, and is listed at that step's line
@@ -160,14 +161,11 @@ function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], la
                 index = r.inFlight.findIndex(x => withoutSender(ipiKey(x)) === same);
                 if (index < 0) return null;
                 const twin = r.inFlight[index];
-                r.raceMode = inRace();
-                r.arriveInFlight(index);
-                out.push({ cause: twin.cause, text: arrivalText(twin), event: { kind: 'ipi', index, ipi: ipiKey(twin) } });
-                continue;
+                arrival = { cause: twin.cause, text: arrivalText(twin), event: { kind: 'ipi', index, ipi: ipiKey(twin) } };
             }
             r.raceMode = inRace();
             r.arriveInFlight(index);
-            out.push(index === e.index ? step : { ...step, event: { ...e, index } });
+            out.push(arrival);
             continue;
         }
         if (e.kind === 'deferred') return null; // written out after shortening (withEndArrivals), never shortened

@@ -24,3 +24,8 @@ export function isPreludeUri(uri: string): boolean {
 export function isPreludeCopy(uri: string, text: string): boolean {
     return uri.endsWith('/prelude.uintr') && preludeTexts.has(text);
 }
+
+/** The built-in prelude, or a copy of it (see {@link isPreludeCopy}): never edited, never held to a user file's rules. */
+export function isPreludeOrCopy(uri: string, text: string): boolean {
+    return isPreludeUri(uri) || isPreludeCopy(uri, text);
+}

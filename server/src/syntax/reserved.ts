@@ -10,3 +10,8 @@ next cur cpu idle kernel manual`.split(/\s+/));
 
 /** `cpu` and a decimal index without a leading zero. */
 export const CPU_NAME = /^cpu(?:0|[1-9][0-9]*)$/;
+
+/** Why a word cannot name a task, kthread or policy of a user file (LANGUAGE.md §2), or undefined. */
+export function reservedName(name: string): 'cpu' | 'reserved' | undefined {
+    return CPU_NAME.test(name) ? 'cpu' : RESERVED_WORDS.has(name) ? 'reserved' : undefined;
+}

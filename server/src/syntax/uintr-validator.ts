@@ -8,8 +8,8 @@ import { UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
 import * as ast from './generated/ast.js';
 import { TWO_64, parseNumber } from './numbers.js';
 import { pathShape, type ObjHead, type PathShape } from './paths.js';
-import { isPreludeCopy, isPreludeUri } from './prelude-uri.js';
-import { CPU_NAME, RESERVED_WORDS } from './reserved.js';
+import { isPreludeOrCopy } from './prelude-uri.js';
+import { reservedName } from './reserved.js';
 import type { UintrServices } from './uintr-module.js';
 
 export const BUILTIN_POLICIES = ['manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx'] as const;
@@ -144,7 +144,7 @@ export function constantOf(e: ast.Expr | undefined, settings: MachineSettings): 
 export class UintrValidator {
     checkFile(file: ast.File, accept: ValidationAcceptor): void {
         const doc = AstUtils.getDocument(file);
-        const prelude = isPreludeUri(doc.uri.toString()) || isPreludeCopy(doc.uri.toString(), doc.textDocument.getText());
+        const prelude = isPreludeOrCopy(doc.uri.toString(), doc.textDocument.getText());
         // machine properties: each once, in range
         const seen = new Map<string, ast.MachineProp>();
         for (const p of file.machine?.props ?? []) {
@@ -171,12 +171,13 @@ export class UintrValidator {
             const name = d.name;
             if (!name) continue;
             const what = ast.isTask(d) ? 'task' : ast.isKThread(d) ? 'kthread' : 'policy';
-            if (CPU_NAME.test(name)) {
+            const reserved = reservedName(name);
+            if (reserved === 'cpu') {
                 report(accept, 'syntax', `'${name}' is a CPU name and cannot name a ${what}`, d, 'name');
                 continue;
             }
             // `manual` is reserved (LANGUAGE.md §2) and names the built-in policy: only the prelude may declare it
-            if (RESERVED_WORDS.has(name) && !(prelude && ast.isPolicy(d) && name === 'manual')) {
+            if (reserved === 'reserved' && !(prelude && ast.isPolicy(d) && name === 'manual')) {
                 const also = name === 'manual' ? ' (it is also the name of a built-in policy)' : '';
                 report(accept, 'syntax', `'${name}' is a reserved word${also} and cannot name a ${what}`, d, 'name');
                 continue;
