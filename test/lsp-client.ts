@@ -24,6 +24,8 @@ export class LspClient {
     readonly published: PublishDiagnosticsParams[] = [];
     /** The text of every window/logMessage, in order. */
     readonly logs: string[] = [];
+    /** Every window/showMessage and window/showMessageRequest, in order. */
+    readonly messages: { type: number; message: string }[] = [];
 
     constructor(root: string, env: Record<string, string> = {}) {
         this.proc = spawn(process.execPath, [join(root, 'out', 'server.cjs'), '--stdio'], { stdio: 'pipe', env: { ...process.env, ...env } });
@@ -53,6 +55,11 @@ export class LspClient {
         this.conn.onRequest('window/workDoneProgress/create', () => null);
         this.conn.onNotification('$/progress', (p: LspClient['progress'][number]) => { this.progress.push(p); });
         this.conn.onNotification('window/logMessage', (p: { message: string }) => { this.logs.push(p.message); });
+        this.conn.onNotification('window/showMessage', (p: { type: number; message: string }) => { this.messages.push(p); });
+        this.conn.onRequest('window/showMessageRequest', (p: { type: number; message: string }) => {
+            this.messages.push(p);
+            return null; // no action chosen
+        });
         this.conn.listen();
     }
 

@@ -16,6 +16,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { CodeAction, MarkupContent, SymbolKind, type CompletionList, type Diagnostic, type DocumentSymbol } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { FIX_CHECK_MAX_STATES } from '../server/src/language/fix-checker.js';
+import { inNumberPlace } from '../server/src/language/completion-provider.js';
 import { createPreludeDocument } from '../server/src/language/prelude-documents.js';
 import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
 import type * as ast from '../server/src/syntax/generated/ast.js';
@@ -327,6 +328,22 @@ describe('completion', () => {
         expect((await completionAt(DECLS + 'cpu0: xsaves <|>')).sort()).toEqual(['rx', 'tx']);
         expect((await completionAt(DECLS + 'cpu0: xrstors <|>')).sort()).toEqual(['init', 'rx', 'tx']);
         expect(Uintr.lsp.CompletionProvider!.completionOptions?.triggerCharacters).toContain('.');
+    });
+
+    test('where a number must stand, no idle/user/kernel and no kthread (decisions #19); beside == they stay', async () => {
+        for (const place of ['cpu0: senduipi <|>', 'cpu0: interrupt <|>', 'cpu0: wrmsr IA32_UINTR_MISC <|>', 'cpu0: set rx.upid.pir = <|>',
+            'cpu0: senduipi 1 | <|>', 'expect cpu0.uinv == 1 << <|>', 'expect cpu0.uinv < <|>']) {
+            const labels = await completionAt(DECLS + place);
+            expect(labels, place).toEqual(expect.arrayContaining(['uinv', 'kernel_vector', 'cpu0', 'rx', 'tx']));
+            for (const bad of ['idle', 'user', 'kernel', 'kw']) expect(labels, place).not.toContain(bad);
+        }
+        for (const place of ['expect <|>', 'expect cpu0.current == <|>', 'expect cpu0.mode != <|>']) {
+            expect(await completionAt(DECLS + place), place).toEqual(expect.arrayContaining(['idle', 'user', 'kernel', 'kw', 'rx']));
+        }
+        expect(await completionAt('policy p extends linux_rfc {\n  on switch_out { set prev.upid.sn = <|>')).not.toContain('kernel');
+        expect(inNumberPlace('cpu0: senduipi ')).toBe(true);
+        expect(inNumberPlace('expect cpu0.mode == ')).toBe(false);
+        expect(inNumberPlace('cpu0: set rx.upid.sn |= ')).toBe(true);
     });
 
     test('actions after `cpuN:`', async () => {

@@ -19,6 +19,13 @@ const text = readFileSync(join(ROOT, 'examples', 'xrstors-twice.uintr'), 'utf8')
 writeFileSync(file, text);
 let client: LspClient;
 
+/** Resolves once pred() holds (polled every 20 ms), or rejects after timeoutMs. */
+async function until(pred: () => boolean, timeoutMs = 10000): Promise<void> {
+    for (const start = Date.now(); !pred(); await new Promise(r => setTimeout(r, 20))) {
+        if (Date.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+    }
+}
+
 function applyEdits(src: string, edits: TextEdit[]): string {
     const lines = src.split('\n');
     const offset = (p: { line: number; character: number }) => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
@@ -182,6 +189,24 @@ describe('settings', () => {
             const lost = ds.find(d => d.code === 'notification-lost')!;
             const actions = await c.request<{ title: string }[]>('textDocument/codeAction', { textDocument: { uri: u }, range: lost.range, context: { diagnostics: [lost] } });
             expect(actions.map(a => a.title)).toContain('Use policy linux_rfc (the scenario is clean under it)');
+        } finally {
+            await c.stop();
+        }
+    });
+
+    test('an unknown uintr.defaultPolicy is said once, as a warning, and a file that does not define it runs under linux_rfc', async () => {
+        const c = new LspClient(ROOT);
+        c.settings.defaultPolicy = 'lazy_fp';
+        try {
+            await c.initialize(pathToFileURL(ws).toString());
+            const u = pathToFileURL(join(ws, 'no-policy-typo.uintr')).toString();
+            // linux_rfc re-arms UINV on the way back: clean
+            const ds = await c.openAndWait(u, roundTrip, ds => ds.every(d => d.code !== 'notification-lost'));
+            expect(ds.filter(d => d.severity === 1 || d.severity === 2)).toEqual([]);
+            await until(() => c.messages.length > 0);
+            expect(c.messages).toHaveLength(1);
+            expect(c.messages[0].type).toBe(2); // Warning
+            expect(c.messages[0].message).toMatch(/uintr\.defaultPolicy 'lazy_fp' is not a built-in policy .*linux_rfc/);
         } finally {
             await c.stop();
         }

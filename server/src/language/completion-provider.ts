@@ -14,6 +14,16 @@ import { HOOK_BINDINGS, isHookName } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
 import { machineSettings } from '../syntax/uintr-validator.js';
 
+/**
+ * Whether the text before the cursor puts it where a number must stand (LANGUAGE.md §5): the
+ * operand of SENDUIPI, `interrupt` or `wrmsr MSR`, a `set`'s value, or after an arithmetic or
+ * ordering operator. There `idle`, `user`, `kernel` and a kthread cannot stand (decisions.md
+ * #19); beside `==` and `!=` they can.
+ */
+export function inNumberPlace(before: string): boolean {
+    return /(?:\bsenduipi|\binterrupt|\bwrmsr\s+[A-Za-z_]\w*|(?<![=!<>|&])=|[|&]=|[|^&~]|<<|>>|<=|>=|<|>)\s*\w*$/.test(before);
+}
+
 /** The names hooks bind (LANGUAGE.md §10), offered as keywords only inside a hook that binds them. */
 const BOUND = new Set(Object.values(HOOK_BINDINGS).flat());
 
@@ -54,6 +64,7 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
     /** Hook-bound names only inside a hook that binds them; everything else as Langium offers it. */
     protected override filterKeyword(context: CompletionContext, keyword: GrammarAST.Keyword): boolean {
         if (!super.filterKeyword(context, keyword)) return false;
+        if (AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'WordExpr' && inNumberPlace(textBefore(context))) return false;
         if (!BOUND.has(keyword.value)) return true;
         const hook = context.node && AstUtils.getContainerOfType(context.node, ast.isHook);
         if (!hook || !isHookName(hook.hook)) return false;
@@ -64,7 +75,9 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
     protected override getReferenceCandidates(refInfo: ReferenceInfo, context: CompletionContext): Stream<AstNodeDescription> {
         const all = super.getReferenceCandidates(refInfo, context);
         const c = refInfo.container;
-        const tasksOnly = ast.isXsavesAction(c.$container) || ast.isXrstorsAction(c.$container) || ast.isTaskProp(c) || ast.isDeliveredExp(c.$container) || ast.isDeliveredExp(c);
+        // a kthread has no path that gives a number (upid, uitt, xsave are a task's)
+        const tasksOnly = ast.isXsavesAction(c.$container) || ast.isXrstorsAction(c.$container) || ast.isTaskProp(c) || ast.isDeliveredExp(c.$container) || ast.isDeliveredExp(c)
+            || (refInfo.property === 'ref' && !ast.isObjRef(c) && inNumberPlace(textBefore(context)));
         return tasksOnly ? all.filter(d => d.type !== ast.KThread.$type) : all;
     }
 
@@ -79,7 +92,7 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
             return;
         }
         if (rule?.name === 'Segment') {
-            const before = context.textDocument.getText().slice(0, context.offset);
+            const before = textBefore(context);
             const m = /([A-Za-z_]\w*(?:\.\w+)*)\.\w*$/.exec(before);
             if (!m) return;
             for (const f of pathFieldsAfter(m[1])) {
@@ -108,4 +121,9 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         }
         return super.completionFor(context, next, acceptor);
     }
+}
+
+/** The document's text up to the cursor. */
+function textBefore(context: CompletionContext): string {
+    return context.textDocument.getText({ start: { line: Math.max(0, context.position.line - 1), character: 0 }, end: context.position });
 }

@@ -16,6 +16,7 @@ import { startCheck, type CheckResult, type PendingCheck } from '../scenario/che
 import type { SourceLoc } from '../scenario/diagnostics.js';
 import * as ast from '../syntax/generated/ast.js';
 import { isPreludeUri } from '../syntax/prelude-uri.js';
+import { BUILTIN_POLICIES } from '../syntax/uintr-validator.js';
 import { exploreRest, progressText, workerScript, type ExploreProgress } from './background-exploration.js';
 import { policyResolver, type PreludeSource } from './prelude-documents.js';
 
@@ -85,6 +86,11 @@ export class EmulationService {
         if (typeof limit === 'number' && limit > 0) this.raceTimeLimit = limit;
         if (typeof policy === 'string' && policy !== this.defaultPolicy) {
             this.defaultPolicy = policy;
+            if (!(BUILTIN_POLICIES as readonly string[]).includes(policy)) {
+                // said once per change, not per file: a file that defines it runs under it
+                void this.services.shared.lsp.Connection?.window.showWarningMessage(
+                    `uintr.defaultPolicy '${policy}' is not a built-in policy (${BUILTIN_POLICIES.join(', ')}): a file that defines it runs under it, any other under linux_rfc`);
+            }
             // what was emulated under the old default (a file opened before the settings came)
             // is emulated again under the new one
             const stale = [...this.cache.keys()];
