@@ -104,6 +104,10 @@ export class LspClient {
         this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
     }
 
+    close(uri: string): void {
+        this.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    }
+
     save(uri: string): void {
         this.conn.sendNotification('textDocument/didSave', { textDocument: { uri } });
     }

@@ -166,6 +166,32 @@ describe('language server over stdio', () => {
     });
 });
 
+describe('closing a document', () => {
+    test('closed without saving: the diagnostics become those of the file on disk; a file not on disk has them cleared', async () => {
+        const c = new LspClient(ROOT);
+        try {
+            await c.initialize(pathToFileURL(ws).toString());
+            // on disk: XRSTORS twice (an xrstors-gp); in the editor, unsaved: clean
+            const onDisk = join(ws, 'closed-unsaved.uintr');
+            writeFileSync(onDisk, text);
+            const u = pathToFileURL(onDisk).toString();
+            const clean = text.split('\n').filter(l => !/xrstors/.test(l) || l.trim().startsWith('//')).join('\n');
+            expect(await c.openAndWait(u, clean)).not.toContainEqual(expect.objectContaining({ code: 'xrstors-gp' }));
+            const back = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'xrstors-gp'));
+            c.close(u);
+            expect((await back).find(d => d.code === 'xrstors-gp')!.range.start.line).toBe(text.split('\n').findIndex(l => /^cpu0: xrstors/.test(l) && l.includes('//!')));
+            // not on disk: cleared
+            const nowhere = pathToFileURL(join(ws, 'never-saved.uintr')).toString();
+            await c.openAndWait(nowhere, 'machine { cpus 1 }\ncpu0: xrstors nobody\n', ds => ds.some(d => d.code === 'semantic'));
+            const cleared = c.waitDiagnostics(nowhere, ds => ds.length === 0);
+            c.close(nowhere);
+            expect(await cleared).toEqual([]);
+        } finally {
+            await c.stop();
+        }
+    });
+});
+
 describe('settings', () => {
     const roundTrip = 'machine { cpus 2 }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\nkthread kworker\n'
         + 'cpu0: switch rx\ncpu1: switch tx\ncpu0: switch kworker\ncpu0: switch rx\ncpu1: senduipi 0\n';

@@ -35,6 +35,25 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
         this.emulation(event.document.uri)?.markDue(event.document.uri);
     }
 
+    /**
+     * The editor's text is gone. A file whose saved content differs (closed without saving) is
+     * read again from disk and emulated, so its diagnostics are those of what is on disk; one
+     * that is not on disk (untitled, deleted) is dropped, and its diagnostics are cleared.
+     */
+    didCloseDocument(event: TextDocumentChangeEvent<TextDocument>): void {
+        const uri = URI.parse(event.document.uri);
+        const timer = this.timers.get(event.document.uri);
+        if (timer) clearTimeout(timer);
+        this.timers.delete(event.document.uri);
+        const text = event.document.getText();
+        void this.shared.workspace.FileSystemProvider.readFile(uri).then(
+            saved => {
+                if (saved !== text) this.emulateNow(event.document.uri);
+            },
+            () => this.fireDocumentUpdate([], [uri]),
+        );
+    }
+
     didSaveDocument(event: TextDocumentChangeEvent<TextDocument>): void {
         this.emulateNow(event.document.uri);
     }
