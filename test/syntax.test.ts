@@ -716,6 +716,25 @@ describe('§8 static checks', () => {
             await expectStatic('policy p {\n  on <|switchout { }\n}\n', 'syntax');
             await expectStatic('policy p { on <|return { } }\n', 'syntax');
         });
+        test('a reserved word as a hook name is an unknown hook, said by name at the word; no word at all is the parser\'s', async () => {
+            for (const w of ['switch', 'idle', 'policy', 'on']) {
+                await expectStatic(`policy p { on <|${w} { } }\n`, 'syntax');
+                const r = await check(`policy p { on ${w} { } }\n`);
+                expect(r.diagnostics.map(d => d.message)).toEqual([expect.stringMatching(new RegExp(`^unknown hook '${w}' \\(expected one of switch_out`))]);
+            }
+            for (const src of ['policy p { on <|{ } }\n', 'policy p { on <|42 { } }\n']) {
+                await expectStatic(src, 'syntax');
+                const messages = (await check(marked(src).text)).diagnostics.map(d => d.message).join('\n');
+                expect(messages).not.toMatch(/undefined/);
+                expect(messages).toMatch(/expected a name$/);
+            }
+        });
+        test('the parser\'s alternatives said shortly: what may follow a word the parser looked past', async () => {
+            const r = await check('policy p { on exec { if user cur { } } }\n');
+            expect(r.diagnostics.map(d => d.message)).toEqual(["after 'user' expected (, <<, >>, &, ^, |, ==, !=, <, <=, >, >="]);
+            const s = await check('machine { cpus 2 }\ncpu0: senduipi\n');
+            expect(s.diagnostics[0].message).toMatch(/^unexpected end of file: expected ~, \(, a number, uinv, kernel_vector/);
+        });
         test('every hook name of §10 is accepted', async () => {
             await validated('policy p { on switch_out { } on switch_in { } on return_to_user { } on exec { } on exit { } on wait { } on wake { } }\n', r => expectNoIssues(r));
         });

@@ -83,7 +83,9 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
 
     protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): MaybePromise<void> {
         const rule = AstUtils.getContainerOfType(next.feature, GrammarAST.isParserRule);
-        if (rule?.name === 'HookName' || (AstUtils.getContainerOfType(next.feature, GrammarAST.isAssignment)?.feature === 'hook')) {
+        // a hook's name and a path's segment are both any word (the grammar's Word): told apart by what comes before
+        const word = rule?.name === 'Word' || rule?.name === 'HookName' || rule?.name === 'Segment';
+        if ((word && /\bon\s+\w*$/.test(textBefore(context))) || AstUtils.getContainerOfType(next.feature, GrammarAST.isAssignment)?.feature === 'hook') {
             if (this.hooksOffered.has(context)) return;
             this.hooksOffered.add(context);
             for (const h of ['switch_out', 'switch_in', 'return_to_user', 'exec', 'exit', 'wait', 'wake']) {
@@ -91,7 +93,7 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
             }
             return;
         }
-        if (rule?.name === 'Segment') {
+        if (word) {
             const before = textBefore(context);
             const m = /([A-Za-z_]\w*(?:\.\w+)*)\.\w*$/.exec(before);
             if (!m) return;

@@ -73,13 +73,33 @@ export function friendlyMessage(m: string): string {
         return `expected ${want === 'ID' ? 'a name' : want === 'NUMBER' ? 'a number' : `'${want}'`} but found '${found}'`;
     }
     const sequences = /^Expecting: one of these possible Token sequences:([\s\S]*?)but found: '([^']*)'/.exec(m);
-    if (sequences) {
-        const options = [...sequences[1].matchAll(/\[([^\]]+)\]/g)].map(x => x[1].replace(/'/g, ''));
-        const unique = [...new Set(options)];
-        const shown = unique.length > 8 ? [...unique.slice(0, 8), '…'] : unique;
-        return `unexpected ${sequences[2] === '<EOF>' ? 'end of file' : `'${sequences[2]}'`}: expected ${shown.join(', ')}`;
-    }
+    if (sequences) return alternativesMessage(sequences[1], sequences[2]);
     const single = /^Expecting (?:token of type )?'?([^'\s]+)'? but found '([^']*)'/.exec(m);
     if (single) return `expected '${single[1]}' but found ${single[2] === '<EOF>' || single[2] === '' ? 'end of file' : `'${single[2]}'`}`;
     return m.split('\n')[0];
+}
+
+/** How a token of the grammar reads in a message. */
+function tokenWord(t: string): string {
+    return t === 'ID' ? 'a name' : t === 'NUMBER' ? 'a number' : t === 'CPU' ? 'cpuN' : t === 'STRING' ? 'a string' : t === 'EOF' ? 'end of file' : t;
+}
+
+/**
+ * The parser's "one of these token sequences" said shortly: the tokens that could come where
+ * `found` stands, once each; or, when `found` starts some of the sequences (the parser looked
+ * further ahead: `if user cur`), what may follow it.
+ */
+function alternativesMessage(list: string, found: string): string {
+    const options = [...list.matchAll(/\[([^\]]+)\]/g)].map(x => x[1].replace(/'/g, '').split(', '));
+    const shown = (tokens: string[]) => {
+        const unique = [...new Set(tokens)].map(tokenWord);
+        return (unique.length > 12 ? [...unique.slice(0, 12), '…'] : unique).join(', ');
+    };
+    const where = found === '<EOF>' || found === '' ? 'end of file' : `'${found}'`;
+    const after = options.filter(o => o[0] === found && o.length > 1).map(o => o[1]);
+    if (after.length > 0) return `after ${where} expected ${shown(after)}`;
+    const first = new Set(options.map(o => o[0]));
+    // any word may stand there (a hook's name, a path's segment): the reserved words are no news
+    if (first.has('ID') && first.size > 30) return `unexpected ${where}: expected a name`;
+    return `unexpected ${where}: expected ${shown([...first])}`;
 }

@@ -233,7 +233,8 @@ export class UintrValidator {
     }
 
     checkHook(h: ast.Hook, accept: ValidationAcceptor): void {
-        if (!(h.hook in HOOKS)) report(accept, 'syntax', `unknown hook '${h.hook}' (expected one of ${Object.keys(HOOKS).join(', ')})`, h, 'hook');
+        // no word at all (`on {`, `on 42`): the parser's error says what is missing
+        if (h.hook !== undefined && !(h.hook in HOOKS)) report(accept, 'syntax', `unknown hook '${h.hook}' (expected one of ${Object.keys(HOOKS).join(', ')})`, h, 'hook');
     }
 
     checkStep(step: ast.Step, accept: ValidationAcceptor): void {

@@ -255,9 +255,6 @@ export function isDecl(item: unknown): item is Decl {
 
 export type DeclName = Segment | string;
 
-export function isDeclName(item: unknown): item is DeclName {
-    return isSegment(item) || (typeof item === 'string' && (/cpu(?:0|[1-9][0-9]*)(?![A-Za-z0-9_])/.test(item)));
-}
 
 export interface DeliveredExp extends langium.AstNode {
     readonly $container: Expect;
@@ -440,11 +437,8 @@ export function isHook(item: unknown): item is Hook {
     return reflection.isInstance(item, Hook.$type);
 }
 
-export type HookName = 'exec' | 'exit' | 'wait' | 'wake' | string;
+export type HookName = Word;
 
-export function isHookName(item: unknown): item is HookName {
-    return item === 'exec' || item === 'exit' || item === 'wait' || item === 'wake' || (typeof item === 'string' && (/[A-Za-z_][A-Za-z0-9_]*/.test(item)));
-}
 
 export interface IfStmt extends langium.AstNode {
     readonly $container: ForeachStmt | Hook | IfStmt;
@@ -806,11 +800,8 @@ export function isRunnable(item: unknown): item is Runnable {
     return reflection.isInstance(item, Runnable.$type);
 }
 
-export type Segment = 'and' | 'auto' | 'clui' | 'cpu' | 'cpus' | 'cur' | 'deferred' | 'delivered' | 'else' | 'exec' | 'exit' | 'expect' | 'extends' | 'foreach' | 'free' | 'gp' | 'handler' | 'handlers' | 'idle' | 'if' | 'immediate' | 'init' | 'interrupt' | 'into' | 'ipi' | 'kernel' | 'kernel_vector' | 'kthread' | 'lenient' | 'lost' | 'machine' | 'manual' | 'ndst' | 'next' | 'no' | 'not' | 'on' | 'or' | 'pending' | 'policy' | 'prev' | 'put' | 'race' | 'receiver' | 'scenario' | 'sender' | 'senduipi' | 'set' | 'stack_adjust' | 'strict' | 'stui' | 'switch' | 'take' | 'target' | 'task' | 'testui' | 'uif' | 'uinv' | 'uiret' | 'user' | 'valid' | 'vector' | 'wait' | 'waiting' | 'wake' | 'with' | 'wrmsr' | 'xrstors' | 'xrstors_init' | 'xsaves' | string;
+export type Segment = Word;
 
-export function isSegment(item: unknown): item is Segment {
-    return item === 'scenario' || item === 'machine' || item === 'cpus' || item === 'uinv' || item === 'kernel_vector' || item === 'policy' || item === 'ipi' || item === 'immediate' || item === 'deferred' || item === 'handlers' || item === 'auto' || item === 'xrstors_init' || item === 'strict' || item === 'lenient' || item === 'task' || item === 'handler' || item === 'stack_adjust' || item === 'uif' || item === 'ndst' || item === 'target' || item === 'vector' || item === 'kthread' || item === 'race' || item === 'with' || item === 'expect' || item === 'delivered' || item === 'not' || item === 'pending' || item === 'gp' || item === 'no' || item === 'lost' || item === 'switch' || item === 'exec' || item === 'exit' || item === 'wait' || item === 'xsaves' || item === 'xrstors' || item === 'init' || item === 'wrmsr' || item === 'senduipi' || item === 'stui' || item === 'clui' || item === 'testui' || item === 'uiret' || item === 'interrupt' || item === 'set' || item === 'free' || item === 'put' || item === 'extends' || item === 'on' || item === 'if' || item === 'else' || item === 'take' || item === 'into' || item === 'foreach' || item === 'waiting' || item === 'wake' || item === 'user' || item === 'receiver' || item === 'sender' || item === 'valid' || item === 'and' || item === 'or' || item === 'prev' || item === 'next' || item === 'cur' || item === 'cpu' || item === 'idle' || item === 'kernel' || item === 'manual' || (typeof item === 'string' && (/[A-Za-z_][A-Za-z0-9_]*/.test(item)));
-}
 
 export interface SenduipiAction extends langium.AstNode {
     readonly $container: ForeachStmt | Hook | IfStmt | Step;
@@ -969,6 +960,12 @@ export const WakeStmt = {
 
 export function isWakeStmt(item: unknown): item is WakeStmt {
     return reflection.isInstance(item, WakeStmt.$type);
+}
+
+export type Word = 'and' | 'auto' | 'clui' | 'cpu' | 'cpus' | 'cur' | 'deferred' | 'delivered' | 'else' | 'exec' | 'exit' | 'expect' | 'extends' | 'foreach' | 'free' | 'gp' | 'handler' | 'handlers' | 'idle' | 'if' | 'immediate' | 'init' | 'interrupt' | 'into' | 'ipi' | 'kernel' | 'kernel_vector' | 'kthread' | 'lenient' | 'lost' | 'machine' | 'manual' | 'ndst' | 'next' | 'no' | 'not' | 'on' | 'or' | 'pending' | 'policy' | 'prev' | 'put' | 'race' | 'receiver' | 'scenario' | 'sender' | 'senduipi' | 'set' | 'stack_adjust' | 'strict' | 'stui' | 'switch' | 'take' | 'target' | 'task' | 'testui' | 'uif' | 'uinv' | 'uiret' | 'user' | 'valid' | 'vector' | 'wait' | 'waiting' | 'wake' | 'with' | 'wrmsr' | 'xrstors' | 'xrstors_init' | 'xsaves' | string;
+
+export function isWord(item: unknown): item is Word {
+    return item === 'scenario' || item === 'machine' || item === 'cpus' || item === 'uinv' || item === 'kernel_vector' || item === 'policy' || item === 'ipi' || item === 'immediate' || item === 'deferred' || item === 'handlers' || item === 'auto' || item === 'xrstors_init' || item === 'strict' || item === 'lenient' || item === 'task' || item === 'handler' || item === 'stack_adjust' || item === 'uif' || item === 'ndst' || item === 'target' || item === 'vector' || item === 'kthread' || item === 'race' || item === 'with' || item === 'expect' || item === 'delivered' || item === 'not' || item === 'pending' || item === 'gp' || item === 'no' || item === 'lost' || item === 'switch' || item === 'exec' || item === 'exit' || item === 'wait' || item === 'xsaves' || item === 'xrstors' || item === 'init' || item === 'wrmsr' || item === 'senduipi' || item === 'stui' || item === 'clui' || item === 'testui' || item === 'uiret' || item === 'interrupt' || item === 'set' || item === 'free' || item === 'put' || item === 'extends' || item === 'on' || item === 'if' || item === 'else' || item === 'take' || item === 'into' || item === 'foreach' || item === 'waiting' || item === 'wake' || item === 'user' || item === 'receiver' || item === 'sender' || item === 'valid' || item === 'and' || item === 'or' || item === 'prev' || item === 'next' || item === 'cur' || item === 'cpu' || item === 'idle' || item === 'kernel' || item === 'manual' || (typeof item === 'string' && (/[A-Za-z_][A-Za-z0-9_]*/.test(item)));
 }
 
 export interface WordExpr extends langium.AstNode {

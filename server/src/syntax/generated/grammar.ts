@@ -33,7 +33,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@73"
+                    "$ref": "#/rules@74"
                   },
                   "arguments": []
                 }
@@ -190,7 +190,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@72"
+                "$ref": "#/rules@73"
               },
               "arguments": []
             }
@@ -400,7 +400,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@70"
+              "$ref": "#/rules@71"
             },
             "arguments": []
           }
@@ -501,7 +501,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@72"
+                    "$ref": "#/rules@73"
                   },
                   "arguments": []
                 }
@@ -532,7 +532,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                   "terminal": {
                     "$type": "RuleCall",
                     "rule": {
-                      "$ref": "#/rules@71"
+                      "$ref": "#/rules@72"
                     },
                     "arguments": []
                   },
@@ -551,7 +551,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@72"
+                    "$ref": "#/rules@73"
                   },
                   "arguments": []
                 }
@@ -681,7 +681,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@71"
+              "$ref": "#/rules@72"
             },
             "arguments": []
           },
@@ -749,32 +749,11 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
       "name": "HookName",
       "dataType": "string",
       "definition": {
-        "$type": "Alternatives",
-        "elements": [
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@71"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "Keyword",
-            "value": "exec"
-          },
-          {
-            "$type": "Keyword",
-            "value": "exit"
-          },
-          {
-            "$type": "Keyword",
-            "value": "wait"
-          },
-          {
-            "$type": "Keyword",
-            "value": "wake"
-          }
-        ]
+        "$type": "RuleCall",
+        "rule": {
+          "$ref": "#/rules@67"
+        },
+        "arguments": []
       },
       "entry": false,
       "fragment": false,
@@ -972,7 +951,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@71"
+                "$ref": "#/rules@72"
               },
               "arguments": []
             }
@@ -1415,7 +1394,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@70"
+                "$ref": "#/rules@71"
               },
               "arguments": []
             }
@@ -1632,7 +1611,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                   "terminal": {
                     "$type": "RuleCall",
                     "rule": {
-                      "$ref": "#/rules@71"
+                      "$ref": "#/rules@72"
                     },
                     "arguments": []
                   },
@@ -1872,7 +1851,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@71"
+                "$ref": "#/rules@72"
               },
               "arguments": []
             }
@@ -2128,7 +2107,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@71"
+                  "$ref": "#/rules@72"
                 },
                 "arguments": []
               },
@@ -2256,7 +2235,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@71"
+                  "$ref": "#/rules@72"
                 },
                 "arguments": []
               },
@@ -2271,7 +2250,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@72"
+                "$ref": "#/rules@73"
               },
               "arguments": []
             }
@@ -2801,7 +2780,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
         "terminal": {
           "$type": "RuleCall",
           "rule": {
-            "$ref": "#/rules@72"
+            "$ref": "#/rules@73"
           },
           "arguments": []
         }
@@ -2923,7 +2902,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@70"
+                "$ref": "#/rules@71"
               },
               "arguments": []
             }
@@ -2966,7 +2945,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@71"
+                  "$ref": "#/rules@72"
                 },
                 "arguments": []
               },
@@ -2985,12 +2964,27 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
       "name": "Segment",
       "dataType": "string",
       "definition": {
+        "$type": "RuleCall",
+        "rule": {
+          "$ref": "#/rules@67"
+        },
+        "arguments": []
+      },
+      "entry": false,
+      "fragment": false,
+      "parameters": []
+    },
+    {
+      "$type": "ParserRule",
+      "name": "Word",
+      "dataType": "string",
+      "definition": {
         "$type": "Alternatives",
         "elements": [
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@71"
+              "$ref": "#/rules@72"
             },
             "arguments": []
           },
