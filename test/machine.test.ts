@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { buildMachine, type TaskSpec } from '../server/src/machine/build.js';
 import { highestBit, isCanonical, setBits } from '../server/src/machine/bits.js';
+import { ChangeLog } from '../server/src/machine/change-log.js';
 import type { MachineEvent } from '../server/src/machine/events.js';
 import { arrive, deliverAll, tagBits } from '../server/src/machine/interrupt.js';
 import { MSRS, SEPARATE_BUFFER_BYTES, UINTR_COMPONENT_BYTES, UITT_SIZE_VALUE } from '../server/src/machine/layout.js';
@@ -1063,6 +1064,22 @@ describe('provenance tags', () => {
             const byVector = new Map(vectors.map((v, i) => [v, causes[causes.length - 1 - i]]));
             if (bits & 1n) expect(byVector.get(0)).toBe(5);
             if (bits >> 63n) expect(byVector.get(63)).toBe(7);
+        }
+    });
+});
+
+describe('the change log', () => {
+    test('truncate drops the changes after a slot, across chunk boundaries, and adds go on from there', () => {
+        for (const keep of [0, 4, 2044, 2048, 2052, 4096, 6000]) {
+            const log = new ChangeLog();
+            const o = {};
+            for (let i = 0; i < 2000; i++) log.add(o, 'k', i, i + 1);
+            log.truncate(keep);
+            expect(log.length).toBe(Math.min(keep, 8000));
+            for (let i = 0; i < 3; i++) log.add(o, 'k', -1, -i);
+            expect(log.length).toBe(Math.min(keep, 8000) + 12);
+            for (let slot = 0; slot < Math.min(keep, 8000); slot += 4) expect(log.at(slot + 2)).toBe(slot / 4);
+            expect(log.at(Math.min(keep, 8000) + 11)).toBe(-2);
         }
     });
 });

@@ -789,6 +789,31 @@ expect cpu1.current == rx
         const d = c.diagnostics.find(x => x.code === 'race-counterexample')!;
         expect(d.message).not.toMatch(/semantic/);
     });
+
+    test('a kernel action whose hook fails part way changes nothing in any interleaving (decisions #22)', async () => {
+        // switch_in fails on tx's UPID after switch_out saved rx and set SN: undone, rx runs on
+        const text = `
+machine { cpus 2 policy p }
+policy p extends linux_rfc { on switch_in { if next.upid.sn == 0 { } } }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+task ty { handler 0x402000 }
+cpu0: switch rx
+cpu1: switch ty
+race {
+  cpu0: switch tx      // #fails
+} with {
+  cpu1: switch tx      // #fails1
+}
+expect cpu0.current == rx
+expect cpu0.uinv == 0xec
+expect rx.upid.sn == 0
+expect cpu1.current == ty
+`;
+        const { c, races } = await agree(text);
+        expect(c.codes).toEqual([at(text, 'semantic', 'fails'), at(text, 'semantic', 'fails1')]);
+        expect(races[0].codes).toEqual([]);
+    });
 });
 
 describe('focused: self-IPIs of kernel actions inside a race', () => {

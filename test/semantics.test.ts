@@ -1163,6 +1163,47 @@ expect cpu0.current == rx
         expect(r.run!.counters.xsaves).toBe(0);
     });
 
+    test('a kernel action whose hook fails part way changes nothing: writes, counts, trace, IPIs (decisions #22)', async () => {
+        // switching rx out sets SN and saves rx (XSAVES clears UINV), then switch_in fails on
+        // tx's UPID (a sender has none): all of it is undone, rx still runs in user mode
+        const text = `
+machine { policy p }
+policy p extends linux_rfc { on switch_in { if next.upid.sn == 0 { } } }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+cpu0: switch rx
+cpu0: switch tx        // #fails
+expect cpu0.current == rx
+expect cpu0.mode == user
+expect cpu0.uinv == 0xec
+expect rx.upid.sn == 0
+`;
+        const r = await run(text);
+        expect(r.codes).toEqual([at(text, 'semantic', 'fails')]);
+        expect(r.diagnostics[0].message).toMatch(/in p\.switch_in: tx is not a receiver/);
+        expect(r.run!.counters).toEqual(expect.objectContaining({ xsaves: 0, xrstors: 1 }));
+        const trace = r.run!.trace;
+        expect(trace.changesOf(0).length).toBeGreaterThan(0);
+        expect(trace.changesOf(1)).toEqual([]);
+        expect(trace.hookSteps(1)).toEqual([]);
+        // exit: the hook disables the UITT, then fails on a sender's UPID; the task is not
+        // dead, stays current in user mode, and its UITT still works
+        const exit = `
+machine { policy q }
+policy q extends linux_rfc { on exit { wrmsr IA32_UINTR_TT 0 put cur.upid } }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+cpu0: switch tx
+cpu0: exit             // #exit
+expect cpu0.current == tx
+expect cpu0.mode == user
+expect cpu0.uittaddr == tx.uitt | 1
+cpu0: senduipi 0
+`;
+        const e = await run(exit);
+        expect(e.codes).toEqual([at(exit, 'semantic', 'exit')]);
+    });
+
     test('exec, exit and wait while idle or a kthread runs are run-time semantic errors', async () => {
         const text = `
 machine { cpus 2 policy linux_rfc }

@@ -33,6 +33,16 @@ export class ChangeLog {
         this.length += 4;
     }
 
+    /** Drops the changes from slot `length` on (a kernel action that could not complete, see Runner.step). */
+    truncate(length: number): void {
+        if (length >= this.length) return;
+        const keep = length === 0 ? 0 : ((length - 1) >>> CHUNK_BITS) + 1;
+        this.chunks.length = keep;
+        this.current = keep === 0 ? [] : this.chunks[keep - 1];
+        this.fill = keep === 0 ? CHUNK : length - ((keep - 1) << CHUNK_BITS);
+        this.length = length;
+    }
+
     /** The slot at index i (0 <= i < length). */
     at(i: number): unknown {
         return this.chunks[i >>> CHUNK_BITS][i & MASK];

@@ -319,9 +319,24 @@ export class Machine implements MachineObjects {
      * dropped (tags and savedBy are part of the state an exploration compares).
      */
     meta<T extends Cpu | XsaveImage | Upid, K extends MetaKey & keyof T>(obj: T, key: K, v: T[K]): void {
-        if (this.undo) this.undo.push(obj, key, obj[key], obj.kid);
+        const undo = this.undo ?? this.metaUndo;
+        if (undo) undo.push(obj, key, obj[key], obj.kid);
         obj[key] = v;
         obj.kid = -1;
+    }
+
+    /**
+     * While set (and {@link undo} is not), provenance writes ({@link meta}) are recorded to be
+     * undone: with the change log, which holds every traced write, that is all a kernel action
+     * that fails part way must undo (scenario/run.ts, Runner.step) — cheaper than {@link undo}.
+     */
+    metaUndo: UndoLog | null = null;
+
+    /** Undoes the traced writes of the change log after slot `mark`, newest first, and drops them. */
+    rollbackLog(mark: number): void {
+        const log = this.log;
+        for (let i = log.length - 4; i >= mark; i -= 4) (log.at(i) as Record<string, unknown>)[log.at(i + 1) as string] = log.at(i + 2);
+        log.truncate(mark);
     }
 
     /**
@@ -331,9 +346,9 @@ export class Machine implements MachineObjects {
      */
     undo: UndoLog | null = null;
 
-    /** Undoes the writes recorded in {@link undo} after slot `mark`, newest first. */
+    /** Undoes the writes recorded in {@link undo} (or else {@link metaUndo}) after slot `mark`, newest first. */
     rollback(mark = 0): void {
-        const log = this.undo;
+        const log = this.undo ?? this.metaUndo;
         if (!log) return;
         const u = log.slots;
         for (let i = log.length - 4; i >= mark; i -= 4) {
