@@ -161,6 +161,12 @@ describe('uintr check', () => {
         const bad = run(['check', '--policy', 'nope', f]);
         expect(bad.status).toBe(2);
         expect(bad.stderr).toMatch(/unknown policy 'nope'/);
+        // a policy one file defines: a file that does not is named
+        const mine = write('mine.uintr', 'policy mine extends linux_rfc { }\ntask rx { handler 1 }\ncpu0: switch rx\n');
+        expect(run(['check', '--policy', 'mine', mine]).status).toBe(0);
+        const other = run(['check', '--policy', 'mine', mine, f]);
+        expect(other.status).toBe(2);
+        expect(other.stderr).toMatch(/unknown policy 'mine': neither built-in \(manual, .*\) nor defined in .*lazy\.uintr/);
     });
 
     test('--stats adds the cost counts', () => {

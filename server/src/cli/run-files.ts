@@ -122,7 +122,7 @@ async function checkLoaded(ws: UintrWorkspace, file: string, text: string, optio
     }
     try {
         if (options.policy && !ws.findPolicy(options.policy, doc.parseResult.value)) {
-            throw new InputError(`unknown policy '${options.policy}' (built-in: ${ws.builtinPolicies().map(p => p.name).join(', ')})`);
+            throw new InputError(`unknown policy '${options.policy}': neither built-in (${ws.builtinPolicies().map(p => p.name).join(', ')}) nor defined in ${file}`);
         }
         const pending = startCheck(doc.parseResult.value, staticDiagnostics(doc), ws,
             { policy: options.policy, defaultPolicy: options.defaultPolicy, recordTrace: options.recordTrace ?? false, explore: options.explore });
