@@ -48,6 +48,16 @@ describe('uintr check', () => {
         expect(d.related).toEqual([expect.objectContaining({ line: 3, column: 1 })]);
     });
 
+    test('static errors: one per (code, line), the others as related locations, a second of the same message too', () => {
+        const f = write('same-twice.uintr', 'task rx { handler 1 }\nexpect nope.upid.pir == nope.upid.on\n');
+        const r = run(['check', '--format', 'json', f]);
+        expect(r.status).toBe(1);
+        const ds = JSON.parse(r.stdout).files[0].diagnostics;
+        expect(ds).toHaveLength(1);
+        expect(ds[0]).toMatchObject({ code: 'semantic', line: 2, column: 8, message: expect.stringMatching(/^unknown name 'nope'/) });
+        expect(ds[0].related).toEqual([{ line: 2, column: 25, message: ds[0].message }]);
+    });
+
     test('text: compiler style with notes, no colour when not a TTY', () => {
         const f = write('twice2.uintr', XRSTORS_TWICE);
         const r = run(['check', f]);

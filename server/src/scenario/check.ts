@@ -7,7 +7,8 @@ import type { LangiumDocument } from 'langium';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { GrammarUtils } from 'langium';
 import * as ast from '../syntax/generated/ast.js';
-import { DiagnosticSet, sortDiagnostics, type ScenarioDiagnostic } from './diagnostics.js';
+import { onePerLine } from '../syntax/document-validator.js';
+import { sortDiagnostics, type ScenarioDiagnostic, type SourceLoc } from './diagnostics.js';
 import { lowerProgram } from './program.js';
 import type { ExploreOptions } from './race-explorer.js';
 import { ProgramRun, type RunResult } from './run.js';
@@ -40,7 +41,8 @@ export interface CheckResult {
 
 /** Maps Langium's diagnostics to the codes `syntax` and `semantic`. */
 export function staticDiagnostics(doc: LangiumDocument): ScenarioDiagnostic[] {
-    return (doc.diagnostics ?? []).filter(d => d.severity === 1 || d.severity === undefined).map(d => toScenarioDiagnostic(doc, d));
+    const errors = (doc.diagnostics ?? []).filter(d => d.severity === 1 || d.severity === undefined);
+    return onePerLine(errors, doc.uri.toString()).map(d => toScenarioDiagnostic(doc, d));
 }
 
 function toScenarioDiagnostic(doc: LangiumDocument, d: Diagnostic): ScenarioDiagnostic {
@@ -57,8 +59,13 @@ function toScenarioDiagnostic(doc: LangiumDocument, d: Diagnostic): ScenarioDiag
     return {
         code, severity: 'error', message: typeof d.message === 'string' ? d.message : d.message.value,
         loc: { line: start.line + 1, column: start.character + 1, offset, end },
-        related: [], data,
+        related: (d.relatedInformation ?? []).map(r => ({ loc: locAt(doc, r.location.range), message: r.message })), data,
     };
+}
+
+function locAt(doc: LangiumDocument, range: Diagnostic['range']): SourceLoc {
+    const { textDocument } = doc;
+    return { line: range.start.line + 1, column: range.start.character + 1, offset: textDocument.offsetAt(range.start), end: textDocument.offsetAt(range.end) };
 }
 
 export function checkDocument(doc: LangiumDocument<ast.File>, policies: PolicyResolver, options: CheckOptions = {}): CheckResult {
@@ -91,7 +98,7 @@ export interface PendingCheck {
 
 /** Starts a check: static diagnostics, or the run up to the first race (see {@link PendingCheck}). */
 export function startCheck(file: ast.File, staticDiags: ScenarioDiagnostic[], policies: PolicyResolver, options: CheckOptions = {}): PendingCheck {
-    const diagnostics = mergedStatic(staticDiags);
+    const diagnostics = sortDiagnostics([...staticDiags]);
     let steps = 0;
     const failed = (e: unknown): PendingCheck => {
         const stack = e instanceof Error ? e.stack ?? e.message : String(e);
@@ -133,17 +140,6 @@ export function startCheck(file: ast.File, staticDiags: ScenarioDiagnostic[], po
     } catch (e) {
         return failed(e);
     }
-}
-
-/**
- * Static diagnostics, at most one per (code, line) as LANGUAGE.md §8 has it for all of them: the
- * first on the line stays, the others join its related locations (a lexer error and the parser
- * error it leads to, say).
- */
-function mergedStatic(ds: readonly ScenarioDiagnostic[]): ScenarioDiagnostic[] {
-    const set = new DiagnosticSet();
-    for (const d of sortDiagnostics(ds.map(x => ({ ...x, related: [...x.related] })))) set.add(d);
-    return set.sorted();
 }
 
 function resultOf(run: RunResult, steps: number): CheckResult {

@@ -103,3 +103,27 @@ function alternativesMessage(list: string, found: string): string {
     if (first.has('ID') && first.size > 30) return `unexpected ${where}: expected a name`;
     return `unexpected ${where}: expected ${shown([...first])}`;
 }
+
+/**
+ * Static errors (`syntax`, `semantic`) merged per (code, line) (LANGUAGE.md §8): the first on a
+ * line stays, the others join its related information (a lexer error and the parser errors
+ * it leads to, say); every other diagnostic as it is. The editor's and the CLI's.
+ */
+export function onePerLine(ds: readonly Diagnostic[], uri: string): Diagnostic[] {
+    const isStatic = (d: Diagnostic) => d.severity === 1 && (d.code === 'syntax' || d.code === 'semantic');
+    const statics = ds.filter(isStatic).sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    const first = new Map<string, Diagnostic>();
+    const kept: Diagnostic[] = [];
+    for (const d of statics) {
+        const key = `${d.code}@${d.range.start.line}`;
+        const head = first.get(key);
+        if (!head) {
+            const copy = { ...d, relatedInformation: [...(d.relatedInformation ?? [])] };
+            first.set(key, copy);
+            kept.push(copy);
+        } else {
+            head.relatedInformation!.push({ location: { uri, range: d.range }, message: typeof d.message === 'string' ? d.message : String(d.message) });
+        }
+    }
+    return [...kept, ...ds.filter(d => !isStatic(d))];
+}
