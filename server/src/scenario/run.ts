@@ -559,7 +559,7 @@ export class Runner implements RunSink {
     }
 }
 
-/** Copies the counts field by field (Object.assign's generic path cost 6% of a 10k-step run). */
+/** Copies the counts field by field (through Object.assign, a 10k-step run took about 3% longer). */
 function copyCounters(to: Counters, from: Counters): void {
     to.xsaves = from.xsaves;
     to.xrstors = from.xrstors;
