@@ -686,6 +686,25 @@ expect delivered rx 3 // #exp
         replays(b, races);
     });
 
+    test('`expect gp` after an empty race refers to the step before the race, whose #GP it expects (race audit)', async () => {
+        const text = `
+machine { cpus 2 policy manual }
+task rx { handler 0x401000 }
+cpu0: xrstors rx
+cpu0: xrstors rx       // #gp
+race { } with { }
+expect gp
+`;
+        const { c } = await agree(text);
+        expect(c.codes).toEqual([]);
+        const d = c.diagnostics.find(x => x.code === 'xrstors-gp')!;
+        expect(d.loc.line).toBe(L(text, 'gp'));
+        expect(d.severity).toBe('information');
+        // and one that raised none still fails it
+        const none = text.replace('cpu0: xrstors rx       // #gp', 'cpu0: stui             // #gp');
+        expect((await check(none)).codes).toEqual([`race-counterexample@${L(none, 'gp') + 1}`]);
+    });
+
     test('`expect gp` after a race refers to the last step of each interleaving', async () => {
         // the XRSTORS is the last step in one order only: the other order fails the expectation
         const mixed = `${MANUAL}race {              // #race

@@ -190,6 +190,7 @@ export class Runner implements RunSink {
         r.findings = this.findings ? [...this.findings] : [];
         r.semantics = this.semantics ? [...this.semantics] : [];
         r.events = this.events;
+        r.gpByCause = this.gpByCause; // read only while exploring (see fault)
         return r;
     }
 
@@ -219,7 +220,6 @@ export class Runner implements RunSink {
         this.findings = s.findings.length ? s.findings : [];
         this.semantics = s.semantics.length ? s.semantics : [];
         this.events = s.events;
-        this.gpByCause = null;
     }
 
     /**
@@ -253,7 +253,6 @@ export class Runner implements RunSink {
         if (s.semantics && s.semantics.length !== s.semanticsLength) s.semantics.length = s.semanticsLength;
         this.semantics = s.semantics;
         this.events = s.events;
-        this.gpByCause = null;
     }
 
     result(races: RaceReport[]): RunResult {
@@ -409,7 +408,9 @@ export class Runner implements RunSink {
         const message = `${f.instruction}${hook ? ` in ${hook}` : ''} would ${what}: ${f.reason}${inherited ? ` (${inherited})` : ''}`;
         const related = f.related ? [{ loc: this.loc(f.related.cause), message: f.related.message }] : [];
         const d = this.add(f.code, this.m.cause, message, related);
-        if (GP_CODES.has(f.code)) {
+        // exploring, a #GP is a finding that `expect gp` takes from the findings; the map holds
+        // the run's before the race (an empty race leaves its last step the one before)
+        if (GP_CODES.has(f.code) && this.findings === null) {
             this.gpByCause ??= new Map();
             const list = this.gpByCause.get(this.m.cause) ?? [];
             if (!list.includes(d)) list.push(d);
