@@ -732,6 +732,8 @@ describe('§8 static checks', () => {
         test('the parser\'s alternatives said shortly: what may follow a word the parser looked past', async () => {
             const r = await check('policy p { on exec { if user cur { } } }\n');
             expect(r.diagnostics.map(d => d.message)).toEqual(["after 'user' expected (, <<, >>, &, ^, |, ==, !=, <, <=, >, >="]);
+            // Chevrotain's 'at least one iteration' (a race without `with`) is said the same way
+            expect((await check('race { cpu0: stui }\ncpu0: stui\n')).diagnostics.map(d => d.message)).toEqual(["unexpected 'cpu0': expected 'with'"]);
             const s = await check('machine { cpus 2 }\ncpu0: senduipi\n');
             expect(s.diagnostics[0].message).toMatch(/^unexpected end of file: expected ~, \(, a number, uinv, kernel_vector/);
         });

@@ -72,6 +72,8 @@ export function friendlyMessage(m: string): string {
         if (want === 'ID' && /^[a-z_]+$/.test(found)) return `'${found}' is a reserved word and cannot be used as a name here`;
         return `expected ${want === 'ID' ? 'a name' : want === 'NUMBER' ? 'a number' : `'${want}'`} but found '${found}'`;
     }
+    const iteration = /^Expecting: expecting at least one iteration which starts with one of these possible Token sequences:+([\s\S]*?)but found: '([^']*)'/.exec(m);
+    if (iteration) return alternativesMessage(iteration[1].replace(/<\[/g, '[').replace(/\]>/g, ']'), iteration[2]);
     const sequences = /^Expecting: one of these possible Token sequences:([\s\S]*?)but found: '([^']*)'/.exec(m);
     if (sequences) return alternativesMessage(sequences[1], sequences[2]);
     const single = /^Expecting (?:token of type )?'?([^'\s]+)'? but found '([^']*)'/.exec(m);
@@ -101,6 +103,10 @@ function alternativesMessage(list: string, found: string): string {
     const first = new Set(options.map(o => o[0]));
     // any word may stand there (a hook's name, a path's segment): the reserved words are no news
     if (first.has('ID') && first.size > 30) return `unexpected ${where}: expected a name`;
+    if (first.size === 1) {
+        const [only] = first;
+        return `unexpected ${where}: expected ${tokenWord(only) === only ? `'${only}'` : tokenWord(only)}`;
+    }
     return `unexpected ${where}: expected ${shown([...first])}`;
 }
 
