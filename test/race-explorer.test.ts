@@ -1283,6 +1283,31 @@ race {                                                   // #race
         expect(two.run!.races.map(r => r.interleavings)).toEqual([1, 1]);
     });
 
+    test('a cut search reports a fault it met in a prefix no finished interleaving went through (race audit)', async () => {
+        const text = `
+machine { cpus 1 policy manual }
+task rx { handler 0x401000 }
+cpu0: xrstors rx
+race {                 // #race
+  cpu0: wrmsr IA32_UINTR_MISC 0
+  cpu0: stui
+} with {
+  cpu0: xrstors rx     // #gp
+}
+`;
+        const full = await check(text);
+        expect(full.codes).toEqual([at(text, 'race-counterexample', 'race')]);
+        for (const explore of [{ maxDepth: 1 }, { maxStates: 2 }]) {
+            const cut = await check(text, { explore });
+            expect(cut.run!.races[0].truncated, JSON.stringify(explore)).toBe(true);
+            expect(cut.codes, JSON.stringify(explore)).toEqual([at(text, 'race-counterexample', 'race')]);
+            const d = cut.diagnostics.find(x => x.code === 'race-counterexample')!;
+            expect(d.message).toMatch(/counterexample \(1 events\) ends in xrstors-gp at line \d+/);
+            expect(d.related[0].loc.line).toBe(L(text, 'gp'));
+            expect(d.related.at(-1)!.message).toMatch(/^the search stopped/);
+        }
+    });
+
     test('a race too large for the bound still reports what one complete interleaving finds: a failed expectation', async () => {
         // 3 branches of 4 steps each, every one changing the PIR: the search stops at 50 states
         // long before any interleaving completes; the expectation fails in all of them

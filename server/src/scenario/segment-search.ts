@@ -260,6 +260,16 @@ export class SegmentSearch {
             this.probed = true;
             this.probe();
         }
+        if (this.cutBy !== null) {
+            // cut: what arose on the way is real too (a fault or a failed expectation holds in
+            // every completion of the prefix that raised it), though no finished interleaving
+            // may have met it (decisions.md #3)
+            for (const [key, found] of this.firstSeen) {
+                if (this.candidates.has(key)) continue;
+                this.candidates.set(key, found);
+                if (!this.codes.includes(found.finding.code)) this.codes.push(found.finding.code);
+            }
+        }
         const chosen = counterexample([...this.candidates.values()], race, post, last);
         const b = chosen ? { ...chosen.found, path: chosen.path, finding: { ...chosen.found.finding, at: chosen.path.length } } : null;
         // the code the counterexample exhibits comes first (LANGUAGE.md §7: "exhibits the first of them")
