@@ -1204,6 +1204,29 @@ cpu0: senduipi 0
         expect(e.codes).toEqual([at(exit, 'semantic', 'exit')]);
     });
 
+    test('the kernel vector\'s wake hook failing part way changes nothing either (decisions #22)', async () => {
+        // the hook wakes rx and sets its SN, then fails on ty (waiting too, but a sender): undone
+        const text = `
+machine { cpus 2 policy q }
+policy q extends linux_rfc { on wake { foreach waiting w { wake w set w.upid.sn = 1 } } }
+task rx { handler 0x401000 }
+task ty { target rx vector 3 }
+task tx { target rx vector 1 }
+cpu0: switch rx
+cpu0: wait
+cpu1: switch ty
+cpu1: wait
+cpu1: switch tx
+cpu1: senduipi 0       // #send
+expect rx.upid.sn == 0
+cpu0: switch rx        // #waiting
+`;
+        const r = await run(text);
+        expect(r.codes).toEqual([at(text, 'semantic', 'send'), at(text, 'semantic', 'waiting')]);
+        expect(r.diagnostics[0].message).toMatch(/^in q\.wake: ty is not a receiver/);
+        expect(r.diagnostics[1].message).toMatch(/rx: it is waiting/);
+    });
+
     test('exec, exit and wait while idle or a kthread runs are run-time semantic errors', async () => {
         const text = `
 machine { cpus 2 policy linux_rfc }

@@ -10,7 +10,7 @@ import type { Fault, Ipi, MachineEvent } from '../machine/events.js';
 import { arrive, deliverAll } from '../machine/interrupt.js';
 import { NO_CAUSE, postedCause, type Counters, type Machine } from '../machine/state.js';
 import { UndoLog } from '../machine/undo-log.js';
-import { RunError, type ExecContext, type RunSink } from '../kernel/context.js';
+import { RunError, type Exec, type ExecContext, type RunSink } from '../kernel/context.js';
 import { Kernel } from '../kernel/kernel.js';
 import { compilePolicy, hookPlace } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
@@ -167,7 +167,9 @@ export class Runner implements RunSink {
     semantics: number[] | null = null;
     /** Exploring: the number of events of this interleaving. */
     events = 0;
-    /** The writes of the kernel action being run, to undo if a hook fails (see {@link step}). */
+    /** The kernel vector's action: the wake hook. */
+    private readonly wake: Exec = ctx => this.kernel.wake(ctx);
+    /** The writes of the kernel action being run, to undo if a hook fails (see {@link runAction}). */
     private readonly stepUndo = new UndoLog();
     private readonly countersAtStep: Counters = { xsaves: 0, xrstors: 0, wrmsr: 0, selfIpis: 0, spurious: 0, deliveries: 0 };
 
@@ -278,39 +280,7 @@ export class Runner implements RunSink {
         this.lastStep = item.cause;
         this.ctx.cpu = m.cpus[item.cpu];
         this.ctx.inKernelAction = item.kernelAction !== null;
-        let impossible = false;
-        // A kernel action runs hooks, several writes: one that fails part way (a hook's run-time
-        // error) changes nothing, like one that cannot start (LANGUAGE.md §8, decisions.md #22),
-        // so its writes are kept to be undone: in the explorer's undo log when exploring; else
-        // in the change log when it records (the trace), with provenance in a small log of its
-        // own; else all in that log. An instruction checks before it writes.
-        let undoMark = -1;
-        const kernel = item.kernelAction !== null;
-        if (kernel) {
-            copyCounters(this.countersAtStep, m.counters);
-            if (m.undo !== null) {
-                undoMark = m.undo.length;
-            } else {
-                this.stepUndo.length = 0;
-                undoMark = 0;
-                if (m.recording) m.metaUndo = this.stepUndo;
-                else m.undo = this.stepUndo;
-            }
-        }
-        const logMark = m.log.length, ranMark = this.ctx.ran?.length ?? 0;
-        try {
-            item.run(this.ctx);
-        } catch (e) {
-            if (!(e instanceof RunError)) throw e;
-            this.add('semantic', item.cause, e.message);
-            impossible = true;
-            if (undoMark >= 0) this.undoStep(undoMark, logMark, ranMark);
-        } finally {
-            if (kernel) {
-                if (m.undo === this.stepUndo) m.undo = null;
-                m.metaUndo = null;
-            }
-        }
+        const impossible = !this.runAction(item.run, item.cause, item.kernelAction !== null);
         this.ctx.inKernelAction = false;
         this.ctx.where = null;
         m.where = null;
@@ -322,18 +292,50 @@ export class Runner implements RunSink {
     }
 
     /**
-     * Undoes what a kernel action wrote before its hook failed: the machine's writes (with the
-     * counters), the trace's changes and hook statements, its IPIs and the events it raised.
-     * What it reported (a fault in a hook) stays: the diagnostics say what the attempt met.
+     * Runs a step's code, or the wake hook; a run-time error is a `semantic` error at `cause`,
+     * and false is returned. A kernel action (`kernel`) runs hooks, several writes: one that
+     * fails part way changes nothing, like one that cannot start (LANGUAGE.md §8, decisions.md
+     * #22), so its writes are kept to be undone — in the explorer's undo log when exploring;
+     * else in the change log when it records (the trace), with provenance in a small log of
+     * its own; else all in that small log. An instruction checks before it writes.
      */
-    private undoStep(undoMark: number, logMark: number, ranMark: number): void {
+    private runAction(run: Exec, cause: number, kernel: boolean): boolean {
         const m = this.m;
-        m.rollback(undoMark);
-        if (m.recording) m.rollbackLog(logMark);
-        copyCounters(m.counters, this.countersAtStep);
-        if (this.ctx.ran) this.ctx.ran.length = ranMark;
-        this.sent = [];
-        m.eventCount = 0;
+        let undoMark = -1;
+        if (kernel) {
+            copyCounters(this.countersAtStep, m.counters);
+            if (m.undo !== null) {
+                undoMark = m.undo.length;
+            } else {
+                this.stepUndo.length = 0;
+                undoMark = 0;
+                if (m.recording) m.metaUndo = this.stepUndo;
+                else m.undo = this.stepUndo;
+            }
+        }
+        const logMark = m.log.length, ranMark = this.ctx.ran?.length ?? 0, eventMark = m.eventCount, sentMark = this.sent.length;
+        try {
+            run(this.ctx);
+            return true;
+        } catch (e) {
+            if (!(e instanceof RunError)) throw e;
+            this.add('semantic', cause, e.message);
+            if (undoMark >= 0) {
+                // what it reported (a fault in a hook) stays: the diagnostics say what the attempt met
+                m.rollback(undoMark);
+                if (m.recording) m.rollbackLog(logMark);
+                copyCounters(m.counters, this.countersAtStep);
+                if (this.ctx.ran) this.ctx.ran.length = ranMark;
+                this.sent.length = sentMark;
+                m.eventCount = eventMark;
+            }
+            return false;
+        } finally {
+            if (kernel) {
+                if (m.undo === this.stepUndo) m.undo = null;
+                m.metaUndo = null;
+            }
+        }
     }
 
     /**
@@ -387,12 +389,7 @@ export class Runner implements RunSink {
         const what = arrive(m, ipi.dest, ipi.vector, ipi);
         if (what === 'kernel-vector') {
             this.ctx.cpu = m.cpus[ipi.dest];
-            try {
-                this.kernel.wake(this.ctx);
-            } catch (e) {
-                if (!(e instanceof RunError)) throw e;
-                this.add('semantic', ipi.cause, e.message);
-            }
+            this.runAction(this.wake, ipi.cause, true);
             m.where = null;
         }
         deliverAll(m);
