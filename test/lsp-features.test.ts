@@ -344,6 +344,13 @@ describe('completion', () => {
         expect(inNumberPlace('cpu0: senduipi ')).toBe(true);
         expect(inNumberPlace('expect cpu0.mode == ')).toBe(false);
         expect(inNumberPlace('cpu0: set rx.upid.sn |= ')).toBe(true);
+        // opening parentheses in a number's place keep it one (LSP audit); a condition's do not
+        for (const place of ['cpu1: senduipi (<|>', 'cpu0: set rx.upid.sn = ( (<|>', 'expect cpu0.uinv & (<|>']) {
+            const labels = await completionAt(DECLS + place);
+            for (const bad of ['idle', 'user', 'kernel', 'kw']) expect(labels, place).not.toContain(bad);
+        }
+        expect(inNumberPlace('expect (')).toBe(false);
+        expect(inNumberPlace('cpu0: senduipi')).toBe(false); // the keyword being typed
     });
 
     test('actions after `cpuN:`', async () => {
@@ -368,13 +375,18 @@ describe('completion', () => {
     });
 
     test('a task named cpu01 is a task: its fields, not a CPU\'s', async () => {
-        expect((await completionAt('task cpu01 { handler 1 }\nexpect cpu01.<|>')).sort()).toEqual(['uitt', 'upid', 'xsave']);
+        expect((await completionAt('task cpu01 { handler 1 }\nexpect cpu01.<|>')).sort()).toEqual(['upid', 'xsave']);
     });
 
     test('state-path fields after `cpu0.`, `rx.`, `rx.upid.`, `rx.xsave.`', async () => {
         const cpuFields = ['uinv', 'uirr', 'uif', 'uihandler', 'uistackadjust', 'uittsz', 'upidaddr', 'uittaddr', 'mode', 'current'];
         expect((await completionAt(DECLS + 'cpu0: switch rx\nexpect cpu0.<|>')).sort()).toEqual([...cpuFields].sort());
-        expect((await completionAt(DECLS + 'cpu0: switch rx\nexpect rx.<|>')).sort()).toEqual(['uitt', 'upid', 'xsave']);
+        // a task's parts as it has them (the checker rejects the others); a kthread has none
+        expect((await completionAt(DECLS + 'cpu0: switch rx\nexpect rx.<|>')).sort()).toEqual(['upid', 'xsave']);
+        expect((await completionAt(DECLS + 'cpu0: switch rx\nexpect tx.<|>')).sort()).toEqual(['uitt', 'xsave']);
+        expect(await completionAt(DECLS + 'cpu0: switch rx\nexpect kw.<|>')).toEqual([]);
+        expect(await completionAt(DECLS + 'cpu0: switch rx\nexpect cpu2.<|>')).toEqual([]); // cpus 2
+        expect((await completionAt('policy p { on switch_out { if prev.<|>')).sort()).toEqual(['uitt', 'upid', 'xsave']);
         expect((await completionAt(DECLS + 'cpu0: switch rx\nexpect rx.upid.<|>')).sort()).toEqual(['ndst', 'nv', 'on', 'pir', 'sn']);
         expect((await completionAt(DECLS + 'cpu0: switch rx\nexpect rx.xsave.<|>')).sort())
             .toEqual(['present', 'uif', 'uihandler', 'uinv', 'uirr', 'uistackadjust', 'uittaddr', 'uittsz', 'upidaddr']);

@@ -3,7 +3,7 @@
  * answered while it goes on), reports progress, is dropped when the document changes, and is
  * bounded by the editor's time limit, which it reports as information.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -95,6 +95,36 @@ describe.each(WHERE)('race exploration in the language server, %s', (_how, env: 
         const after = await edited;
         expect(after.some(d => d.code === 'race-counterexample' && (d.data as { stale?: boolean }).stale === true)).toBe(true);
     }, 30_000);
+
+    test('between saves a hover or lens explores the unsaved text for itself only; closing unsaved explores the file on disk and publishes it (LSP audit)', async () => {
+        client = await start({}, env);
+        const c = client;
+        const file = join(ws, `ring-close-${env.UINTR_EXPLORE_IN_THREAD ? 'thread' : 'worker'}.uintr`);
+        const text = ring(3, 2, 'lazy_fpu');
+        writeFileSync(file, text);
+        const uri = pathToFileURL(file).toString();
+        await c.openAndWait(uri, text, hasRace, 60_000);
+        const ends = () => c.progress.filter(p => p.value.kind === 'end').length;
+        await until(() => ends() === 1, 'the first exploration ends');
+        // an edit, not saved: the finding stays, stale
+        const kept = c.waitDiagnostics(uri);
+        c.change(uri, text + '// unsaved\n', 2);
+        await kept;
+        const sinceEdit = c.published.length;
+        // the editor asks for lenses and a hover: the unsaved text is run and its race explored
+        await c.request('textDocument/codeLens', { textDocument: { uri } });
+        await c.request('textDocument/hover', { textDocument: { uri }, position: { line: RACE_LINE, character: 1 } });
+        await until(() => ends() === 2, 'the unsaved text\'s exploration ends');
+        await new Promise(r => setTimeout(r, 300));
+        const after = c.published.slice(sinceEdit).filter(p => p.uri === uri);
+        for (const p of after) {
+            for (const d of p.diagnostics.filter(x => x.code === 'race-counterexample')) expect((d.data as { stale?: boolean }).stale).toBe(true);
+        }
+        // closed without saving: the file on disk is explored again and published, fresh
+        const fresh = c.waitDiagnostics(uri, ds => ds.some(d => d.code === 'race-counterexample' && d.severity === 1 && !(d.data as { stale?: boolean } | undefined)?.stale), 60_000);
+        c.close(uri);
+        expect((await fresh).find(d => d.code === 'race-counterexample')!.range.start.line).toBe(RACE_LINE);
+    }, 90_000);
 
     test('a large race is explored in the background: a hover is answered while it runs, progress is reported, and its counterexample is published at the end', async () => {
         client = await start({}, env);

@@ -734,6 +734,10 @@ describe('§8 static checks', () => {
             expect(r.diagnostics.map(d => d.message)).toEqual(["after 'user' expected (, <<, >>, &, ^, |, ==, !=, <, <=, >, >="]);
             // Chevrotain's 'at least one iteration' (a race without `with`) is said the same way
             expect((await check('race { cpu0: stui }\ncpu0: stui\n')).diagnostics.map(d => d.message)).toEqual(["unexpected 'cpu0': expected 'with'"]);
+            // terminals said as words, the end of the file as such, a control character by its code
+            expect((await check('scenario\n')).diagnostics[0].message).toBe('expected a string but found end of file');
+            expect((await check('task rx {\n')).diagnostics[0].message).toBe("expected '}' but found end of file");
+            expect((await check('cpu0: stui \u0001\n')).diagnostics[0].message).toBe('unexpected character U+0001');
             const s = await check('machine { cpus 2 }\ncpu0: senduipi\n');
             expect(s.diagnostics[0].message).toMatch(/^unexpected end of file: expected ~, \(, a number, uinv, kernel_vector/);
         });

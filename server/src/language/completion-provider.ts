@@ -12,7 +12,7 @@ import { CPU_FIELDS, UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
 import { MSRS } from '../machine/layout.js';
 import { HOOK_BINDINGS, isHookName } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
-import { machineSettings } from '../syntax/uintr-validator.js';
+import { isReceiver, isSender, machineSettings } from '../syntax/uintr-validator.js';
 
 /**
  * Whether the text before the cursor puts it where a number must stand (LANGUAGE.md §5): the
@@ -21,19 +21,29 @@ import { machineSettings } from '../syntax/uintr-validator.js';
  * #19); beside `==` and `!=` they can.
  */
 export function inNumberPlace(before: string): boolean {
-    return /(?:\bsenduipi|\binterrupt|\bwrmsr\s+[A-Za-z_]\w*|(?<![=!<>|&])=|[|&]=|[|^&~]|<<|>>|<=|>=|<|>)\s*\w*$/.test(before);
+    // the word being typed and any opening parentheses before it (`senduipi (`) say nothing
+    const t = before.replace(/\w*$/, '').replace(/(?:\(\s*)+$/, '');
+    return /(?:\bsenduipi|\binterrupt|\bwrmsr\s+[A-Za-z_]\w*|(?<![=!<>|&])=|[|&]=|[|^&~]|<<|>>|<=|>=|<|>)\s*$/.test(t);
 }
 
 /** The names hooks bind (LANGUAGE.md §10), offered as keywords only inside a hook that binds them. */
 const BOUND = new Set(Object.values(HOOK_BINDINGS).flat());
 
+/** What a path's head names, when the file says: a CPU's count, a declared task's parts. */
+export interface PathHeadInfo {
+    readonly cpus?: number;
+    /** The declaration the head names: a kthread has no parts; a task has xsave, upid if a receiver, uitt if a sender. */
+    readonly decl?: { readonly kthread: boolean; readonly receiver: boolean; readonly sender: boolean };
+}
+
 /** The fields that may follow a path prefix such as `cpu0.`, `rx.`, `rx.upid.`. */
-export function pathFieldsAfter(prefix: string): { label: string; detail: string }[] {
+export function pathFieldsAfter(prefix: string, info: PathHeadInfo = {}): { label: string; detail: string }[] {
     const parts = prefix.split('.');
     const head = parts[0];
     const rest = parts.slice(1);
     if (/^cpu(?:0|[1-9]\d*)?$/.test(head)) { // `cpu` (in a hook) or a CPU name; cpu01 is an ordinary name
         if (rest.length > 0) return [];
+        if (head !== 'cpu' && info.cpus !== undefined && Number(head.slice(3)) >= info.cpus) return [];
         return [
             ...Object.entries(CPU_FIELDS).map(([f, w]) => ({ label: f, detail: `register, ${w} bit${w === 1 ? '' : 's'}` })),
             { label: 'mode', detail: 'user or kernel (== and != only)' },
@@ -41,10 +51,12 @@ export function pathFieldsAfter(prefix: string): { label: string; detail: string
         ];
     }
     if (rest.length === 0) {
+        const d = info.decl;
+        if (d?.kthread) return [];
         return [
-            { label: 'upid', detail: "the receiver's UPID (its address, or .on .sn .nv .ndst .pir)" },
+            ...(!d || d.receiver ? [{ label: 'upid', detail: "the receiver's UPID (its address, or .on .sn .nv .ndst .pir)" }] : []),
             { label: 'xsave', detail: "the task's XSAVE image (.present .uinv .uirr …)" },
-            { label: 'uitt', detail: "the sender's UITT (its address)" },
+            ...(!d || d.sender ? [{ label: 'uitt', detail: "the sender's UITT (its address)" }] : []),
         ];
     }
     if (rest.length === 1 && rest[0] === 'upid') return Object.entries(UPID_FIELDS).map(([f, w]) => ({ label: f, detail: `UPID field, ${w} bit${w === 1 ? '' : 's'}` }));
@@ -97,7 +109,15 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
             const before = textBefore(context);
             const m = /([A-Za-z_]\w*(?:\.\w+)*)\.\w*$/.exec(before);
             if (!m) return;
-            for (const f of pathFieldsAfter(m[1])) {
+            const file = context.document.parseResult.value as ast.File;
+            const head = m[1].split('.')[0];
+            const decl = file.decls.find(d => (ast.isTask(d) || ast.isKThread(d)) && d.name === head);
+            const info: PathHeadInfo = {
+                cpus: machineSettings(file).cpus,
+                decl: ast.isKThread(decl) ? { kthread: true, receiver: false, sender: false }
+                    : ast.isTask(decl) ? { kthread: false, receiver: isReceiver(decl), sender: isSender(decl) } : undefined,
+            };
+            for (const f of pathFieldsAfter(m[1], info)) {
                 acceptor(context, { label: f.label, kind: CompletionItemKind.Field, detail: f.detail, sortText: '0' + f.label });
             }
             return;

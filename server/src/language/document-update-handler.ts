@@ -7,6 +7,7 @@ import { URI } from 'langium';
 import { DefaultDocumentUpdateHandler, type LangiumSharedServices } from 'langium/lsp';
 import type { TextDocumentChangeEvent } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { isPreludeUri } from '../syntax/prelude-uri.js';
 import { EMULATION_CATEGORY, type EmulationService } from './emulation.js';
 
 export const EMULATE_ON_CHANGE_DELAY_MS = 400;
@@ -36,22 +37,19 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
     }
 
     /**
-     * The editor's text is gone. A file whose saved content differs (closed without saving) is
-     * read again from disk and emulated, so its diagnostics are those of what is on disk; one
-     * that is not on disk (untitled, deleted) is dropped, and its diagnostics are cleared.
+     * The editor's text is gone. A file on disk is read and emulated again, so its diagnostics
+     * are those of the saved file (closed without saving, or with stale ones from an edit that
+     * was undone); one that is not on disk (untitled, deleted) is dropped, and its diagnostics
+     * are cleared (decisions.md #21). The prelude is left alone: it never changes.
      */
     didCloseDocument(event: TextDocumentChangeEvent<TextDocument>): void {
-        const uri = URI.parse(event.document.uri);
-        const timer = this.timers.get(event.document.uri);
+        const key = event.document.uri;
+        const timer = this.timers.get(key);
         if (timer) clearTimeout(timer);
-        this.timers.delete(event.document.uri);
-        const text = event.document.getText();
-        void this.shared.workspace.FileSystemProvider.readFile(uri).then(
-            saved => {
-                if (saved !== text) this.emulateNow(event.document.uri);
-            },
-            () => this.fireDocumentUpdate([], [uri]),
-        );
+        this.timers.delete(key);
+        if (isPreludeUri(key)) return;
+        const uri = URI.parse(key);
+        void this.shared.workspace.FileSystemProvider.readFile(uri).then(() => this.emulateNow(key), () => this.fireDocumentUpdate([], [uri]));
     }
 
     didSaveDocument(event: TextDocumentChangeEvent<TextDocument>): void {

@@ -36,6 +36,11 @@ export interface Emulated {
     readonly millis: number;
     /** While the races are explored in the background: how far it is. */
     exploring?: { progress(): ExploreProgress };
+    /**
+     * Whether its diagnostics are the document's (a validation that was due — open, save —
+     * made or took it); a run made for a hover or a lens between saves is not (decisions #20).
+     */
+    published?: boolean;
 }
 
 
@@ -142,11 +147,16 @@ export class EmulationService {
         return emulated;
     }
 
-    /** True while the run is the current one for its document: same version, still open. */
+    /**
+     * True while the run is the current one for its document: the same version of the open
+     * document, or, for a closed one, of the text read from disk (decisions #21).
+     */
     private current(uri: string, emulated: Emulated): boolean {
         if (this.cache.get(uri) !== emulated) return false;
         const live = this.services.shared.workspace.TextDocuments?.get(uri);
-        return live !== undefined && live.version === emulated.version;
+        if (live !== undefined) return live.version === emulated.version;
+        const doc = this.services.shared.workspace.LangiumDocuments.getDocument(URI.parse(uri));
+        return doc !== undefined && doc.textDocument.version === emulated.version;
     }
 
     /**
@@ -170,7 +180,8 @@ export class EmulationService {
         } finally {
             progress?.done();
         }
-        if (this.current(uri, emulated)) await this.publish(doc);
+        // a run made for a hover between saves informs hovers only; the saved run's findings stay
+        if (emulated.published && this.current(uri, emulated)) await this.publish(doc);
     }
 
     private async progressReporter(): Promise<WorkDoneProgressServerReporter | undefined> {
@@ -204,7 +215,7 @@ export class EmulationService {
             // A rebuild of the same version (a watched-file event, a dependency): what the
             // emulator reported for it. An edit makes a new version, which waits for a save.
             const cached = this.cache.get(key);
-            if (cached && cached.version === doc.textDocument.version) this.report(doc, file, cached, accept);
+            if (cached && cached.version === doc.textDocument.version && cached.published) this.report(doc, file, cached, accept);
             else this.keep(doc, file, accept);
             return;
         }
@@ -215,7 +226,9 @@ export class EmulationService {
             return;
         }
         const cached = this.cache.get(doc.uri.toString());
-        this.report(doc, file, cached && cached.version === doc.textDocument.version ? cached : this.run(doc), accept);
+        const emulated = cached && cached.version === doc.textDocument.version ? cached : this.run(doc);
+        emulated.published = true;
+        this.report(doc, file, emulated, accept);
         this.due.delete(key);
     }
 

@@ -47,8 +47,10 @@ function lexingMessage(raw: string, text: string): string | undefined {
     }
     if (rest.startsWith('/*')) return 'a /* comment is never closed';
     if (rest.startsWith('"')) return 'a string is not closed on its line';
-    const ch = String.fromCodePoint(rest.codePointAt(0) ?? 0x3f);
-    return `unexpected character '${ch}'`;
+    const code = rest.codePointAt(0) ?? 0x3f;
+    // a control character is named by its code point, not written raw into the message
+    const ch = code < 0x20 || (code >= 0x7f && code < 0xa0) ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : `'${String.fromCodePoint(code)}'`;
+    return `unexpected character ${ch}`;
 }
 
 /** How a reference's target type reads in a message. */
@@ -70,7 +72,8 @@ export function friendlyMessage(m: string): string {
     if (expecting) {
         const [, want, found] = expecting;
         if (want === 'ID' && /^[a-z_]+$/.test(found)) return `'${found}' is a reserved word and cannot be used as a name here`;
-        return `expected ${want === 'ID' ? 'a name' : want === 'NUMBER' ? 'a number' : `'${want}'`} but found '${found}'`;
+        const wanted = tokenWord(want) === want ? `'${want}'` : tokenWord(want);
+        return `expected ${wanted} but found ${found === '' || found === '<EOF>' ? 'end of file' : `'${found}'`}`;
     }
     const iteration = /^Expecting: expecting at least one iteration which starts with one of these possible Token sequences:+([\s\S]*?)but found: '([^']*)'/.exec(m);
     if (iteration) return alternativesMessage(iteration[1].replace(/<\[/g, '[').replace(/\]>/g, ']'), iteration[2]);
