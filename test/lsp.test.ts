@@ -161,6 +161,11 @@ describe('language server over stdio', () => {
             expect(ds.map(d => [d.code, d.range.start.line, d.range.start.character])).toEqual([['syntax', 1, 7 + depth - 1]]);
             expect(ds[0].message).toContain(`nested too deeply to parse here: ${depth} levels`);
         }
+        // a chain of prefix operators recurses as deeply: said as such, where it starts (LSP audit)
+        const tilde = pathToFileURL(join(ws, 'deep-tilde.uintr')).toString();
+        const ds = await client.openAndWait(tilde, `machine { policy manual }\nexpect ${'~'.repeat(5000)}1 == 1\n`, ds => ds.length > 0);
+        expect(ds.map(d => [d.code, d.range.start.line, d.range.start.character, d.message]))
+            .toEqual([['syntax', 1, 7, 'nested too deeply to parse here: a chain of 5000 prefix operators (~, not)']]);
         const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 9, character: 2 } });
         expect(hover).toBeTruthy();
     });

@@ -46,10 +46,15 @@ function guardedParser(parser: LangiumParser): LangiumParser {
             if (!(e instanceof RangeError)) throw e;
         }
         const { at, depth } = deepest(text);
-        const pos = at ?? { offset: 0, line: 1, column: 1 };
+        // the parser recurses per prefix operator too: a long chain of `~` or `not` is the cause
+        // when it outnumbers the brackets
+        const chain = longestPrefixChain(text);
+        const byChain = chain !== undefined && chain.count > depth;
+        const pos = (byChain ? chain.at : at) ?? { offset: 0, line: 1, column: 1 };
         const error = {
             name: TOO_DEEP,
-            message: `nested too deeply to parse here: ${depth} levels of parentheses and braces`,
+            message: byChain ? `nested too deeply to parse here: a chain of ${chain.count} prefix operators (~, not)`
+                : `nested too deeply to parse here: ${depth} levels of parentheses and braces`,
             token: {
                 image: text.charAt(pos.offset), startOffset: pos.offset, endOffset: pos.offset,
                 startLine: pos.line, startColumn: pos.column, endLine: pos.line, endColumn: pos.column,
@@ -59,6 +64,20 @@ function guardedParser(parser: LangiumParser): LangiumParser {
         return { value: { $type: 'File', decls: [], items: [] }, parserErrors: [error], lexerErrors: [] };
     }) as LangiumParser['parse'];
     return parser;
+}
+
+/** The longest run of prefix operators (`~`, `not`) in the text, and where it starts. */
+function longestPrefixChain(text: string): { count: number; at: { offset: number; line: number; column: number } } | undefined {
+    let best: { count: number; offset: number } | undefined;
+    for (const m of text.matchAll(/(?:(?:~|\bnot\b)\s*){2,}/g)) {
+        const count = (m[0].match(/~|not/g) ?? []).length;
+        if (!best || count > best.count) best = { count, offset: m.index };
+    }
+    if (!best) return undefined;
+    const before = text.slice(0, best.offset);
+    const line = before.split(/\r\n|\r|\n/).length;
+    const lineStart = Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r')) + 1;
+    return { count: best.count, at: { offset: best.offset, line, column: best.offset - lineStart + 1 } };
 }
 
 export interface UintrAddedServices {
