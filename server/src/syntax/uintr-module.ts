@@ -9,7 +9,7 @@ import {
 } from 'langium';
 import { CstNodeBuilder, createLangiumParser, type LangiumParser } from 'langium';
 import type { IRecognitionException } from 'chevrotain';
-import { deepest } from './nesting.js';
+import { deepest, findTooDeep } from './nesting.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
 import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
@@ -39,11 +39,16 @@ export const TOO_DEEP = 'uintr.tooDeep';
 function guardedParser(parser: LangiumParser): LangiumParser {
     const parse = parser.parse.bind(parser);
     parser.parse = ((text: string, options?: Parameters<LangiumParser['parse']>[1]) => {
-        try {
-            const result = parse(text, options);
-            if (result.value) return result;
-        } catch (e) {
-            if (!(e instanceof RangeError)) throw e;
+        // deeper than any stack takes in time (decisions #10): not even tried (the CLI refuses
+        // such a file before it parses; in the editor, parsing it could take the parser's error
+        // recovery many seconds before the overflow ends it)
+        if (findTooDeep(text) === undefined) {
+            try {
+                const result = parse(text, options);
+                if (result.value) return result;
+            } catch (e) {
+                if (!(e instanceof RangeError)) throw e;
+            }
         }
         const { at, depth } = deepest(text);
         // the parser recurses per prefix operator too: a long chain of `~` or `not` is the cause
