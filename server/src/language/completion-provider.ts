@@ -145,7 +145,7 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
     }
 }
 
-/** The document's text up to the cursor. */
+/** The text before the cursor: its line and the one above (an item or an expression rarely spans more). */
 function textBefore(context: CompletionContext): string {
     return context.textDocument.getText({ start: { line: Math.max(0, context.position.line - 1), character: 0 }, end: context.position });
 }
