@@ -686,6 +686,24 @@ expect delivered rx 3 // #exp
         replays(b, races);
     });
 
+    test('a #GP that `expect gp` expects in every interleaving is said once as information on its step, as in a plain run (race audit)', async () => {
+        const text = `
+machine { cpus 2 policy manual }
+task rx { handler 0x401000 }
+cpu0: xrstors rx
+race {
+  cpu0: xrstors rx     // #gp
+} with {
+}
+expect gp
+`;
+        const { c } = await agree(text);
+        expect(c.codes).toEqual([]);
+        expect(c.diagnostics.map(d => [d.code, d.severity, d.loc.line, d.message])).toEqual([
+            ['xrstors-gp', 'information', L(text, 'gp'), 'expected: XRSTORS rx would #GP: UINV is 0xec, not 0'],
+        ]);
+    });
+
     test('`expect gp` after an empty race refers to the step before the race, whose #GP it expects (race audit)', async () => {
         const text = `
 machine { cpus 2 policy manual }
