@@ -96,7 +96,7 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
     protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): MaybePromise<void> {
         const rule = AstUtils.getContainerOfType(next.feature, GrammarAST.isParserRule);
         // a hook's name and a path's segment are both any word (the grammar's Word): told apart by what comes before
-        const word = rule?.name === 'Word' || rule?.name === 'HookName' || rule?.name === 'Segment';
+        const word = rule?.name === 'Word';
         if ((word && /\bon\s+\w*$/.test(textBefore(context))) || AstUtils.getContainerOfType(next.feature, GrammarAST.isAssignment)?.feature === 'hook') {
             if (this.hooksOffered.has(context)) return;
             this.hooksOffered.add(context);

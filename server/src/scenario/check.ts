@@ -51,18 +51,16 @@ function toScenarioDiagnostic(doc: LangiumDocument, d: Diagnostic): ScenarioDiag
     if (d.code === 'syntax' || d.code === 'semantic') code = d.code;
     else if (dataCode === 'lexing-error' || dataCode === 'parsing-error') code = 'syntax';
     else code = 'semantic';
-    const start = d.range.start;
-    const offset = doc.textDocument.offsetAt(start);
-    const end = doc.textDocument.offsetAt(d.range.end);
     const kind = (d.data as { kind?: string } | undefined)?.kind ?? (dataCode === 'linking-error' ? 'unknown-name' : undefined);
     const data = dataCode === 'linking-error' ? { kind, ...(d.data as object) } : kind ? { kind } : undefined;
     return {
         code, severity: 'error', message: typeof d.message === 'string' ? d.message : d.message.value,
-        loc: { line: start.line + 1, column: start.character + 1, offset, end },
+        loc: locAt(doc, d.range),
         related: (d.relatedInformation ?? []).map(r => ({ loc: locAt(doc, r.location.range), message: r.message })), data,
     };
 }
 
+/** A range of the document as a source location (1-based line and column, offsets). */
 function locAt(doc: LangiumDocument, range: Diagnostic['range']): SourceLoc {
     const { textDocument } = doc;
     return { line: range.start.line + 1, column: range.start.character + 1, offset: textDocument.offsetAt(range.start), end: textDocument.offsetAt(range.end) };

@@ -72,21 +72,31 @@ export function friendlyMessage(m: string): string {
     if (expecting) {
         const [, want, found] = expecting;
         if (want === 'ID' && /^[a-z_]+$/.test(found)) return `'${found}' is a reserved word and cannot be used as a name here`;
-        const wanted = tokenWord(want) === want ? `'${want}'` : tokenWord(want);
-        return `expected ${wanted} but found ${found === '' || found === '<EOF>' ? 'end of file' : `'${found}'`}`;
+        return `expected ${quotedToken(want)} but found ${foundText(found)}`;
     }
     const iteration = /^Expecting: expecting at least one iteration which starts with one of these possible Token sequences:+([\s\S]*?)but found: '([^']*)'/.exec(m);
     if (iteration) return alternativesMessage(iteration[1].replace(/<\[/g, '[').replace(/\]>/g, ']'), iteration[2]);
     const sequences = /^Expecting: one of these possible Token sequences:([\s\S]*?)but found: '([^']*)'/.exec(m);
     if (sequences) return alternativesMessage(sequences[1], sequences[2]);
     const single = /^Expecting (?:token of type )?'?([^'\s]+)'? but found '([^']*)'/.exec(m);
-    if (single) return `expected '${single[1]}' but found ${single[2] === '<EOF>' || single[2] === '' ? 'end of file' : `'${single[2]}'`}`;
+    if (single) return `expected '${single[1]}' but found ${foundText(single[2])}`;
     return m.split('\n')[0];
 }
 
 /** How a token of the grammar reads in a message. */
 function tokenWord(t: string): string {
     return t === 'ID' ? 'a name' : t === 'NUMBER' ? 'a number' : t === 'CPU' ? 'cpuN' : t === 'STRING' ? 'a string' : t === 'EOF' ? 'end of file' : t;
+}
+
+/** What the parser found, in a message: the text quoted, or the end of the file (Chevrotain says '' or <EOF>). */
+function foundText(found: string): string {
+    return found === '' || found === '<EOF>' ? 'end of file' : `'${found}'`;
+}
+
+/** One token in a message on its own: a keyword quoted, a terminal as a word. */
+function quotedToken(t: string): string {
+    const word = tokenWord(t);
+    return word === t ? `'${t}'` : word;
 }
 
 /**
@@ -100,7 +110,7 @@ function alternativesMessage(list: string, found: string): string {
         const unique = [...new Set(tokens)].map(tokenWord);
         return (unique.length > 12 ? [...unique.slice(0, 12), '…'] : unique).join(', ');
     };
-    const where = found === '<EOF>' || found === '' ? 'end of file' : `'${found}'`;
+    const where = foundText(found);
     const after = options.filter(o => o[0] === found && o.length > 1).map(o => o[1]);
     if (after.length > 0) return `after ${where} expected ${shown(after)}`;
     const first = new Set(options.map(o => o[0]));
@@ -108,7 +118,7 @@ function alternativesMessage(list: string, found: string): string {
     if (first.has('ID') && first.size > 30) return `unexpected ${where}: expected a name`;
     if (first.size === 1) {
         const [only] = first;
-        return `unexpected ${where}: expected ${tokenWord(only) === only ? `'${only}'` : tokenWord(only)}`;
+        return `unexpected ${where}: expected ${quotedToken(only)}`;
     }
     return `unexpected ${where}: expected ${shown([...first])}`;
 }

@@ -253,8 +253,11 @@ export function isDecl(item: unknown): item is Decl {
     return reflection.isInstance(item, Decl.$type);
 }
 
-export type DeclName = Segment | string;
+export type DeclName = Word | string;
 
+export function isDeclName(item: unknown): item is DeclName {
+    return isWord(item) || (typeof item === 'string' && (/cpu(?:0|[1-9][0-9]*)(?![A-Za-z0-9_])/.test(item)));
+}
 
 export interface DeliveredExp extends langium.AstNode {
     readonly $container: Expect;
@@ -424,7 +427,7 @@ export interface Hook extends langium.AstNode {
     readonly $container: Policy;
     readonly $type: 'Hook';
     body: Array<Stmt>;
-    hook: HookName;
+    hook: Word;
 }
 
 export const Hook = {
@@ -436,9 +439,6 @@ export const Hook = {
 export function isHook(item: unknown): item is Hook {
     return reflection.isInstance(item, Hook.$type);
 }
-
-export type HookName = Word;
-
 
 export interface IfStmt extends langium.AstNode {
     readonly $container: ForeachStmt | Hook | IfStmt;
@@ -684,7 +684,7 @@ export interface PathExpr extends langium.AstNode {
     readonly $container: BinExpr | CmpCond | CmpExp | FreeAction | InterruptAction | NotExpr | SenduipiAction | SetAction | TakeStmt | WrmsrAction;
     readonly $type: 'PathExpr';
     head: PathHead;
-    segments: Array<Segment>;
+    segments: Array<Word>;
 }
 
 export const PathExpr = {
@@ -799,9 +799,6 @@ export const Runnable = {
 export function isRunnable(item: unknown): item is Runnable {
     return reflection.isInstance(item, Runnable.$type);
 }
-
-export type Segment = Word;
-
 
 export interface SenduipiAction extends langium.AstNode {
     readonly $container: ForeachStmt | Hook | IfStmt | Step;

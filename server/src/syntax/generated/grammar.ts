@@ -33,7 +33,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@74"
+                    "$ref": "#/rules@72"
                   },
                   "arguments": []
                 }
@@ -74,7 +74,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@27"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             },
@@ -190,7 +190,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@73"
+                "$ref": "#/rules@71"
               },
               "arguments": []
             }
@@ -393,14 +393,14 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@66"
+              "$ref": "#/rules@65"
             },
             "arguments": []
           },
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@71"
+              "$ref": "#/rules@69"
             },
             "arguments": []
           }
@@ -501,7 +501,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@73"
+                    "$ref": "#/rules@71"
                   },
                   "arguments": []
                 }
@@ -532,7 +532,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                   "terminal": {
                     "$type": "RuleCall",
                     "rule": {
-                      "$ref": "#/rules@72"
+                      "$ref": "#/rules@70"
                     },
                     "arguments": []
                   },
@@ -551,7 +551,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@73"
+                    "$ref": "#/rules@71"
                   },
                   "arguments": []
                 }
@@ -681,7 +681,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@72"
+              "$ref": "#/rules@70"
             },
             "arguments": []
           },
@@ -712,7 +712,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@14"
+                "$ref": "#/rules@65"
               },
               "arguments": []
             }
@@ -728,7 +728,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@15"
+                "$ref": "#/rules@14"
               },
               "arguments": []
             },
@@ -746,25 +746,17 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
     },
     {
       "$type": "ParserRule",
-      "name": "HookName",
-      "dataType": "string",
-      "definition": {
-        "$type": "RuleCall",
-        "rule": {
-          "$ref": "#/rules@67"
-        },
-        "arguments": []
-      },
-      "entry": false,
-      "fragment": false,
-      "parameters": []
-    },
-    {
-      "$type": "ParserRule",
       "name": "Stmt",
       "definition": {
         "$type": "Alternatives",
         "elements": [
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@15"
+            },
+            "arguments": []
+          },
           {
             "$type": "RuleCall",
             "rule": {
@@ -789,14 +781,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@19"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@37"
+              "$ref": "#/rules@36"
             },
             "arguments": []
           }
@@ -823,7 +808,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@20"
+                "$ref": "#/rules@19"
               },
               "arguments": []
             }
@@ -839,7 +824,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@15"
+                "$ref": "#/rules@14"
               },
               "arguments": []
             },
@@ -867,7 +852,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@15"
+                    "$ref": "#/rules@14"
                   },
                   "arguments": []
                 },
@@ -903,7 +888,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@64"
+                "$ref": "#/rules@63"
               },
               "arguments": []
             }
@@ -919,7 +904,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@64"
+                "$ref": "#/rules@63"
               },
               "arguments": []
             }
@@ -951,7 +936,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@72"
+                "$ref": "#/rules@70"
               },
               "arguments": []
             }
@@ -967,7 +952,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@15"
+                "$ref": "#/rules@14"
               },
               "arguments": []
             },
@@ -1000,7 +985,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@46"
+                "$ref": "#/rules@45"
               },
               "arguments": []
             }
@@ -1017,7 +1002,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
       "definition": {
         "$type": "RuleCall",
         "rule": {
-          "$ref": "#/rules@21"
+          "$ref": "#/rules@20"
         },
         "arguments": []
       },
@@ -1038,7 +1023,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@22"
+              "$ref": "#/rules@21"
             },
             "arguments": []
           },
@@ -1065,7 +1050,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@22"
+                    "$ref": "#/rules@21"
                   },
                   "arguments": []
                 }
@@ -1092,7 +1077,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@23"
+              "$ref": "#/rules@22"
             },
             "arguments": []
           },
@@ -1119,7 +1104,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@23"
+                    "$ref": "#/rules@22"
                   },
                   "arguments": []
                 }
@@ -1164,7 +1149,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@23"
+                    "$ref": "#/rules@22"
                   },
                   "arguments": []
                 }
@@ -1174,7 +1159,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@24"
+              "$ref": "#/rules@23"
             },
             "arguments": []
           }
@@ -1204,7 +1189,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@20"
+                  "$ref": "#/rules@19"
                 },
                 "arguments": []
               },
@@ -1217,14 +1202,14 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@25"
+              "$ref": "#/rules@24"
             },
             "arguments": []
           },
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@26"
+              "$ref": "#/rules@25"
             },
             "arguments": []
           }
@@ -1285,7 +1270,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@46"
+                "$ref": "#/rules@45"
               },
               "arguments": []
             }
@@ -1313,7 +1298,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@54"
+                "$ref": "#/rules@53"
               },
               "arguments": []
             }
@@ -1325,7 +1310,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@53"
+                "$ref": "#/rules@52"
               },
               "arguments": []
             }
@@ -1337,7 +1322,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@54"
+                "$ref": "#/rules@53"
               },
               "arguments": []
             }
@@ -1357,21 +1342,21 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
+              "$ref": "#/rules@27"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@46"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
               "$ref": "#/rules@28"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@47"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@29"
             },
             "arguments": []
           }
@@ -1394,7 +1379,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@71"
+                "$ref": "#/rules@69"
               },
               "arguments": []
             }
@@ -1410,7 +1395,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@31"
+                "$ref": "#/rules@30"
               },
               "arguments": []
             }
@@ -1438,7 +1423,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@30"
+                "$ref": "#/rules@29"
               },
               "arguments": []
             }
@@ -1457,7 +1442,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@30"
+                    "$ref": "#/rules@29"
                   },
                   "arguments": []
                 }
@@ -1495,7 +1480,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@28"
+                "$ref": "#/rules@27"
               },
               "arguments": []
             },
@@ -1520,14 +1505,14 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@32"
+              "$ref": "#/rules@31"
             },
             "arguments": []
           },
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@37"
+              "$ref": "#/rules@36"
             },
             "arguments": []
           }
@@ -1546,6 +1531,13 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
+              "$ref": "#/rules@32"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
               "$ref": "#/rules@33"
             },
             "arguments": []
@@ -1561,13 +1553,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "$type": "RuleCall",
             "rule": {
               "$ref": "#/rules@35"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@36"
             },
             "arguments": []
           }
@@ -1611,7 +1596,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                   "terminal": {
                     "$type": "RuleCall",
                     "rule": {
-                      "$ref": "#/rules@72"
+                      "$ref": "#/rules@70"
                     },
                     "arguments": []
                   },
@@ -1705,6 +1690,13 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
+              "$ref": "#/rules@37"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
               "$ref": "#/rules@38"
             },
             "arguments": []
@@ -1750,13 +1742,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "$ref": "#/rules@44"
             },
             "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@45"
-            },
-            "arguments": []
           }
         ]
       },
@@ -1781,7 +1766,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@46"
+                "$ref": "#/rules@45"
               },
               "arguments": []
             }
@@ -1821,7 +1806,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@46"
+                    "$ref": "#/rules@45"
                   },
                   "arguments": []
                 }
@@ -1851,7 +1836,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@72"
+                "$ref": "#/rules@70"
               },
               "arguments": []
             }
@@ -1863,7 +1848,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@54"
+                "$ref": "#/rules@53"
               },
               "arguments": []
             }
@@ -1891,7 +1876,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@54"
+                "$ref": "#/rules@53"
               },
               "arguments": []
             }
@@ -1952,7 +1937,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@54"
+                "$ref": "#/rules@53"
               },
               "arguments": []
             }
@@ -1980,7 +1965,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@64"
+                "$ref": "#/rules@63"
               },
               "arguments": []
             }
@@ -2014,7 +1999,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@54"
+                "$ref": "#/rules@53"
               },
               "arguments": []
             }
@@ -2056,7 +2041,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@64"
+                "$ref": "#/rules@63"
               },
               "arguments": []
             }
@@ -2107,7 +2092,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@72"
+                  "$ref": "#/rules@70"
                 },
                 "arguments": []
               },
@@ -2138,7 +2123,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@48"
+                "$ref": "#/rules@47"
               },
               "arguments": []
             }
@@ -2158,6 +2143,13 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
+              "$ref": "#/rules@48"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
               "$ref": "#/rules@49"
             },
             "arguments": []
@@ -2173,13 +2165,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "$type": "RuleCall",
             "rule": {
               "$ref": "#/rules@51"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@52"
             },
             "arguments": []
           }
@@ -2235,7 +2220,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@72"
+                  "$ref": "#/rules@70"
                 },
                 "arguments": []
               },
@@ -2250,7 +2235,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@73"
+                "$ref": "#/rules@71"
               },
               "arguments": []
             }
@@ -2324,7 +2309,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@54"
+                "$ref": "#/rules@53"
               },
               "arguments": []
             }
@@ -2336,7 +2321,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@53"
+                "$ref": "#/rules@52"
               },
               "arguments": []
             }
@@ -2348,7 +2333,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@54"
+                "$ref": "#/rules@53"
               },
               "arguments": []
             }
@@ -2402,7 +2387,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
       "definition": {
         "$type": "RuleCall",
         "rule": {
-          "$ref": "#/rules@55"
+          "$ref": "#/rules@54"
         },
         "arguments": []
       },
@@ -2413,6 +2398,65 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
     {
       "$type": "ParserRule",
       "name": "BitOr",
+      "inferredType": {
+        "$type": "InferredType",
+        "name": "Expr"
+      },
+      "definition": {
+        "$type": "Group",
+        "elements": [
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@55"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "Group",
+            "elements": [
+              {
+                "$type": "Action",
+                "inferredType": {
+                  "$type": "InferredType",
+                  "name": "BinExpr"
+                },
+                "feature": "left",
+                "operator": "="
+              },
+              {
+                "$type": "Assignment",
+                "feature": "op",
+                "operator": "=",
+                "terminal": {
+                  "$type": "Keyword",
+                  "value": "|"
+                }
+              },
+              {
+                "$type": "Assignment",
+                "feature": "right",
+                "operator": "=",
+                "terminal": {
+                  "$type": "RuleCall",
+                  "rule": {
+                    "$ref": "#/rules@55"
+                  },
+                  "arguments": []
+                }
+              }
+            ],
+            "cardinality": "*"
+          }
+        ]
+      },
+      "entry": false,
+      "fragment": false,
+      "parameters": []
+    },
+    {
+      "$type": "ParserRule",
+      "name": "BitXor",
       "inferredType": {
         "$type": "InferredType",
         "name": "Expr"
@@ -2445,7 +2489,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "operator": "=",
                 "terminal": {
                   "$type": "Keyword",
-                  "value": "|"
+                  "value": "^"
                 }
               },
               {
@@ -2471,7 +2515,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
     },
     {
       "$type": "ParserRule",
-      "name": "BitXor",
+      "name": "BitAnd",
       "inferredType": {
         "$type": "InferredType",
         "name": "Expr"
@@ -2504,65 +2548,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "operator": "=",
                 "terminal": {
                   "$type": "Keyword",
-                  "value": "^"
-                }
-              },
-              {
-                "$type": "Assignment",
-                "feature": "right",
-                "operator": "=",
-                "terminal": {
-                  "$type": "RuleCall",
-                  "rule": {
-                    "$ref": "#/rules@57"
-                  },
-                  "arguments": []
-                }
-              }
-            ],
-            "cardinality": "*"
-          }
-        ]
-      },
-      "entry": false,
-      "fragment": false,
-      "parameters": []
-    },
-    {
-      "$type": "ParserRule",
-      "name": "BitAnd",
-      "inferredType": {
-        "$type": "InferredType",
-        "name": "Expr"
-      },
-      "definition": {
-        "$type": "Group",
-        "elements": [
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@58"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "Group",
-            "elements": [
-              {
-                "$type": "Action",
-                "inferredType": {
-                  "$type": "InferredType",
-                  "name": "BinExpr"
-                },
-                "feature": "left",
-                "operator": "="
-              },
-              {
-                "$type": "Assignment",
-                "feature": "op",
-                "operator": "=",
-                "terminal": {
-                  "$type": "Keyword",
                   "value": "&"
                 }
               },
@@ -2573,7 +2558,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@58"
+                    "$ref": "#/rules@57"
                   },
                   "arguments": []
                 }
@@ -2600,7 +2585,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@59"
+              "$ref": "#/rules@58"
             },
             "arguments": []
           },
@@ -2641,7 +2626,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@59"
+                    "$ref": "#/rules@58"
                   },
                   "arguments": []
                 }
@@ -2686,7 +2671,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@59"
+                    "$ref": "#/rules@58"
                   },
                   "arguments": []
                 }
@@ -2696,7 +2681,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@60"
+              "$ref": "#/rules@59"
             },
             "arguments": []
           }
@@ -2726,7 +2711,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@54"
+                  "$ref": "#/rules@53"
                 },
                 "arguments": []
               },
@@ -2735,6 +2720,13 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "value": ")"
               }
             ]
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@60"
+            },
+            "arguments": []
           },
           {
             "$type": "RuleCall",
@@ -2756,13 +2748,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "$ref": "#/rules@63"
             },
             "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@64"
-            },
-            "arguments": []
           }
         ]
       },
@@ -2780,7 +2765,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
         "terminal": {
           "$type": "RuleCall",
           "rule": {
-            "$ref": "#/rules@73"
+            "$ref": "#/rules@71"
           },
           "arguments": []
         }
@@ -2856,7 +2841,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@65"
+                "$ref": "#/rules@64"
               },
               "arguments": []
             }
@@ -2875,7 +2860,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@66"
+                    "$ref": "#/rules@65"
                   },
                   "arguments": []
                 }
@@ -2902,7 +2887,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@71"
+                "$ref": "#/rules@69"
               },
               "arguments": []
             }
@@ -2945,7 +2930,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@72"
+                  "$ref": "#/rules@70"
                 },
                 "arguments": []
               },
@@ -2961,21 +2946,6 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
     },
     {
       "$type": "ParserRule",
-      "name": "Segment",
-      "dataType": "string",
-      "definition": {
-        "$type": "RuleCall",
-        "rule": {
-          "$ref": "#/rules@67"
-        },
-        "arguments": []
-      },
-      "entry": false,
-      "fragment": false,
-      "parameters": []
-    },
-    {
-      "$type": "ParserRule",
       "name": "Word",
       "dataType": "string",
       "definition": {
@@ -2984,7 +2954,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@72"
+              "$ref": "#/rules@70"
             },
             "arguments": []
           },
@@ -3374,7 +3344,7 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           {
             "$type": "SimpleType",
             "typeRef": {
-              "$ref": "#/rules@18"
+              "$ref": "#/rules@17"
             }
           }
         ]
