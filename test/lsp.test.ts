@@ -262,3 +262,37 @@ describe('settings', () => {
         }
     });
 });
+
+describe('requests right after opening', () => {
+    /** The answer, or a rejection naming the request when none comes within 10 s. */
+    const answered = <T>(name: string, p: Promise<T>): Promise<T> =>
+        Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${name}: no answer within 10 s`)), 10000))]);
+
+    test('requests sent right after didOpen, while the workspace folder is still being read, wait for the document and are all answered', async () => {
+        const c = new LspClient(ROOT);
+        try {
+            await c.initialize(pathToFileURL(ws).toString());
+            // no wait between the open and the requests: the update that adds the document is
+            // still queued, and the settings that come meanwhile cancel the first build
+            for (let round = 0; round < 3; round++) {
+                const u = pathToFileURL(join(ws, `opened-just-now-${round}.uintr`)).toString();
+                c.open(u, text);
+                const [hover, symbols, lenses, hints] = await Promise.all([
+                    answered('hover', c.request<Hover | null>('textDocument/hover', { textDocument: { uri: u }, position: { line: 9, character: 2 } })),
+                    answered('documentSymbol', c.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: u } })),
+                    answered('codeLens', c.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: u } })),
+                    answered('inlayHint', c.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri: u }, range: { start: { line: 0, character: 0 }, end: { line: 40, character: 0 } } })),
+                ]);
+                expect(JSON.stringify(hover?.contents)).toMatch(/UINV/);
+                expect(symbols.map(s => s.name)).toContain('rx');
+                expect(lenses.length).toBeGreaterThan(0);
+                expect(hints.length).toBeGreaterThan(0);
+            }
+            // a document the editor never opened and the workspace does not hold still fails at once
+            await expect(answered('hover', c.request('textDocument/hover', { textDocument: { uri: pathToFileURL(join(ws, 'never-opened.uintr')).toString() }, position: { line: 0, character: 0 } })))
+                .rejects.toThrow(/No document found/);
+        } finally {
+            await c.stop();
+        }
+    });
+});

@@ -26,6 +26,7 @@ import { UintrLspDocumentValidator } from './lsp-document-validator.js';
 import { UintrWorkspaceSymbolProvider } from './workspace-symbol-provider.js';
 import { UintrWorkspaceManager, type PreludeSource } from './prelude-documents.js';
 import { FixChecker } from './fix-checker.js';
+import { UintrDocumentBuilder } from './document-builder.js';
 
 export interface UintrLspAddedServices {
     uintr: {
@@ -65,6 +66,7 @@ function sharedModule(prelude: PreludeSource): Module<LangiumSharedServices, Par
     return {
         workspace: {
             WorkspaceManager: services => new UintrWorkspaceManager(services, prelude),
+            DocumentBuilder: services => new UintrDocumentBuilder(services),
         },
         lsp: {
             DocumentUpdateHandler: services => new UintrDocumentUpdateHandler(services),

@@ -1,0 +1,81 @@
+/**
+ * Langium's document builder, but a request waiting for a document's state is always answered.
+ *
+ * Requests wait (DocumentBuilder.waitUntil) until their document has been built far enough.
+ * Langium's wait missed two cases, both met when requests come right after `didOpen`:
+ * - The document is not in the workspace yet: opening queues an update that adds it (after the
+ *   workspace folder is read, under the workspace lock); a request that came meanwhile was
+ *   answered ServerCancelled ("No document found for URI") though the editor had the text.
+ * - A build cancelled by the next update (a change, the settings arriving) while it told the
+ *   listeners that a document reached a state: the listeners after the cancellation were not
+ *   called, the document kept that state, no later build told it again, and the request never
+ *   got an answer.
+ * Here a waiting request is checked again after every document phase (cancelled or not) and
+ * every update, and answered once its document is in the state it needs. A document the
+ * editor never opened and the workspace does not hold fails at once, as before.
+ */
+import { DefaultDocumentBuilder, OperationCancelled, type DocumentState, type LangiumDocument, type URI } from 'langium';
+import { LSPErrorCodes, ResponseError, type CancellationToken } from 'vscode-languageserver';
+
+export class UintrDocumentBuilder extends DefaultDocumentBuilder {
+    /** The waiting requests: each checks its document and returns whether it is answered. */
+    private readonly waiters = new Set<() => boolean>();
+
+    protected override awaitDocumentState(state: DocumentState, uri: URI, cancelToken: CancellationToken): Promise<URI> {
+        const document = this.langiumDocuments.getDocument(uri);
+        if ((document === undefined && !this.isOpen(uri)) || (document !== undefined && (document.state >= state || (this.currentState >= state && state > document.state)))
+            || cancelToken.isCancellationRequested) {
+            return super.awaitDocumentState(state, uri, cancelToken);
+        }
+        return new Promise<URI>((resolve, reject) => {
+            const done = (): void => {
+                this.waiters.delete(check);
+                cancelled.dispose();
+            };
+            const check = (): boolean => {
+                const doc = this.langiumDocuments.getDocument(uri);
+                if (doc !== undefined && doc.state >= state) {
+                    done();
+                    resolve(uri);
+                    return true;
+                }
+                if (doc === undefined && !this.isOpen(uri)) {
+                    // closed (and dropped) before it was built: as if it had never been opened
+                    done();
+                    reject(new ResponseError(LSPErrorCodes.ServerCancelled, `No document found for URI: ${uri.toString()}`));
+                    return true;
+                }
+                return false;
+            };
+            const cancelled = cancelToken.onCancellationRequested(() => {
+                done();
+                reject(OperationCancelled);
+            });
+            this.waiters.add(check);
+        });
+    }
+
+    protected override async notifyDocumentPhase(document: LangiumDocument, state: DocumentState, cancelToken: CancellationToken): Promise<void> {
+        try {
+            await super.notifyDocumentPhase(document, state, cancelToken);
+        } finally {
+            this.checkWaiters();
+        }
+    }
+
+    protected override async emitUpdate(changed: URI[], deleted: URI[]): Promise<void> {
+        try {
+            await super.emitUpdate(changed, deleted);
+        } finally {
+            this.checkWaiters();
+        }
+    }
+
+    private isOpen(uri: URI): boolean {
+        return this.textDocuments?.get(uri.toString()) !== undefined;
+    }
+
+    private checkWaiters(): void {
+        for (const check of [...this.waiters]) check();
+    }
+}

@@ -1,0 +1,65 @@
+/**
+ * The language server's document builder (server/src/language/document-builder.ts): a request
+ * waiting for a document's state is answered when the document is added after it asked, and
+ * when the build that brought the document there was cancelled while telling the waiters.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cancellation, DocumentState, EmptyFileSystem, URI } from 'langium';
+import { describe, expect, test } from 'vitest';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
+import { ROOT } from './helpers.js';
+
+const PRELUDE = { path: '/prelude/prelude.uintr', text: readFileSync(join(ROOT, 'server/src/kernel/prelude.uintr'), 'utf8') };
+const TEXT = readFileSync(join(ROOT, 'examples', 'xrstors-twice.uintr'), 'utf8');
+
+/** Resolves with 'answered' or 'rejected: …' when the wait ends, 'no answer' after 2 s. */
+function outcome(p: Promise<unknown>): Promise<string> {
+    return Promise.race([
+        p.then(() => 'answered', (e: unknown) => `rejected: ${e instanceof Error ? e.message : String(e)}`),
+        new Promise<string>(r => setTimeout(() => r('no answer'), 2000)),
+    ]);
+}
+
+describe('waiting for a document state', () => {
+    test('a document open in the editor but not yet added: the wait ends when an update adds and builds it', async () => {
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        const uri = URI.parse('file:///w/opened.uintr');
+        shared.workspace.TextDocuments.set(TextDocument.create(uri.toString(), 'uintr', 1, TEXT));
+        const waiting = outcome(shared.workspace.DocumentBuilder.waitUntil(DocumentState.IndexedReferences, uri));
+        await shared.workspace.DocumentBuilder.update([uri], []);
+        expect(await waiting).toBe('answered');
+        expect(shared.workspace.LangiumDocuments.getDocument(uri)!.state).toBeGreaterThanOrEqual(DocumentState.IndexedReferences);
+    });
+
+    test('a document neither open nor in the workspace: the wait fails at once, as Langium does', async () => {
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        expect(await outcome(shared.workspace.DocumentBuilder.waitUntil(DocumentState.Linked, URI.parse('file:///w/nowhere.uintr'))))
+            .toMatch(/^rejected: No document found for URI/);
+    });
+
+    test('a build cancelled while it tells the waiters that the document is linked: the wait still ends', async () => {
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        const builder = shared.workspace.DocumentBuilder;
+        const uri = URI.parse('file:///w/cancelled.uintr');
+        shared.workspace.TextDocuments.set(TextDocument.create(uri.toString(), 'uintr', 1, TEXT));
+        // the next update's cancellation, as it comes while the first build tells its listeners
+        const source = new Cancellation.CancellationTokenSource();
+        builder.onDocumentPhase(DocumentState.Linked, () => source.cancel());
+        const waiting = outcome(builder.waitUntil(DocumentState.Linked, uri));
+        await builder.update([uri], [], source.token).catch(() => undefined);
+        expect(shared.workspace.LangiumDocuments.getDocument(uri)!.state).toBe(DocumentState.Linked);
+        expect(await waiting).toBe('answered');
+    });
+
+    test('a wait cancelled by its request ends with the cancellation', async () => {
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        const uri = URI.parse('file:///w/asked-then-cancelled.uintr');
+        shared.workspace.TextDocuments.set(TextDocument.create(uri.toString(), 'uintr', 1, TEXT));
+        const source = new Cancellation.CancellationTokenSource();
+        const waiting = outcome(shared.workspace.DocumentBuilder.waitUntil(DocumentState.Validated, uri, source.token));
+        source.cancel();
+        expect(await waiting).toMatch(/^rejected: /);
+    });
+});
