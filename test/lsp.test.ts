@@ -277,12 +277,18 @@ describe('requests right after opening', () => {
             for (let round = 0; round < 3; round++) {
                 const u = pathToFileURL(join(ws, `opened-just-now-${round}.uintr`)).toString();
                 c.open(u, text);
-                const [hover, symbols, lenses, hints] = await Promise.all([
+                const [hover, symbols, lenses, hints, trace, compare] = await Promise.all([
                     answered('hover', c.request<Hover | null>('textDocument/hover', { textDocument: { uri: u }, position: { line: 9, character: 2 } })),
                     answered('documentSymbol', c.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: u } })),
                     answered('codeLens', c.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: u } })),
                     answered('inlayHint', c.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri: u }, range: { start: { line: 0, character: 0 }, end: { line: 40, character: 0 } } })),
+                    answered('uintr/trace', c.request<{ text?: string; error?: string }>('uintr/trace', { uri: u })),
+                    answered('uintr/compare', c.request<{ text?: string; error?: string }>('uintr/compare', { uri: u })),
                 ]);
+                expect(trace.error).toBeUndefined();
+                expect(trace.text).toMatch(/xrstors/);
+                expect(compare.error).toBeUndefined();
+                expect(compare.text).toMatch(/linux_rfc/);
                 expect(JSON.stringify(hover?.contents)).toMatch(/UINV/);
                 expect(symbols.map(s => s.name)).toContain('rx');
                 expect(lenses.length).toBeGreaterThan(0);

@@ -14,8 +14,11 @@ export const COMPARE_REQUEST = 'uintr/compare';
 export const TRACE_REQUEST = 'uintr/trace';
 
 export function registerCustomRequests(connection: Connection, shared: LangiumSharedCoreServices, services: UintrLspServices): void {
+    /** The editor's text (also of a document just opened, not yet in the workspace), else the workspace's. */
     const textOf = (uri: string): { text: string; path: string } | undefined => {
         const u = URI.parse(uri);
+        const opened = shared.workspace.TextDocuments?.get(u.toString());
+        if (opened) return { text: opened.getText(), path: u.fsPath };
         const docs = shared.workspace.LangiumDocuments;
         if (!docs.hasDocument(u)) return undefined;
         return { text: docs.getDocument(u)!.textDocument.getText(), path: u.fsPath };
