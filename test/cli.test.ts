@@ -383,6 +383,27 @@ describe('trace and compare', () => {
         expect(j.rows[0].state.cpus[0].uinv).toBe('0xec');
         expect(j.rows[1].diagnostics[0].code).toBe('xrstors-gp');
     });
+    test('trace shows the end of the scenario where deferred IPIs arrive: the last row is the state the end checks see', () => {
+        const f = write('trace-deferred-end.uintr', [
+            'machine { cpus 2 policy linux_rfc ipi deferred }', 'task rx { handler 0x401000 }', 'task tx { target rx vector 3 }',
+            'cpu0: switch rx', 'cpu1: switch tx', 'cpu1: senduipi 0', '',
+        ].join('\n'));
+        const j = JSON.parse(run(['trace', '--format', 'json', f]).stdout);
+        expect(j.rows.map((r: { kind: string }) => r.kind)).toEqual(['step', 'step', 'step', 'end']);
+        const [send, end] = j.rows.slice(2);
+        expect(send.state.upids[0]).toMatchObject({ on: '0x1', pir: '0x8' });
+        expect(end.line).toBe(6);
+        expect(end.changes).toContainEqual({ path: 'rx.delivered', old: '0x0', new: '0x8' });
+        expect(end.state.upids[0]).toMatchObject({ on: '0x0', pir: '0x0' });
+        expect(end.state.tasks.find((t: { name: string }) => t.name === 'rx').delivered).toBe('0x8');
+        expect(run(['trace', f]).stdout).toMatch(/end of scenario: deferred IPIs arrive .*rx\.delivered 0x0→0x8/);
+        // nothing arrives at the end: no such row
+        const g = write('trace-deferred-expect.uintr', [
+            'machine { cpus 2 policy linux_rfc ipi deferred }', 'task rx { handler 0x401000 }', 'task tx { target rx vector 3 }',
+            'cpu0: switch rx', 'cpu1: switch tx', 'cpu1: senduipi 0', 'expect delivered rx 3', '',
+        ].join('\n'));
+        expect(JSON.parse(run(['trace', '--format', 'json', g]).stdout).rows.map((r: { kind: string }) => r.kind)).toEqual(['step', 'step', 'step', 'expect']);
+    });
     test('trace replays each race\'s counterexample with what every event changed, a later race after its lead-in', () => {
         const f = write('trace-races.uintr', [
             'machine { cpus 2 policy linux_rfc }', 'task rx { handler 0x401000 }', 'task tx { target rx vector 3 }', 'kthread kw',

@@ -14,9 +14,11 @@ export interface TraceRow {
     readonly item: string;
     /**
      * `counterexample`: an event of a race's counterexample interleaving, replayed; `lead-in`: an
-     * event of the earlier race's interleaving that led to a later race's start state.
+     * event of the earlier race's interleaving that led to a later race's start state; `end`:
+     * the end of the scenario, where IPIs deferred until then arrive (`ipi deferred`), on the
+     * last item's line.
      */
-    readonly kind: 'step' | 'expect' | 'race' | 'counterexample' | 'lead-in';
+    readonly kind: 'step' | 'expect' | 'race' | 'counterexample' | 'lead-in' | 'end';
     readonly changes: Change[];
     readonly state: ReturnType<typeof snapshot>;
     readonly diagnostics: ScenarioDiagnostic[];
@@ -72,13 +74,21 @@ export function traceRows(report: FileReport): TraceRow[] {
         const text = (item.node.$cstNode?.text ?? '').replace(/\s+/g, ' ');
         nodes.set(item.cause, { text: item.kind === 'race' ? 'race { … }' : text, kind: item.kind });
     }
+    let lastLine = 0;
     run.trace.replay((entry, state, changes) => {
         const loc = program.loc(entry.cause);
         const n = nodes.get(entry.cause)!;
+        lastLine = loc.line;
         rows.push({
             index: rows.length + 1, line: loc.line, item: n.text, kind: n.kind,
             changes: shownChanges(changes, state),
             state: snapshot(state), diagnostics: report.diagnostics.filter(d => d.loc.line === loc.line),
+        });
+    }, (state, changes) => {
+        // what arrives there is reported on the lines of the steps that sent it
+        rows.push({
+            index: rows.length + 1, line: lastLine, item: 'end of scenario: deferred IPIs arrive', kind: 'end',
+            changes: shownChanges(changes, state), state: snapshot(state), diagnostics: [],
         });
     });
     for (const race of run.races) {

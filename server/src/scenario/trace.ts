@@ -122,9 +122,11 @@ export class Trace {
 
     /**
      * Replays the run: calls `visit` after each item with a machine in the state after it and
-     * the changes the item made. The machine passed is reused: read it, do not keep it.
+     * the changes the item made; then `atEnd`, if the run changed the machine after its last
+     * item (IPIs deferred to the end of the scenario arriving), with the state at the end and
+     * those changes. The machine passed is reused: read it, do not keep it.
      */
-    replay(visit: (entry: TraceEntry, state: Machine, changes: Change[]) => void): void {
+    replay(visit: (entry: TraceEntry, state: Machine, changes: Change[]) => void, atEnd?: (state: Machine, changes: Change[]) => void): void {
         const fresh = buildMachine(this.program.config, this.program.tasks, this.program.kthreads);
         fresh.recording = false;
         const map = new Map<unknown, Traced>();
@@ -135,17 +137,19 @@ export class Trace {
         src.runnables.forEach((r, i) => map.set(r, fresh.runnables[i]));
         const log = src.log;
         let at = 0;
-        for (const entry of this.entries) {
+        const apply = (end: number): Change[] => {
             const changes: Change[] = [];
-            for (; at < entry.logEnd; at += 4) {
+            for (; at < end; at += 4) {
                 const target = map.get(log.at(at));
                 const key = log.at(at + 1) as string;
                 if (!target) continue;
                 (target as unknown as Record<string, unknown>)[key] = log.at(at + 3);
                 changes.push({ path: labelOf(fresh, target, key), old: log.at(at + 2), value: log.at(at + 3) });
             }
-            visit(entry, fresh, changes);
-        }
+            return changes;
+        };
+        for (const entry of this.entries) visit(entry, fresh, apply(entry.logEnd));
+        if (atEnd && at < log.length) atEnd(fresh, apply(log.length));
     }
 }
 
