@@ -2291,7 +2291,10 @@ machine { policy manual }
 cpu0: senduipi 0     // #ud
 expect gp            // #e
 `;
-            expect((await run(text)).codes).toEqual([at(text, 'ud', 'ud'), at(text, 'expect-failed', 'e')]);
+            const r = await run(text);
+            expect(r.codes).toEqual([at(text, 'ud', 'ud'), at(text, 'expect-failed', 'e')]);
+            // the step did fault (#UD): the note says what it did not raise
+            expect(diag(r, 'expect-failed', L(text, 'e')).related.map(x => x.message)).toEqual(['this step raised no #GP']);
         });
 
         test('covers senduipi-gp and wrmsr-gp too', async () => {

@@ -523,7 +523,7 @@ export class Runner implements RunSink {
                 return;
             }
             const where = step === NO_CAUSE ? 'there is no step before it' : `the step at line ${this.loc(step).line} raised no #GP`;
-            this.add('expect-failed', cause, `${text} does not hold: ${where}`, this.rel(step, 'this step did not fault'));
+            this.add('expect-failed', cause, `${text} does not hold: ${where}`, this.rel(step, 'this step raised no #GP'));
             return;
         }
         if (item.form === 'no-lost') {
