@@ -18,7 +18,8 @@ export interface AnnotationDiff {
     readonly extra: Annotation[];
     /**
      * Lines with a `//!` that is not an annotation (`//! xrstors-gp // why`, `//! a b`, a
-     * trailing comma): what they meant to expect is unknown, so the file does not agree.
+     * trailing comma, prose): not counted, as accept.py does not count them (the file agrees
+     * when the rest does), but named, since what they meant to expect is unknown.
      */
     readonly unread: number[];
 }
