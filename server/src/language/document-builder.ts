@@ -18,8 +18,8 @@ import { DefaultDocumentBuilder, OperationCancelled, type DocumentState, type La
 import { LSPErrorCodes, ResponseError, type CancellationToken } from 'vscode-languageserver';
 
 export class UintrDocumentBuilder extends DefaultDocumentBuilder {
-    /** The waiting requests: each checks its document and returns whether it is answered. */
-    private readonly waiters = new Set<() => boolean>();
+    /** The waiting requests: each checks its document and answers when it can. */
+    private readonly waiters = new Set<() => void>();
 
     protected override awaitDocumentState(state: DocumentState, uri: URI, cancelToken: CancellationToken): Promise<URI> {
         const document = this.langiumDocuments.getDocument(uri);
@@ -32,20 +32,16 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
                 this.waiters.delete(check);
                 cancelled.dispose();
             };
-            const check = (): boolean => {
+            const check = (): void => {
                 const doc = this.langiumDocuments.getDocument(uri);
                 if (doc !== undefined && doc.state >= state) {
                     done();
                     resolve(uri);
-                    return true;
-                }
-                if (doc === undefined && !this.isOpen(uri)) {
+                } else if (doc === undefined && !this.isOpen(uri)) {
                     // closed (and dropped) before it was built: as if it had never been opened
                     done();
                     reject(new ResponseError(LSPErrorCodes.ServerCancelled, `No document found for URI: ${uri.toString()}`));
-                    return true;
                 }
-                return false;
             };
             const cancelled = cancelToken.onCancellationRequested(() => {
                 done();
