@@ -53,6 +53,16 @@ describe('waiting for a document state', () => {
         expect(await waiting).toBe('answered');
     });
 
+    test('a document closed before an update added it: the wait fails as for a document never opened', async () => {
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        const uri = URI.parse('file:///w/closed-early.uintr');
+        shared.workspace.TextDocuments.set(TextDocument.create(uri.toString(), 'uintr', 1, TEXT));
+        const waiting = outcome(shared.workspace.DocumentBuilder.waitUntil(DocumentState.Linked, uri));
+        shared.workspace.TextDocuments.delete(uri.toString());
+        await shared.workspace.DocumentBuilder.update([], [uri]);
+        expect(await waiting).toMatch(/^rejected: No document found for URI/);
+    });
+
     test('a wait cancelled by its request ends with the cancellation', async () => {
         const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
         const uri = URI.parse('file:///w/asked-then-cancelled.uintr');
