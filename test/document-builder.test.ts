@@ -63,6 +63,22 @@ describe('waiting for a document state', () => {
         expect(await waiting).toMatch(/^rejected: No document found for URI/);
     });
 
+    test('a file deleted on disk (or its folder) while open in the editor stays, built from the editor\'s text; one not open goes', async () => {
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        const builder = shared.workspace.DocumentBuilder, documents = shared.workspace.LangiumDocuments;
+        const open = URI.parse('file:///w/open.uintr'), closed = URI.parse('file:///w/closed.uintr');
+        shared.workspace.TextDocuments.set(TextDocument.create(open.toString(), 'uintr', 1, TEXT));
+        documents.addDocument(shared.workspace.LangiumDocumentFactory.fromString(TEXT, closed));
+        await builder.update([open], []);
+        await builder.update([], [open]);
+        expect(documents.getDocument(open)?.state).toBeGreaterThanOrEqual(DocumentState.Validated);
+        expect(await outcome(builder.waitUntil(DocumentState.IndexedReferences, open))).toBe('answered');
+        await builder.update([], [URI.parse('file:///w')]);
+        expect(documents.hasDocument(closed)).toBe(false);
+        expect(documents.getDocument(open)?.state).toBeGreaterThanOrEqual(DocumentState.Validated);
+        expect(documents.getDocument(open)?.parseResult.value.$type).toBe('File');
+    });
+
     test('a wait cancelled by its request ends with the cancellation', async () => {
         const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
         const uri = URI.parse('file:///w/asked-then-cancelled.uintr');

@@ -3,7 +3,7 @@
  * drives it — diagnostics after open and save, hover, a quick fix that removes the #GP
  * when applied, inlay hints, code lens, and garbage that must not kill it.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -268,7 +268,7 @@ describe('requests right after opening', () => {
     const answered = <T>(name: string, p: Promise<T>): Promise<T> =>
         Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${name}: no answer within 10 s`)), 10000))]);
 
-    test('requests sent right after didOpen, while the workspace folder is still being read, wait for the document and are all answered', async () => {
+    test('requests sent right after didOpen, while the workspace folder is still being read, wait for the document and are all answered; also after its file is deleted on disk', async () => {
         const c = new LspClient(ROOT);
         try {
             await c.initialize(pathToFileURL(ws).toString());
@@ -294,6 +294,22 @@ describe('requests right after opening', () => {
                 expect(lenses.length).toBeGreaterThan(0);
                 expect(hints.length).toBeGreaterThan(0);
             }
+            // its file deleted on disk while it is open (a watched-file event): the editor's text
+            // stays the document, requests on it are answered, its diagnostics stay
+            const onDisk = join(ws, 'deleted-while-open.uintr');
+            writeFileSync(onDisk, text);
+            const d = pathToFileURL(onDisk).toString();
+            await c.openAndWait(d, text, ds => ds.some(x => x.code === 'xrstors-gp'));
+            const publishedFor = () => c.published.filter(p => p.uri === d);
+            const before = publishedFor().length;
+            rmSync(onDisk);
+            c.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: d, type: 3 }] });
+            const after = await answered('hover after the deletion', c.request<Hover | null>('textDocument/hover', { textDocument: { uri: d }, position: { line: 9, character: 2 } }));
+            expect(JSON.stringify(after?.contents)).toMatch(/UINV/);
+            expect((await answered('documentSymbol after the deletion', c.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: d } }))).map(s => s.name)).toContain('rx');
+            // built again from the editor's text: published again, the emulator's diagnostics kept
+            await until(() => publishedFor().length > before);
+            expect(publishedFor().at(-1)!.diagnostics.map(x => x.code)).toContain('xrstors-gp');
             // a document the editor never opened and the workspace does not hold still fails at once
             await expect(answered('hover', c.request('textDocument/hover', { textDocument: { uri: pathToFileURL(join(ws, 'never-opened.uintr')).toString() }, position: { line: 0, character: 0 } })))
                 .rejects.toThrow(/No document found/);

@@ -12,14 +12,36 @@
  *   got an answer.
  * Here a waiting request is checked again after every document phase (cancelled or not) and
  * every update, and answered once its document is in the state it needs. A document the
- * editor never opened and the workspace does not hold fails at once, as before.
+ * editor never opened and the workspace does not hold fails at once, as before. And a
+ * document open in the editor is never dropped because its file was deleted on disk (see
+ * {@link UintrDocumentBuilder.update}): requests on it would wait for an update that never comes.
  */
-import { DefaultDocumentBuilder, OperationCancelled, type DocumentState, type LangiumDocument, type URI } from 'langium';
+import { DefaultDocumentBuilder, OperationCancelled, URI, UriUtils, type DocumentState, type LangiumDocument } from 'langium';
+import type { LangiumSharedServices } from 'langium/lsp';
 import { LSPErrorCodes, ResponseError, type CancellationToken } from 'vscode-languageserver';
 
 export class UintrDocumentBuilder extends DefaultDocumentBuilder {
     /** The waiting requests: each checks its document and answers when it can. */
     private readonly waiters = new Set<() => void>();
+    private readonly openUris: () => readonly string[];
+
+    constructor(services: LangiumSharedServices) {
+        super(services);
+        this.openUris = () => services.workspace.TextDocuments.keys();
+    }
+
+    /**
+     * A document open in the editor is the editor's (LSP: while it is open, its content is
+     * managed by the client): a deletion on disk (a watched-file event, the file or its folder)
+     * does not drop it, it is built again from the editor's text. Dropped, it would leave every
+     * request on it waiting for an update that never comes.
+     */
+    override update(changed: URI[], deleted: URI[], cancelToken?: CancellationToken): Promise<void> {
+        const kept = deleted.length === 0 ? [] : this.openUris().filter(open => deleted.some(d => UriUtils.equals(d, open) || UriUtils.contains(d, open)));
+        if (kept.length === 0) return super.update(changed, deleted, cancelToken);
+        const keep = new Set(kept.map(u => UriUtils.normalize(u)));
+        return super.update([...changed, ...kept.map(u => URI.parse(u))], deleted.filter(d => !keep.has(UriUtils.normalize(d))), cancelToken);
+    }
 
     protected override awaitDocumentState(state: DocumentState, uri: URI, cancelToken: CancellationToken): Promise<URI> {
         const document = this.langiumDocuments.getDocument(uri);
