@@ -142,6 +142,37 @@ describe('language server over stdio', () => {
         expect(after.filter(d => d.severity === 1)).toEqual([]);
     });
 
+    test('a stale diagnostic gets a quick fix only where the text as it is now still has it', async () => {
+        const other = pathToFileURL(join(ws, 'stale-fix.uintr')).toString();
+        const opened = await client.openAndWait(other, text, ds => ds.some(d => d.code === 'xrstors-gp'));
+        const line = opened.find(d => d.code === 'xrstors-gp')!.range.start.line;
+        const fixesFor = async (d: Diagnostic) => (await client.request<CodeAction[]>('textDocument/codeAction', {
+            textDocument: { uri: other }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] },
+        })) ?? [];
+        // two lines typed above the fault, not saved: the stale #GP stays on its line, where the
+        // first XRSTORS (which does not fault) now is: a fix there would leave the fault
+        const lines = text.split('\n');
+        const moved = [...lines.slice(0, 4), '// one', '// two', ...lines.slice(4)].join('\n');
+        let shown = client.waitDiagnostics(other, ds => ds.some(d => (d.data as { stale?: boolean } | undefined)?.stale === true));
+        client.change(other, moved, 2);
+        const staleMoved = (await shown).find(d => d.code === 'xrstors-gp')!;
+        expect(staleMoved.range.start.line).toBe(line);
+        expect(await fixesFor(staleMoved)).toEqual([]);
+        // a comment typed at the end: the stale #GP is still where the fault is, and its fix removes it
+        const after = text + '// typing\n';
+        shown = client.waitDiagnostics(other, ds => ds.some(d => (d.data as { stale?: boolean } | undefined)?.stale === true));
+        client.change(other, after, 3);
+        const staleKept = (await shown).find(d => d.code === 'xrstors-gp')!;
+        const fix = (await fixesFor(staleKept)).find(a => a.isPreferred);
+        expect(fix).toBeTruthy();
+        const fixed = applyEdits(after, fix!.edit!.changes![other]);
+        const wait = client.waitDiagnostics(other, ds => !ds.some(d => d.code === 'xrstors-gp'));
+        client.change(other, fixed, 4);
+        client.save(other);
+        expect((await wait).filter(d => d.severity === 1)).toEqual([]);
+        client.close(other);
+    });
+
     test('garbage never kills the server: it still answers', async () => {
         const bad = pathToFileURL(join(ws, 'garbage.uintr')).toString();
         const ds = await client.openAndWait(bad, 'cpu0: ((((( \u0000 @@@ machine { task }} 0xfoo\n'.repeat(50), ds => ds.length > 0);

@@ -19,6 +19,13 @@ import type { UintrLspServices } from './uintr-lsp-module.js';
 
 export const ANNOTATE_KIND = `${CodeActionKind.Source}.uintr.annotate`;
 
+/** A diagnostic's code, 0-based line and severity. */
+interface DiagnosticAt {
+    readonly code: string;
+    readonly line: number;
+    readonly severity: string;
+}
+
 /** An edit of whole lines, so diagnostics on later lines can be mapped after it. */
 interface LineEdit {
     readonly title: string;
@@ -53,9 +60,11 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         const wantsSource = !only || only.some(k => ANNOTATE_KIND.startsWith(k));
         if (wantsQuickFix) {
             for (const d of params.context.diagnostics) {
+                const before = await this.diagnosticsNow(doc, d);
+                if (!before) continue;
                 let preferred = false;
                 for (const cand of this.candidates(doc, d)) {
-                    const action = await this.recheck(doc, d, cand);
+                    const action = await this.recheck(doc, d, cand, before);
                     if (!action) continue;
                     // one preferred fix per diagnostic (what 'fix all' and Ctrl+. apply): the first
                     if (action.isPreferred) {
@@ -145,9 +154,8 @@ export class UintrCodeActionProvider implements CodeActionProvider {
     }
 
     /** Applies a candidate to the text, re-runs the emulator and builds the action if it fixes. */
-    private async recheck(doc: LangiumDocument, d: Diagnostic, cand: LineEdit): Promise<CodeAction | undefined> {
+    private async recheck(doc: LangiumDocument, d: Diagnostic, cand: LineEdit, before: readonly DiagnosticAt[]): Promise<CodeAction | undefined> {
         const text = applyEdit(doc, cand.edit);
-        const before = this.current(doc);
         let after: CheckResult;
         try {
             after = await this.checker.check(text, { defaultPolicy: this.emulation.defaultPolicy });
@@ -184,8 +192,23 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         };
     }
 
-    /** Diagnostics of the document now: static ones from Langium, the run's from the emulator. */
-    private current(doc: LangiumDocument): { code: string; line: number; severity: string }[] {
+    /**
+     * The document's diagnostics, against which a fix of `d` is judged: static ones from Langium,
+     * the run's from the emulator. A stale diagnostic (`data.stale`: the emulator's, from a run of
+     * an earlier text, shown where it was) is judged against a run of the text as it is now; if
+     * that run does not report it on its line, there is nothing there to fix: undefined.
+     */
+    private async diagnosticsNow(doc: LangiumDocument, d: Diagnostic): Promise<DiagnosticAt[] | undefined> {
+        if ((d.data as { stale?: unknown } | undefined)?.stale === true) {
+            let now: CheckResult;
+            try {
+                now = await this.checker.check(doc.textDocument.getText(), { defaultPolicy: this.emulation.defaultPolicy });
+            } catch {
+                return undefined;
+            }
+            const at = now.diagnostics.map(x => ({ code: x.code, line: x.loc.line - 1, severity: x.severity }));
+            return at.some(x => x.code === String(d.code) && x.line === d.range.start.line) ? at : undefined;
+        }
         const em = this.emulation.resultFor(doc);
         if (em) return em.result.diagnostics.map(x => ({ code: x.code, line: x.loc.line - 1, severity: x.severity }));
         return (doc.diagnostics ?? []).map(x => ({ code: String(x.code ?? ''), line: x.range.start.line, severity: x.severity === 1 ? 'error' : 'warning' }));
