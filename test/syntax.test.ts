@@ -5,7 +5,7 @@
  * services that have the prelude loaded, and `check()` (the codes the CLI reports).
  */
 import { readFileSync } from 'node:fs';
-import { EmptyFileSystem, URI } from 'langium';
+import { CstNodeBuilder, EmptyFileSystem, isCompositeCstNode, URI, type CompositeCstNode, type CstNode } from 'langium';
 import { expectError, expectIssue, expectNoIssues, parseHelper, validationHelper, type ValidationResult } from 'langium/test';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as ast from '../server/src/syntax/generated/ast.js';
@@ -985,5 +985,39 @@ describe('nesting depth (syntax/nesting.ts)', () => {
         expect(findTooDeep('/* \n\n */ (((', 2)).toEqual({ offset: 11, line: 3, column: 7 });
         expect(findTooDeep('"a\\"(((" ))))) ((', 2)).toBeUndefined();
         expect(findTooDeep('"open\n(((', 2)).toEqual({ offset: 8, line: 2, column: 3 });
+    });
+});
+
+describe('long runs of comments', () => {
+    test('150,000 comments before one token parse, in order, with the items where they are (no false "nested too deeply")', async () => {
+        const n = 150_000;
+        const text = `${'/* lead */ '.repeat(n)}\ncpu0: xrstors init\n${'// x\n'.repeat(n)}cpu0: clui  ${'/* a */ '.repeat(n)}\n`;
+        const doc = await parse(text);
+        expect(doc.parseResult.parserErrors).toEqual([]);
+        expect(doc.parseResult.lexerErrors).toEqual([]);
+        const items = doc.parseResult.value.items;
+        expect(items.map(i => i.$cstNode?.range.start.line)).toEqual([1, n + 2]);
+        // every comment is in the tree once, in the order of the text
+        const hidden: number[] = [];
+        const walk = (node: CstNode): void => {
+            if (isCompositeCstNode(node)) node.content.forEach(walk);
+            else if (node.hidden) hidden.push(node.offset);
+        };
+        walk(doc.parseResult.value.$cstNode!);
+        expect(hidden).toHaveLength(3 * n);
+        expect(hidden.every((o, i) => i === 0 || o > hidden[i - 1])).toBe(true);
+    });
+
+    test('the tree builder adds any number of children at once (the parse above overflowed only on the main thread\'s smaller stack)', () => {
+        const builder = new CstNodeBuilder();
+        const n = 2_000_000;
+        const leaves = (tag: string) => Array.from({ length: n }, (_, i) => ({ tag: `${tag}${i}` }) as unknown as CstNode);
+        const parent = { content: [{ tag: 'last' }] } as unknown as CompositeCstNode;
+        builder.appendChildren(parent, leaves('b'));
+        builder.insertChildren(parent, 1, leaves('a'));
+        const tags = parent.content.map(c => (c as unknown as { tag: string }).tag);
+        expect(tags).toHaveLength(2 * n + 1);
+        expect([tags[0], tags[1], tags[n], tags[n + 1], tags[2 * n]]).toEqual(['last', 'a0', `a${n - 1}`, 'b0', `b${n - 1}`]);
+        expect(parent.content.every(c => c === parent.content[0] || c.container === parent)).toBe(true);
     });
 });

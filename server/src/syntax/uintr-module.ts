@@ -7,7 +7,7 @@ import {
     type PartialLangiumCoreServices, createDefaultCoreModule, createDefaultSharedCoreModule,
     type DefaultSharedCoreModuleContext,
 } from 'langium';
-import { CstNodeBuilder, createLangiumParser, type LangiumParser } from 'langium';
+import { CstNodeBuilder, createLangiumParser, type CompositeCstNode, type CstNode, type LangiumParser } from 'langium';
 import type { IRecognitionException } from 'chevrotain';
 import { deepest, findTooDeep } from './nesting.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
@@ -24,6 +24,28 @@ import { UintrValidator, registerValidationChecks } from './uintr-validator.js';
 const addHiddenNodes = CstNodeBuilder.prototype.addHiddenNodes;
 CstNodeBuilder.prototype.addHiddenNodes = function (this: CstNodeBuilder, tokens: Parameters<typeof addHiddenNodes>[0]) {
     if (tokens.length > 0) addHiddenNodes.call(this, tokens);
+};
+
+/** Langium's CST nodes as the builder changes them (its public types are read-only). */
+type Built = { container?: CompositeCstNode; content: CstNode[] };
+
+/**
+ * Langium 4.4 adds a node's children with `push(...children)` and `splice(index, 0, ...children)`:
+ * one argument per child, so a run of comments longer than the stack takes arguments (about
+ * 120,000 here, all the hidden tokens before one token) threw a RangeError that the parser's
+ * guard took for deep nesting. The same, without spreading into a call.
+ */
+CstNodeBuilder.prototype.appendChildren = function (this: CstNodeBuilder, parent: CompositeCstNode, children: CstNode[]): void {
+    for (const child of children) (child as unknown as Built).container = parent;
+    const content = (parent as unknown as Built).content;
+    for (const child of children) content.push(child);
+};
+CstNodeBuilder.prototype.insertChildren = function (this: CstNodeBuilder, parent: CompositeCstNode, index: number, children: CstNode[]): void {
+    for (const child of children) (child as unknown as Built).container = parent;
+    const content = (parent as unknown as Built).content, n = children.length, old = content.length;
+    content.length = old + n;
+    for (let i = old - 1; i >= index; i--) content[i + n] = content[i];
+    for (let i = 0; i < n; i++) content[index + i] = children[i];
 };
 
 /** Marks the parse error of a text the parser could not take (see {@link guardedParser}). */
