@@ -691,7 +691,7 @@ describe('formatting', () => {
         await clearDocuments(shared, [doc]);
     });
 
-    test('the prelude, and a copy of it named prelude.uintr: never reformatted, no diagnostics', async () => {
+    test('the prelude, and a copy of it named prelude.uintr: never reformatted, no diagnostics, no code lens', async () => {
         const edits = await Uintr.lsp.Formatter!.formatDocument(prelude, { textDocument: { uri: PRELUDE_URI }, options: { insertSpaces: true, tabSize: 4 } });
         expect(edits).toEqual([]);
         const copy = await parse(PRELUDE.text, { documentUri: 'file:///elsewhere/server/src/kernel/prelude.uintr', validation: true });
@@ -700,6 +700,9 @@ describe('formatting', () => {
         // the same text under another name is a user file: its policies shadow the built-ins
         const other = await parse(PRELUDE.text, { documentUri: 'file:///elsewhere/mine.uintr', validation: true });
         expect((other.diagnostics ?? []).some(d => /shadows the built-in/.test(String(d.message)))).toBe(true);
+        // not a scenario: no code lens (steps, faults, Compare policies) on the prelude or its copy
+        for (const d of [prelude, copy]) expect(await Uintr.lsp.CodeLensProvider!.provideCodeLens(d, { textDocument: { uri: d.uri.toString() } })).toEqual([]);
+        expect((await Uintr.lsp.CodeLensProvider!.provideCodeLens(other, { textDocument: { uri: other.uri.toString() } }))?.length).toBeGreaterThan(0);
         await clearDocuments(shared, [copy, other]);
     });
 

@@ -173,6 +173,20 @@ describe('language server over stdio', () => {
         client.close(other);
     });
 
+    test('the built-in policies\' file, reached by go-to-definition, is not a scenario: the commands say so', async () => {
+        const lines = text.split('\n');
+        const at = lines.findIndex(l => /policy \w+/.test(l));
+        const character = lines[at].indexOf('policy ') + 'policy '.length + 1;
+        const defs = await client.request<{ uri?: string; targetUri?: string }[]>('textDocument/definition', { textDocument: { uri }, position: { line: at, character } });
+        const prelude = defs[0].targetUri ?? defs[0].uri!;
+        expect(prelude).toMatch(/prelude\.uintr$/);
+        for (const method of ['uintr/trace', 'uintr/compare']) {
+            const r = await client.request<{ text?: string; error?: string }>(method, { uri: prelude });
+            expect(r.text).toBeUndefined();
+            expect(r.error).toMatch(/built-in policies, not a scenario/);
+        }
+    });
+
     test('garbage never kills the server: it still answers', async () => {
         const bad = pathToFileURL(join(ws, 'garbage.uintr')).toString();
         const ds = await client.openAndWait(bad, 'cpu0: ((((( \u0000 @@@ machine { task }} 0xfoo\n'.repeat(50), ds => ds.length > 0);

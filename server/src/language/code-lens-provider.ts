@@ -7,6 +7,7 @@ import type { LangiumDocument, MaybePromise } from 'langium';
 import type { CodeLensProvider, LangiumServices } from 'langium/lsp';
 import type { CodeLens, CodeLensParams } from 'vscode-languageserver';
 import * as ast from '../syntax/generated/ast.js';
+import { isPreludeOrCopy } from '../syntax/prelude-uri.js';
 import type { EmulationService } from './emulation.js';
 import type { UintrLspServices } from './uintr-lsp-module.js';
 
@@ -21,6 +22,8 @@ export class UintrCodeLensProvider implements CodeLensProvider {
     }
 
     provideCodeLens(document: LangiumDocument, _params: CodeLensParams): MaybePromise<CodeLens[] | undefined> {
+        // the built-in policies (opened by go-to-definition) are not a scenario: nothing to count or compare
+        if (isPreludeOrCopy(document.uri.toString(), document.textDocument.getText())) return [];
         const file = document.parseResult.value as ast.File;
         const anchor = file.$cstNode?.range.start ?? { line: 0, character: 0 };
         const range = { start: anchor, end: anchor };

@@ -4,6 +4,7 @@
  */
 import { URI, type LangiumSharedCoreServices } from 'langium';
 import type { Connection } from 'vscode-languageserver';
+import { isPreludeOrCopy } from '../syntax/prelude-uri.js';
 import type { UintrLspServices } from './uintr-lsp-module.js';
 
 export interface DocumentRequest {
@@ -12,6 +13,9 @@ export interface DocumentRequest {
 
 export const COMPARE_REQUEST = 'uintr/compare';
 export const TRACE_REQUEST = 'uintr/trace';
+
+/** What the commands answer for the built-in policies' file (opened by go-to-definition). */
+const NOT_A_SCENARIO = 'prelude.uintr holds the built-in policies, not a scenario: open a scenario to trace it or compare policies';
 
 export function registerCustomRequests(connection: Connection, shared: LangiumSharedCoreServices, services: UintrLspServices): void {
     /** The editor's text (also of a document just opened, not yet in the workspace), else the workspace's. */
@@ -26,11 +30,13 @@ export function registerCustomRequests(connection: Connection, shared: LangiumSh
     connection.onRequest(COMPARE_REQUEST, async (params: DocumentRequest) => {
         const doc = textOf(params.uri);
         if (!doc) return { error: `unknown document ${params.uri}` };
+        if (isPreludeOrCopy(params.uri, doc.text)) return { error: NOT_A_SCENARIO };
         return { text: await services.uintr.FixChecker.compareTable(doc.text, doc.path, services.uintr.Emulation.defaultPolicy) };
     });
     connection.onRequest(TRACE_REQUEST, async (params: DocumentRequest) => {
         const doc = textOf(params.uri);
         if (!doc) return { error: `unknown document ${params.uri}` };
+        if (isPreludeOrCopy(params.uri, doc.text)) return { error: NOT_A_SCENARIO };
         return { text: await services.uintr.FixChecker.traceTable(doc.text, doc.path, services.uintr.Emulation.defaultPolicy) };
     });
 }
