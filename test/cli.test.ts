@@ -2,7 +2,7 @@
  * The bundled CLI, run as a user runs it: exit codes, formats, bad input, Node 20.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -469,6 +469,15 @@ describe('runs where users run it', () => {
             expect(d.stderr, `node ${version}`).toBe('');
             expect(JSON.parse(d.stdout).files[0].diagnostics.map((x: { code: string }) => x.code)).toEqual(['expect-failed']);
         }
+    });
+    test('the npm package (npm pack, then npm install -g of the tarball) holds the bundles the command runs from', () => {
+        // --ignore-scripts: list what is built already (npm test builds it first), not rebuild it under running tests
+        const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+        const packed = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }));
+        const files = (packed[0].files as { path: string }[]).map(f => f.path).sort();
+        expect(files).toEqual(['LICENSE', 'README.md', 'bin/uintr.cjs', 'out/cli.cjs', 'out/explore-worker.cjs', 'out/prelude.uintr', 'out/server.cjs', 'package.json']);
+        const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+        expect(pkg.bin.uintr).toBe('bin/uintr.cjs');
     });
     test('on a runtime without Object.groupBy (the polyfill in the banner)', () => {
         const wrapper = write('no-groupby.cjs', `delete Object.groupBy; delete Map.groupBy; require(${JSON.stringify(CLI)});`);
