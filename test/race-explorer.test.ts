@@ -1326,6 +1326,34 @@ race {                 // #race
         }
     });
 
+    test('a cut search does not report a #GP that the expect gp after the race may expect: its step may run last (race audit 2)', async () => {
+        const text = `
+machine { cpus 2 policy linux_rfc }
+task rx { handler 0x401000 }
+kthread kw
+cpu0: switch rx
+race {                 // #race
+  cpu1: switch kw
+  cpu0: xrstors rx     // #gp
+} with {
+}
+expect gp
+`;
+        expect((await check(text)).codes).toEqual([]);
+        for (const explore of [{ maxDepth: 2 }, { maxStates: 2 }, { maxStates: 3 }]) {
+            const cut = await check(text, { explore });
+            expect(cut.run!.races[0].truncated, JSON.stringify(explore)).toBe(true);
+            expect(cut.codes, JSON.stringify(explore)).toEqual([]);
+            expect(cut.diagnostics.filter(d => d.code === 'xrstors-gp').map(d => [d.severity, d.loc.line])).toEqual([['information', L(text, 'gp')]]);
+        }
+        // a step with another after it in its branch never runs last: its #GP holds in every completion
+        const notLast = text.replace('cpu0: xrstors rx     // #gp', 'cpu0: xrstors rx     // #gp\n  cpu0: clui');
+        expect((await check(notLast)).codes).toEqual([at(notLast, 'race-counterexample', 'race')]);
+        const cut = await check(notLast, { explore: { maxDepth: 2 } });
+        expect(cut.run!.races[0].truncated).toBe(true);
+        expect(cut.codes).toEqual([at(notLast, 'race-counterexample', 'race')]);
+    });
+
     test('a race too large for the bound still reports what one complete interleaving finds: a failed expectation', async () => {
         // 3 branches of 4 steps each, every one changing the PIR: the search stops at 50 states
         // long before any interleaving completes; the expectation fails in all of them

@@ -15,7 +15,7 @@ import type { DiagnosticCode } from './diagnostics.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
 import type { CounterStep, ExploreOptions, Found, RaceReport, ReplayEvent } from './race-explorer.js';
-import { RunnerMark, type Runner, type RunnerState } from './run.js';
+import { GP_CODES, RunnerMark, type Runner, type RunnerState } from './run.js';
 
 /** Distinct states per race beyond which the search does not go (`--max-states`). */
 export const DEFAULT_MAX_STATES = 200_000;
@@ -236,6 +236,11 @@ export class SegmentSearch {
         return this.visited?.size ?? 0;
     }
 
+    /** Whether the step of `cause` may be the last step run in an interleaving: the last of its branch. */
+    private mayRunLast(cause: number): boolean {
+        return this.race.branches.some(b => b.length > 0 && b[b.length - 1].cause === cause);
+    }
+
     /** Ends the search where it is, as cut by time. */
     stop(): void {
         this.cutBy = 'time';
@@ -266,6 +271,9 @@ export class SegmentSearch {
             // may have met it (decisions.md #3)
             for (const [key, found] of this.firstSeen) {
                 if (this.candidates.has(key)) continue;
+                // except a #GP that an `expect gp` right after the race expects in a completion
+                // where its step runs last (SEMANTICS §8): it does not hold in every one
+                if (this.lastStepMatters && GP_CODES.has(found.finding.code) && this.mayRunLast(found.finding.cause)) continue;
                 this.candidates.set(key, found);
                 if (!this.codes.includes(found.finding.code)) this.codes.push(found.finding.code);
             }
