@@ -1051,6 +1051,42 @@ describe('code actions', () => {
         await clearDocuments(shared, [policy, task]);
     });
 
+    test('an unknown name where a UPID or an image is needed: no fix that trades it for another semantic error there (editor audit)', async () => {
+        const texts = [
+            'task rx { handler 0x401000 }\nkthread kworker\ncpu0: set kworkr.upid.sn = 1\n',
+            'task rx { handler 0x401000 }\nkthread kworker\nexpect kworkr.xsave.uinv == 0\n',
+            'task rx { handler 0x401000 }\ntask tx { target rx vector 3 }\ncpu0: free rxx.upid\n',
+        ];
+        for (const text of texts) {
+            const doc = await emulated(text);
+            const unknown = (doc.diagnostics ?? []).find(x => x.range.start.line === 2 && x.severity === 1)!;
+            const actions = await actionsFor(doc, [unknown], ['quickfix']);
+            expect(actions.map(a => a.title), text).not.toContain("Change to 'kworker'");
+            expect(actions.length, text).toBeGreaterThan(0);
+            for (const a of actions) {
+                const after = await emulated(applied(doc, a));
+                const errors = (after.diagnostics ?? []).filter(x => x.severity === 1);
+                // the unknown name's line (one further down when a declaration was added above it)
+                expect(errors.filter(x => x.code === 'semantic').map(x => x.message), `${a.title} on ${text}`).toEqual([]);
+                if (a.isPreferred) expect(errors, `${a.title} on ${text}`).toEqual([]);
+                await clearDocuments(shared, [after]);
+            }
+            await clearDocuments(shared, [doc]);
+        }
+    });
+
+    test('inlay hints name a register of another CPU by its whole path: an IPI sent from cpu1 sets cpu0.uirr (editor audit)', async () => {
+        // cpu0's UIF is 0 (clui): the vector stays in its UIRR
+        const doc = await emulated('machine { cpus 2 policy linux_rfc }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 5 }\n'
+            + 'cpu0: switch rx\ncpu1: switch tx\ncpu0: clui\ncpu1: senduipi 0\n');
+        const hints = await Uintr.lsp.InlayHintProvider!.getInlayHints(doc, { textDocument: { uri: doc.uri.toString() }, range: { start: { line: 0, character: 0 }, end: { line: 9, character: 0 } } });
+        const labels = new Map((hints ?? []).map(h => [h.position.line, String(h.label)]));
+        expect(labels.get(3)).toMatch(/UINV 0x0→0xec/); // cpu0's own
+        expect(labels.get(6)).toMatch(/cpu0\.uirr 0x0→0x20/);
+        expect(labels.get(6)).not.toMatch(/(^|\s)UIRR/);
+        await clearDocuments(shared, [doc]);
+    });
+
     test('a static error on a line with another of its code is fixed on its own; "observed value" only when one side is written down', async () => {
         const doc = await emulated('machine { cpus 2 policy lazyfpu uinv 256 }\ncpu0: stui\n');
         const unknown = (doc.diagnostics ?? []).find(x => x.severity === 1 && /lazyfpu/.test(String(x.message)))!;

@@ -167,10 +167,13 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         const afterKeys = new Set(after.diagnostics.filter(x => x.severity !== 'information').map(x => key(x.code, x.loc.line - 1)));
         if (newLine !== undefined && afterKeys.has(key(String(d.code), newLine))) {
             // a static error shares its (code, line) with the others there (merged, LANGUAGE.md §8):
-            // it is fixed when its own message is gone from the line
+            // it is fixed when its own message is gone from the line and no other took its place
+            // (a name changed to a kthread's where a UPID is needed: "kworker is a kernel thread")
             const isStatic = d.code === 'syntax' || d.code === 'semantic';
             const left = after.diagnostics.filter(x => x.code === d.code && x.loc.line - 1 === newLine).flatMap(x => [x.message, ...x.related.map(r => r.message)]);
-            if (!isStatic || left.includes(typeof d.message === 'string' ? d.message : String(d.message))) return undefined; // does not fix it
+            if (!isStatic || left.includes(messageText(d.message))) return undefined; // does not fix it
+            const there = staticMessages(doc, String(d.code), d.range.start.line);
+            if (left.some(m => !there.has(m))) return undefined; // trades it for another
         }
         if (after.diagnostics.some(x => x.code === 'internal')) return undefined;
         // a race explored only in part cannot show that the edit adds nothing
@@ -398,4 +401,17 @@ function declareFixes(doc: LangiumDocument, file: ast.File, d: Diagnostic): Line
     return out;
 }
 
+/** The messages of the document's static diagnostics with that code on that line (merged ones' related messages too). */
+function staticMessages(doc: LangiumDocument, code: string, line: number): Set<string> {
+    const out = new Set<string>();
+    for (const x of doc.diagnostics ?? []) {
+        if (String(x.code) !== code || x.range.start.line !== line) continue;
+        out.add(messageText(x.message));
+        for (const r of x.relatedInformation ?? []) out.add(r.message);
+    }
+    return out;
+}
 
+function messageText(m: Diagnostic['message']): string {
+    return typeof m === 'string' ? m : m.value;
+}

@@ -1,5 +1,6 @@
 /**
- * Inlay hints after each step: what it changed on its CPU and in UPIDs (`UINV 0xec→0`).
+ * Inlay hints after each step: what it changed on its CPU (`UINV 0xec→0`), on another CPU
+ * (`cpu0.uirr 0x0→0x20`: an IPI it sent arrived there) and in UPIDs.
  */
 import type { LangiumDocument, MaybePromise } from 'langium';
 import type { InlayHintProvider, LangiumServices } from 'langium/lsp';
@@ -24,9 +25,10 @@ export function netChanges(changes: readonly Change[]): { path: string; old: big
     return [...net.values()].filter(c => c.old !== c.value);
 }
 
-export function shortPath(path: string): string {
+/** A register of the step's own CPU by its name alone (`UINV`); anything else by its whole path (`cpu0.uirr`). */
+export function shortPath(path: string, cpu: number): string {
     const [head, ...rest] = path.split('.');
-    return head.startsWith('cpu') && rest.length === 1 ? rest[0].toUpperCase() : path;
+    return head === `cpu${cpu}` && rest.length === 1 ? rest[0].toUpperCase() : path;
 }
 
 export class UintrInlayHintProvider implements InlayHintProvider {
@@ -49,7 +51,7 @@ export class UintrInlayHintProvider implements InlayHintProvider {
             if (entry < 0) continue;
             const shown = netChanges(run.trace.changesOf(entry)).filter(c => SHOWN.test(c.path));
             if (!shown.length) continue;
-            const label = shown.slice(0, MAX_HINTS_PER_STEP).map(c => `${shortPath(c.path)} ${hex(c.old)}→${hex(c.value)}`).join(', ')
+            const label = shown.slice(0, MAX_HINTS_PER_STEP).map(c => `${shortPath(c.path, item.cpu)} ${hex(c.old)}→${hex(c.value)}`).join(', ')
                 + (shown.length > MAX_HINTS_PER_STEP ? ', …' : '');
             hints.push({ position: cst.range.end, label: `  ${label}`, kind: InlayHintKind.Parameter, paddingLeft: true });
         }
