@@ -16,7 +16,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { CodeAction, MarkupContent, SymbolKind, type CompletionList, type Diagnostic, type DocumentSymbol } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { FIX_CHECK_MAX_STATES } from '../server/src/language/fix-checker.js';
-import { inNumberPlace } from '../server/src/language/completion-provider.js';
+import { inNumberPlace, namePlace } from '../server/src/language/completion-provider.js';
 import { createPreludeDocument } from '../server/src/language/prelude-documents.js';
 import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
 import type * as ast from '../server/src/syntax/generated/ast.js';
@@ -337,9 +337,7 @@ describe('completion', () => {
             expect(labels, place).toEqual(expect.arrayContaining(['uinv', 'kernel_vector', 'cpu0', 'rx', 'tx']));
             for (const bad of ['idle', 'user', 'kernel', 'kw']) expect(labels, place).not.toContain(bad);
         }
-        for (const place of ['expect <|>', 'expect cpu0.current == <|>', 'expect cpu0.mode != <|>']) {
-            expect(await completionAt(DECLS + place), place).toEqual(expect.arrayContaining(['idle', 'user', 'kernel', 'kw', 'rx']));
-        }
+        expect(await completionAt(DECLS + 'expect <|>')).toEqual(expect.arrayContaining(['idle', 'user', 'kernel', 'kw', 'rx']));
         expect(await completionAt('policy p extends linux_rfc {\n  on switch_out { set prev.upid.sn = <|>')).not.toContain('kernel');
         expect(inNumberPlace('cpu0: senduipi ')).toBe(true);
         expect(inNumberPlace('expect cpu0.mode == ')).toBe(false);
@@ -351,6 +349,23 @@ describe('completion', () => {
         }
         expect(inNumberPlace('expect (')).toBe(false);
         expect(inNumberPlace('cpu0: senduipi')).toBe(false); // the keyword being typed
+    });
+
+    test('only what can stand there: beside X.mode ==, X.current ==, at the head of a set, free or put path (editor audit)', async () => {
+        expect((await completionAt(DECLS + 'expect cpu0.mode == <|>')).sort()).toEqual(['kernel', 'user']);
+        expect((await completionAt(DECLS + 'expect cpu1.mode != k<|>')).sort()).toEqual(['kernel']);
+        expect((await completionAt(DECLS + 'expect cpu0.current == <|>')).sort()).toEqual(['idle', 'kw', 'rx', 'tx']);
+        expect((await completionAt(DECLS + 'expect cpu0.current != <|>')).sort()).toEqual(['idle', 'kw', 'rx', 'tx']);
+        // set: a UPID or an image (a task's); free/put: a UPID (a receiver's)
+        expect((await completionAt(DECLS + 'cpu0: set <|>')).sort()).toEqual(['rx', 'tx']);
+        expect((await completionAt(DECLS + 'cpu0: free <|>')).sort()).toEqual(['rx']);
+        expect((await completionAt(DECLS + 'cpu0: put r<|>')).sort()).toEqual(['rx']);
+        // in a hook, the bound names, never `cpu` (its registers change through instructions only)
+        const hook = await completionAt(DECLS + 'policy p extends linux_rfc {\n  on switch_out { set <|>');
+        expect(hook).toEqual(expect.arrayContaining(['prev', 'next', 'rx', 'tx']));
+        expect(hook).not.toContain('cpu');
+        expect(hook).not.toContain('kw');
+        expect(namePlace('cpu0: set rx.upid.sn = ')).toBeUndefined();
     });
 
     test('actions after `cpuN:`', async () => {

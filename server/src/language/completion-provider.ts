@@ -3,7 +3,9 @@
  * starts, `cpu0` where a path does), MSR names after `wrmsr` and the fields a state path can
  * take after a `.` (registers after a CPU, upid/xsave/uitt after a task, the UPID's and the
  * image's fields after those). Hook-bound names are offered inside the hooks that bind them
- * only, and kthreads are not offered where a task must stand (xsaves, xrstors).
+ * only, and kthreads are not offered where a task must stand (xsaves, xrstors); beside
+ * `X.mode ==`, `X.current ==` and at the head of a `set`, `free` or `put` path only what can
+ * stand there ({@link namePlace}).
  */
 import { AstUtils, GrammarAST, type AstNodeDescription, type MaybePromise, type ReferenceInfo, type Stream } from 'langium';
 import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionProviderOptions, type NextFeature } from 'langium/lsp';
@@ -24,6 +26,23 @@ export function inNumberPlace(before: string): boolean {
     // the word being typed and any opening parentheses before it (`senduipi (`) say nothing
     const t = before.replace(/\w*$/, '').replace(/(?:\(\s*)+$/, '');
     return /(?:\bsenduipi|\binterrupt|\bwrmsr\s+[A-Za-z_]\w*|(?<![=!<>|&])=|[|&]=|[|^&~]|<<|>>|<=|>=|<|>)\s*$/.test(t);
+}
+
+/**
+ * Where only some names can stand, by the text before the cursor: beside `X.mode ==` only
+ * `user` and `kernel`; beside `X.current ==` a task, a kthread or `idle` (LANGUAGE.md §5); the
+ * head of a `set` path a task (a UPID or an image: no CPU register, no kthread); the head of a
+ * `free`/`put` path a receiver (LANGUAGE.md §4, §8).
+ */
+export type NamePlace = 'mode' | 'current' | 'set' | 'upid' | undefined;
+
+export function namePlace(before: string): NamePlace {
+    const t = before.replace(/\w*$/, '');
+    if (/\.mode\s*(?:==|!=)\s*$/.test(t)) return 'mode';
+    if (/\.current\s*(?:==|!=)\s*$/.test(t)) return 'current';
+    if (/\bset\s+$/.test(t)) return 'set';
+    if (/\b(?:free|put)\s+$/.test(t)) return 'upid';
+    return undefined;
 }
 
 /** The names hooks bind (LANGUAGE.md §10), offered as keywords only inside a hook that binds them. */
@@ -76,6 +95,10 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
     /** Hook-bound names only inside a hook that binds them; everything else as Langium offers it. */
     protected override filterKeyword(context: CompletionContext, keyword: GrammarAST.Keyword): boolean {
         if (!super.filterKeyword(context, keyword)) return false;
+        const place = namePlace(textBefore(context));
+        if (place === 'mode') return keyword.value === 'user' || keyword.value === 'kernel';
+        if (place === 'current') return keyword.value === 'idle';
+        if ((place === 'set' || place === 'upid') && keyword.value === 'cpu') return false; // a CPU's registers change only through instructions
         if (AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'WordExpr' && inNumberPlace(textBefore(context))) return false;
         if (!BOUND.has(keyword.value)) return true;
         const hook = context.node && AstUtils.getContainerOfType(context.node, ast.isHook);
@@ -88,7 +111,11 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         const all = super.getReferenceCandidates(refInfo, context);
         const c = refInfo.container;
         // a kthread has no path that gives a number (upid, uitt, xsave are a task's)
-        const tasksOnly = ast.isXsavesAction(c.$container) || ast.isXrstorsAction(c.$container) || ast.isTaskProp(c) || ast.isDeliveredExp(c.$container) || ast.isDeliveredExp(c)
+        const place = namePlace(textBefore(context));
+        if (place === 'mode') return all.filter(() => false);
+        if (place === 'current') return all.filter(d => d.type === ast.Task.$type || d.type === ast.KThread.$type);
+        if (place === 'upid') return all.filter(d => d.type === ast.Task.$type && d.node !== undefined && ast.isTask(d.node) && isReceiver(d.node));
+        const tasksOnly = place === 'set' || ast.isXsavesAction(c.$container) || ast.isXrstorsAction(c.$container) || ast.isTaskProp(c) || ast.isDeliveredExp(c.$container) || ast.isDeliveredExp(c)
             || (refInfo.property === 'ref' && !ast.isObjRef(c) && inNumberPlace(textBefore(context)));
         return tasksOnly ? all.filter(d => d.type !== ast.KThread.$type) : all;
     }
@@ -124,7 +151,8 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         }
         const assignment = AstUtils.getContainerOfType(next.feature, GrammarAST.isAssignment);
         if (assignment?.feature === 'cpu' && (rule?.name === 'Step' || rule?.name === 'PathHead')) {
-            // the CPU terminal: the machine's CPUs, once per context
+            // the CPU terminal: the machine's CPUs, once per context (not where a CPU cannot stand)
+            if (rule.name === 'PathHead' && namePlace(textBefore(context)) !== undefined) return;
             if (this.cpusOffered.has(context)) return;
             this.cpusOffered.add(context);
             const step = rule.name === 'Step';
