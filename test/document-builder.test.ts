@@ -9,6 +9,7 @@ import { Cancellation, DocumentState, EmptyFileSystem, URI } from 'langium';
 import { describe, expect, test } from 'vitest';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
+import type { File } from '../server/src/syntax/generated/ast.js';
 import { ROOT } from './helpers.js';
 
 const PRELUDE = { path: '/prelude/prelude.uintr', text: readFileSync(join(ROOT, 'server/src/kernel/prelude.uintr'), 'utf8') };
@@ -77,6 +78,46 @@ describe('waiting for a document state', () => {
         expect(documents.hasDocument(closed)).toBe(false);
         expect(documents.getDocument(open)?.state).toBeGreaterThanOrEqual(DocumentState.Validated);
         expect(documents.getDocument(open)?.parseResult.value.$type).toBe('File');
+    });
+
+    test('a document open in the editor but built from another text (its file\'s; before an edit): the wait ends when it is built from the editor\'s', async () => {
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        const builder = shared.workspace.DocumentBuilder, documents = shared.workspace.LangiumDocuments;
+        const uri = URI.parse('file:///w/edited.uintr');
+        // the workspace read the file from disk and built it
+        const onDisk = 'task fromDisk { handler 1 }\n';
+        documents.addDocument(shared.workspace.LangiumDocumentFactory.fromString(onDisk, uri));
+        await builder.build([documents.getDocument(uri)!], {});
+        const symbols = () => (documents.getDocument(uri)!.parseResult.value as File).decls.map(d => d.name);
+        for (const inEditor of ['task inEditor { handler 1 }\n', 'task edited { handler 1 }\ntask inEditor { handler 1 }\n']) {
+            // the editor opens it with other text (or the text changes): its update is still queued
+            shared.workspace.TextDocuments.set(TextDocument.create(uri.toString(), 'uintr', 1, inEditor));
+            let answeredEarly = false;
+            const waiting = outcome(builder.waitUntil(DocumentState.Parsed, uri).then(u => {
+                answeredEarly = documents.getDocument(uri)!.textDocument.getText() !== inEditor;
+                return u;
+            }));
+            await new Promise(r => setTimeout(r, 50));
+            await builder.update([uri], []);
+            expect(await waiting).toBe('answered');
+            expect(answeredEarly, 'answered from the text built before').toBe(false);
+            expect(documents.getDocument(uri)!.textDocument.getText()).toBe(inEditor);
+        }
+        expect(symbols()).toEqual(['edited', 'inEditor']);
+    });
+
+    test('a closed document the workspace\'s build left short of the state: the wait ends with Langium\'s error once the build is past it', async () => {
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        const builder = shared.workspace.DocumentBuilder, documents = shared.workspace.LangiumDocuments;
+        const closed = URI.parse('file:///w/closed-never-validated.uintr'), other = URI.parse('file:///w/other.uintr');
+        documents.addDocument(shared.workspace.LangiumDocumentFactory.fromString(TEXT, closed));
+        documents.addDocument(shared.workspace.LangiumDocumentFactory.fromString(TEXT, other));
+        // a request while the workspace is loaded (built without validation, as Langium's first build)
+        const building = builder.build([documents.getDocument(closed)!, documents.getDocument(other)!], { validation: false });
+        const waiting = outcome(builder.waitUntil(DocumentState.Validated, closed));
+        await building;
+        expect(documents.getDocument(closed)!.state).toBeLessThan(DocumentState.Validated);
+        expect(await waiting).toMatch(/^rejected: Document state of .* requiring Validated/);
     });
 
     test('a wait cancelled by its request ends with the cancellation', async () => {

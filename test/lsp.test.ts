@@ -355,6 +355,19 @@ describe('requests right after opening', () => {
             // built again from the editor's text: published again, the emulator's diagnostics kept
             await until(() => publishedFor().length > before);
             expect(publishedFor().at(-1)!.diagnostics.map(x => x.code)).toContain('xrstors-gp');
+            // a scenario under another name (X.UINTR), shown as uintr then closed, is dropped: the
+            // workspace's builds go on (they all failed on it), a file opened next is answered
+            const foreign = join(ws, 'SHOUTED.UINTR');
+            writeFileSync(foreign, text);
+            const f = pathToFileURL(foreign).toString();
+            c.open(f, text);
+            await answered('documentSymbol of SHOUTED.UINTR', c.request('textDocument/documentSymbol', { textDocument: { uri: f } }));
+            c.close(f);
+            const next = pathToFileURL(join(ws, 'after-the-foreign-one.uintr')).toString();
+            const published = c.waitDiagnostics(next, ds => ds.some(x => x.code === 'xrstors-gp'));
+            c.open(next, text);
+            expect((await answered('documentSymbol after it', c.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: next } }))).map(s => s.name)).toContain('rx');
+            await answered('diagnostics after it', published);
             // a document the editor never opened and the workspace does not hold still fails at once
             await expect(answered('hover', c.request('textDocument/hover', { textDocument: { uri: pathToFileURL(join(ws, 'never-opened.uintr')).toString() }, position: { line: 0, character: 0 } })))
                 .rejects.toThrow(/No document found/);

@@ -1,24 +1,32 @@
 /**
- * Langium's document builder, but a request waiting for a document's state is always answered.
+ * Langium's document builder, but a request waiting for a document's state is always answered,
+ * and from the editor's text.
  *
  * Requests wait (DocumentBuilder.waitUntil) until their document has been built far enough.
- * Langium's wait missed two cases, both met when requests come right after `didOpen`:
+ * Langium's wait missed these cases, met when requests come right after `didOpen` or an edit:
  * - The document is not in the workspace yet: opening queues an update that adds it (after the
  *   workspace folder is read, under the workspace lock); a request that came meanwhile was
  *   answered ServerCancelled ("No document found for URI") though the editor had the text.
+ * - The document is in the workspace, built from another text than the editor's: its file's
+ *   (read when the workspace was loaded) or the text before an edit whose update has not
+ *   started; a request answered from it (symbols, folding, formatting edits placed for a text
+ *   the editor does not have).
  * - A build cancelled by the next update (a change, the settings arriving) while it told the
  *   listeners that a document reached a state: the listeners after the cancellation were not
  *   called, the document kept that state, no later build told it again, and the request never
  *   got an answer.
- * Here a waiting request is checked again after every document phase (cancelled or not) and
- * every update, and answered once its document is in the state it needs. A document the
- * editor never opened and the workspace does not hold fails at once, as before. And a
- * document open in the editor is never dropped because its file was deleted on disk (see
- * {@link UintrDocumentBuilder.update}): requests on it would wait for an update that never comes.
+ * - A closed document that the workspace's build leaves short of the state (the first build
+ *   does not validate): checked only when the request came, so one that came during the build
+ *   never got an answer.
+ * Here a waiting request is checked again after every document phase (cancelled or not), every
+ * build phase and every update ({@link UintrDocumentBuilder.outcome}), and answered as Langium
+ * would once nothing more is to come. A document open in the editor is never dropped because
+ * its file was deleted on disk ({@link UintrDocumentBuilder.update}): requests on it would wait
+ * for an update that never comes.
  */
-import { DefaultDocumentBuilder, OperationCancelled, URI, UriUtils, type DocumentState, type LangiumDocument } from 'langium';
+import { DefaultDocumentBuilder, OperationCancelled, URI, UriUtils, type DocumentState, type LangiumDocument, type MaybePromise, type RootCstNode } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
-import { LSPErrorCodes, ResponseError, type CancellationToken } from 'vscode-languageserver';
+import type { CancellationToken } from 'vscode-languageserver';
 
 export class UintrDocumentBuilder extends DefaultDocumentBuilder {
     /** The waiting requests: each checks its document and answers when it can. */
@@ -44,26 +52,18 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
     }
 
     protected override awaitDocumentState(state: DocumentState, uri: URI, cancelToken: CancellationToken): Promise<URI> {
-        const document = this.langiumDocuments.getDocument(uri);
-        if ((document === undefined && !this.isOpen(uri)) || (document !== undefined && (document.state >= state || (this.currentState >= state && state > document.state)))
-            || cancelToken.isCancellationRequested) {
-            return super.awaitDocumentState(state, uri, cancelToken);
-        }
+        if (cancelToken.isCancellationRequested || this.outcome(state, uri) !== 'wait') return super.awaitDocumentState(state, uri, cancelToken);
         return new Promise<URI>((resolve, reject) => {
             const done = (): void => {
                 this.waiters.delete(check);
                 cancelled.dispose();
             };
             const check = (): void => {
-                const doc = this.langiumDocuments.getDocument(uri);
-                if (doc !== undefined && doc.state >= state) {
-                    done();
-                    resolve(uri);
-                } else if (doc === undefined && !this.isOpen(uri)) {
-                    // closed (and dropped) before it was built: as if it had never been opened
-                    done();
-                    reject(new ResponseError(LSPErrorCodes.ServerCancelled, `No document found for URI: ${uri.toString()}`));
-                }
+                const outcome = this.outcome(state, uri);
+                if (outcome === 'wait') return;
+                done();
+                // Langium's answer for the others: the document as it is, or its error
+                super.awaitDocumentState(state, uri, cancelToken).then(resolve, reject);
             };
             const cancelled = cancelToken.onCancellationRequested(() => {
                 done();
@@ -73,11 +73,37 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
         });
     }
 
+    /**
+     * Whether a request about `uri` that needs `state` waits, or can be answered now (Langium's
+     * wait then answers it: at once, or with its error). It waits while a build may still bring
+     * the document there: a document open in the editor that the workspace does not hold yet, or
+     * that was built from another text than the editor's (its file's, read when the workspace
+     * was loaded; the text before an edit whose update has not started), or that is not in that
+     * state yet; a closed one while it is not there and the workspace's build has not gone past
+     * that state (once it has, no build will take it further: Langium's error).
+     */
+    private outcome(state: DocumentState, uri: URI): 'wait' | 'answer' {
+        const doc = this.langiumDocuments.getDocument(uri);
+        const open = this.textDocuments?.get(uri.toString());
+        if (open !== undefined) return doc !== undefined && doc.state >= state && builtFrom(doc, open.getText()) ? 'answer' : 'wait';
+        if (doc === undefined || doc.state >= state) return 'answer';
+        return this.currentState >= state ? 'answer' : 'wait';
+    }
+
     protected override async notifyDocumentPhase(document: LangiumDocument, state: DocumentState, cancelToken: CancellationToken): Promise<void> {
         try {
             await super.notifyDocumentPhase(document, state, cancelToken);
         } finally {
             this.checkWaiters();
+        }
+    }
+
+    protected override async runCancelable(documents: LangiumDocument[], targetState: DocumentState, cancelToken: CancellationToken,
+        callback: (document: LangiumDocument) => MaybePromise<unknown>): Promise<void> {
+        try {
+            await super.runCancelable(documents, targetState, cancelToken, callback);
+        } finally {
+            this.checkWaiters(); // the workspace's state has moved: a closed document it left behind is answered
         }
     }
 
@@ -89,11 +115,13 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
         }
     }
 
-    private isOpen(uri: URI): boolean {
-        return this.textDocuments?.get(uri.toString()) !== undefined;
-    }
-
     private checkWaiters(): void {
         for (const check of [...this.waiters]) check();
     }
+}
+
+/** Whether the document was parsed from `text` (true when its tree says nothing: a file the parser could not take). */
+function builtFrom(doc: LangiumDocument, text: string): boolean {
+    const built = (doc.parseResult?.value?.$cstNode as RootCstNode | undefined)?.fullText;
+    return built === undefined || built === text;
 }

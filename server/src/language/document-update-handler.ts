@@ -40,7 +40,8 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
      * The editor's text is gone. A file on disk is read and emulated again, so its diagnostics
      * are those of the saved file (closed without saving, or with stale ones from an edit that
      * was undone); one that is not on disk (untitled, deleted) is dropped, and its diagnostics
-     * are cleared (decisions.md #21). The prelude is left alone: it never changes.
+     * are cleared (decisions.md #21). The prelude is left alone: it never changes. A file of
+     * another name that the editor showed as a scenario is dropped.
      */
     didCloseDocument(event: TextDocumentChangeEvent<TextDocument>): void {
         const key = event.document.uri;
@@ -49,6 +50,13 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
         this.timers.delete(key);
         if (isPreludeUri(key)) return;
         const uri = URI.parse(key);
+        // a file the editor showed as a scenario under another name (X.UINTR, notes.txt): without
+        // the editor's language no service takes it, and left in the workspace it would fail
+        // every later build: dropped
+        if (!this.shared.ServiceRegistry.hasServices(uri)) {
+            this.fireDocumentUpdate([], [uri]);
+            return;
+        }
         void this.shared.workspace.FileSystemProvider.readFile(uri).then(() => this.emulateNow(key), () => this.fireDocumentUpdate([], [uri]));
     }
 
