@@ -368,6 +368,15 @@ describe('requests right after opening', () => {
             c.open(next, text);
             expect((await answered('documentSymbol after it', c.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: next } }))).map(s => s.name)).toContain('rx');
             await answered('diagnostics after it', published);
+            // a document of another language (a client that sends every open file) is left alone
+            const notes = pathToFileURL(join(ws, 'notes.txt')).toString();
+            c.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: notes, languageId: 'plaintext', version: 1, text: 'not a scenario\n' } });
+            const later = pathToFileURL(join(ws, 'after-the-notes.uintr')).toString();
+            c.open(later, text);
+            expect((await answered('documentSymbol beside an open plaintext file', c.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: later } }))).map(s => s.name)).toContain('rx');
+            // and a request about it is answered (an error: no service takes it)
+            await expect(answered('hover on the plaintext file', c.request('textDocument/hover', { textDocument: { uri: notes }, position: { line: 0, character: 0 } })))
+                .rejects.toThrow(/No document found/);
             // a document the editor never opened and the workspace does not hold still fails at once
             await expect(answered('hover', c.request('textDocument/hover', { textDocument: { uri: pathToFileURL(join(ws, 'never-opened.uintr')).toString() }, position: { line: 0, character: 0 } })))
                 .rejects.toThrow(/No document found/);

@@ -84,7 +84,9 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
      */
     private outcome(state: DocumentState, uri: URI): 'wait' | 'answer' {
         const doc = this.langiumDocuments.getDocument(uri);
+        // open in the editor in a language no service takes: no build will ever hold it
         const open = this.textDocuments?.get(uri.toString());
+        if (open !== undefined && !this.serviceRegistry.hasServices(uri)) return 'answer';
         if (open !== undefined) return doc !== undefined && doc.state >= state && builtFrom(doc, open.getText()) ? 'answer' : 'wait';
         if (doc === undefined || doc.state >= state) return 'answer';
         return this.currentState >= state ? 'answer' : 'wait';

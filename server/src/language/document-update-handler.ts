@@ -65,8 +65,11 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
     }
 
     override didChangeContent(change: TextDocumentChangeEvent<TextDocument>): void {
-        super.didChangeContent(change);
         const uri = change.document.uri;
+        // a document of another language (a client that sends every open file): no service takes
+        // it, and in the workspace it would fail every build
+        if (!this.shared.ServiceRegistry.hasServices(URI.parse(uri))) return;
+        super.didChangeContent(change);
         const old = this.timers.get(uri);
         if (old) clearTimeout(old);
         void this.emulateOnChange().then(on => {
