@@ -106,6 +106,25 @@ describe('waiting for a document state', () => {
         expect(symbols()).toEqual(['edited', 'inEditor']);
     });
 
+    test('while the user types on, a request is answered from a text at least as new as when it came (typing does not starve it)', async () => {
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        const builder = shared.workspace.DocumentBuilder, documents = shared.workspace.LangiumDocuments;
+        const uri = URI.parse('file:///w/typing.uintr');
+        const editor = TextDocument.create(uri.toString(), 'uintr', 1, 'task a { handler 1 }\n');
+        shared.workspace.TextDocuments.set(editor);
+        await builder.update([uri], []);
+        // a keystroke, then the request (it needs version 2)
+        TextDocument.update(editor, [{ text: 'task ab { handler 1 }\n' }], 2);
+        const waiting = outcome(builder.waitUntil(DocumentState.Parsed, uri));
+        // the next keystroke lands while version 2 is being parsed
+        const typed = builder.onDocumentPhase(DocumentState.Parsed, () => {
+            if (editor.version === 2) TextDocument.update(editor, [{ text: 'task abc { handler 1 }\n' }], 3);
+        });
+        await builder.update([uri], []);
+        typed.dispose();
+        expect(await waiting).toBe('answered');
+    });
+
     test('a closed document the workspace\'s build left short of the state: the wait ends with Langium\'s error once the build is past it', async () => {
         const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
         const builder = shared.workspace.DocumentBuilder, documents = shared.workspace.LangiumDocuments;

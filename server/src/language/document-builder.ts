@@ -24,14 +24,17 @@
  * its file was deleted on disk ({@link UintrDocumentBuilder.update}): requests on it would wait
  * for an update that never comes.
  */
-import { DefaultDocumentBuilder, OperationCancelled, URI, UriUtils, type DocumentState, type LangiumDocument, type MaybePromise, type RootCstNode } from 'langium';
+import { DefaultDocumentBuilder, DocumentState, OperationCancelled, URI, UriUtils, type LangiumDocument, type MaybePromise } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
 import type { CancellationToken } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
 
 export class UintrDocumentBuilder extends DefaultDocumentBuilder {
     /** The waiting requests: each checks its document and answers when it can. */
     private readonly waiters = new Set<() => void>();
     private readonly openUris: () => readonly string[];
+    /** The editor's document and version each document was last parsed from (none: from a file). */
+    private readonly parsedFrom = new WeakMap<LangiumDocument, { readonly text: TextDocument; readonly version: number }>();
 
     constructor(services: LangiumSharedServices) {
         super(services);
@@ -52,14 +55,16 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
     }
 
     protected override awaitDocumentState(state: DocumentState, uri: URI, cancelToken: CancellationToken): Promise<URI> {
-        if (cancelToken.isCancellationRequested || this.outcome(state, uri) !== 'wait') return super.awaitDocumentState(state, uri, cancelToken);
+        // the editor's text as the request came (a later one does too: typing must not starve it)
+        const asked = this.textDocuments?.get(uri.toString())?.version ?? 0;
+        if (cancelToken.isCancellationRequested || this.outcome(state, uri, asked) !== 'wait') return super.awaitDocumentState(state, uri, cancelToken);
         return new Promise<URI>((resolve, reject) => {
             const done = (): void => {
                 this.waiters.delete(check);
                 cancelled.dispose();
             };
             const check = (): void => {
-                const outcome = this.outcome(state, uri);
+                const outcome = this.outcome(state, uri, asked);
                 if (outcome === 'wait') return;
                 done();
                 // Langium's answer for the others: the document as it is, or its error
@@ -77,22 +82,32 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
      * Whether a request about `uri` that needs `state` waits, or can be answered now (Langium's
      * wait then answers it: at once, or with its error). It waits while a build may still bring
      * the document there: a document open in the editor that the workspace does not hold yet, or
-     * that was built from another text than the editor's (its file's, read when the workspace
-     * was loaded; the text before an edit whose update has not started), or that is not in that
-     * state yet; a closed one while it is not there and the workspace's build has not gone past
-     * that state (once it has, no build will take it further: Langium's error).
+     * that was not parsed from the editor's text at version `asked` or later (it was built from
+     * its file's text, read when the workspace was loaded, or from the text before an edit whose
+     * update has not started; or reopened since), or that is not in that state yet; a closed one
+     * while it is not there and the workspace's build has not gone past that state (once it
+     * has, no build will take it further: Langium's error).
      */
-    private outcome(state: DocumentState, uri: URI): 'wait' | 'answer' {
+    private outcome(state: DocumentState, uri: URI, asked: number): 'wait' | 'answer' {
         const doc = this.langiumDocuments.getDocument(uri);
         // open in the editor in a language no service takes: no build will ever hold it
         const open = this.textDocuments?.get(uri.toString());
         if (open !== undefined && !this.serviceRegistry.hasServices(uri)) return 'answer';
-        if (open !== undefined) return doc !== undefined && doc.state >= state && builtFrom(doc, open.getText()) ? 'answer' : 'wait';
+        if (open !== undefined) {
+            const parsed = doc && this.parsedFrom.get(doc);
+            return doc !== undefined && doc.state >= state && parsed !== undefined && parsed.text === open && parsed.version >= asked ? 'answer' : 'wait';
+        }
         if (doc === undefined || doc.state >= state) return 'answer';
         return this.currentState >= state ? 'answer' : 'wait';
     }
 
     protected override async notifyDocumentPhase(document: LangiumDocument, state: DocumentState, cancelToken: CancellationToken): Promise<void> {
+        if (state === DocumentState.Parsed) {
+            // parsed just now (Langium's factory reads an open document's text from the editor)
+            const open = this.textDocuments?.get(document.uri.toString());
+            if (open !== undefined) this.parsedFrom.set(document, { text: open, version: open.version });
+            else this.parsedFrom.delete(document);
+        }
         try {
             await super.notifyDocumentPhase(document, state, cancelToken);
         } finally {
@@ -122,8 +137,3 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
     }
 }
 
-/** Whether the document was parsed from `text` (true when its tree says nothing: a file the parser could not take). */
-function builtFrom(doc: LangiumDocument, text: string): boolean {
-    const built = (doc.parseResult?.value?.$cstNode as RootCstNode | undefined)?.fullText;
-    return built === undefined || built === text;
-}
