@@ -108,7 +108,7 @@ describe('waiting for a document state', () => {
 
     test('while the user types on, a request is answered from a text at least as new as when it came (typing does not starve it)', async () => {
         const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
-        const builder = shared.workspace.DocumentBuilder, documents = shared.workspace.LangiumDocuments;
+        const builder = shared.workspace.DocumentBuilder;
         const uri = URI.parse('file:///w/typing.uintr');
         const editor = TextDocument.create(uri.toString(), 'uintr', 1, 'task a { handler 1 }\n');
         shared.workspace.TextDocuments.set(editor);
