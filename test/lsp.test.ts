@@ -185,6 +185,20 @@ describe('language server over stdio', () => {
             expect(r.text).toBeUndefined();
             expect(r.error).toMatch(/built-in policies, not a scenario/);
         }
+        // opened, edited without saving, closed: the shipped text again
+        const shipped = readFileSync(join(ROOT, 'out', 'prelude.uintr'), 'utf8');
+        client.open(prelude, shipped);
+        client.change(prelude, shipped.replace('policy manual', 'policy manualEdited'), 2);
+        const names = async () => (await client.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: prelude } })).map(s => s.name);
+        expect(await names()).toContain('manualEdited');
+        client.close(prelude);
+        let after: string[] = [];
+        for (let i = 0; i < 50 && !after.includes('manual'); i++) {
+            after = await names();
+            if (!after.includes('manual')) await new Promise(r => setTimeout(r, 50));
+        }
+        expect(after).toContain('manual');
+        expect(after).not.toContain('manualEdited');
     });
 
     test('garbage never kills the server: it still answers', async () => {

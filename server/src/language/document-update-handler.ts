@@ -40,7 +40,7 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
      * The editor's text is gone. A file on disk is read and emulated again, so its diagnostics
      * are those of the saved file (closed without saving, or with stale ones from an edit that
      * was undone); one that is not on disk (untitled, deleted) is dropped, and its diagnostics
-     * are cleared (decisions.md #21). The prelude is left alone: it never changes. A file of
+     * are cleared (decisions.md #21). The prelude is read again from its shipped file. A file of
      * another name that the editor showed as a scenario is dropped.
      */
     didCloseDocument(event: TextDocumentChangeEvent<TextDocument>): void {
@@ -48,8 +48,12 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
         const timer = this.timers.get(key);
         if (timer) clearTimeout(timer);
         this.timers.delete(key);
-        if (isPreludeUri(key)) return;
         const uri = URI.parse(key);
+        // the built-in policies: read again from the shipped file (an unsaved edit in the editor is gone)
+        if (isPreludeUri(key)) {
+            this.fireDocumentUpdate([uri], []);
+            return;
+        }
         // a file the editor showed as a scenario under another name (X.UINTR, notes.txt): without
         // the editor's language no service takes it, and left in the workspace it would fail
         // every later build: dropped
