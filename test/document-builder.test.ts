@@ -125,6 +125,35 @@ describe('waiting for a document state', () => {
         expect(await waiting).toBe('answered');
     });
 
+    test('closed and opened again while its file is read: the file\'s text does not pass for the editor\'s', async () => {
+        const uri = URI.parse('file:///w/reopened.uintr');
+        const onDisk = 'task onDisk { handler 1 }\n', inEditor = 'task inEditor { handler 1 }\n';
+        let reading: (() => void) | undefined;
+        // a file system whose read of the file waits until the test lets it go on
+        const fileSystemProvider = () => ({
+            ...EmptyFileSystem.fileSystemProvider(),
+            readFile: (u: URI) => (u.toString() === uri.toString() ? new Promise<string>(r => { reading = () => r(onDisk); }) : Promise.resolve('')),
+        });
+        const { shared } = createUintrServices({ fileSystemProvider } as unknown as typeof EmptyFileSystem, PRELUDE);
+        const builder = shared.workspace.DocumentBuilder, documents = shared.workspace.LangiumDocuments;
+        documents.addDocument(shared.workspace.LangiumDocumentFactory.fromString(onDisk, uri));
+        // closed: the update that follows reads the file; the editor opens it again meanwhile
+        const closing = builder.update([uri], []);
+        await new Promise(r => setTimeout(r, 20));
+        shared.workspace.TextDocuments.set(TextDocument.create(uri.toString(), 'uintr', 2, inEditor));
+        let answeredWith: string[] = [];
+        const waiting = outcome(builder.waitUntil(DocumentState.Parsed, uri).then(() => {
+            answeredWith = (documents.getDocument(uri)!.parseResult.value as File).decls.map(d => d.name);
+        }));
+        reading!();
+        await closing;
+        expect((documents.getDocument(uri)!.parseResult.value as File).decls.map(d => d.name)).toEqual(['onDisk']);
+        // the update that opening queued parses the editor's text: answered from it
+        await builder.update([uri], []);
+        expect(await waiting).toBe('answered');
+        expect(answeredWith).toEqual(['inEditor']);
+    });
+
     test('a closed document the workspace\'s build left short of the state: the wait ends with Langium\'s error once the build is past it', async () => {
         const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
         const builder = shared.workspace.DocumentBuilder, documents = shared.workspace.LangiumDocuments;

@@ -382,6 +382,21 @@ describe('requests right after opening', () => {
             c.open(next, text);
             expect((await answered('documentSymbol after it', c.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: next } }))).map(s => s.name)).toContain('rx');
             await answered('diagnostics after it', published);
+            // opened, closed and opened again at once with other text (a test reusing one file):
+            // the file read on the close must not pass for the editor's text
+            const scenario = (name: string) => `machine { policy manual }\ntask ${name} { handler 0x401000 }\ncpu0: xrstors ${name}\n`;
+            for (let round = 0; round < 8; round++) {
+                const reused = join(ws, `reused-${round}.uintr`);
+                writeFileSync(reused, scenario('onDisk'));
+                const r = pathToFileURL(reused).toString();
+                c.open(r, scenario('textX'));
+                void c.request('textDocument/documentSymbol', { textDocument: { uri: r } }).catch(() => undefined);
+                c.close(r);
+                void c.request('textDocument/documentSymbol', { textDocument: { uri: r } }).catch(() => undefined);
+                c.open(r, scenario('textY'), 2);
+                const names = (await answered('documentSymbol after reopening', c.request<{ name: string }[]>('textDocument/documentSymbol', { textDocument: { uri: r } }))).map(x => x.name);
+                expect(names, `round ${round}`).toEqual(['textY']);
+            }
             // a document of another language (a client that sends every open file) is left alone
             const notes = pathToFileURL(join(ws, 'notes.txt')).toString();
             c.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: notes, languageId: 'plaintext', version: 1, text: 'not a scenario\n' } });

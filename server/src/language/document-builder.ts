@@ -24,7 +24,7 @@
  * its file was deleted on disk ({@link UintrDocumentBuilder.update}): requests on it would wait
  * for an update that never comes.
  */
-import { DefaultDocumentBuilder, DocumentState, OperationCancelled, URI, UriUtils, type LangiumDocument, type MaybePromise } from 'langium';
+import { DefaultDocumentBuilder, DocumentState, OperationCancelled, URI, UriUtils, type LangiumDocument, type MaybePromise, type RootCstNode } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
 import type { CancellationToken } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
@@ -103,9 +103,12 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
 
     protected override async notifyDocumentPhase(document: LangiumDocument, state: DocumentState, cancelToken: CancellationToken): Promise<void> {
         if (state === DocumentState.Parsed) {
-            // parsed just now (Langium's factory reads an open document's text from the editor)
+            // parsed just now: from the editor's text if it was open then (Langium's factory reads
+            // it there) and that is what the tree holds; not when the parse read the file, for a
+            // document closed then and opened again while the file was read
             const open = this.textDocuments?.get(document.uri.toString());
-            if (open !== undefined) this.parsedFrom.set(document, { text: open, version: open.version });
+            const built = (document.parseResult?.value?.$cstNode as RootCstNode | undefined)?.fullText;
+            if (open !== undefined && (built === undefined || built === open.getText())) this.parsedFrom.set(document, { text: open, version: open.version });
             else this.parsedFrom.delete(document);
         }
         try {
