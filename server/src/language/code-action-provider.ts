@@ -9,6 +9,7 @@ import { CodeActionKind, type CodeAction, type CodeActionParams, type Command, t
 import { hex } from '../machine/bits.js';
 import type { CheckResult } from '../scenario/check.js';
 import * as ast from '../syntax/generated/ast.js';
+import { messageText } from '../syntax/document-validator.js';
 import { cpuIndex } from '../syntax/paths.js';
 import { BUILTIN_POLICIES, isReceiver } from '../syntax/uintr-validator.js';
 import type { EmulationService } from './emulation.js';
@@ -209,17 +210,17 @@ export class UintrCodeActionProvider implements CodeActionProvider {
             } catch {
                 return undefined;
             }
-            const at = now.diagnostics.map(x => ({ code: x.code, line: x.loc.line - 1, severity: x.severity }));
+            const at = diagnosticsAt(now);
             return at.some(x => x.code === String(d.code) && x.line === d.range.start.line) ? at : undefined;
         }
         const em = this.emulation.resultFor(doc);
-        if (em) return em.result.diagnostics.map(x => ({ code: x.code, line: x.loc.line - 1, severity: x.severity }));
+        if (em) return diagnosticsAt(em.result);
         return (doc.diagnostics ?? []).map(x => ({ code: String(x.code ?? ''), line: x.range.start.line, severity: x.severity === 1 ? 'error' : 'warning' }));
     }
 
     private annotate(doc: LangiumDocument): CodeAction | undefined {
         const em = this.emulation.resultFor(doc);
-        const diags = em ? em.result.diagnostics.map(x => ({ code: x.code, line: x.loc.line - 1, severity: x.severity }))
+        const diags = em ? diagnosticsAt(em.result)
             : (doc.diagnostics ?? []).filter(x => x.severity === 1).map(x => ({ code: String(x.code ?? 'syntax'), line: x.range.start.line, severity: 'error' }));
         const byLine = new Map<number, Set<string>>();
         for (const x of diags) {
@@ -401,6 +402,11 @@ function declareFixes(doc: LangiumDocument, file: ast.File, d: Diagnostic): Line
     return out;
 }
 
+/** A check's diagnostics by code, 0-based line and severity. */
+function diagnosticsAt(result: CheckResult): DiagnosticAt[] {
+    return result.diagnostics.map(x => ({ code: x.code, line: x.loc.line - 1, severity: x.severity }));
+}
+
 /** The messages of the document's static diagnostics with that code on that line (merged ones' related messages too). */
 function staticMessages(doc: LangiumDocument, code: string, line: number): Set<string> {
     const out = new Set<string>();
@@ -410,8 +416,4 @@ function staticMessages(doc: LangiumDocument, code: string, line: number): Set<s
         for (const r of x.relatedInformation ?? []) out.add(r.message);
     }
     return out;
-}
-
-function messageText(m: Diagnostic['message']): string {
-    return typeof m === 'string' ? m : m.value;
 }

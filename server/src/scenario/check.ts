@@ -7,7 +7,7 @@ import type { LangiumDocument } from 'langium';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { GrammarUtils } from 'langium';
 import * as ast from '../syntax/generated/ast.js';
-import { onePerLine } from '../syntax/document-validator.js';
+import { messageText, onePerLine } from '../syntax/document-validator.js';
 import { sortDiagnostics, type ScenarioDiagnostic, type SourceLoc } from './diagnostics.js';
 import { lowerProgram } from './program.js';
 import type { ExploreOptions } from './race-explorer.js';
@@ -54,7 +54,7 @@ function toScenarioDiagnostic(doc: LangiumDocument, d: Diagnostic): ScenarioDiag
     const kind = (d.data as { kind?: string } | undefined)?.kind ?? (dataCode === 'linking-error' ? 'unknown-name' : undefined);
     const data = dataCode === 'linking-error' ? { kind, ...(d.data as object) } : kind ? { kind } : undefined;
     return {
-        code, severity: 'error', message: typeof d.message === 'string' ? d.message : d.message.value,
+        code, severity: 'error', message: messageText(d.message),
         loc: locAt(doc, d.range),
         related: (d.relatedInformation ?? []).map(r => ({ loc: locAt(doc, r.location.range), message: r.message })), data,
     };

@@ -21,9 +21,14 @@ export function normalizeDiagnostics(ds: Diagnostic[], text?: string): Diagnosti
     return out.filter(d => d.code !== 'semantic' || !syntaxLines.has(d.range.start.line));
 }
 
+/** A diagnostic's message as text (LSP allows Markdown content too). */
+export function messageText(m: Diagnostic['message']): string {
+    return typeof m === 'string' ? m : m.value;
+}
+
 function normalize(d: Diagnostic, text: string | undefined): Diagnostic {
     const data = d.data as { code?: string; kind?: string } | undefined;
-    const raw = typeof d.message === 'string' ? d.message : String(d.message);
+    const raw = messageText(d.message);
     const message = (data?.code === 'lexing-error' && text !== undefined ? lexingMessage(raw, text) : undefined) ?? friendlyMessage(raw);
     if (d.code === 'syntax' || d.code === 'semantic') return { ...d, message };
     if (data?.code === 'lexing-error' || data?.code === 'parsing-error') return { ...d, code: 'syntax', message };
@@ -141,7 +146,7 @@ export function onePerLine(ds: readonly Diagnostic[], uri: string): Diagnostic[]
             first.set(key, copy);
             kept.push(copy);
         } else {
-            head.relatedInformation!.push({ location: { uri, range: d.range }, message: typeof d.message === 'string' ? d.message : String(d.message) });
+            head.relatedInformation!.push({ location: { uri, range: d.range }, message: messageText(d.message) });
         }
     }
     return [...kept, ...ds.filter(d => !isStatic(d))];
