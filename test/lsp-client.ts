@@ -27,8 +27,9 @@ export class LspClient {
     /** Every window/showMessage and window/showMessageRequest, in order. */
     readonly messages: { type: number; message: string }[] = [];
 
-    constructor(root: string, env: Record<string, string> = {}) {
-        this.proc = spawn(process.execPath, [join(root, 'out', 'server.cjs'), '--stdio'], { stdio: 'pipe', env: { ...process.env, ...env } });
+    /** nodeArgs: options for Node before the script (e.g. a `--stack-size`). */
+    constructor(root: string, env: Record<string, string> = {}, nodeArgs: string[] = []) {
+        this.proc = spawn(process.execPath, [...nodeArgs, join(root, 'out', 'server.cjs'), '--stdio'], { stdio: 'pipe', env: { ...process.env, ...env } });
         this.proc.stderr.on('data', d => { this.stderr += String(d); });
         // Writes go through a pass-through stream: one that comes after the server has exited (an
         // answer to a request it sent while shutting down) is dropped instead of failing.
@@ -84,7 +85,7 @@ export class LspClient {
     /** Resolves with the next diagnostics for uri that satisfy pred (or the current ones if they do). */
     waitDiagnostics(uri: string, pred: (d: Diagnostic[]) => boolean = () => true, timeoutMs = 20000): Promise<Diagnostic[]> {
         return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(this.diagnostics.get(uri))}\n${this.stderr}`)), timeoutMs);
+            const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(this.diagnostics.get(uri))}\nstderr: ${this.stderr}\nlogs:\n${this.logs.join('\n')}`)), timeoutMs);
             this.waiters.push({ uri, pred, resolve: d => { clearTimeout(timer); resolve(d); } });
         });
     }

@@ -48,19 +48,23 @@ CstNodeBuilder.prototype.insertChildren = function (this: CstNodeBuilder, parent
     for (let i = 0; i < n; i++) content[index + i] = children[i];
 };
 
+/** Nesting from which an error the parser throws is taken for the fallout of a stack overflow. */
+const OVERFLOW_SUSPECT = 16;
+
 /** Marks the parse error of a text the parser could not take (see {@link guardedParser}). */
 export const TOO_DEEP = 'uintr.tooDeep';
 
 /**
  * The parser, made safe for text nested deeper than the stack allows: Chevrotain recurses per
  * level of parentheses and braces, and an overflow either throws a RangeError or, caught inside
- * its error recovery, yields no tree. Then the result is an empty file with one parse error at
+ * its error recovery, yields no tree or another error. Then the result is an empty file with one parse error at
  * the bracket that opens the deepest level (marked {@link TOO_DEEP}: the CLI runs such a file
  * again on a deep stack; the language server reports it).
  */
 function guardedParser(parser: LangiumParser): LangiumParser {
     const parse = parser.parse.bind(parser);
     parser.parse = ((text: string, options?: Parameters<LangiumParser['parse']>[1]) => {
+        let failure: unknown;
         // deeper than any stack takes in time (decisions #10): not even tried (the CLI refuses
         // such a file before it parses; in the editor, parsing it could take the parser's error
         // recovery many seconds before the overflow ends it)
@@ -69,7 +73,11 @@ function guardedParser(parser: LangiumParser): LangiumParser {
                 const result = parse(text, options);
                 if (result.value) return result;
             } catch (e) {
-                if (!(e instanceof RangeError)) throw e;
+                // an overflow leaves the parser's stack of unfinished nodes filled: every later
+                // parse then failed ("Parser stack is not empty after parsing") and its document
+                // got no diagnostics at all
+                resetParser(parser);
+                failure = e;
             }
         }
         const { at, depth } = deepest(text);
@@ -77,11 +85,17 @@ function guardedParser(parser: LangiumParser): LangiumParser {
         // when it outnumbers the brackets
         const chain = longestPrefixChain(text);
         const byChain = chain !== undefined && chain.count > depth;
-        const pos = (byChain ? chain.at : at) ?? { offset: 0, line: 1, column: 1 };
+        // an overflow caught inside the parser's error recovery resumes it on a broken state: it
+        // then fails with another error (a TypeError in Langium's assign); on a text that nests
+        // no deeper than real scenarios do, another error is the parser's own
+        const overflow = failure === undefined || failure instanceof RangeError || Math.max(depth, chain?.count ?? 0) >= OVERFLOW_SUSPECT;
+        const pos = (!overflow ? undefined : byChain ? chain.at : at) ?? { offset: 0, line: 1, column: 1 };
+        const message = !overflow ? `the parser failed on this file (an internal error): ${(failure as Error)?.message ?? failure}`
+            : byChain ? `nested too deeply to parse here: a chain of ${chain.count} prefix operators (~, not)`
+                : `nested too deeply to parse here: ${depth} levels of parentheses and braces`;
         const error = {
             name: TOO_DEEP,
-            message: byChain ? `nested too deeply to parse here: a chain of ${chain.count} prefix operators (~, not)`
-                : `nested too deeply to parse here: ${depth} levels of parentheses and braces`,
+            message,
             token: {
                 image: text.charAt(pos.offset), startOffset: pos.offset, endOffset: pos.offset,
                 startLine: pos.line, startColumn: pos.column, endLine: pos.line, endColumn: pos.column,
@@ -91,6 +105,15 @@ function guardedParser(parser: LangiumParser): LangiumParser {
         return { value: { $type: 'File', decls: [], items: [] }, parserErrors: [error], lexerErrors: [] };
     }) as LangiumParser['parse'];
     return parser;
+}
+
+/**
+ * Empties what Langium's parser keeps between the start and the end of a parse, for a parse that
+ * ended in an exception (Chevrotain's own state is reset when the next input is set).
+ */
+function resetParser(parser: LangiumParser): void {
+    (parser as unknown as { stack: unknown[] }).stack.length = 0;
+    parser.unorderedGroups.clear();
 }
 
 /** The longest run of prefix operators (`~`, `not`) in the text, and where it starts. */
