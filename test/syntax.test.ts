@@ -405,7 +405,8 @@ describe('§5 expressions and §10 conditions', () => {
         if (ast.isAndCond(c)) return `(and ${showCond(c.left)} ${showCond(c.right)})`;
         if (ast.isNotCond(c)) return `(not ${showCond(c.operand)})`;
         if (ast.isPredCond(c)) return `${c.pred}(${c.arg.bound ?? c.arg.ref?.$refText})`;
-        if (ast.isCmpCond(c)) return `(${c.op} ${showExpr(c.left)} ${showExpr(c.right)})`;
+        if (ast.isCmpCond(c)) return c.op && c.right ? `(${c.op} ${showExpr(c.left)} ${showExpr(c.right)})` : `(operand ${showExpr(c.left)})`;
+        if (ast.isParenCmp(c)) return `(paren-${c.op} ${showCond(c.left)} ${showExpr(c.right)})`;
         throw new Error(`unexpected condition ${(c as ast.Cond).$type}`);
     }
     async function expectation(text: string): Promise<string> {
@@ -503,8 +504,40 @@ describe('§5 expressions and §10 conditions', () => {
         expect(await condition(text)).toBe(expected);
     });
 
-    test('in a Cond a `(` always opens a Cond: `(cpu.uinv & 1) == 0` is a syntax error', async () => {
-        await expectStatic('policy p { on exec { if (cpu.uinv & 1) <|== 0 { stui } } }\n', 'syntax', { column: false });
+    test('in a Cond a `(` always opens a Cond: `(cpu.uinv & 1) == 0` is a syntax error, said at the `(`, the rest of the hook parsed', async () => {
+        for (const cond of ['(cpu.uinv & 1) == 0', '((cpu.uinv)) != 0', '(cpu.uinv == 0) == 1', 'not (cpu.uinv) == 0']) {
+            const text = `policy p { on exec {\n  if ${cond} { stui }\n  if user(cur) { clui }\n} }\n`;
+            const r = await check(text);
+            // one diagnostic, at the first '(' of the comparison, and none after it (the parse went on)
+            expect(r.diagnostics.map(d => [d.code, d.loc.line, d.loc.column, d.message]), cond).toEqual([['syntax', 2, 6 + cond.indexOf('('),
+                "in a condition '(' opens a condition, not an expression: write the comparison without these parentheses (it binds loosest)"]]);
+        }
+    });
+
+    test('an operand alone is not a condition: said at the token after it (after `user`: also `(`), once', async () => {
+        // each statement, where its diagnostic starts in it, and what it says
+        const cases: [string, number, string][] = [
+            ['if cpu.uinv { stui }', 12, "unexpected '{': expected ==, !=, <, <=, >, >="],
+            ['if cpu.uinv /* c */ and user(cur) { stui }', 20, "unexpected 'and': expected ==, !=, <, <=, >, >="],
+            ['if (cpu.uinv) { stui }', 14, "unexpected '{': expected ==, !=, <, <=, >, >="],
+            ['if user cur { }', 3, "after 'user' expected (, <<, >>, &, ^, |, ==, !=, <, <=, >, >="],
+            ['if cpu.uinv', 11, 'unexpected end of file: expected ==, !=, <, <=, >, >='],
+        ];
+        for (const [stmt, at, message] of cases) {
+            const column = 3 + at;
+            const r = await check(`policy p { on exec {\n  ${stmt}${stmt.endsWith('}') ? '\n} }\n' : ''}`);
+            const first = r.diagnostics[0];
+            expect([first.code, first.loc.line, first.loc.column, first.message], stmt).toEqual(['syntax', 2, column, message]);
+            // the parser's own error at that token ("expected '{'") is not said besides
+            expect(r.diagnostics.flatMap(d => [d.message, ...d.related.map(x => x.message)]).filter(m => /^expected '\{'/.test(m)), stmt).toEqual([]);
+        }
+    });
+
+    test('a condition nested 300 levels deep parses at once (it took the parser a minute at 200 and ran it out of memory at 400: every level looked ahead to its closing bracket)', async () => {
+        const depth = 300;
+        const text = `machine { policy p }\npolicy p { on switch_out { if ${'('.repeat(depth)}user(prev)${')'.repeat(depth)} and ${'('.repeat(depth)}cpu.uinv != 0${')'.repeat(depth)} { xsaves prev } } }\n`;
+        expect(await condition(`${'('.repeat(depth)}cpu.uinv == 0${')'.repeat(depth)}`)).toBe('(== cpu.uinv 0)');
+        await expectClean(text);
     });
 
     test('conditions check statically clean inside a hook', async () => {

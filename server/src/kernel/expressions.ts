@@ -172,7 +172,9 @@ export function compileCond(env: CompileEnv, c: ast.Cond): Test {
         const a = compileCond(env, c.operand);
         return ctx => !a(ctx);
     }
-    if (ast.isCmpCond(c)) {
+    // a comparison without its operator, or one after a parenthesized condition (ParenCmp), is a
+    // static error (uintr-validator.ts): never run
+    if (ast.isCmpCond(c) && c.op !== undefined && c.right !== undefined) {
         const l = compileExpr(env, c.left).eval, r = compileExpr(env, c.right).eval;
         const cmp = comparator(c.op);
         return ctx => cmp(l(ctx), r(ctx));

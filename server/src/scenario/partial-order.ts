@@ -477,7 +477,7 @@ function stmtIsLocal(s: ast.Stmt): boolean {
 
 function condIsLocal(c: ast.Cond): boolean {
     if (ast.isPredCond(c)) return c.arg.bound !== undefined;
-    if (ast.isCmpCond(c)) return exprIsLocal(c.left) && exprIsLocal(c.right);
+    if (ast.isCmpCond(c)) return c.right !== undefined && exprIsLocal(c.left) && exprIsLocal(c.right);
     if (ast.isNotCond(c)) return condIsLocal(c.operand);
     if (ast.isAndCond(c) || ast.isOrCond(c)) return condIsLocal(c.left) && condIsLocal(c.right);
     return false;

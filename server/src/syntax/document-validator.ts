@@ -6,7 +6,8 @@
  */
 import { DefaultDocumentValidator, type LangiumDocument, type ValidationOptions } from 'langium';
 import type { Cancellation } from 'langium';
-import type { Diagnostic } from 'vscode-languageserver-types';
+import type { Diagnostic, Position } from 'vscode-languageserver-types';
+import { MISSING_OPERATOR } from './uintr-validator.js';
 
 export class UintrDocumentValidator extends DefaultDocumentValidator {
     override async validateDocument(document: LangiumDocument, options: ValidationOptions = {}, cancelToken?: Cancellation.CancellationToken): Promise<Diagnostic[]> {
@@ -16,7 +17,11 @@ export class UintrDocumentValidator extends DefaultDocumentValidator {
 
 /** `text`, when given, is the document's: a lexer error is then described by what it stopped at. */
 export function normalizeDiagnostics(ds: Diagnostic[], text?: string): Diagnostic[] {
-    const out = ds.map(d => normalize(d, text));
+    // a condition's operand without its operator: the parser's error at the token after it
+    // ("expected '{'") only follows from it
+    const missing = ds.flatMap(d => ((d.data as { kind?: string } | undefined)?.kind === MISSING_OPERATOR ? [(d.data as { next: Position }).next] : []));
+    const out = ds.filter(d => !((d.data as { code?: string } | undefined)?.code === 'parsing-error'
+        && missing.some(p => p.line === d.range.start.line && p.character === d.range.start.character))).map(d => normalize(d, text));
     const syntaxLines = new Set(out.filter(d => d.code === 'syntax' && d.severity === 1).map(d => d.range.start.line));
     return out.filter(d => d.code !== 'semantic' || !syntaxLines.has(d.range.start.line));
 }

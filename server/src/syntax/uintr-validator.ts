@@ -47,13 +47,17 @@ export function registerValidationChecks(services: UintrServices): void {
         TakeStmt: v.checkTake.bind(v),
         ObjRef: v.checkObjRef.bind(v),
         CmpExp: v.checkCompare.bind(v),
-        CmpCond: v.checkCompare.bind(v),
+        CmpCond: v.checkCondCompare.bind(v),
+        ParenCmp: v.checkParenCmp.bind(v),
         DeliveredExp: v.checkDelivered.bind(v),
     };
     registry.register(checks, v);
 }
 
 type Kind = 'syntax' | 'semantic';
+
+/** The `data.kind` of a comparison in a condition that lacks its operator (see checkCondCompare). */
+export const MISSING_OPERATOR = 'missing-operator';
 
 /**
  * Whether an expression stands where a number is needed: anywhere but directly beside a
@@ -389,13 +393,45 @@ export class UintrValidator {
         if (dst.kind !== 'error' && !ok) report(accept, 'semantic', `take writes X.xsave.uirr or cpu.uirr`, t, 'target', undefined, 'bad-take');
     }
 
+    /**
+     * A comparison in a condition. Its operator may be missing only in the tree (the grammar
+     * lets an operand alone parse, for ParenCmp): said as the parser said it, at the token after
+     * the operand; inside a ParenCmp that one reports.
+     */
+    checkCondCompare(c: ast.CmpCond, accept: ValidationAcceptor): void {
+        if (c.op !== undefined) return this.checkCompare(c, accept);
+        if (ast.isParenCmp(c.$container) || !c.$cstNode) return;
+        const doc = AstUtils.getDocument(c);
+        const text = doc.textDocument.getText();
+        let at = c.$cstNode.end;
+        for (;;) {
+            const rest = text.slice(at, at + 2);
+            if (/^\s/.test(rest)) at++;
+            else if (rest === '//') at = text.slice(at).search(/[\r\n]|$/) + at;
+            else if (rest === '/*') { const close = text.indexOf('*/', at + 2); at = close < 0 ? text.length : close + 2; }
+            else break;
+        }
+        const token = /^(?:[A-Za-z_]\w*|\d\w*|[=!<>]=|<<|>>|\S)/.exec(text.slice(at))?.[0];
+        const next = doc.textDocument.positionAt(at);
+        // the parser, done with the condition, stops at that token too: its error there
+        // ("expected '{'") is this one's consequence (dropped, see document-validator.ts)
+        const data = { kind: MISSING_OPERATOR, next };
+        if (ast.isWordExpr(c.left) && c.left.word === 'user') {
+            // `user` is a predicate too: `user(prev)`
+            accept('error', `after 'user' expected (, <<, >>, &, ^, |, ==, !=, <, <=, >, >=`, { node: c.left, code: 'syntax', data });
+        } else {
+            const range = { start: next, end: doc.textDocument.positionAt(at + (token?.length ?? 0)) };
+            accept('error', `unexpected ${token ? `'${token}'` : 'end of file'}: expected ==, !=, <, <=, >, >=`, { node: c, range, code: 'syntax', data });
+        }
+    }
+
+    /** LANGUAGE.md §10: in a condition a '(' always opens a condition, never an expression. */
+    checkParenCmp(c: ast.ParenCmp, accept: ValidationAcceptor): void {
+        report(accept, 'syntax', `in a condition '(' opens a condition, not an expression: write the comparison without these parentheses (it binds loosest)`, c);
+    }
+
     checkCompare(c: ast.CmpExp | ast.CmpCond, accept: ValidationAcceptor): void {
         if (!c.left || !c.right) return;
-        if (ast.isCmpCond(c) && c.left.$cstNode?.text.startsWith('(')) {
-            // LANGUAGE.md §10: in a Cond a '(' always opens a Cond, never an expression
-            report(accept, 'syntax', `in a condition '(' opens a condition, not an expression: write the comparison without these parentheses (it binds loosest)`, c.left);
-            return;
-        }
         const kindOf = (e: ast.Expr): 'mode' | 'current' | 'number' | 'word-mode' | 'word-runnable' | 'name' => {
             if (ast.isWordExpr(e)) return e.word === 'idle' ? 'word-runnable' : 'word-mode';
             if (ast.isPathExpr(e)) {

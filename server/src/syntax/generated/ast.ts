@@ -124,7 +124,7 @@ export function isAction(item: unknown): item is Action {
 }
 
 export interface AndCond extends langium.AstNode {
-    readonly $container: AndCond | IfStmt | NotCond | OrCond;
+    readonly $container: AndCond | IfStmt | NotCond | OrCond | ParenCmp;
     readonly $type: 'AndCond';
     left: Cond;
     right: Cond;
@@ -141,7 +141,7 @@ export function isAndCond(item: unknown): item is AndCond {
 }
 
 export interface BinExpr extends langium.AstNode {
-    readonly $container: BinExpr | CmpCond | CmpExp | InterruptAction | NotExpr | SenduipiAction | SetAction | WrmsrAction;
+    readonly $container: BinExpr | CmpCond | CmpExp | InterruptAction | NotExpr | ParenCmp | SenduipiAction | SetAction | WrmsrAction;
     readonly $type: 'BinExpr';
     left: Expr;
     op: '&' | '<<' | '>>' | '^' | '|';
@@ -175,11 +175,11 @@ export function isBranch(item: unknown): item is Branch {
 }
 
 export interface CmpCond extends langium.AstNode {
-    readonly $container: AndCond | IfStmt | NotCond | OrCond;
+    readonly $container: AndCond | IfStmt | NotCond | OrCond | ParenCmp;
     readonly $type: 'CmpCond';
     left: Expr;
-    op: CmpOp;
-    right: Expr;
+    op?: CmpOp;
+    right?: Expr;
 }
 
 export const CmpCond = {
@@ -218,7 +218,7 @@ export function isCmpOp(item: unknown): item is CmpOp {
     return item === '==' || item === '!=' || item === '<' || item === '<=' || item === '>' || item === '>=';
 }
 
-export type Cond = AndCond | CmpCond | NotCond | OrCond | PredCond;
+export type Cond = AndCond | CmpCond | NotCond | OrCond | ParenCmp | PredCond;
 
 export const Cond = {
     $type: 'Cond'
@@ -229,7 +229,7 @@ export function isCond(item: unknown): item is Cond {
 }
 
 export interface ConstExpr extends langium.AstNode {
-    readonly $container: BinExpr | CmpCond | CmpExp | InterruptAction | NotExpr | SenduipiAction | SetAction | WrmsrAction;
+    readonly $container: BinExpr | CmpCond | CmpExp | InterruptAction | NotExpr | ParenCmp | SenduipiAction | SetAction | WrmsrAction;
     readonly $type: 'ConstExpr';
     name: 'kernel_vector' | 'uinv';
 }
@@ -585,7 +585,7 @@ export function isNoLostExp(item: unknown): item is NoLostExp {
 }
 
 export interface NotCond extends langium.AstNode {
-    readonly $container: AndCond | IfStmt | NotCond | OrCond;
+    readonly $container: AndCond | IfStmt | NotCond | OrCond | ParenCmp;
     readonly $type: 'NotCond';
     operand: Cond;
 }
@@ -600,7 +600,7 @@ export function isNotCond(item: unknown): item is NotCond {
 }
 
 export interface NotExpr extends langium.AstNode {
-    readonly $container: BinExpr | CmpCond | CmpExp | InterruptAction | NotExpr | SenduipiAction | SetAction | WrmsrAction;
+    readonly $container: BinExpr | CmpCond | CmpExp | InterruptAction | NotExpr | ParenCmp | SenduipiAction | SetAction | WrmsrAction;
     readonly $type: 'NotExpr';
     operand: Expr;
 }
@@ -615,7 +615,7 @@ export function isNotExpr(item: unknown): item is NotExpr {
 }
 
 export interface NumberLit extends langium.AstNode {
-    readonly $container: BinExpr | CmpCond | CmpExp | InterruptAction | NotExpr | SenduipiAction | SetAction | WrmsrAction;
+    readonly $container: BinExpr | CmpCond | CmpExp | InterruptAction | NotExpr | ParenCmp | SenduipiAction | SetAction | WrmsrAction;
     readonly $type: 'NumberLit';
     value: string;
 }
@@ -664,7 +664,7 @@ export function isObjRef(item: unknown): item is ObjRef {
 }
 
 export interface OrCond extends langium.AstNode {
-    readonly $container: AndCond | IfStmt | NotCond | OrCond;
+    readonly $container: AndCond | IfStmt | NotCond | OrCond | ParenCmp;
     readonly $type: 'OrCond';
     left: Cond;
     right: Cond;
@@ -680,8 +680,27 @@ export function isOrCond(item: unknown): item is OrCond {
     return reflection.isInstance(item, OrCond.$type);
 }
 
+export interface ParenCmp extends langium.AstNode {
+    readonly $container: AndCond | IfStmt | NotCond | OrCond | ParenCmp;
+    readonly $type: 'ParenCmp';
+    left: Cond;
+    op: CmpOp;
+    right: Expr;
+}
+
+export const ParenCmp = {
+    $type: 'ParenCmp',
+    left: 'left',
+    op: 'op',
+    right: 'right'
+} as const;
+
+export function isParenCmp(item: unknown): item is ParenCmp {
+    return reflection.isInstance(item, ParenCmp.$type);
+}
+
 export interface PathExpr extends langium.AstNode {
-    readonly $container: BinExpr | CmpCond | CmpExp | FreeAction | InterruptAction | NotExpr | SenduipiAction | SetAction | TakeStmt | WrmsrAction;
+    readonly $container: BinExpr | CmpCond | CmpExp | FreeAction | InterruptAction | NotExpr | ParenCmp | SenduipiAction | SetAction | TakeStmt | WrmsrAction;
     readonly $type: 'PathExpr';
     head: PathHead;
     segments: Array<Word>;
@@ -759,7 +778,7 @@ export function isPolicyProp(item: unknown): item is PolicyProp {
 }
 
 export interface PredCond extends langium.AstNode {
-    readonly $container: AndCond | IfStmt | NotCond | OrCond;
+    readonly $container: AndCond | IfStmt | NotCond | OrCond | ParenCmp;
     readonly $type: 'PredCond';
     arg: ObjRef;
     pred: 'kthread' | 'receiver' | 'sender' | 'user' | 'valid' | 'waiting';
@@ -966,7 +985,7 @@ export function isWord(item: unknown): item is Word {
 }
 
 export interface WordExpr extends langium.AstNode {
-    readonly $container: BinExpr | CmpCond | CmpExp | InterruptAction | NotExpr | SenduipiAction | SetAction | WrmsrAction;
+    readonly $container: BinExpr | CmpCond | CmpExp | InterruptAction | NotExpr | ParenCmp | SenduipiAction | SetAction | WrmsrAction;
     readonly $type: 'WordExpr';
     word: 'idle' | 'kernel' | 'user';
 }
@@ -1068,6 +1087,7 @@ export type UintrAstType = {
     NumberProp: NumberProp
     ObjRef: ObjRef
     OrCond: OrCond
+    ParenCmp: ParenCmp
     PathExpr: PathExpr
     PathHead: PathHead
     Policy: Policy
@@ -1144,10 +1164,12 @@ export class UintrAstReflection extends langium.AbstractAstReflection {
                     name: CmpCond.left
                 },
                 op: {
-                    name: CmpCond.op
+                    name: CmpCond.op,
+                    optional: true
                 },
                 right: {
-                    name: CmpCond.right
+                    name: CmpCond.right,
+                    optional: true
                 }
             },
             superTypes: [Cond.$type]
@@ -1479,6 +1501,21 @@ export class UintrAstReflection extends langium.AbstractAstReflection {
                 },
                 right: {
                     name: OrCond.right
+                }
+            },
+            superTypes: [Cond.$type]
+        },
+        ParenCmp: {
+            name: ParenCmp.$type,
+            properties: {
+                left: {
+                    name: ParenCmp.left
+                },
+                op: {
+                    name: ParenCmp.op
+                },
+                right: {
+                    name: ParenCmp.right
                 }
             },
             superTypes: [Cond.$type]
