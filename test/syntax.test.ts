@@ -237,6 +237,8 @@ task rx { handler /* between */ 0x401000 }
     test.each([
         ['a /* comment left open', 'cpu0: stui <|/* open\n', 'a /* comment is never closed'],
         ['a string left open', 'scenario <|"abc\n', 'a string is not closed on its line'],
+        ['a string closed but for an escape the language lacks', 'scenario <|"tab\\there"\n', "unknown escape '\\t' in a string: the only escapes are \\\" and \\\\"],
+        ['a string whose last quote is escaped', 'scenario <|"x\\q\\"\n', 'a string is not closed on its line'],
         ['a stray character', 'cpu0: stui <|@\n', "unexpected character '@'"],
     ])('%s: a syntax error that says so', async (_name, src, message) => {
         await expectStatic(src, 'syntax');

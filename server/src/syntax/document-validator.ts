@@ -56,7 +56,13 @@ function lexingMessage(raw: string, text: string): string | undefined {
         return `malformed number '${word[0]}': a number is decimal or 0x hexadecimal, '_' may stand only between two digits, and it must not run into a name`;
     }
     if (rest.startsWith('/*')) return 'a /* comment is never closed';
-    if (rest.startsWith('"')) return 'a string is not closed on its line';
+    if (rest.startsWith('"')) {
+        // closed on its line but for an escape the language lacks (LANGUAGE.md §2: only \" and \\)
+        const line = /^"(?:\\.|[^"\\\r\n])*"/.exec(text.slice(offset, offset + 10_000));
+        const bad = line ? /\\([^"\\])/.exec(line[0].replace(/\\["\\]/g, '')) : null;
+        if (bad) return `unknown escape '\\${bad[1]}' in a string: the only escapes are \\" and \\\\`;
+        return 'a string is not closed on its line';
+    }
     const code = rest.codePointAt(0) ?? 0x3f;
     // a control character is named by its code point, not written raw into the message
     const ch = code < 0x20 || (code >= 0x7f && code < 0xa0) ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : `'${String.fromCodePoint(code)}'`;
