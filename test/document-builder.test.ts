@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cancellation, DocumentState, EmptyFileSystem, URI } from 'langium';
+import { Cancellation, DocumentState, EmptyFileSystem, EmptyFileSystemProvider, URI, type FileSystemNode, type FileSystemProvider } from 'langium';
 import { describe, expect, test } from 'vitest';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
@@ -176,5 +176,73 @@ describe('waiting for a document state', () => {
         const waiting = outcome(shared.workspace.DocumentBuilder.waitUntil(DocumentState.Validated, uri, source.token));
         source.cancel();
         expect(await waiting).toMatch(/^rejected: /);
+    });
+});
+
+/**
+ * A file system of a few files in memory, some of which cannot be read (as a file without
+ * permission, or deleted since it was listed).
+ */
+class FilesInMemory implements FileSystemProvider {
+    private readonly none = new EmptyFileSystemProvider();
+    constructor(readonly files: Map<string, string>, readonly unreadable: Set<string>) {}
+    stat(uri: URI): Promise<FileSystemNode> { return this.none.stat(uri); }
+    statSync(uri: URI): FileSystemNode { return this.none.statSync(uri); }
+    async exists(uri: URI): Promise<boolean> { return this.files.has(uri.path); }
+    existsSync(uri: URI): boolean { return this.files.has(uri.path); }
+    readBinary(): Promise<Uint8Array> { return this.none.readBinary(); }
+    readBinarySync(): Uint8Array { return this.none.readBinarySync(); }
+    readFileSync(): string { return this.none.readFileSync(); }
+    readDirectorySync(): FileSystemNode[] { return []; }
+    readFile(uri: URI): Promise<string> {
+        const path = uri.path;
+        if (this.unreadable.has(path) || !this.files.has(path)) return Promise.reject(Object.assign(new Error(`EACCES: permission denied, open '${path}'`), { code: 'EACCES' }));
+        return Promise.resolve(this.files.get(path)!);
+    }
+    async readDirectory(uri: URI): Promise<FileSystemNode[]> {
+        const dir = uri.path.endsWith('/') ? uri.path : `${uri.path}/`;
+        return [...this.files.keys()].filter(p => p.startsWith(dir)).map(p => ({ uri: URI.file(p), isFile: true, isDirectory: false }));
+    }
+}
+
+describe('a file that cannot be read', () => {
+    const CLEAN = 'machine { policy manual }\nexpect 1 == 1\n';
+    const FAILS = 'machine { policy manual }\nexpect nobody.upid.on == 1\n';
+
+    function servicesOn(fs: FilesInMemory) {
+        const published: { uri: string; codes: string[] }[] = [];
+        const { shared } = createUintrServices({ fileSystemProvider: () => fs }, PRELUDE);
+        shared.workspace.DocumentBuilder.onBuildPhase(DocumentState.Validated, docs => {
+            for (const d of docs) published.push({ uri: d.uri.path, codes: (d.diagnostics ?? []).map(x => String(x.code)) });
+        });
+        return { shared, published };
+    }
+
+    test('in the workspace folder when it is loaded: left out, the others are loaded and the workspace gets ready (it never did)', async () => {
+        const fs = new FilesInMemory(new Map([['/w/good.uintr', CLEAN], ['/w/secret.uintr', CLEAN]]), new Set(['/w/secret.uintr']));
+        const { shared } = servicesOn(fs);
+        const manager = shared.workspace.WorkspaceManager;
+        await manager.initializeWorkspace([{ uri: URI.file('/w').toString(), name: 'w' }]);
+        expect(await outcome(manager.ready)).toBe('answered');
+        const paths = shared.workspace.LangiumDocuments.all.map(d => d.uri.path).filter(p => p.startsWith('/w/')).toArray();
+        expect(paths).toEqual(['/w/good.uintr']);
+    });
+
+    test('a workspace file reported changed that can no longer be read: dropped, and later builds go on (every one failed)', async () => {
+        const fs = new FilesInMemory(new Map([['/w/old.uintr', CLEAN]]), new Set());
+        const { shared, published } = servicesOn(fs);
+        const builder = shared.workspace.DocumentBuilder, documents = shared.workspace.LangiumDocuments;
+        await shared.workspace.WorkspaceManager.initializeWorkspace([{ uri: URI.file('/w').toString(), name: 'w' }]);
+        const old = URI.file('/w/old.uintr');
+        expect(documents.hasDocument(old)).toBe(true);
+        // deleted on disk, reported as changed (a client that merged the delete into a change)
+        fs.files.delete('/w/old.uintr');
+        await builder.update([old], []);
+        // an editor document built after that gets its diagnostics, and the file is gone from the workspace
+        const opened = URI.parse('file:///w/opened.uintr');
+        shared.workspace.TextDocuments.set(TextDocument.create(opened.toString(), 'uintr', 1, FAILS));
+        await shared.workspace.WorkspaceLock.write(token => builder.update([opened], [], token));
+        expect(published.filter(p => p.uri === '/w/opened.uintr').at(-1)?.codes).toEqual(['semantic']);
+        expect(documents.hasDocument(old)).toBe(false);
     });
 });

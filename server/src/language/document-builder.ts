@@ -24,7 +24,7 @@
  * its file was deleted on disk ({@link UintrDocumentBuilder.update}): requests on it would wait
  * for an update that never comes.
  */
-import { DefaultDocumentBuilder, DocumentState, OperationCancelled, URI, UriUtils, type LangiumDocument, type MaybePromise, type RootCstNode } from 'langium';
+import { DefaultDocumentBuilder, DocumentState, isOperationCancelled, OperationCancelled, URI, UriUtils, type LangiumDocument, type MaybePromise, type RootCstNode, type WorkspaceLock } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
 import type { CancellationToken } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
@@ -36,9 +36,12 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
     /** The editor's document and version each document was last parsed from (none: from a file). */
     private readonly parsedFrom = new WeakMap<LangiumDocument, { readonly text: TextDocument; readonly version: number }>();
 
+    private readonly lock: WorkspaceLock;
+
     constructor(services: LangiumSharedServices) {
         super(services);
         this.openUris = () => services.workspace.TextDocuments.keys();
+        this.lock = services.workspace.WorkspaceLock;
     }
 
     /**
@@ -118,10 +121,29 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
         }
     }
 
+    /**
+     * One document that fails a phase no longer fails the build of every document: it stayed
+     * short of the phase, so every later build tried it again and failed too, and no document got
+     * diagnostics any more (a workspace file deleted or made unreadable, then reported changed:
+     * its read throws). The failure is logged and the build goes on; a document whose file cannot
+     * be read (not open in the editor) is then taken out of the workspace, as a deleted one is.
+     */
     protected override async runCancelable(documents: LangiumDocument[], targetState: DocumentState, cancelToken: CancellationToken,
         callback: (document: LangiumDocument) => MaybePromise<unknown>): Promise<void> {
+        const guarded = async (document: LangiumDocument) => {
+            try {
+                await callback(document);
+            } catch (e) {
+                if (isOperationCancelled(e)) throw e;
+                console.error(`uintr: ${document.uri.toString()} failed to reach the state ${DocumentState[targetState]}: ${(e as Error)?.stack ?? e}`);
+                if (targetState === DocumentState.Parsed && !this.textDocuments?.get(document.uri.toString())) {
+                    void this.lock.write(token => this.update([], [document.uri], token))
+                        .catch(err => console.error(`uintr: dropping ${document.uri.toString()} failed: ${(err as Error)?.stack ?? err}`));
+                }
+            }
+        };
         try {
-            await super.runCancelable(documents, targetState, cancelToken, callback);
+            await super.runCancelable(documents, targetState, cancelToken, guarded);
         } finally {
             this.checkWaiters(); // the workspace's state has moved: a closed document it left behind is answered
         }

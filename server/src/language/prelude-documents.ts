@@ -3,7 +3,7 @@
  * definition opens it), and the policy lookup that the emulator uses.
  */
 import { readFileSync } from 'node:fs';
-import { DefaultWorkspaceManager, URI, type LangiumDocument, type LangiumDocuments, type LangiumSharedCoreServices } from 'langium';
+import { DefaultWorkspaceManager, URI, type LangiumDocument, type LangiumDocuments, type LangiumSharedCoreServices, type Stream } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
 import type { WorkspaceFolder } from 'vscode-languageserver';
 import type { PolicyResolver } from '../scenario/check.js';
@@ -39,6 +39,21 @@ export class UintrWorkspaceManager extends DefaultWorkspaceManager {
 
     protected override async loadAdditionalDocuments(_folders: WorkspaceFolder[], collector: (document: LangiumDocument) => void): Promise<void> {
         collector(createPreludeDocument(this.shared, this.prelude));
+    }
+
+    /**
+     * The folder's files, each on its own: one that cannot be read (no permission, gone since
+     * the folder was listed) is logged and left out. Langium read them all at once, and one
+     * failure left the workspace never ready: no document got diagnostics, no request an answer.
+     */
+    protected override async loadWorkspaceDocuments(uris: Stream<URI>, collector: (document: LangiumDocument) => void): Promise<void> {
+        await Promise.all(uris.map(async uri => {
+            try {
+                collector(await this.shared.workspace.LangiumDocuments.getOrCreateDocument(uri));
+            } catch (e) {
+                console.error(`uintr: ${uri.toString()} is left out of the workspace: ${(e as Error)?.message ?? e}`);
+            }
+        }));
     }
 }
 
