@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CodeAction, CodeLens, Diagnostic, Hover, InlayHint, TextEdit } from 'vscode-languageserver-protocol';
+import { CancellationTokenSource, type CancellationToken } from 'vscode-jsonrpc/node';
 import { ROOT } from './helpers.js';
 import { LspClient } from './lsp-client.js';
 
@@ -260,6 +261,36 @@ describe('a stack overflow in the parser', () => {
             }
             // the ramp reached the overflow
             expect([...seen].sort()).toEqual(['expect-failed', 'too deep']);
+        } finally {
+            await c.stop();
+        }
+    });
+});
+
+describe('semantic tokens', () => {
+    test('a request cancelled half way, or two at once, leave nothing in the next answer (each answer is its document\'s tokens, whole)', async () => {
+        const c = new LspClient(ROOT);
+        try {
+            await c.initialize(pathToFileURL(ws).toString());
+            const big = pathToFileURL(join(ws, 'tokens-big.uintr')).toString(), small = pathToFileURL(join(ws, 'tokens-small.uintr')).toString();
+            const steps = Array.from({ length: 10_000 }, (_, i) => `cpu0: set rx.upid.pir = ${i}`).join('\n');
+            await c.openAndWait(big, `machine { policy manual }\ntask rx { handler 1 }\n${steps}\n`, () => true);
+            await c.openAndWait(small, 'machine { policy manual }\ntask rx { handler 1 }\ncpu0: switch rx\n', () => true);
+            const full = (uri: string, token?: CancellationToken) => (token
+                ? c.conn.sendRequest<{ data: number[] }>('textDocument/semanticTokens/full', { textDocument: { uri } }, token)
+                : c.request<{ data: number[] }>('textDocument/semanticTokens/full', { textDocument: { uri } }));
+            const [bigTokens, smallTokens] = [(await full(big)).data, (await full(small)).data];
+            expect(bigTokens.length).toBeGreaterThan(10_000 * 5);
+            for (let attempt = 0; attempt < 6; attempt++) {
+                const source = new CancellationTokenSource();
+                const cancelled = full(big, source.token).catch(() => undefined);
+                setTimeout(() => source.cancel(), 5 + attempt * 10);
+                await cancelled;
+                expect((await full(big)).data, `after a request cancelled at ${5 + attempt * 10} ms`).toEqual(bigTokens);
+            }
+            const [a, b] = await Promise.all([full(big), full(small)]);
+            expect(a.data).toEqual(bigTokens);
+            expect(b.data).toEqual(smallTokens);
         } finally {
             await c.stop();
         }
