@@ -156,6 +156,26 @@ describe.each(WHERE)('race exploration in the language server, %s', (_how, env: 
         expect((done.contents as { value: string }).value).toMatch(/interleavings? explored .* distinct states/);
     }, 90_000);
 
+    test('cancelled in the editor (the progress\'s Cancel): the race says so, and the next save explores it again (a save reused the cut run as if complete)', async () => {
+        client = await start({}, env);
+        const c = client;
+        const uri = pathToFileURL(join(ws, `ring-cancel-${env.UINTR_EXPLORE_IN_THREAD ? 'thread' : 'worker'}.uintr`)).toString();
+        const isCancelled = (d: Diagnostic) => d.code === 'race-counterexample' && d.severity === 3 && /cancelled in the editor/.test(String(d.message));
+        const cancelled = c.waitDiagnostics(uri, ds => ds.some(isCancelled), 30_000);
+        c.open(uri, ring(3, 2, 'lazy_fpu'));
+        const begins = () => c.progress.filter(p => p.value.kind === 'begin');
+        await until(() => begins().length === 1, 'the exploration begins');
+        c.conn.sendNotification('window/workDoneProgress/cancel', { token: begins()[0].token });
+        const info = (await cancelled).find(isCancelled)!;
+        expect(info.range.start.line).toBe(RACE_LINE);
+        expect(info.message).toMatch(/^the search stopped at \d+ states: the exploration was cancelled in the editor \(saving the file explores it again\); interleavings beyond them were not explored$/);
+        // saved (no edit): explored again, to its counterexample
+        const found = c.waitDiagnostics(uri, hasRace, 60_000);
+        c.save(uri);
+        expect((await found).find(d => d.code === 'race-counterexample' && d.severity === 1)!.range.start.line).toBe(RACE_LINE);
+        expect(begins()).toHaveLength(2);
+    }, 90_000);
+
     test('an edit drops the exploration of the old version: it ends and publishes nothing', async () => {
         client = await start({}, env);
         const uri = pathToFileURL(join(ws, 'ring-edit.uintr')).toString();

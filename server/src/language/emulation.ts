@@ -41,7 +41,12 @@ export interface Emulated {
      * made or took it); a run made for a hover or a lens between saves is not (decisions #20).
      */
     published?: boolean;
+    /** Its exploration was cancelled in the editor (the progress's Cancel): the next save runs it again. */
+    cancelled?: boolean;
 }
+
+/** Why a race exploration cancelled in the editor stopped (said in its information diagnostic). */
+const CANCELLED = 'the exploration was cancelled in the editor (saving the file explores it again)';
 
 
 
@@ -174,8 +179,17 @@ export class EmulationService {
                 defaultPolicy: this.defaultPolicy, timeLimitS: this.raceTimeLimit,
                 isCurrent: () => this.current(uri, emulated) && !progress?.token.isCancellationRequested,
             });
-            if (!result) return;
-            emulated.result = result;
+            if (result) {
+                emulated.result = result;
+            } else if (this.current(uri, emulated)) {
+                // cancelled by the user, not superseded: what was explored stands, said as a cut
+                // search (it stayed as if still exploring, and a save reused it as it was)
+                pending.stop(CANCELLED);
+                emulated.result = pending.result();
+                emulated.cancelled = true;
+            } else {
+                return;
+            }
             emulated.exploring = undefined;
         } finally {
             progress?.done();
@@ -226,7 +240,7 @@ export class EmulationService {
             return;
         }
         const cached = this.cache.get(doc.uri.toString());
-        const emulated = cached && cached.version === doc.textDocument.version ? cached : this.run(doc);
+        const emulated = cached && cached.version === doc.textDocument.version && !cached.cancelled ? cached : this.run(doc);
         emulated.published = true;
         this.report(doc, file, emulated, accept);
         this.due.delete(key);
