@@ -261,6 +261,11 @@ describe('a stack overflow in the parser', () => {
             }
             // the ramp reached the overflow
             expect([...seen].sort()).toEqual(['expect-failed', 'too deep']);
+            // not nested but long (20,000 operators in a row also take the stack): said as such, not as "1 levels"
+            const flat = pathToFileURL(join(ws, 'ramp-flat.uintr')).toString();
+            const flatDs = await c.openAndWait(flat, `machine { policy manual }\nexpect ${Array(20_000).fill('1').join(' | ')} == 2\n`, ds => ds.length > 0);
+            expect(flatDs.map(d => [d.code, d.range.start.line, String(d.message)])).toEqual([['syntax', 0,
+                'the parser ran out of stack on this file (an expression too long for it here; `uintr check` takes it on a deeper stack)']]);
         } finally {
             await c.stop();
         }

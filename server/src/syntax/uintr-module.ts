@@ -88,11 +88,14 @@ function guardedParser(parser: LangiumParser): LangiumParser {
         // an overflow caught inside the parser's error recovery resumes it on a broken state: it
         // then fails with another error (a TypeError in Langium's assign); on a text that nests
         // no deeper than real scenarios do, another error is the parser's own
-        const overflow = failure === undefined || failure instanceof RangeError || Math.max(depth, chain?.count ?? 0) >= OVERFLOW_SUSPECT;
-        const pos = (!overflow ? undefined : byChain ? chain.at : at) ?? { offset: 0, line: 1, column: 1 };
+        const deep = Math.max(depth, chain?.count ?? 0) >= OVERFLOW_SUSPECT;
+        const overflow = failure === undefined || failure instanceof RangeError || deep;
+        const pos = (!overflow || !deep ? undefined : byChain ? chain.at : at) ?? { offset: 0, line: 1, column: 1 };
         const message = !overflow ? `the parser failed on this file (an internal error): ${(failure as Error)?.message ?? failure}`
-            : byChain ? `nested too deeply to parse here: a chain of ${chain.count} prefix operators (~, not)`
-                : `nested too deeply to parse here: ${depth} levels of parentheses and braces`;
+            // not nested: a very long expression (thousands of operators in a row) took the stack
+            : !deep ? 'the parser ran out of stack on this file (an expression too long for it here; `uintr check` takes it on a deeper stack)'
+                : byChain ? `nested too deeply to parse here: a chain of ${chain.count} prefix operators (~, not)`
+                    : `nested too deeply to parse here: ${depth} levels of parentheses and braces`;
         const error = {
             name: TOO_DEEP,
             message,
