@@ -107,7 +107,9 @@ export class EmulationService {
             this.cache.clear();
             for (const uri of stale) this.markDue(uri);
             if (stale.length) {
-                void this.services.shared.workspace.DocumentBuilder.update(stale.map(u => URI.parse(u)), [])
+                // under the workspace lock, as every other update: not interleaved with one
+                const { WorkspaceLock, DocumentBuilder } = this.services.shared.workspace;
+                void WorkspaceLock.write(token => DocumentBuilder.update(stale.map(u => URI.parse(u)), [], token))
                     .catch(e => console.error(`uintr: re-emulating after a settings change failed: ${(e as Error)?.stack ?? e}`));
             }
         }
