@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
 import {
     clearDocuments, expectCompletion, expectFindReferences, expectFoldings, expectFormatting, expectGoToDefinition,
-    expectHover, expectSymbols, parseHelper, replaceIndices, textDocumentPositionParams,
+    expectHover, expectSemanticToken, expectSymbols, highlightHelper, parseHelper, replaceIndices, textDocumentPositionParams,
 } from 'langium/test';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { CodeAction, MarkupContent, SymbolKind, type CompletionList, type Diagnostic, type DocumentSymbol } from 'vscode-languageserver';
+import { CodeAction, MarkupContent, SemanticTokenTypes, SymbolKind, type CompletionList, type Diagnostic, type DocumentSymbol } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { FIX_CHECK_MAX_STATES } from '../server/src/language/fix-checker.js';
 import { inNumberPlace, namePlace } from '../server/src/language/completion-provider.js';
@@ -294,6 +294,17 @@ describe('hover', () => {
 });
 
 // ---------------------------------------------------------------------------------------
+describe('semantic tokens', () => {
+    test('numbers wherever they stand (the TextMate grammar Langium generates has none), names, CPUs and MSRs', async () => {
+        const text = 'machine { cpus <|2|> uinv <|0xec|> }\ntask <|rx|> { handler <|0x401000|> }\n<|cpu0|>: wrmsr <|IA32_UINTR_MISC|> <|0x0|>\n'
+            + 'expect delivered <|rx|> <|3|>\nexpect cpu0.uinv == <|1_000|>\n';
+        const tokens = await highlightHelper(Uintr)(text);
+        const T = SemanticTokenTypes;
+        const want = [T.number, T.number, T.class, T.number, T.namespace, T.enumMember, T.number, T.variable, T.number, T.number];
+        want.forEach((tokenType, rangeIndex) => expectSemanticToken(tokens, { rangeIndex, tokenType }));
+    });
+});
+
 describe('completion', () => {
     const DECLS = 'machine { cpus 2 }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\nkthread kw\n';
 

@@ -16,7 +16,9 @@ class ViewProvider implements vscode.TextDocumentContentProvider {
     readonly onDidChange = this.changed.event;
 
     show(name: string, text: string): vscode.Uri {
-        const uri = vscode.Uri.from({ scheme: VIEW_SCHEME, path: `/${name}` });
+        // a path ending in .txt: VS Code picks a view's language by its path, and one ending in
+        // .uintr made the table a scenario (sent to the server, its lines syntax errors)
+        const uri = vscode.Uri.from({ scheme: VIEW_SCHEME, path: `/${name}.txt` });
         this.views.set(uri.toString(), text);
         this.changed.fire(uri);
         return uri;
@@ -35,7 +37,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
     };
     const clientOptions: LanguageClientOptions = {
-        documentSelector: [{ language: 'uintr' }],
+        // scenarios on disk and unsaved ones; not the views of the tables (scheme uintr-view)
+        documentSelector: [{ scheme: 'file', language: 'uintr' }, { scheme: 'untitled', language: 'uintr' }],
         synchronize: { configurationSection: 'uintr', fileEvents: vscode.workspace.createFileSystemWatcher('**/*.uintr') },
         outputChannel: output,
     };
@@ -55,9 +58,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             void vscode.window.showWarningMessage('UINTR: open a .uintr scenario first.');
             return;
         }
-        const doc = vscode.workspace.textDocuments.find(d => d.uri.toString() === uri);
-        if (doc?.isDirty) await doc.save();
-        const result = await client.sendRequest<{ text?: string; error?: string }>(request, { uri });
+        // the server runs the editor's text, saved or not: the file is not saved for it
+        let result: { text?: string; error?: string };
+        try {
+            result = await client.sendRequest<{ text?: string; error?: string }>(request, { uri });
+        } catch (e) {
+            output.error(`${request} failed: ${(e as Error)?.stack ?? e}`);
+            void vscode.window.showErrorMessage(`UINTR: the language server did not answer (${(e as Error)?.message ?? e}); see the UINTR output.`);
+            return;
+        }
         if (result.error || result.text === undefined) {
             void vscode.window.showErrorMessage(`UINTR: ${result.error ?? 'no result'}`);
             return;
@@ -73,6 +82,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         vscode.commands.registerCommand('uintr.checkWorkspace', async () => {
             const files = await vscode.workspace.findFiles('**/*.uintr', '**/node_modules/**');
             output.info(`checking ${files.length} scenario(s)`);
+            if (files.length === 0) {
+                void vscode.window.showInformationMessage(vscode.workspace.workspaceFolders?.length
+                    ? 'UINTR: no .uintr scenario in the workspace.' : 'UINTR: open a folder to check its scenarios.');
+                return;
+            }
             await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'UINTR: checking scenarios', cancellable: true }, async (progress, token) => {
                 for (const [i, f] of files.entries()) {
                     if (token.isCancellationRequested) break;
@@ -89,5 +103,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 }
 
 export async function deactivate(): Promise<void> {
-    await client?.stop();
+    try {
+        await client?.stop();
+    } catch {
+        // not running (it failed to start, or crashed too often): nothing to stop
+    }
 }

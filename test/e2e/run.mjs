@@ -584,6 +584,39 @@ async function main() {
     return `chose "${pick}"; line 12 now "${state.insertedLine}"`;
   });
 
+  await check('UINTR: Show trace on the unsaved file opens its table beside it; the file stays unsaved, the table is no scenario', async () => {
+    const scenarioTab = `.part.editor .tab:has-text("${FILE_NAME}"):not(:has-text("Trace"))`;
+    try {
+      await page.keyboard.press('Control+Shift+P');
+      await page.waitForSelector('.quick-input-widget input');
+      await page.keyboard.type('UINTR: Show trace');
+      await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("Show trace")');
+      await page.keyboard.press('Enter');
+      const title = `Trace — ${FILE_NAME}.txt`;
+      await page.waitForSelector(`.part.editor .tab:has-text("${title}")`, { timeout: 20_000 });
+      const table = await waitFor('the trace table in the active editor group', async () => {
+        const text = await page
+          .$$eval('.part.editor .editor-group-container.active .monaco-editor .view-line', (ls) => ls.map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('\n'))
+          .catch(() => '');
+        return /#\s+line\s+item/.test(text) && text;
+      }, 15_000);
+      // the table of the editor's text: the inserted step is in it (the server reads the editor's text)
+      const inserted = /^cpu0:\s*(xsaves rx|wrmsr IA32_UINTR_MISC)/.exec(state.insertedLine)?.[1] ?? '?';
+      if (!table.includes(inserted)) throw new Error(`the table does not show the unsaved step "${inserted}"`);
+      // not saved for the command (it saved the file before 2026-11-30)
+      if (!(await page.$(`.part.editor .tab.dirty:has-text("${FILE_NAME}"):not(:has-text("Trace"))`))) throw new Error('the scenario was saved by the command');
+      // the table is plain text: nothing of it in the Problems panel (it was sent to the server as a scenario)
+      await sleep(1500);
+      const fromTable = (await problemRows(page)).filter((r) => r.includes('Trace'));
+      if (fromTable.length) throw new Error(`problems from the table: ${fromTable.join('; ')}`);
+      return `tab "${title}", ${table.split('\n').length} lines shown`;
+    } finally {
+      // back to the scenario for the next step
+      await page.locator(scenarioTab).first().click();
+      await page.waitForSelector(`.part.editor .tab.active:has-text("${FILE_NAME}"):not(:has-text("Trace"))`);
+    }
+  });
+
   await check('Ctrl+S saves the fixed file to disk', async () => {
     await page.keyboard.press('Control+S');
     const saved = await waitFor('the file on disk to contain the fix', async () => {

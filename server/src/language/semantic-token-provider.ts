@@ -67,8 +67,13 @@ export class UintrSemanticTokenProvider extends AbstractSemanticTokenProvider {
         } else if (ast.isPathExpr(node) && node.segments.length) {
             acceptor({ node, property: 'segments', type: SemanticTokenTypes.property });
         } else if (ast.isSwitchAction(node) && node.target) acceptor({ node, property: 'target', type: SemanticTokenTypes.variable });
-        else if (ast.isTaskProp(node) && node.target) acceptor({ node, property: 'target', type: SemanticTokenTypes.variable });
-        else if (ast.isDeliveredExp(node)) acceptor({ node, property: 'task', type: SemanticTokenTypes.variable });
+        else if (ast.isTaskProp(node)) {
+            if (node.target) acceptor({ node, property: 'target', type: SemanticTokenTypes.variable });
+            if (node.value !== undefined) acceptor({ node, property: 'value', type: SemanticTokenTypes.number });
+        } else if (ast.isDeliveredExp(node)) {
+            acceptor({ node, property: 'task', type: SemanticTokenTypes.variable });
+            if (node.vector !== undefined) acceptor({ node, property: 'vector', type: SemanticTokenTypes.number });
+        } else if (ast.isNumberLit(node) || (ast.isNumberProp(node) && node.value !== undefined)) acceptor({ node, property: 'value', type: SemanticTokenTypes.number });
         else if (ast.isForeachStmt(node)) acceptor({ node, property: 'name', type: SemanticTokenTypes.parameter, modifier: SemanticTokenModifiers.declaration });
     }
 }
