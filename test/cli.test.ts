@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { ROOT } from './helpers.js';
 import { ring } from '../bench/ring.mjs';
 import { main } from '../server/src/cli/main.js';
+import { formatTraceText, type TraceRow } from '../server/src/cli/trace-command.js';
 
 const CLI = join(ROOT, 'out', 'cli.cjs');
 const tmp = mkdtempSync(join(tmpdir(), 'uintr-cli-'));
@@ -485,5 +486,31 @@ describe('runs where users run it', () => {
         const r = spawnSync(process.execPath, [wrapper, 'check', '--format', 'json', f], { encoding: 'utf8' });
         expect(r.stderr).toBe('');
         expect(JSON.parse(r.stdout).files[0].diagnostics[0].code).toBe('xrstors-gp');
+    });
+});
+
+describe('long outputs', () => {
+    test('a trace table of 600,000 rows is formatted (its column widths were a spread into Math.max: 200,000 rows overflowed the stack of a command)', () => {
+        const cpu = { cpu: 0, current: 'idle', mode: 'kernel', uinv: '0x0', uirr: '0x0', uif: '0x0' };
+        const rows = Array.from({ length: 600_000 }, (_, i) => ({
+            index: i + 1, line: i + 3, item: i === 77_777 ? 'cpu0: a much longer item than the others' : 'cpu0: stui', kind: 'step',
+            changes: [], state: { cpus: [cpu] }, diagnostics: [],
+        })) as unknown as TraceRow[];
+        const report = { file: 'long.uintr', text: '', steps: 600_000, diagnostics: [], result: { run: { policy: 'manual' } } } as unknown as Parameters<typeof formatTraceText>[0];
+        const text = formatTraceText(report, rows);
+        const lines = text.split('\n');
+        expect(lines).toHaveLength(600_000 + 3);
+        // every row padded to the widest item: the CPU column starts at one place
+        const at = lines[2].indexOf('idle K');
+        expect(at).toBeGreaterThan(lines[2].indexOf('cpu0: stui') + 'cpu0: a much longer item than the others'.length);
+        expect(lines[2 + 77_777].indexOf('idle K')).toBe(at);
+        expect(lines[2 + 599_999].indexOf('idle K')).toBe(at);
+    });
+
+    test('70,000 errors from the checks are all kept (a spread of them overflowed the stack, and the file came out clean, exit 0)', () => {
+        const f = write('errors-70k.uintr', `policy p {\n${'  on bogus { stui }\n'.repeat(70_000)}}\n`);
+        const r = spawnSync(process.execPath, [CLI, 'check', f], { encoding: 'utf8', timeout: 60000, maxBuffer: 64 << 20 });
+        expect(r.status).toBe(1);
+        expect(r.stdout).toMatch(/^1 file checked: 70000 errors, 0 warnings$/m);
     });
 });

@@ -34,7 +34,7 @@ export function formatCompareText(file: string, rows: readonly CompareRow[]): st
             ds.length ? ds.map(d => `${d.code}@${d.loc.line}`).join(' ') : 'clean',
         ];
     });
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => row[i].length)));
+    const widths = header.map((h, i) => table.reduce((w, row) => Math.max(w, row[i].length), h.length));
     const fmt = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     return `${file}: verdicts under every built-in policy (* = the file's own)\n` + [header, ...table].map(fmt).join('\n') + '\n';
 }

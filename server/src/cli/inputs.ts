@@ -35,7 +35,7 @@ export function resolveInputs(paths: readonly string[]): string[] {
             // path order: the paths found, sorted as strings (`a.uintr` before `a/x.uintr`, as `sort` does)
             const found = findScenarios(p).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
             if (found.length === 0) throw new InputError(`'${p}' contains no .uintr files`);
-            out.push(...found);
+            for (const f of found) out.push(f);
         } else {
             out.push(p);
         }
@@ -54,7 +54,7 @@ function findScenarios(dir: string): string[] {
     for (const e of entries) {
         // joined as written (LANGUAGE.md §9: the path as given, joined with the folder), not normalised
         const path = dir.endsWith('/') || dir.endsWith(sep) ? dir + e.name : dir + sep + e.name;
-        if (e.isDirectory()) out.push(...findScenarios(path));
+        if (e.isDirectory()) for (const f of findScenarios(path)) out.push(f);
         else if (e.name.endsWith('.uintr') && (e.isFile() || e.isSymbolicLink())) out.push(path);
     }
     return out;

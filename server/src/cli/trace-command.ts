@@ -138,7 +138,8 @@ export function formatTraceText(report: FileReport, rows: TraceRow[]): string {
             ...r.diagnostics.map(d => `${d.severity === 'information' ? 'info' : d.severity}[${d.code}]`),
         ].filter(Boolean).join('  '),
     ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => (i < row.length - 1 ? row[i].length : 0))));
+    // (a fold, not a spread into Math.max: a table of 200,000 rows overflowed the stack)
+    const widths = header.map((h, i) => table.reduce((w, row) => Math.max(w, i < row.length - 1 ? row[i].length : 0), h.length));
     const fmt = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : i < 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
     let s = `${report.file} under policy ${report.result?.run?.policy ?? '?'}: ${rows.length} items\n`;
     s += fmt(header) + '\n' + table.map(fmt).join('\n') + '\n';

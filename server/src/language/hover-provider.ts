@@ -234,7 +234,7 @@ function asWritten(node: AstNode): string {
     const rest = lines.slice(1).filter(l => l.trim() !== '');
     // the first line starts at the node's first token; the others (the closing brace the least
     // indented) lose the indentation they share
-    const cut = rest.length ? Math.min(...rest.map(l => /^[ \t]*/.exec(l)![0].length)) : 0;
+    const cut = rest.length ? rest.reduce((m, l) => Math.min(m, /^[ \t]*/.exec(l)![0].length), Infinity) : 0;
     return [lines[0], ...lines.slice(1).map(l => l.slice(Math.min(cut, /^[ \t]*/.exec(l)![0].length)))].join('\n');
 }
 

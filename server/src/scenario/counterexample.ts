@@ -60,7 +60,7 @@ const CANDIDATES_MAX = 8;
 export function counterexample(candidates: readonly Found[], race: RaceItem, post: readonly ProgramItem[], last: boolean): { found: Found; path: CounterStep[] } | null {
     const tried = [...candidates].sort((a, b) => a.path.length - b.path.length).slice(0, CANDIDATES_MAX);
     const short = tried.map(found => ({ found, path: shorten(found, race, post, last) }));
-    const length = Math.min(...short.map(c => c.path.length));
+    const length = short.reduce((m, c) => Math.min(m, c.path.length), Infinity);
     let best: { found: Found; path: CounterStep[] } | null = null;
     for (const c of short) {
         if (c.path.length !== length) continue;

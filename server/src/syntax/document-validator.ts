@@ -4,14 +4,42 @@
  * `unknown-name`, goes in `data.kind` for quick fixes), messages are shortened, and a
  * `semantic` error on a line that already has a `syntax` error (a consequence of it) is dropped.
  */
-import { DefaultDocumentValidator, type LangiumDocument, type ValidationOptions } from 'langium';
-import type { Cancellation } from 'langium';
+import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, isOperationCancelled, type LangiumDocument, type ValidationOptions } from 'langium';
 import type { Diagnostic, Position } from 'vscode-languageserver-types';
 import { MISSING_OPERATOR } from './uintr-validator.js';
 
 export class UintrDocumentValidator extends DefaultDocumentValidator {
-    override async validateDocument(document: LangiumDocument, options: ValidationOptions = {}, cancelToken?: Cancellation.CancellationToken): Promise<Diagnostic[]> {
-        return normalizeDiagnostics(await super.validateDocument(document, options, cancelToken), document.textDocument.getText());
+    override async validateDocument(document: LangiumDocument, options: ValidationOptions = {}, cancelToken = Cancellation.CancellationToken.None): Promise<Diagnostic[]> {
+        return normalizeDiagnostics(await this.validateAll(document, options, cancelToken), document.textDocument.getText());
+    }
+
+    /**
+     * Langium's validateDocument, but the checks' diagnostics are added one by one: Langium
+     * spread them into one call (`push(...)`), which overflowed the stack past about 60,000,
+     * and the overflow, caught as a failed validation, dropped them all: a file with 70,000
+     * errors came out clean.
+     */
+    private async validateAll(document: LangiumDocument, options: ValidationOptions, cancelToken: Cancellation.CancellationToken): Promise<Diagnostic[]> {
+        const parseResult = document.parseResult;
+        const diagnostics: Diagnostic[] = [];
+        await interruptAndCheck(cancelToken);
+        if (!options.categories || options.categories.includes('built-in')) {
+            const stopsAt = (flag: boolean | undefined, code: string) => flag === true && diagnostics.some(d => (d.data as { code?: string } | undefined)?.code === code);
+            this.processLexingErrors(parseResult, diagnostics, options);
+            if (stopsAt(options.stopAfterLexingErrors, DocumentValidator.LexingError)) return diagnostics;
+            this.processParsingErrors(parseResult, diagnostics, options);
+            if (stopsAt(options.stopAfterParsingErrors, DocumentValidator.ParsingError)) return diagnostics;
+            this.processLinkingErrors(document, diagnostics, options);
+            if (stopsAt(options.stopAfterLinkingErrors, DocumentValidator.LinkingError)) return diagnostics;
+        }
+        try {
+            for (const d of await this.validateAst(parseResult.value, options, cancelToken)) diagnostics.push(d);
+        } catch (err) {
+            if (isOperationCancelled(err)) throw err;
+            console.error('An error occurred during validation:', err);
+        }
+        await interruptAndCheck(cancelToken);
+        return diagnostics;
     }
 }
 
