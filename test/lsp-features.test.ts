@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
+import { EmptyFileSystem, URI, type BuildOptions, type LangiumDocument } from 'langium';
 import {
     clearDocuments, expectCompletion, expectFindReferences, expectFoldings, expectFormatting, expectGoToDefinition,
     expectHover, expectSemanticToken, expectSymbols, highlightHelper, parseHelper, replaceIndices, textDocumentPositionParams,
@@ -15,6 +15,7 @@ import {
 import { beforeAll, describe, expect, test } from 'vitest';
 import { CodeAction, MarkupContent, SemanticTokenTypes, SymbolKind, type CompletionList, type Diagnostic, type DocumentSymbol } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { EMULATION_CATEGORY } from '../server/src/language/emulation.js';
 import { FIX_CHECK_MAX_STATES } from '../server/src/language/fix-checker.js';
 import { inNumberPlace, namePlace } from '../server/src/language/completion-provider.js';
 import { createPreludeDocument } from '../server/src/language/prelude-documents.js';
@@ -777,6 +778,33 @@ describe('the emulator\'s cache', () => {
         expect(after).toBeDefined();
         expect(after).not.toBe(first);
         await clearDocuments(shared, [doc]);
+    });
+
+    test('a save whose build an edit cancelled: the edit\'s text is not run, what was shown stays stale (it was run and shown as fresh)', async () => {
+        const text = readFileSync(join(ROOT, 'examples', 'xrstors-twice.uintr'), 'utf8');
+        const uri = URI.parse('file:///cache/saved-then-edited.uintr');
+        const textDocuments = shared.workspace.TextDocuments!;
+        const builder = shared.workspace.DocumentBuilder, emulation = Uintr.uintr.Emulation;
+        const options: BuildOptions = { validation: { categories: ['built-in', 'fast', EMULATION_CATEGORY] } };
+        const gp = (doc: LangiumDocument) => (doc.diagnostics ?? []).filter(d => d.code === 'xrstors-gp').map(d => [d.range.start.line, (d.data as { stale?: boolean } | undefined)?.stale === true]);
+        textDocuments.set(TextDocument.create(uri.toString(), 'uintr', 1, text));
+        const doc = shared.workspace.LangiumDocumentFactory.fromString<ast.File>(text, uri);
+        shared.workspace.LangiumDocuments.addDocument(doc);
+        emulation.markDue(uri.toString()); // opened
+        await builder.build([doc], options);
+        const line = text.split('\n').findIndex(l => /^cpu0: xrstors/.test(l) && l.includes('//!'));
+        expect(gp(doc)).toEqual([[line, false]]);
+        // saved at version 2; before its build validates, an edit makes version 3
+        textDocuments.set(TextDocument.create(uri.toString(), 'uintr', 2, '// saved\n' + text));
+        emulation.markDue(uri.toString(), 2);
+        textDocuments.set(TextDocument.create(uri.toString(), 'uintr', 3, '// saved\n// edited\n' + text));
+        const before = builder.updateBuildOptions;
+        builder.updateBuildOptions = options;
+        await builder.update([uri], []).finally(() => { builder.updateBuildOptions = before; });
+        const rebuilt = shared.workspace.LangiumDocuments.getDocument(uri)!;
+        expect(gp(rebuilt)).toEqual([[line, true]]);
+        textDocuments.delete(uri.toString());
+        await clearDocuments(shared, [rebuilt]);
     });
 });
 

@@ -325,6 +325,55 @@ describe('files on disk', () => {
     });
 });
 
+describe('what is shown after the emulator ran (decisions #20, #21)', () => {
+    const gpLines = (ds: Diagnostic[]) => ds.filter(d => d.code === 'xrstors-gp').map(d => [d.range.start.line, (d.data as { stale?: boolean } | undefined)?.stale === true]);
+    const gpLine = text.split('\n').findIndex(l => /^cpu0: xrstors/.test(l) && l.includes('//!'));
+
+    test('a closed file changed on disk is run again: its findings move with the text (they were the old run\'s, at the old places, as fresh)', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'uintr-lsp-disk-'));
+        const file = join(dir, 'on-disk.uintr');
+        writeFileSync(file, text);
+        const c = new LspClient(ROOT);
+        try {
+            await c.initialize(pathToFileURL(dir).toString());
+            const u = pathToFileURL(file).toString();
+            expect(gpLines(await c.openAndWait(u, text, ds => ds.some(d => d.code === 'xrstors-gp')))).toEqual([[gpLine, false]]);
+            const closed = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'xrstors-gp'));
+            c.close(u);
+            await closed;
+            // another program writes three lines above: the fault is three lines lower
+            writeFileSync(file, '// a line typed above\n'.repeat(3) + text);
+            const moved = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'xrstors-gp' && d.range.start.line === gpLine + 3));
+            c.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: u, type: 2 }] });
+            expect(gpLines(await moved)).toEqual([[gpLine + 3, false]]);
+        } finally {
+            await c.stop();
+        }
+    });
+
+    test('a settings change does not run an unsaved edit: its findings stay stale till the save (it published the edit\'s run as fresh)', async () => {
+        const c = new LspClient(ROOT);
+        try {
+            await c.initialize(pathToFileURL(ws).toString());
+            const u = pathToFileURL(join(ws, 'unsaved-settings.uintr')).toString();
+            await c.openAndWait(u, text, ds => ds.some(d => d.code === 'xrstors-gp'));
+            const edited = c.waitDiagnostics(u);
+            c.change(u, '// not saved\n'.repeat(3) + text, 2);
+            expect(gpLines(await edited)).toEqual([[gpLine, true]]);
+            c.settings = { ...c.settings, defaultPolicy: 'eager' };
+            c.conn.sendNotification('workspace/didChangeConfiguration', { settings: { uintr: c.settings } });
+            await new Promise(r => setTimeout(r, 1500));
+            expect(gpLines(c.published.filter(p => p.uri === u).at(-1)!.diagnostics)).toEqual([[gpLine, true]]);
+            // the save runs it, under the new default
+            const saved = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'xrstors-gp' && !(d.data as { stale?: boolean } | undefined)?.stale));
+            c.save(u);
+            expect(gpLines(await saved)).toEqual([[gpLine + 3, false]]);
+        } finally {
+            await c.stop();
+        }
+    });
+});
+
 describe('closing a document', () => {
     test('closed without saving: the diagnostics become those of the file on disk; a file not on disk has them cleared', async () => {
         const c = new LspClient(ROOT);

@@ -33,7 +33,7 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
 
     /** Opening is followed by a content change, whose update build emulates. */
     didOpenDocument(event: TextDocumentChangeEvent<TextDocument>): void {
-        this.emulation(event.document.uri)?.markDue(event.document.uri);
+        this.emulation(event.document.uri)?.markDue(event.document.uri, event.document.version);
     }
 
     /**
@@ -65,7 +65,7 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
     }
 
     didSaveDocument(event: TextDocumentChangeEvent<TextDocument>): void {
-        this.emulateNow(event.document.uri);
+        this.emulateNow(event.document.uri, event.document.version);
     }
 
     override didChangeContent(change: TextDocumentChangeEvent<TextDocument>): void {
@@ -80,7 +80,7 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
             if (!on) return;
             this.timers.set(uri, setTimeout(() => {
                 this.timers.delete(uri);
-                this.emulateNow(uri);
+                this.emulateNow(uri, this.shared.workspace.TextDocuments.get(uri)?.version);
             }, EMULATE_ON_CHANGE_DELAY_MS));
         });
     }
@@ -93,11 +93,11 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
         }
     }
 
-    /** Marks the document due and rebuilds it. */
-    emulateNow(uri: string): void {
+    /** Marks the document due (for the editor's `version`, or whatever text it has) and rebuilds it. */
+    emulateNow(uri: string, version?: number): void {
         const emulation = this.emulation(uri);
         if (!emulation) return;
-        emulation.markDue(uri);
+        emulation.markDue(uri, version);
         this.fireDocumentUpdate([URI.parse(uri)], []);
     }
 }

@@ -9,7 +9,7 @@
  * or the user cancels, and bounded in time (`uintr.raceTimeLimit`, reported as information).
  * When it ends, the document's diagnostics are published again with the races' findings.
  */
-import { AstUtils, URI, type LangiumDocument, type ValidationAcceptor } from 'langium';
+import { AstUtils, URI, type LangiumDocument, type RootCstNode, type ValidationAcceptor } from 'langium';
 import type { LangiumServices } from 'langium/lsp';
 import { DiagnosticSeverity, type DiagnosticRelatedInformation, type Range, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { startCheck, type CheckResult, type PendingCheck } from '../scenario/check.js';
@@ -30,6 +30,12 @@ export const DEFAULT_RACE_TIME_LIMIT_S = 60;
 /** What the emulator found for one version of a document. */
 export interface Emulated {
     readonly version: number;
+    /**
+     * The text it ran. A document read from disk has version 0 whatever its text (Langium's),
+     * so a closed file changed on disk had its old run taken for the new text: its findings were
+     * published again at the old offsets, as fresh.
+     */
+    readonly text: string;
     /** The result: complete, or, while {@link exploring}, without the races still explored. */
     result: CheckResult;
     /** How long the run took, in ms (for logs only; never part of a result). */
@@ -65,7 +71,8 @@ export class EmulationService {
     /** What the emulator last reported for each document, where (see {@link validate}). */
     private readonly shown = new Map<string, Shown[]>();
     /** Documents to emulate at their next validation (opened, saved, or changed with emulate-on-change). */
-    private readonly due = new Set<string>();
+    /** Documents whose emulation is due, with the editor's version it is due for (see {@link markDue}). */
+    private readonly due = new Map<string, number | undefined>();
     /** The policy used when a file names none (setting `uintr.defaultPolicy`). */
     defaultPolicy = 'linux_rfc';
     /** The editor's time bound on one document's race exploration (setting `uintr.raceTimeLimit`), in s. */
@@ -101,11 +108,18 @@ export class EmulationService {
                 void this.services.shared.lsp.Connection?.window.showWarningMessage(
                     `uintr.defaultPolicy '${policy}' is not a built-in policy (${BUILTIN_POLICIES.join(', ')}): a file that defines it runs under it, any other under linux_rfc`);
             }
-            // what was emulated under the old default (a file opened before the settings came)
-            // is emulated again under the new one
-            const stale = [...this.cache.keys()];
+            // what was emulated and shown under the old default (a file opened before the
+            // settings came) is emulated again under the new one, if its text is still the one
+            // run; an edit since waits for its save (decisions #20: a run of unsaved text was
+            // published as fresh)
+            const stale: string[] = [];
+            for (const [uri, emulated] of this.cache) {
+                const doc = this.services.shared.workspace.LangiumDocuments.getDocument(URI.parse(uri));
+                if (!emulated.published || !doc || !ranOn(emulated, doc)) continue;
+                stale.push(uri);
+                this.markDue(uri, emulated.version);
+            }
             this.cache.clear();
-            for (const uri of stale) this.markDue(uri);
             if (stale.length) {
                 // under the workspace lock, as every other update: not interleaved with one
                 const { WorkspaceLock, DocumentBuilder } = this.services.shared.workspace;
@@ -117,17 +131,29 @@ export class EmulationService {
 
     /** The run for the document's current version: cached, or computed now when the file is clean. */
     resultFor(doc: LangiumDocument): Emulated | undefined {
-        const version = doc.textDocument.version;
         const key = doc.uri.toString();
         const hit = this.cache.get(key);
-        if (hit && hit.version === version) return hit;
+        if (hit && ranOn(hit, doc)) return hit;
         if (hasStaticErrors(doc)) return undefined;
         return this.run(doc);
     }
 
-    /** Asks for the emulator's diagnostics at the document's next validation. */
-    markDue(uri: string): void {
-        this.due.add(uri);
+    /**
+     * Asks for the emulator's diagnostics at the document's next validation: of the editor's
+     * version that was opened or saved (`version`), or of whatever text the document has (a file
+     * read from disk). A later edit cancels it: its build must not run the unsaved text (a save
+     * whose build an edit cancelled ran the edit's text, as fresh: decisions #20).
+     */
+    markDue(uri: string, version?: number): void {
+        this.due.set(uri, version);
+    }
+
+    /** Whether the document's emulation is due now (see {@link markDue}). */
+    private isDue(doc: LangiumDocument): boolean {
+        const key = doc.uri.toString();
+        if (!this.due.has(key)) return false;
+        const version = this.due.get(key);
+        return version === undefined || version === doc.textDocument.version;
     }
 
     /** Lets a document's run (trace, machine, exploration) go: the document was closed. */
@@ -144,7 +170,7 @@ export class EmulationService {
             defaultPolicy: this.defaultPolicy, recordTrace: true,
         });
         pending.advance(INLINE_STATES);
-        const emulated: Emulated = { version: doc.textDocument.version, result: pending.result(), millis: performance.now() - started };
+        const emulated: Emulated = { version: doc.textDocument.version, text: parsedText(doc), result: pending.result(), millis: performance.now() - started };
         this.cache.set(doc.uri.toString(), emulated);
         if (!pending.finished) {
             emulated.exploring = pending;
@@ -163,7 +189,7 @@ export class EmulationService {
         const live = this.services.shared.workspace.TextDocuments?.get(uri);
         if (live !== undefined) return live.version === emulated.version;
         const doc = this.services.shared.workspace.LangiumDocuments.getDocument(URI.parse(uri));
-        return doc !== undefined && doc.textDocument.version === emulated.version;
+        return doc !== undefined && ranOn(emulated, doc);
     }
 
     /**
@@ -227,11 +253,22 @@ export class EmulationService {
         const doc = AstUtils.getDocument(file);
         const key = doc.uri.toString();
         if (isPreludeUri(key)) return;
-        if (!this.due.has(key)) {
-            // A rebuild of the same version (a watched-file event, a dependency): what the
+        if (parsedText(doc) !== doc.textDocument.getText()) {
+            // an edit came while this build ran: the build of its text decides
+            this.keep(doc, file, accept);
+            return;
+        }
+        const cached = this.cache.get(key);
+        // a closed file whose findings are shown, changed on disk since its run: its new text is
+        // the saved one, run as a save's (decisions #21)
+        const closedChanged = this.services.shared.workspace.TextDocuments?.get(key) === undefined
+            && this.shown.has(key) && !(cached && ranOn(cached, doc));
+        if (!this.isDue(doc) && !closedChanged) {
+            // due for a version an edit has replaced: that edit waits for its save
+            this.due.delete(key);
+            // A rebuild of the same text (a watched-file event, a dependency): what the
             // emulator reported for it. An edit makes a new version, which waits for a save.
-            const cached = this.cache.get(key);
-            if (cached && cached.version === doc.textDocument.version && cached.published) this.report(doc, file, cached, accept);
+            if (cached && ranOn(cached, doc) && cached.published) this.report(doc, file, cached, accept);
             else this.keep(doc, file, accept);
             return;
         }
@@ -241,8 +278,7 @@ export class EmulationService {
             this.shown.delete(key);
             return;
         }
-        const cached = this.cache.get(doc.uri.toString());
-        const emulated = cached && cached.version === doc.textDocument.version && !cached.cancelled ? cached : this.run(doc);
+        const emulated = cached && ranOn(cached, doc) && !cached.cancelled ? cached : this.run(doc);
         emulated.published = true;
         this.report(doc, file, emulated, accept);
         this.due.delete(key);
@@ -300,4 +336,14 @@ export function hasStaticErrors(doc: LangiumDocument): boolean {
     if (pr.lexerErrors.length > 0 || pr.parserErrors.length > 0) return true;
     if (doc.references.some(r => r.error !== undefined)) return true;
     return (doc.diagnostics ?? []).some(d => d.severity === DiagnosticSeverity.Error && typeof d.code === 'string' && (d.code === 'syntax' || d.code === 'semantic'));
+}
+
+/** Whether the run was made on the document's text as it is: the same version and the same text. */
+function ranOn(emulated: Emulated, doc: LangiumDocument): boolean {
+    return emulated.version === doc.textDocument.version && emulated.text === doc.textDocument.getText();
+}
+
+/** The text the document's tree was parsed from (the editor's may have moved on since). */
+function parsedText(doc: LangiumDocument): string {
+    return (doc.parseResult.value.$cstNode as RootCstNode | undefined)?.fullText ?? doc.textDocument.getText();
 }
