@@ -316,6 +316,21 @@ describe('bad input: one clear line, exit 2, no stack trace', () => {
         noStack(r.stderr);
     });
 
+    test('a chain of more than 1000 prefix operators (~, not) gets one syntax error where it starts, at once (100,000 took the parser 95 s); in a comment it is no chain', () => {
+        const tilde = write('chain.uintr', `machine { policy manual }\ntask rx { handler 1 }\ncpu0: set rx.upid.pir = ${'~ '.repeat(100_000)}1\n`);
+        const r = run(['check', '--format', 'json', tilde]);
+        expect(r.status).toBe(1);
+        expect(JSON.parse(r.stdout).files[0].diagnostics).toEqual([expect.objectContaining({ code: 'syntax', line: 3, column: 25,
+            message: 'nested too deeply: a chain of 100000 prefix operators (~, not) starts here (at most 1000)' })]);
+        const nots = write('chain-not.uintr', `// ${'not '.repeat(5000)}\nmachine { policy p }\npolicy p { on exec { if ${'not '.repeat(1001)}user(cur) { stui } } }\n`);
+        const n = JSON.parse(run(['check', '--format', 'json', nots]).stdout).files[0].diagnostics;
+        expect(n.map((d: { line: number; column: number; message: string }) => [d.line, d.column, d.message]))
+            .toEqual([[3, 25, 'nested too deeply: a chain of 1001 prefix operators (~, not) starts here (at most 1000)']]);
+        // 1000 are taken (and a `not` inside a name is no operator)
+        const ok = write('chain-1000.uintr', `machine { policy p }\ntask nothing { handler 1 }\npolicy p { on exec { if ${'not '.repeat(1000)}user(cur) { stui } } }\ncpu0: switch nothing\n`);
+        expect(run(['check', ok]).status).toBe(0);
+    });
+
     test('nesting that overflows the main thread\'s stack is checked on a deep one: the same output and exit status', () => {
         // 300 parentheses overflow the parser on a default stack; the command runs again in a
         // worker with a deep stack (bin.ts) and its output is the one written

@@ -24,6 +24,7 @@ import { lowerProgram, type Program, type ProgramItem, type RaceItem } from '../
 import { counterexample } from '../server/src/scenario/counterexample.js';
 import type { CounterStep, RaceReport } from '../server/src/scenario/race-explorer.js';
 import { Runner, type Finding } from '../server/src/scenario/run.js';
+import { defaultMaxStates } from '../server/src/scenario/segment-search.js';
 import type * as ast from '../server/src/syntax/generated/ast.js';
 import { check, workspace } from './helpers.js';
 import { ring } from '../bench/ring.mjs';
@@ -1277,6 +1278,24 @@ race {                                                   // #race
         expect(named.run!.races[0].reducedStates).toBe(0);
         const bound = await check(text('next'));
         expect(bound.run!.races[0].reducedStates).toBeGreaterThan(0);
+    });
+
+    test('the default bound on states is lowered on a machine so large that its states would take more than the memory allowed; an explicit bound is taken as given', async () => {
+        // a state costs about 1.3 KB plus 9 bytes per machine object: 200,000 fit in 1 GB up to
+        // about 410 objects; 64 CPUs and 1,000 tasks (3,100 objects) get about 34,000
+        expect(defaultMaxStates(160)).toBe(200_000);
+        expect(defaultMaxStates(3_100)).toBe(Math.floor(1e9 / (1_300 + 9 * 3_100)));
+        expect(defaultMaxStates(1e7)).toBe(1_000);
+        // on a race of more than 1,000 states, with the memory the default bound allows made small
+        const text = ring(2, 3);
+        const full = await check(text);
+        expect(full.run!.races[0].states).toBeGreaterThan(1_000);
+        const small = await check(text, { explore: { stateMemory: 1_000_000 } });
+        expect(small.run!.races[0].states).toBe(1_000);
+        expect(small.run!.races[0].cutBy).toBe('states');
+        expect(small.diagnostics.find(d => d.severity === 'information')?.message).toMatch(/^the search stopped at 1000 states/);
+        const given = await check(text, { explore: { stateMemory: 1_000_000, maxStates: 1_500 } });
+        expect(given.run!.races[0].states).toBe(1_500);
     });
 
     test('a depth bound cuts the search with an information diagnostic on the race', async () => {

@@ -82,8 +82,9 @@ function isStackOverflow(e: unknown): boolean {
 }
 
 function nestedTooDeeply(file: string, text: string, at: TooDeep | undefined): FileReport {
-    const message = at ? `nested too deeply: this bracket opens level ${MAX_NESTING + 1} (at most ${MAX_NESTING} levels of parentheses and braces)`
-        : 'the file is nested too deeply to parse';
+    const message = at?.chain !== undefined ? `nested too deeply: a chain of ${at.chain} prefix operators (~, not) starts here (at most ${MAX_NESTING})`
+        : at ? `nested too deeply: this bracket opens level ${MAX_NESTING + 1} (at most ${MAX_NESTING} levels of parentheses and braces)`
+            : 'the file is nested too deeply to parse';
     const loc = at ? { line: at.line, column: at.column, offset: at.offset, end: at.offset + 1 } : { line: 1, column: 1, offset: 0, end: 0 };
     const diagnostics: ScenarioDiagnostic[] = [{ code: 'syntax', severity: 'error', message, loc, related: [] }];
     return { file, text, steps: 0, diagnostics };

@@ -24,8 +24,13 @@ import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES, SegmentSearch, type SegmentLead 
 export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES };
 
 export interface ExploreOptions {
-    /** Bound on distinct states per race (default {@link DEFAULT_MAX_STATES}). */
+    /**
+     * Bound on distinct states per race (default {@link DEFAULT_MAX_STATES}, lowered on a large
+     * machine: see defaultMaxStates in segment-search.ts).
+     */
     readonly maxStates?: number;
+    /** The memory the default bound lets a race's states take, in bytes (default DEFAULT_STATE_MEMORY; tests). */
+    readonly stateMemory?: number;
     /** Bound on events per interleaving (default {@link DEFAULT_MAX_DEPTH}). */
     readonly maxDepth?: number;
     /** The partial-order reduction (default on); off explores every enabled event. */

@@ -23,6 +23,20 @@ export const DEFAULT_MAX_STATES = 200_000;
 export const DEFAULT_MAX_DEPTH = 10_000;
 
 /**
+ * The memory the distinct states of one race may take by default, in bytes: the default bound
+ * on states is lowered on a machine so large that 200,000 of its states would take more. A
+ * state costs about 1.3 KB plus 9 bytes per machine object keyed (measured: 2.7 KB at 160
+ * objects, 28 KB at 3,100), so a race on 64 CPUs with 2,000 tasks ran out of a 4 GB heap (a
+ * 50 KB file) before it reached 200,000. An explicit `--max-states` is taken as given.
+ */
+export const DEFAULT_STATE_MEMORY = 1_000_000_000;
+
+/** The default bound on a race's distinct states for a machine whose states key `width` objects. */
+export function defaultMaxStates(width: number, memory = DEFAULT_STATE_MEMORY): number {
+    return Math.max(1_000, Math.min(DEFAULT_MAX_STATES, Math.floor(memory / (1_300 + 9 * width))));
+}
+
+/**
  * How a later race's start state was reached: the interleaving of the segment before it (that
  * race and the items after it, with the IPIs that arrived at its end) that first led there,
  * from that segment's own start.
@@ -194,7 +208,10 @@ export class SegmentSearch {
     /** Sleep sets: the arrivals of that list that change nothing at the state (PartialOrder.ipiIgnored), by bit. */
     private evIgnored = 0;
     private evCount = 0;
-    private readonly maxStates: number;
+    private maxStates: number;
+    /** Whether {@link maxStates} is the default (lowered for a large machine when the first state is keyed). */
+    private readonly defaultBound: boolean;
+    private readonly stateMemory: number | undefined;
     private readonly maxDepth: number;
     /** Whether the state key holds the last step run (see PartialOrder's lastStepMatters). */
     private readonly lastStepMatters: boolean;
@@ -211,6 +228,8 @@ export class SegmentSearch {
         starts: Runner[], options: ExploreOptions, private readonly leadOf: (start: Runner) => SegmentLead | undefined = () => undefined) {
         this.origins = starts;
         this.maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
+        this.defaultBound = options.maxStates === undefined;
+        this.stateMemory = options.stateMemory;
         this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
         const program = main.program;
         const por = options.reduction === false ? null
@@ -309,6 +328,7 @@ export class SegmentSearch {
     private key(r: Runner, pos: readonly number[], post: number, from = -1): Int32Array {
         if (!this.visited) {
             this.machineWidth = StateInterner.width(r.m);
+            if (this.defaultBound) this.maxStates = defaultMaxStates(this.machineWidth, this.stateMemory);
             const width = this.machineWidth + pos.length + 7;
             this.visited = new VectorSet(width);
             this.scratch = new Int32Array(width);

@@ -9,7 +9,7 @@ import {
 } from 'langium';
 import { CstNodeBuilder, createLangiumParser, type CompositeCstNode, type CstNode, type LangiumParser } from 'langium';
 import type { IRecognitionException } from 'chevrotain';
-import { deepest, findTooDeep } from './nesting.js';
+import { deepest, findTooDeep, longestChain } from './nesting.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
 import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
@@ -83,7 +83,7 @@ function guardedParser(parser: LangiumParser): LangiumParser {
         const { at, depth } = deepest(text);
         // the parser recurses per prefix operator too: a long chain of `~` or `not` is the cause
         // when it outnumbers the brackets
-        const chain = longestPrefixChain(text);
+        const chain = longestChain(text);
         const byChain = chain !== undefined && chain.count > depth;
         // an overflow caught inside the parser's error recovery resumes it on a broken state: it
         // then fails with another error (a TypeError in Langium's assign); on a text that nests
@@ -117,20 +117,6 @@ function guardedParser(parser: LangiumParser): LangiumParser {
 function resetParser(parser: LangiumParser): void {
     (parser as unknown as { stack: unknown[] }).stack.length = 0;
     parser.unorderedGroups.clear();
-}
-
-/** The longest run of prefix operators (`~`, `not`) in the text, and where it starts. */
-function longestPrefixChain(text: string): { count: number; at: { offset: number; line: number; column: number } } | undefined {
-    let best: { count: number; offset: number } | undefined;
-    for (const m of text.matchAll(/(?:(?:~|\bnot\b)\s*){2,}/g)) {
-        const count = (m[0].match(/~|not/g) ?? []).length;
-        if (!best || count > best.count) best = { count, offset: m.index };
-    }
-    if (!best) return undefined;
-    const before = text.slice(0, best.offset);
-    const line = before.split(/\r\n|\r|\n/).length;
-    const lineStart = Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r')) + 1;
-    return { count: best.count, at: { offset: best.offset, line, column: best.offset - lineStart + 1 } };
 }
 
 export interface UintrAddedServices {
