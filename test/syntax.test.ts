@@ -744,6 +744,20 @@ describe('§8 static checks', () => {
             expect(r.codes.every(c => /^semantic@[123]$/.test(c))).toBe(true);
             await expectNoStatic('policy a extends b { }\npolicy b extends c { }\npolicy c extends tglx { }\n');
         });
+        test('each policy of a cycle says it, a long one named by its ends; a policy that leads into a cycle does not; a long chain is clean', async () => {
+            const cycle = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `policy p${from + i} extends p${from + (i + 1) % n} { }\n`).join('');
+            const r = await check(cycle(3) + 'policy q extends p0 { }\n');
+            expect(r.diagnostics.map(d => [d.loc.line, d.message])).toEqual([
+                [1, 'policy p0 extends itself through p0 -> p1 -> p2 -> p0'],
+                [2, 'policy p1 extends itself through p1 -> p2 -> p0 -> p1'],
+                [3, 'policy p2 extends itself through p2 -> p0 -> p1 -> p2'],
+            ]);
+            const long = await check(cycle(40));
+            expect(long.diagnostics).toHaveLength(40);
+            expect(long.diagnostics[5].message).toBe('policy p5 extends itself through p5 -> p6 -> p7 -> p8 -> p9 -> p10 -> p11 -> p12 -> p13 -> p14 -> … -> p4 -> p5 (40 policies)');
+            const chain = 'policy c0 extends linux_rfc { }\n' + Array.from({ length: 2000 }, (_, i) => `policy c${i + 1} extends c${i} { }\n`).join('') + 'machine { policy c2000 }\n';
+            await expectNoStatic(chain.replace(/^(.*\n)([\s\S]*)(machine.*\n)$/, '$3$1$2'));
+        });
         test('a hook defined twice is semantic on the second', async () => {
             await expectStatic('policy p {\n  on exec { xrstors init }\n  on <|exec { }\n}\n', 'semantic');
         });
