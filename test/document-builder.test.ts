@@ -246,3 +246,32 @@ describe('a file that cannot be read', () => {
         expect(documents.hasDocument(old)).toBe(false);
     });
 });
+
+describe('closing a document', () => {
+    test('opened again while its file is read for the close: the close does not make the reopened document\'s text due (its unsaved edit was run as fresh)', async () => {
+        const uri = URI.parse('file:///w/closed-reopened.uintr');
+        let reading: (() => void) | undefined;
+        const fileSystemProvider = () => ({
+            ...EmptyFileSystem.fileSystemProvider(),
+            readFile: (u: URI) => (u.toString() === uri.toString() ? new Promise<string>(r => { reading = () => r(TEXT); }) : Promise.resolve('')),
+        });
+        const { shared } = createUintrServices({ fileSystemProvider } as unknown as typeof EmptyFileSystem, PRELUDE);
+        const handler = shared.lsp.DocumentUpdateHandler as unknown as { didCloseDocument(e: { document: TextDocument }): void; emulateNow(uri: string, version?: number): void };
+        const emulated: string[] = [];
+        handler.emulateNow = (u: string) => { emulated.push(u); };
+        handler.didCloseDocument({ document: TextDocument.create(uri.toString(), 'uintr', 1, TEXT) });
+        await new Promise(r => setTimeout(r, 10));
+        // reopened and edited while the file is read
+        shared.workspace.TextDocuments.set(TextDocument.create(uri.toString(), 'uintr', 2, `// edited\n${TEXT}`));
+        reading!();
+        await new Promise(r => setTimeout(r, 10));
+        expect(emulated).toEqual([]);
+        // closed for good: the file's text is due
+        shared.workspace.TextDocuments.delete(uri.toString());
+        handler.didCloseDocument({ document: TextDocument.create(uri.toString(), 'uintr', 2, `// edited\n${TEXT}`) });
+        await new Promise(r => setTimeout(r, 10));
+        reading!();
+        await new Promise(r => setTimeout(r, 10));
+        expect(emulated).toEqual([uri.toString()]);
+    });
+});

@@ -61,7 +61,12 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
             this.fireDocumentUpdate([], [uri]);
             return;
         }
-        void this.shared.workspace.FileSystemProvider.readFile(uri).then(() => this.emulateNow(key), () => this.fireDocumentUpdate([], [uri]));
+        // (opened again while the file was read: the open is due, not the file's text; marked
+        // due for any text, the reopened document's unsaved edit was run as fresh)
+        const reopened = () => this.shared.workspace.TextDocuments.get(key) !== undefined;
+        void this.shared.workspace.FileSystemProvider.readFile(uri).then(
+            () => { if (!reopened()) this.emulateNow(key); },
+            () => { if (!reopened()) this.fireDocumentUpdate([], [uri]); });
     }
 
     didSaveDocument(event: TextDocumentChangeEvent<TextDocument>): void {
