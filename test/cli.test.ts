@@ -326,6 +326,12 @@ describe('bad input: one clear line, exit 2, no stack trace', () => {
         const n = JSON.parse(run(['check', '--format', 'json', nots]).stdout).files[0].diagnostics;
         expect(n.map((d: { line: number; column: number; message: string }) => [d.line, d.column, d.message]))
             .toEqual([[3, 25, 'nested too deeply: a chain of 1001 prefix operators (~, not) starts here (at most 1000)']]);
+        // with any whitespace of the lexer's between them (\v, \f, no-break space), still one chain
+        for (const ws of ['\v', '\f', '\u00a0', '\u2003']) {
+            const f = write('chain-ws.uintr', `machine { policy manual }\ntask rx { handler 1 }\ncpu0: set rx.upid.pir = ${`~${ws}`.repeat(2_000)}1\n`);
+            const d = JSON.parse(run(['check', '--format', 'json', f]).stdout).files[0].diagnostics;
+            expect(d.map((x: { message: string }) => x.message), JSON.stringify(ws)).toEqual(['nested too deeply: a chain of 2000 prefix operators (~, not) starts here (at most 1000)']);
+        }
         // 1000 are taken (and a `not` inside a name is no operator)
         const ok = write('chain-1000.uintr', `machine { policy p }\ntask nothing { handler 1 }\npolicy p { on exec { if ${'not '.repeat(1000)}user(cur) { stui } } }\ncpu0: switch nothing\n`);
         expect(run(['check', ok]).status).toBe(0);

@@ -346,6 +346,15 @@ describe('what is shown after the emulator ran (decisions #20, #21)', () => {
             const moved = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'xrstors-gp' && d.range.start.line === gpLine + 3));
             c.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: u, type: 2 }] });
             expect(gpLines(await moved)).toEqual([[gpLine + 3, false]]);
+            // broken on disk (a static error: nothing of the emulator), then mended: run again
+            writeFileSync(file, text + 'cpu0: @@@\n');
+            const broken = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'syntax'));
+            c.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: u, type: 2 }] });
+            expect(gpLines(await broken)).toEqual([]);
+            writeFileSync(file, '// mended\n' + text);
+            const mended = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'xrstors-gp'));
+            c.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: u, type: 2 }] });
+            expect(gpLines(await mended)).toEqual([[gpLine + 1, false]]);
         } finally {
             await c.stop();
         }

@@ -70,9 +70,14 @@ export class EmulationService {
     private readonly cache = new Map<string, Emulated>();
     /** What the emulator last reported for each document, where (see {@link validate}). */
     private readonly shown = new Map<string, Shown[]>();
-    /** Documents to emulate at their next validation (opened, saved, or changed with emulate-on-change). */
     /** Documents whose emulation is due, with the editor's version it is due for (see {@link markDue}). */
     private readonly due = new Map<string, number | undefined>();
+    /**
+     * Closed documents whose file was emulated (the close runs it: decisions #21): a change on
+     * disk runs them again. (Not what is shown: a file with a static error shows nothing of the
+     * emulator, and once fixed on disk it was never run again.)
+     */
+    private readonly runFromDisk = new Set<string>();
     /** The policy used when a file names none (setting `uintr.defaultPolicy`). */
     defaultPolicy = 'linux_rfc';
     /** The editor's time bound on one document's race exploration (setting `uintr.raceTimeLimit`), in s. */
@@ -161,6 +166,7 @@ export class EmulationService {
         this.cache.delete(uri);
         this.due.delete(uri);
         this.shown.delete(uri);
+        this.runFromDisk.delete(uri);
     }
 
     private run(doc: LangiumDocument): Emulated {
@@ -259,10 +265,10 @@ export class EmulationService {
             return;
         }
         const cached = this.cache.get(key);
-        // a closed file whose findings are shown, changed on disk since its run: its new text is
-        // the saved one, run as a save's (decisions #21)
-        const closedChanged = this.services.shared.workspace.TextDocuments?.get(key) === undefined
-            && this.shown.has(key) && !(cached && ranOn(cached, doc));
+        // a closed file that was emulated, changed on disk since: its new text is the saved one,
+        // run as a save's (decisions #21)
+        const closed = this.services.shared.workspace.TextDocuments?.get(key) === undefined;
+        const closedChanged = closed && this.runFromDisk.has(key) && !(cached && ranOn(cached, doc));
         if (!this.isDue(doc) && !closedChanged) {
             // due for a version an edit has replaced: that edit waits for its save
             this.due.delete(key);
@@ -272,6 +278,7 @@ export class EmulationService {
             else this.keep(doc, file, accept);
             return;
         }
+        if (closed) this.runFromDisk.add(key);
         const statics = await this.services.validation.DocumentValidator.validateDocument(doc, { categories: ['built-in', 'fast'] });
         if (statics.some(d => d.severity === DiagnosticSeverity.Error)) {
             this.due.delete(key);

@@ -45,6 +45,11 @@ interface Scan {
     maxChainAt: TooDeep | undefined;
 }
 
+/** Whether a character is whitespace to the lexer (its WS is `\s+`: \v, \f, U+00A0 and the other Unicode spaces too). */
+function space(c: number): boolean {
+    return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0xa0 && /\s/.test(String.fromCharCode(c)));
+}
+
 /** A character of a name or number (a `not` next to one is part of a word). */
 function wordChar(c: number): boolean {
     return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
@@ -67,7 +72,8 @@ function scan(text: string, max: number): Scan {
             if (not) i += 2;
             continue;
         }
-        if (ch !== 0x20 && ch !== 0x09 && ch !== 0x0a && ch !== 0x0d && ch !== 0x2f) chain = 0;
+        // whitespace and comments go on a chain (the lexer skips them), anything else ends it
+        if (!space(ch) && ch !== 0x2f) chain = 0;
         if (ch === 0x0a || (ch === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
             line++;
             lineStart = i + 1;
