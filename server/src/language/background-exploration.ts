@@ -27,6 +27,8 @@ const SLICE_STATES = 200;
 const PAUSE_MS = 2;
 /** How often a worker's run is checked for still being current, in ms. */
 const WATCH_MS = 50;
+/** How long a cancelled worker has to report what it explored before it is ended without, in ms. */
+const STOP_GRACE_MS = 5_000;
 
 /**
  * The bundled worker beside the prelude (out/explore-worker.cjs), or undefined when it is not
@@ -85,8 +87,11 @@ export interface ExploreJob {
     readonly defaultPolicy: string;
     /** The editor's time bound, in s. */
     readonly timeLimitS: number;
-    /** False once the run is superseded (an edit, a close) or cancelled. */
+    /** False once the run is superseded (an edit, a close): the exploration is dropped. */
     isCurrent(): boolean;
+    /** True once the user cancels (the progress's Cancel): the exploration stops and reports what it explored, said with `cancelled`. */
+    isCancelled(): boolean;
+    readonly cancelled: string;
 }
 
 /** The run's complete result, or null when it stopped being current first. */
@@ -113,6 +118,10 @@ async function exploreInSlices(job: ExploreJob, onProgress: (p: ExploreProgress)
     while (!pending.finished) {
         await new Promise<void>(resolve => setTimeout(resolve, PAUSE_MS));
         if (!job.isCurrent()) return null;
+        if (job.isCancelled()) {
+            pending.stop(job.cancelled);
+            break;
+        }
         const now = performance.now();
         if (now >= deadline) {
             pending.stop(timeBound(job));
@@ -137,6 +146,7 @@ function exploreInWorker(job: ExploreJob, script: string, onProgress: (p: Explor
     const request: ExploreRequest = {
         kind: 'explore', text: doc.textDocument.getText(), path: doc.uri.path, prelude: { path: job.prelude.path, text: preludeText(job.prelude) },
         defaultPolicy: job.defaultPolicy, timeLimitMs: job.timeLimitS * 1000, timeBound: timeBound(job),
+        stop: new SharedArrayBuffer(4), cancelled: job.cancelled,
     };
     return new Promise(resolve => {
         let status = job.pending.progress();
@@ -152,8 +162,16 @@ function exploreInWorker(job: ExploreJob, script: string, onProgress: (p: Explor
             void worker.terminate();
             resolve(r);
         };
+        let stopping = false;
         const watch = setInterval(() => {
-            if (!job.isCurrent()) finish(null);
+            if (!job.isCurrent()) {
+                finish(null);
+            } else if (job.isCancelled() && !stopping) {
+                // the worker stops at its next look (every 1,000 states) and reports what it explored
+                stopping = true;
+                Atomics.store(new Int32Array(request.stop), 0, 1);
+                setTimeout(() => finish(null), STOP_GRACE_MS);
+            }
         }, WATCH_MS);
         worker.on('message', (m: ExploreMessage) => {
             if (m.kind === 'progress') {

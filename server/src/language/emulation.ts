@@ -211,19 +211,24 @@ export class EmulationService {
             const result = await exploreRest({
                 doc, emulated, pending, progress, workerScript: this.workerScript, prelude: this.prelude,
                 defaultPolicy: this.defaultPolicy, timeLimitS: this.raceTimeLimit,
-                isCurrent: () => this.current(uri, emulated) && !progress?.token.isCancellationRequested,
+                isCurrent: () => this.current(uri, emulated),
+                isCancelled: () => progress?.token.isCancellationRequested === true,
+                cancelled: CANCELLED,
             });
+            // cancelled by the user, not superseded: what was explored stands, said as a cut search
+            // (it stayed as if still exploring, and a save reused it as it was); the next save
+            // explores again
+            const cancelled = progress?.token.isCancellationRequested === true;
             if (result) {
                 emulated.result = result;
-            } else if (this.current(uri, emulated)) {
-                // cancelled by the user, not superseded: what was explored stands, said as a cut
-                // search (it stayed as if still exploring, and a save reused it as it was)
+            } else if (cancelled && this.current(uri, emulated)) {
+                // a worker that did not report in time: what this thread explored
                 pending.stop(CANCELLED);
                 emulated.result = pending.result();
-                emulated.cancelled = true;
             } else {
                 return;
             }
+            emulated.cancelled = cancelled;
             emulated.exploring = undefined;
         } finally {
             progress?.done();

@@ -26,6 +26,9 @@ export interface ExploreRequest {
     readonly timeLimitMs: number;
     /** Why the time bound stops it, for the information diagnostic. */
     readonly timeBound: string;
+    /** Set to 1 (an Int32Array over it) when the user cancels: the worker stops and reports what it explored, said with `cancelled`. */
+    readonly stop: SharedArrayBuffer;
+    readonly cancelled: string;
 }
 
 /** The text of `uintr compare` or `uintr trace` for a document's text. */
@@ -56,10 +59,15 @@ async function explore(req: ExploreRequest): Promise<ExploreMessage> {
     const doc = await ws.load(req.text, req.path);
     const pending = startCheck(doc.parseResult.value, staticDiagnostics(doc), ws, { defaultPolicy: req.defaultPolicy, recordTrace: false });
     const start = Date.now();
+    const stop = new Int32Array(req.stop);
     let reported = start;
     while (!pending.finished) {
         if (Date.now() - start >= req.timeLimitMs) {
             pending.stop(req.timeBound);
+            break;
+        }
+        if (Atomics.load(stop, 0) === 1) {
+            pending.stop(req.cancelled);
             break;
         }
         pending.advance(1000);
