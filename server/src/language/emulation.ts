@@ -54,8 +54,6 @@ export interface Emulated {
 /** Why a race exploration cancelled in the editor stopped (said in its information diagnostic). */
 const CANCELLED = 'the exploration was cancelled in the editor (saving the file explores it again)';
 
-
-
 /** An emulator diagnostic as it was last reported for a document, kept across edits until the next run. */
 interface Shown {
     readonly severity: 'error' | 'warning' | 'info';
