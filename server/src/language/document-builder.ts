@@ -29,6 +29,11 @@ import type { LangiumSharedServices } from 'langium/lsp';
 import type { CancellationToken } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 
+/** The text a document's tree was parsed from (undefined: no tree yet); the editor's may have moved on since. */
+export function treeText(document: LangiumDocument): string | undefined {
+    return (document.parseResult?.value?.$cstNode as RootCstNode | undefined)?.fullText;
+}
+
 export class UintrDocumentBuilder extends DefaultDocumentBuilder {
     /** The waiting requests: each checks its document and answers when it can. */
     private readonly waiters = new Set<() => void>();
@@ -110,7 +115,7 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
             // it there) and that is what the tree holds; not when the parse read the file, for a
             // document closed then and opened again while the file was read
             const open = this.textDocuments?.get(document.uri.toString());
-            const built = (document.parseResult?.value?.$cstNode as RootCstNode | undefined)?.fullText;
+            const built = treeText(document);
             if (open !== undefined && (built === undefined || built === open.getText())) this.parsedFrom.set(document, { text: open, version: open.version });
             else this.parsedFrom.delete(document);
         }

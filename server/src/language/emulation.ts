@@ -9,7 +9,7 @@
  * or the user cancels, and bounded in time (`uintr.raceTimeLimit`, reported as information).
  * When it ends, the document's diagnostics are published again with the races' findings.
  */
-import { AstUtils, URI, type LangiumDocument, type RootCstNode, type ValidationAcceptor } from 'langium';
+import { AstUtils, URI, type LangiumDocument, type ValidationAcceptor } from 'langium';
 import type { LangiumServices } from 'langium/lsp';
 import { DiagnosticSeverity, type DiagnosticRelatedInformation, type Range, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { startCheck, type CheckResult, type PendingCheck } from '../scenario/check.js';
@@ -18,6 +18,7 @@ import * as ast from '../syntax/generated/ast.js';
 import { isPreludeUri } from '../syntax/prelude-uri.js';
 import { BUILTIN_POLICIES } from '../syntax/uintr-validator.js';
 import { exploreRest, progressText, workerScript, type ExploreProgress } from './background-exploration.js';
+import { treeText } from './document-builder.js';
 import { policyResolver, type PreludeSource } from './prelude-documents.js';
 
 export const EMULATION_CATEGORY = 'emulation';
@@ -174,7 +175,7 @@ export class EmulationService {
             defaultPolicy: this.defaultPolicy, recordTrace: true,
         });
         pending.advance(INLINE_STATES);
-        const emulated: Emulated = { version: doc.textDocument.version, text: parsedText(doc), result: pending.result(), millis: performance.now() - started };
+        const emulated: Emulated = { version: doc.textDocument.version, text: treeText(doc) ?? doc.textDocument.getText(), result: pending.result(), millis: performance.now() - started };
         this.cache.set(doc.uri.toString(), emulated);
         if (!pending.finished) {
             emulated.exploring = pending;
@@ -262,7 +263,8 @@ export class EmulationService {
         const doc = AstUtils.getDocument(file);
         const key = doc.uri.toString();
         if (isPreludeUri(key)) return;
-        if (parsedText(doc) !== doc.textDocument.getText()) {
+        const built = treeText(doc);
+        if (built !== undefined && built !== doc.textDocument.getText()) {
             // an edit came while this build ran: the build of its text decides
             this.keep(doc, file, accept);
             return;
@@ -351,9 +353,4 @@ export function hasStaticErrors(doc: LangiumDocument): boolean {
 /** Whether the run was made on the document's text as it is: the same version and the same text. */
 function ranOn(emulated: Emulated, doc: LangiumDocument): boolean {
     return emulated.version === doc.textDocument.version && emulated.text === doc.textDocument.getText();
-}
-
-/** The text the document's tree was parsed from (the editor's may have moved on since). */
-function parsedText(doc: LangiumDocument): string {
-    return (doc.parseResult.value.$cstNode as RootCstNode | undefined)?.fullText ?? doc.textDocument.getText();
 }

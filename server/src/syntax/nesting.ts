@@ -25,16 +25,13 @@ export function findTooDeep(text: string, max = MAX_NESTING): TooDeep | undefine
     return tooDeep ?? (maxChain > max ? { ...maxChainAt!, chain: maxChain } : undefined);
 }
 
-/** The longest chain of prefix operators (`~`, `not`, whitespace and comments between), and where it starts. */
-export function longestChain(text: string): { count: number; at: TooDeep } | undefined {
-    const { maxChain, maxChainAt } = scan(text, Infinity);
-    return maxChain > 0 ? { count: maxChain, at: maxChainAt! } : undefined;
-}
-
-/** The first bracket that opens the deepest level of the text, and that level (0: none). */
-export function deepest(text: string): { at: TooDeep | undefined; depth: number } {
-    const { maxDepth, maxAt } = scan(text, Infinity);
-    return { at: maxAt, depth: maxDepth };
+/**
+ * The first bracket that opens the deepest level of the text and that level (0: none), and the
+ * longest chain of prefix operators (`~`, `not`, whitespace and comments between) and where it starts.
+ */
+export function deepest(text: string): { at: TooDeep | undefined; depth: number; chain: { count: number; at: TooDeep } | undefined } {
+    const { maxDepth, maxAt, maxChain, maxChainAt } = scan(text, Infinity);
+    return { at: maxAt, depth: maxDepth, chain: maxChain > 0 ? { count: maxChain, at: maxChainAt! } : undefined };
 }
 
 interface Scan {

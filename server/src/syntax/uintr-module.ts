@@ -9,7 +9,7 @@ import {
 } from 'langium';
 import { CstNodeBuilder, createLangiumParser, type CompositeCstNode, type CstNode, type LangiumParser } from 'langium';
 import type { IRecognitionException } from 'chevrotain';
-import { deepest, findTooDeep, longestChain } from './nesting.js';
+import { deepest, findTooDeep } from './nesting.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
 import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
@@ -80,17 +80,16 @@ function guardedParser(parser: LangiumParser): LangiumParser {
                 failure = e;
             }
         }
-        const { at, depth } = deepest(text);
         // the parser recurses per prefix operator too: a long chain of `~` or `not` is the cause
         // when it outnumbers the brackets
-        const chain = longestChain(text);
+        const { at, depth, chain } = deepest(text);
         const byChain = chain !== undefined && chain.count > depth;
         // an overflow caught inside the parser's error recovery resumes it on a broken state: it
         // then fails with another error (a TypeError in Langium's assign); on a text that nests
         // no deeper than real scenarios do, another error is the parser's own
         const deep = Math.max(depth, chain?.count ?? 0) >= OVERFLOW_SUSPECT;
         const overflow = failure === undefined || failure instanceof RangeError || deep;
-        const pos = (!overflow || !deep ? undefined : byChain ? chain.at : at) ?? { offset: 0, line: 1, column: 1 };
+        const pos = (deep ? (byChain ? chain.at : at) : undefined) ?? { offset: 0, line: 1, column: 1 };
         const message = !overflow ? `the parser failed on this file (an internal error): ${(failure as Error)?.message ?? failure}`
             // not nested: a very long expression (thousands of operators in a row) took the stack
             : !deep ? 'the parser ran out of stack on this file (an expression too long for it here; `uintr check` takes it on a deeper stack)'

@@ -441,6 +441,7 @@ export class UintrValidator {
     checkCondCompare(c: ast.CmpCond, accept: ValidationAcceptor): void {
         if (c.op !== undefined) return this.checkCompare(c, accept);
         if (ast.isParenCmp(c.$container) || !c.$cstNode) return;
+        // the next token from the text, not the tree: the parser's recovery may have left it out
         const doc = AstUtils.getDocument(c);
         const text = doc.textDocument.getText();
         let at = c.$cstNode.end;
