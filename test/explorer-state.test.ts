@@ -181,4 +181,49 @@ describe('changedObjects: a state that shares what an event did not write', () =
         expect(keyOf(k, loaded)).toEqual(keyOf(k, deep));
         expect(keyOf(k, loaded)).not.toEqual(keyOf(k, m));
     });
+
+    test('with the interner, an object equal to one kept before is shared, provenance and all; one that differs only in provenance is not', () => {
+        const m = machine();
+        m.recording = false;
+        const k = new StateInterner();
+        const width = StateInterner.width(m);
+        const event = (armedBy: number): ReturnType<typeof changedObjects> => {
+            m.undo = new UndoLog();
+            m.w(m.cpus[1], 'uinv', 0xecn);
+            m.meta(m.cpus[1], 'uinvArmedBy', armedBy);
+            m.w(m.upids[0], 'on', 1n);
+            k.fill(m, new Int32Array(width), 0); // the explorer keys a state before it keeps it
+            const c = changedObjects(m, m.undo, k);
+            m.rollback();
+            m.undo = null;
+            return c;
+        };
+        const a = event(7), b = event(7), other = event(8);
+        expect(a.cpus[1]).not.toBe(m.cpus[1]);
+        expect(b.cpus[1]).toBe(a.cpus[1]);
+        expect(b.upids[0]).toBe(a.upids[0]);
+        expect(b.runnables[2]).toBe(a.runnables[2]); // the owner of the UPID, pointing at the shared copy
+        expect(a.runnables[2].upid).toBe(a.upids[0]);
+        expect(other.cpus[1]).not.toBe(a.cpus[1]);
+        expect(other.cpus[1].uinvArmedBy).toBe(8);
+        expect(a.cpus[1].uinvArmedBy).toBe(7);
+        expect(other.upids[0]).toBe(a.upids[0]);
+        // lists with nothing written are the source's own; the source is back as it was
+        expect(a.images).toBe(m.images);
+        expect(a.cpus).not.toBe(m.cpus);
+        expect(m.cpus[1].uinv).toBe(0n);
+        expect(m.upids[0].on).toBe(0n);
+
+        // an object kept before, loaded, written and keyed again is not its own copy
+        const loaded = cloneMachine(m);
+        loaded.load(a);
+        loaded.undo = new UndoLog();
+        loaded.meta(loaded.cpus[1], 'uinvArmedBy', 9);
+        loaded.meta(loaded.cpus[1], 'uinvArmedBy', 7);
+        k.fill(loaded, new Int32Array(width), 0);
+        const again = changedObjects(loaded, loaded.undo, k);
+        loaded.rollback();
+        expect(again.cpus[1]).not.toBe(a.cpus[1]);
+        expect(again.cpus[1].uinvArmedBy).toBe(7);
+    });
 });

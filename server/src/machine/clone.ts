@@ -30,25 +30,36 @@ export function copyObjects(src: MachineObjects): MachineObjects {
  * led to it is still applied, then rolls `src` back. Sound only while every later write to a
  * shared object is undone (the explorer tries events that way); a state that is run on without
  * undo (the end of a segment, a replay) is copied with {@link cloneMachine}.
+ *
+ * With `kept` (the exploration's interner, which has just keyed the written objects), a written
+ * object equal to one kept before, provenance and all, is shared instead of copied (see
+ * {@link StateInterner.keptCpu}).
  */
-export function changedObjects(src: MachineObjects, undo: UndoLog): MachineObjects {
-    const cpus = src.cpus.slice(), upids = src.upids.slice(), images = src.images.slice(), runnables = src.runnables.slice();
+export function changedObjects(src: MachineObjects, undo: UndoLog, kept?: StateInterner): MachineObjects {
+    // a list none of whose objects was written is shared too (lists are written only when built)
+    let cpus = src.cpus, upids = src.upids, images = src.images, runnables = src.runnables;
     let owners: number[] | null = null;
     const slots = undo.slots;
     for (let i = 0; i < undo.length; i += 4) {
         const o = slots[i] as { id: number };
         const id = o.id;
         if (src.cpus[id] === o) {
-            if (cpus[id] === o) cpus[id] = { ...(o as Cpu) };
+            if (cpus[id] !== o) continue;
+            if (cpus === src.cpus) cpus = cpus.slice();
+            cpus[id] = kept ? kept.keptCpu(o as Cpu) : { ...(o as Cpu) };
         } else if (src.runnables[id] === o) {
-            if (runnables[id] === o) runnables[id] = { ...(o as Runnable) };
+            if (runnables[id] !== o) continue;
+            if (runnables === src.runnables) runnables = runnables.slice();
+            runnables[id] = kept ? kept.keptRunnable(o as Runnable, false) : { ...(o as Runnable) };
         } else if (src.upids[id] === o) {
-            if (upids[id] === o) {
-                upids[id] = { ...(o as Upid) };
-                (owners ??= []).push((o as Upid).owner);
-            }
-        } else if (src.images[id] === o && images[id] === o) {
-            images[id] = { ...(o as XsaveImage) };
+            if (upids[id] !== o) continue;
+            if (upids === src.upids) upids = upids.slice();
+            upids[id] = kept ? kept.keptUpid(o as Upid) : { ...(o as Upid) };
+            (owners ??= []).push((o as Upid).owner);
+        } else if (src.images[id] === o) {
+            if (images[id] !== o) continue;
+            if (images === src.images) images = images.slice();
+            images[id] = kept ? kept.keptImage(o as XsaveImage) : { ...(o as XsaveImage) };
             (owners ??= []).push((o as XsaveImage).owner);
         }
     }
@@ -58,7 +69,11 @@ export function changedObjects(src: MachineObjects, undo: UndoLog): MachineObjec
             const r = runnables[id];
             const upid = r.upid ? upids[r.upid.id] : null;
             const image = r.image ? images[r.image.id] : null;
-            if (upid !== r.upid || image !== r.image) runnables[id] = { ...r, upid, image };
+            if (upid !== r.upid || image !== r.image) {
+                const copy = { ...r, upid, image };
+                if (runnables === src.runnables) runnables = runnables.slice();
+                runnables[id] = kept ? kept.keptRunnable(copy, true) : copy;
+            }
         }
     }
     return { cpus, runnables, upids, images };
@@ -119,12 +134,28 @@ const encodeRunnable: Encoder<Runnable> = (r, out, k) => {
 class Kind<T> {
     readonly tuples: VectorSet;
     readonly tuple: Int32Array;
+    /** Copies kept by states of the exploration, by interned id (see StateInterner.keep). */
+    readonly kept: (T[] | undefined)[] = [];
 
-    constructor(readonly encode: Encoder<T>, width: number) {
+    constructor(readonly encode: Encoder<T>, width: number, readonly sameApartFromKey: (a: T, b: T) => boolean) {
         this.tuples = new VectorSet(width);
         this.tuple = new Int32Array(width);
     }
 }
+
+/** Kept copies per interned id and kind at most (they differ in provenance, or are of other objects of the kind). */
+const KEPT_PER_KEY = 16;
+
+// What a kind's interned tuple leaves out: the object's identity and provenance (lists compared
+// by identity, as they are never changed in place), and fields that no path changes.
+const sameCpu = (a: Cpu, b: Cpu): boolean =>
+    a.uirrTags === b.uirrTags && a.uinvArmedBy === b.uinvArmedBy && a.uinvChangedBy === b.uinvChangedBy && a.index === b.index;
+const sameUpid = (a: Upid, b: Upid): boolean =>
+    a.postedBy === b.postedBy && a.freedBy === b.freedBy && a.reserved === b.reserved && a.addr === b.addr && a.owner === b.owner;
+const sameImage = (a: XsaveImage, b: XsaveImage): boolean =>
+    a.uirrTags === b.uirrTags && a.savedBy === b.savedBy && a.miscReserved === b.miscReserved && a.owner === b.owner;
+const sameRunnable = (a: Runnable, b: Runnable): boolean =>
+    a.upid === b.upid && a.image === b.image && a.uitt === b.uitt && a.name === b.name && a.kind === b.kind && a.cpu === b.cpu;
 
 let generations = 0;
 
@@ -140,10 +171,10 @@ export class StateInterner {
     private readonly big = new Map<bigint, number>();
     private readonly tagIds = new WeakMap<UirrTag, number>();
     private readonly tagTexts = new Map<string, number>();
-    private readonly cpus = new Kind(encodeCpu, 12);
-    private readonly upids = new Kind(encodeUpid, 7);
-    private readonly images = new Kind(encodeImage, 11);
-    private readonly runnables = new Kind(encodeRunnable, 4);
+    private readonly cpus = new Kind(encodeCpu, 12, sameCpu);
+    private readonly upids = new Kind(encodeUpid, 7, sameUpid);
+    private readonly images = new Kind(encodeImage, 11, sameImage);
+    private readonly runnables = new Kind(encodeRunnable, 4, sameRunnable);
 
     /** A field value as an integer: itself when small and not negative, else -1 - its interned id. */
     value(v: bigint): number {
@@ -221,6 +252,44 @@ export class StateInterner {
         const ids = new Int32Array(StateInterner.width(m));
         this.fill(m, ids, 0);
         return ids.join(',');
+    }
+
+    /**
+     * A kept copy of a CPU that an event wrote (changedObjects): one kept before if one is equal
+     * to it in every field, else a new copy, kept for later. Objects of kept states are never
+     * changed for good (an explorer undoes every write), so states can share equal ones: most
+     * events lead to objects seen before, and a copy per kept state was most of the garbage an
+     * exploration made.
+     */
+    keptCpu(o: Cpu): Cpu {
+        return this.keep(o, this.cpus, false);
+    }
+
+    keptUpid(o: Upid): Upid {
+        return this.keep(o, this.upids, false);
+    }
+
+    keptImage(o: XsaveImage): XsaveImage {
+        return this.keep(o, this.images, false);
+    }
+
+    /** `fresh`: `o` is a new copy already (it is kept as it is). */
+    keptRunnable(o: Runnable, fresh: boolean): Runnable {
+        return this.keep(o, this.runnables, fresh);
+    }
+
+    private keep<T extends Cpu | Upid | XsaveImage | Runnable>(o: T, kind: Kind<T>, fresh: boolean): T {
+        if (o.kgen !== this.gen || o.kid < 0) return fresh ? o : { ...o };
+        let list = kind.kept[o.kid];
+        if (list !== undefined) {
+            // the object itself (kept before, now written and keyed again) is not a copy: the
+            // explorer will undo the write
+            for (const c of list) if (c !== o && c.id === o.id && kind.sameApartFromKey(c, o)) return c;
+        }
+        const copy = fresh ? o : { ...o };
+        if (list === undefined) kind.kept[o.kid] = list = [];
+        if (list.length < KEPT_PER_KEY) list.push(copy);
+        return copy;
     }
 
     private id<T extends Cpu | Upid | XsaveImage | Runnable>(obj: T, kind: Kind<T>): number {

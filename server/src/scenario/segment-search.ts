@@ -506,7 +506,7 @@ export class SegmentSearch {
             if (stored >= 0) {
                 r.m.undo = null;
                 this.queue.push({
-                    origin: n.origin, objects: changedObjects(r.m, this.undo),
+                    origin: n.origin, objects: changedObjects(r.m, this.undo, this.interner),
                     deferred: r.deferred, inFlight: r.inFlight, lostAt: r.lostAt, lastStep: r.lastStep,
                     findings: r.keptFindings(), semantics: r.keptSemantics(), events: r.events,
                     pos: n.pos.slice(), post, path: path ?? { step, prev: n.path }, stored, only,
