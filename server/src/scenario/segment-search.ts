@@ -53,12 +53,14 @@ interface PathLink {
     readonly prev: PathLink | null;
 }
 
-/** A state of the search: the machine's objects, and the runner's own state (IPIs in flight and deferred, findings, events, ...). */
-interface Node extends RunnerState {
+/**
+ * A state of the search: the machine's objects (shared with the states it was reached from, but
+ * those its event wrote; held in the node itself, one object less per state), and the runner's
+ * own state (IPIs in flight and deferred, findings, events, ...).
+ */
+interface Node extends RunnerState, MachineObjects {
     /** The runner the interleaving started from (a start state of the race). */
     readonly origin: Runner;
-    /** The machine's state: objects shared with the states it was reached from, but those its event wrote. */
-    readonly objects: MachineObjects;
     readonly pos: number[];
     post: number;
     readonly path: PathLink | null;
@@ -244,7 +246,7 @@ export class SegmentSearch {
         this.work.m.internIpis = true;
         for (const s of starts) {
             this.enqueue({
-                origin: s, objects: copyObjects(s.m),
+                origin: s, ...copyObjects(s.m),
                 deferred: s.deferred, inFlight: s.inFlight, lostAt: s.lostAt, lastStep: s.lastStep, findings: [], semantics: [], events: 0,
                 pos: race.branches.map(() => 0), post: 0, path: null, stored: -1, only: -1,
             });
@@ -394,7 +396,7 @@ export class SegmentSearch {
 
     /** Makes the working runner hold the node's state. */
     private load(n: Node): void {
-        this.work.m.load(n.objects);
+        this.work.m.load(n);
         this.work.resume(n);
         this.loaded = n;
         this.loadedFindings = n.findings.length;
@@ -505,8 +507,9 @@ export class SegmentSearch {
             }
             if (stored >= 0) {
                 r.m.undo = null;
+                const objects = changedObjects(r.m, this.undo, this.interner);
                 this.queue.push({
-                    origin: n.origin, objects: changedObjects(r.m, this.undo, this.interner),
+                    origin: n.origin, cpus: objects.cpus, runnables: objects.runnables, upids: objects.upids, images: objects.images,
                     deferred: r.deferred, inFlight: r.inFlight, lostAt: r.lostAt, lastStep: r.lastStep,
                     findings: r.keptFindings(), semantics: r.keptSemantics(), events: r.events,
                     pos: n.pos.slice(), post, path: path ?? { step, prev: n.path }, stored, only,
