@@ -272,6 +272,28 @@ describe('a stack overflow in the parser', () => {
     });
 });
 
+describe('the lifecycle (LSP 3.17, "Server lifecycle")', () => {
+    test('a request before initialize is refused with ServerNotInitialized, and one after shutdown with InvalidRequest; between them the server serves', async () => {
+        const c = new LspClient(ROOT);
+        const hoverOf = (u: string) => c.request<Hover | null>('textDocument/hover', { textDocument: { uri: u }, position: { line: 0, character: 0 } });
+        try {
+            // sent before initialize: it used to wait for the workspace and then fail with "No document found"
+            await expect(hoverOf(uri)).rejects.toMatchObject({ code: -32002, message: expect.stringContaining('not initialized') });
+            // a notification before initialize is dropped: this open never happened
+            const early = pathToFileURL(join(ws, 'opened-too-early.uintr')).toString();
+            c.open(early, 'machine { policy manual }\nexpect 1 == 2\n');
+            await c.initialize(pathToFileURL(ws).toString());
+            await c.openAndWait(uri, text, ds => ds.some(d => d.code === 'xrstors-gp'));
+            expect(await hoverOf(uri)).not.toBeUndefined();
+            expect(c.published.filter(p => p.uri === early)).toEqual([]);
+            expect(await c.request('shutdown', null)).toBeNull();
+            await expect(hoverOf(uri)).rejects.toMatchObject({ code: -32600, message: expect.stringContaining('shut down') });
+        } finally {
+            await c.stop();
+        }
+    });
+});
+
 describe('semantic tokens', () => {
     test('a request cancelled half way, or two at once, leave nothing in the next answer (each answer is its document\'s tokens, whole)', async () => {
         const c = new LspClient(ROOT);

@@ -9,10 +9,14 @@ import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { createUintrServices } from './uintr-lsp-module.js';
 import { registerCustomRequests } from './custom-requests.js';
 import { timingHandlers } from './slow-requests.js';
+import { Lifecycle } from './lifecycle.js';
 
 declare const __dirname: string;
 
-const connection = createConnection(ProposedFeatures.all);
+// requests before `initialize` and after `shutdown` are refused as LSP says (lifecycle.ts)
+const lifecycle = new Lifecycle();
+const connection = createConnection(ProposedFeatures.all, { messageStrategy: lifecycle.strategy });
+Lifecycle.register(connection);
 // A crash inside a feature must never kill the server: log it and keep serving.
 process.on('uncaughtException', e => connection.console.error(`uintr: uncaught exception: ${e?.stack ?? e}`));
 process.on('unhandledRejection', e => connection.console.error(`uintr: unhandled rejection: ${(e as Error)?.stack ?? e}`));
