@@ -226,4 +226,37 @@ describe('changedObjects: a state that shares what an event did not write', () =
         expect(again.cpus[1]).not.toBe(a.cpus[1]);
         expect(again.cpus[1].uinvArmedBy).toBe(7);
     });
+
+    test('after refill, the kept state is made from the objects refill keyed (each once), and equals the one made from the whole undo log', () => {
+        const m = machine();
+        m.recording = false;
+        const k = new StateInterner();
+        const width = StateInterner.width(m);
+        const before = new Int32Array(width);
+        k.fill(m, before, 0);
+        m.undo = new UndoLog();
+        m.w(m.cpus[1], 'uinv', 0xecn);
+        m.w(m.cpus[1], 'uif', 1n); // the same object again
+        m.w(m.upids[0], 'on', 1n);
+        m.w(m.upids[0], 'pir', 8n);
+        m.w(m.cpus[1], 'uirr', 4n);
+        const out = before.slice();
+        k.refill(m, out, 0, m.undo);
+        const fresh = new Int32Array(width);
+        k.fill(m, fresh, 0);
+        expect([...out]).toEqual([...fresh]);
+        // refill again (after the fill above): the same key, and the list is made again
+        const again = before.slice();
+        k.refill(m, again, 0, m.undo);
+        expect([...again]).toEqual([...fresh]);
+        expect(k.writtenSince(m.undo)?.count).toBe(2);
+        const fromList = changedObjects(m, m.undo, k);
+        const fromLog = changedObjects(m, m.undo);
+        m.rollback();
+        m.undo = null;
+        expect(fromList).toEqual(fromLog);
+        expect(fromList.cpus[1].uirr).toBe(4n);
+        expect(fromList.runnables[2].upid).toBe(fromList.upids[0]);
+        expect(fromList.images).toBe(m.images);
+    });
 });

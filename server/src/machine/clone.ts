@@ -39,8 +39,12 @@ export function changedObjects(src: MachineObjects, undo: UndoLog, kept?: StateI
     // a list none of whose objects was written is shared too (lists are written only when built)
     let cpus = src.cpus, upids = src.upids, images = src.images, runnables = src.runnables;
     let owners: number[] | null = null;
-    const slots = undo.slots;
-    for (let i = 0; i < undo.length; i += 4) {
+    // the objects written, each once, as the interner's refill met them; else every write's object
+    const written = kept?.writtenSince(undo) ?? null;
+    const slots = written ? written.list : undo.slots;
+    const end = written ? written.count : undo.length;
+    const stride = written ? 1 : 4;
+    for (let i = 0; i < end; i += stride) {
         const o = slots[i] as { id: number };
         const id = o.id;
         if (src.cpus[id] === o) {
@@ -200,6 +204,7 @@ export class StateInterner {
 
     /** Writes the ids of the machine's objects into `out` from `at`; returns the next index. */
     fill(m: Machine, out: Int32Array, at: number): number {
+        this.writtenBy = null;
         for (const c of m.cpus) out[at++] = this.id(c, this.cpus);
         for (const u of m.upids) out[at++] = this.id(u, this.upids);
         for (const x of m.images) out[at++] = this.id(x, this.images);
@@ -217,9 +222,14 @@ export class StateInterner {
         const imagesAt = upidsAt + m.upids.length;
         const runnablesAt = imagesAt + m.images.length;
         const slots = undo.slots;
+        const written = this.written;
+        let count = 0;
         let delta = 0;
         for (let i = 0; i < undo.length; i += 4) {
             const o = slots[i] as Cpu | Upid | XsaveImage | Runnable;
+            // a write of an object written before in this log (it had no key then) whose key is
+            // made already (earlier in this loop): nothing more to do; one object, one key
+            if (slots[i + 3] === -1 && o.kid !== -1 && o.kgen === this.gen) continue;
             const id = o.id;
             let k: number, x: number;
             if (m.cpus[id] === o) {
@@ -235,12 +245,28 @@ export class StateInterner {
                 x = this.id(o as XsaveImage, this.images);
                 k = imagesAt + id;
             } else continue;
+            written[count++] = o;
             const old = out[k];
             if (old === x) continue;
             delta = (delta + slotHash(k, x) - slotHash(k, old)) | 0;
             out[k] = x;
         }
+        this.writtenCount = count;
+        this.writtenBy = undo;
+        this.writtenUpTo = undo.length;
         return delta;
+    }
+
+    /** The objects the last {@link refill} keyed again (each once), while `undo` is as it was then. */
+    private readonly written: (Cpu | Upid | XsaveImage | Runnable)[] = [];
+    private writtenCount = 0;
+    private writtenBy: UndoLog | null = null;
+    private writtenUpTo = -1;
+
+    /** The objects written since the undo log started, each once, if the last refill saw exactly this log; else null. */
+    writtenSince(undo: UndoLog): { readonly list: readonly (Cpu | Upid | XsaveImage | Runnable)[]; readonly count: number } | null {
+        if (this.writtenBy !== undo || this.writtenUpTo !== undo.length) return null;
+        return { list: this.written, count: this.writtenCount };
     }
 
     /** The number of ids {@link fill} writes for a machine. */
