@@ -336,6 +336,11 @@ describe('completion', () => {
         expect(await completionAt('policy p extends linux_rfc {\n  on exec { if <|>')).toEqual(expect.arrayContaining(['cur', 'cpu']));
     });
 
+    test('after `expect not` only `delivered` (LANGUAGE §6: `not` stands only there); after `expect` both', async () => {
+        expect(await completionAt(DECLS + 'expect not <|>')).toEqual(['delivered']);
+        expect(await completionAt(DECLS + 'expect <|>')).toEqual(expect.arrayContaining(['delivered', 'pending', 'not']));
+    });
+
     test('no kthread where a task must stand; a `.` opens a path\'s fields', async () => {
         expect((await completionAt(DECLS + 'cpu0: xsaves <|>')).sort()).toEqual(['rx', 'tx']);
         expect((await completionAt(DECLS + 'cpu0: xrstors <|>')).sort()).toEqual(['init', 'rx', 'tx']);
@@ -991,6 +996,14 @@ describe('code actions', () => {
         const fixed = applied(doc, drop!);
         expect(fixed.split('\n')[19]).toBe('expect delivered rx 3');
         expect((await check(fixed)).codes).toEqual([]);
+        await clearDocuments(shared, [doc]);
+    });
+
+    test('expect-failed on `expect pending`: no `not` is offered (it stands only before `delivered`, LANGUAGE §6)', async () => {
+        const doc = await emulated('machine { policy manual }\ntask rx { handler 0x401000 }\nexpect pending rx 3\n');
+        const failed = diagnostic(doc, 'expect-failed', 2);
+        const actions = await actionsFor(doc, [failed], ['quickfix']);
+        expect(actions.map(a => a.title).filter(t => /'not'/.test(t))).toEqual([]);
         await clearDocuments(shared, [doc]);
     });
 

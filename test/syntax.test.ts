@@ -559,7 +559,7 @@ describe('§8 static checks', () => {
             ['a switch target', `${MACHINE2}cpu0: switch <|rxx\n`],
             ['a UITT target', 'task rx { handler 1 }\ntask tx { target <|nobody vector 1 }\n'],
             ['a delivered expectation', 'task rx { handler 1 }\nexpect delivered <|rxx 3\n'],
-            ['a pending expectation', 'task rx { handler 1 }\nexpect not pending <|rxx 3\n'],
+            ['a pending expectation', 'task rx { handler 1 }\nexpect pending <|rxx 3\n'],
             ['the head of a path', 'task rx { handler 1 }\nexpect <|ry.upid.on == 0\n'],
             ['an xsaves operand', 'task rx { handler 1 }\ncpu0: xsaves <|ry\n'],
             ['an xrstors operand', 'task rx { handler 1 }\ncpu0: xrstors <|ry\n'],
@@ -634,10 +634,14 @@ describe('§8 static checks', () => {
             await expectNoStatic('task rx { handler 1 }\ntask tx { target rx vector 63 }\n');
             await expectStatic('task rx { handler 1 }\ntask tx { target rx vector 0\n target rx vector <|64 }\n', 'semantic');
         });
+        test('`not` stands only before `delivered` (LANGUAGE §6): before `pending` it is a syntax error at the `not`', async () => {
+            await expectStatic('task rx { handler 1 }\nexpect <|not pending rx 3\n', 'syntax');
+            await expectNoStatic('task rx { handler 1 }\nexpect not delivered rx 3\nexpect pending rx 3\n');
+        });
         test('an expectation vector > 63', async () => {
             await expectNoStatic('task rx { handler 1 }\nexpect not delivered rx 63\n');
             await expectStatic('task rx { handler 1 }\nexpect delivered rx <|64\n', 'semantic');
-            await expectStatic('task rx { handler 1 }\nexpect not pending rx <|0x100\n', 'semantic');
+            await expectStatic('task rx { handler 1 }\nexpect pending rx <|0x100\n', 'semantic');
         });
         test('an interrupt constant > 255', async () => {
             await expectNoStatic('machine { policy manual }\ncpu0: interrupt 255\ncpu0: interrupt uinv\n');

@@ -131,7 +131,8 @@ export class UintrCodeActionProvider implements CodeActionProvider {
     private expectFixes(doc: LangiumDocument, e: ast.Expect): LineEdit[] {
         const body = e.body;
         const line = e.$cstNode!.range.start.line;
-        if (ast.isDeliveredExp(body)) {
+        // `not` stands only before `delivered` (LANGUAGE §6): a failed `expect pending` gets no such fix
+        if (ast.isDeliveredExp(body) && body.kind === 'delivered') {
             const cst = body.$cstNode!;
             const text = cst.text;
             const replaced = body.negated ? text.replace(/^not\s+/, '') : `not ${text}`;

@@ -98,6 +98,8 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         const place = namePlace(textBefore(context));
         if (place === 'mode') return keyword.value === 'user' || keyword.value === 'kernel';
         if (place === 'current') return keyword.value === 'idle';
+        // `not` stands only before `delivered` (LANGUAGE §6; the grammar takes `pending` for a message)
+        if (keyword.value === 'pending' && /\bexpect\s+not\s+$/.test(textBefore(context))) return false;
         if ((place === 'set' || place === 'upid') && keyword.value === 'cpu') return false; // a CPU's registers change only through instructions
         if (AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'WordExpr' && inNumberPlace(textBefore(context))) return false;
         if (!BOUND.has(keyword.value)) return true;

@@ -104,6 +104,12 @@ function report(accept: ValidationAcceptor, code: Kind, message: string, node: A
     accept('error', message, { node, property: property as never, index, code, data: kind ? { kind } : undefined });
 }
 
+/** `1 << vector` as a hexadecimal literal for a message, or `(1 << vector)` when the vector is not a user vector. */
+function vectorMask(vector: string): string {
+    const v = numberValue(vector);
+    return v !== undefined && v <= 63n ? `0x${(1n << v).toString(16)}` : `(1 << ${vector})`;
+}
+
 /** The machine settings a file declares, with the defaults of LANGUAGE.md §3. */
 export interface MachineSettings {
     cpus: number;
@@ -499,6 +505,11 @@ export class UintrValidator {
     }
 
     checkDelivered(e: ast.DeliveredExp, accept: ValidationAcceptor): void {
+        // LANGUAGE §6: "`not` stands only here" (before `delivered`); the grammar takes it before
+        // `pending` too, for this message (decisions #2)
+        if (e.negated && e.kind === 'pending') {
+            report(accept, 'syntax', `'not' stands only before 'delivered' (LANGUAGE §6): 'expect not pending' is not an expectation; that ${e.task?.$refText ?? 'X'} has no vector ${e.vector} pending is a comparison, e.g. 'expect ${e.task?.$refText ?? 'X'}.upid.pir & ${vectorMask(e.vector)} == 0'`, e, 'negated', undefined, 'not-pending');
+        }
         this.checkLiteral(e.vector, e, 'vector', accept);
         const v = numberValue(e.vector);
         if (v !== undefined && v > 63n) report(accept, 'semantic', `a user vector is 0..63, not ${e.vector}`, e, 'vector', undefined, 'too-wide');
