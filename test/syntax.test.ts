@@ -5,7 +5,7 @@
  * services that have the prelude loaded, and `check()` (the codes the CLI reports).
  */
 import { readFileSync } from 'node:fs';
-import { CstNodeBuilder, EmptyFileSystem, isCompositeCstNode, URI, type CompositeCstNode, type CstNode } from 'langium';
+import { AstUtils, CstNodeBuilder, EmptyFileSystem, isCompositeCstNode, URI, type CompositeCstNode, type CstNode } from 'langium';
 import { expectError, expectIssue, expectNoIssues, parseHelper, validationHelper, type ValidationResult } from 'langium/test';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as ast from '../server/src/syntax/generated/ast.js';
@@ -600,6 +600,20 @@ describe('§8 static checks', () => {
             ['two policies', 'policy p { }\npolicy <|p { }\n'],
         ])('a duplicate name (%s) is semantic on the second declaration', async (_name, src) => {
             await expectStatic(src, 'semantic');
+        });
+
+        test('a name declared twice links to its first declaration; a foreach variable in its loop, the declaration outside it (scope-provider.ts)', async () => {
+            const file = await parsed('task rx { handler 1 }\ntask rx { handler 2 }\n'
+                + 'policy p { on wake { foreach waiting rx { wake rx } } on exec { xsaves rx } }\ncpu0: switch rx\n');
+            const [first] = file.decls;
+            const step = file.items[0] as ast.Step;
+            expect((step.action as ast.SwitchAction).target?.ref).toBe(first);
+            const policy = file.decls.find(ast.isPolicy)!;
+            const loop = AstUtils.streamAllContents(policy).find(ast.isForeachStmt)!;
+            const woken = AstUtils.streamAllContents(loop).find(ast.isWakeStmt)!;
+            expect(woken.target?.ref?.ref).toBe(loop);
+            const saved = AstUtils.streamAllContents(policy).find(ast.isXsavesAction)!;
+            expect(saved.target?.ref?.ref).toBe(first);
         });
     });
 

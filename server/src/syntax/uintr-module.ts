@@ -13,6 +13,7 @@ import { deepest, findTooDeep } from './nesting.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
 import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
+import { UintrScopeProvider } from './scope-provider.js';
 import { UintrValidator, registerValidationChecks } from './uintr-validator.js';
 
 /**
@@ -130,6 +131,7 @@ export const UintrModule: Module<UintrServices, PartialLangiumCoreServices & Uin
     },
     references: {
         ScopeComputation: services => new UintrScopeComputation(services),
+        ScopeProvider: services => new UintrScopeProvider(services),
     },
     validation: {
         UintrValidator: () => new UintrValidator(),
