@@ -1088,3 +1088,49 @@ describe('long runs of comments', () => {
         expect(parent.content.every(c => c === parent.content[0] || c.container === parent)).toBe(true);
     });
 });
+
+// =============================================================================================
+describe('block comments (block-comments.ts: the grammar\'s regex, without its quadratic case)', () => {
+    const comments = (text: string): string[] => Uintr.parser.Lexer.tokenize(text).hidden.filter(t => t.tokenType.name === 'ML_COMMENT').map(t => t.image);
+    const regex = /\/\*[\s\S]*?\*\//y;
+    /** What the grammar's regex matches at each `/*` that no earlier comment covers. */
+    const byRegex = (text: string): string[] => {
+        const out: string[] = [];
+        for (let i = 0; i < text.length; i++) {
+            if (text.startsWith('//', i)) i = text.indexOf('\n', i) < 0 ? text.length : text.indexOf('\n', i);
+            else if (text.startsWith('/*', i)) {
+                regex.lastIndex = i;
+                const m = regex.exec(text);
+                if (m) {
+                    out.push(m[0]);
+                    i += m[0].length - 1;
+                }
+            }
+        }
+        return out;
+    };
+
+    test.each([
+        ['closed', 'expect 1 == 1 /* a */\n'],
+        ['empty', '/**/ expect 1 == 1\n'],
+        ['one star between', '/*/ x */ expect 1 == 1\n'],
+        ['nested opener', '/* a /* b */ expect 1 == 1\n'],
+        ['over lines, CRLF', '/* a\r\n b\r\n*/\r\nexpect 1 == 1\r\n'],
+        ['two', '/* a */ /* b */\n'],
+        ['unclosed after a closed one', '/* a */ expect 1 == 1 /* b\n'],
+        ['unclosed, then more openers', '/* a /* b /* c\n'],
+        ['in a line comment', '// /* not one\nexpect 1 == 1\n'],
+    ])('%s: the same comments as the grammar\'s regex', (_name, text) => {
+        expect(comments(text)).toEqual(byRegex(text));
+    });
+
+    test('an unclosed comment in one text does not leave another text\'s comment unread', () => {
+        expect(comments('expect 1 == 1 /* never closed')).toEqual([]);
+        expect(comments('/* closed */ expect 1 == 1 /* and */')).toEqual(['/* closed */', '/* and */']);
+    });
+
+    test('unclosed `/*`s are one syntax error on their line, at the first', async () => {
+        expect(await codesOf('machine { policy manual }\n/* a /* b\n')).toEqual(['syntax@2']);
+        await expectStatic('machine { policy manual }\n<|/* a /* b\n', 'syntax');
+    });
+});

@@ -14,6 +14,7 @@ import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/mo
 import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
 import { UintrScopeProvider } from './scope-provider.js';
+import { UintrLexer, UintrTokenBuilder } from './block-comments.js';
 import { UintrValidator, registerValidationChecks } from './uintr-validator.js';
 
 /**
@@ -128,6 +129,8 @@ export type UintrServices = LangiumCoreServices & UintrAddedServices;
 export const UintrModule: Module<UintrServices, PartialLangiumCoreServices & UintrAddedServices> = {
     parser: {
         LangiumParser: services => guardedParser(createLangiumParser(services)),
+        TokenBuilder: () => new UintrTokenBuilder(),
+        Lexer: services => new UintrLexer(services),
     },
     references: {
         ScopeComputation: services => new UintrScopeComputation(services),
