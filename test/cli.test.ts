@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { ROOT } from './helpers.js';
 import { ring } from '../bench/ring.mjs';
 import { main } from '../server/src/cli/main.js';
+import { MAX_TOKENS } from '../server/src/syntax/limits.js';
 import { formatTraceText, type TraceRow } from '../server/src/cli/trace-command.js';
 
 const CLI = join(ROOT, 'out', 'cli.cjs');
@@ -296,6 +297,18 @@ describe('bad input: one clear line, exit 2, no stack trace', () => {
         expect(r.status).toBe(2);
         expect(r.stderr).toMatch(/over the 16 MiB limit/);
         expect(Date.now() - started).toBeLessThan(20000);
+    });
+    test('a file of more tokens than a check takes (15 MiB of short expectations ran out of a 4 GB heap) is refused before it is parsed, exit 2; a long file of few tokens is checked', () => {
+        const line = 'expect 1 | 1 == 1\n'; // 6 tokens
+        const over = write('too-many-tokens.uintr', 'machine { policy manual }\n' + line.repeat(Math.ceil(MAX_TOKENS / 6) + 1));
+        const r = run(['check', over]);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toBe(`uintr: '${over}' is too large to check: over 1,000,000 tokens (a limit that keeps a check within memory; split the scenario)\n`);
+        // tokens, not bytes: 3 MB of comment around a small scenario is checked
+        const long = write('long-comment.uintr', `machine { policy manual }\n/* ${'x '.repeat(1_500_000)}*/\n${line}// ${'y'.repeat(100_000)}\n`);
+        const ok = run(['check', '--format', 'json', long]);
+        expect(ok.status, ok.stderr).toBe(0);
+        expect(JSON.parse(ok.stdout).files[0].diagnostics).toEqual([]);
     });
     test('garbage text gets syntax diagnostics at the right place, exit 1', () => {
         const f = write('garbage.uintr', 'machine {\n  cpus 2\n}\ncpu0: xsaves\n@@@ ###\n');

@@ -10,7 +10,8 @@ import { expectError, expectIssue, expectNoIssues, parseHelper, validationHelper
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as ast from '../server/src/syntax/generated/ast.js';
 import { registerPreludeUri } from '../server/src/syntax/prelude-uri.js';
-import { createUintrCoreServices } from '../server/src/syntax/uintr-module.js';
+import { createUintrCoreServices, TOO_LARGE } from '../server/src/syntax/uintr-module.js';
+import { countTokens, MAX_TOKENS, tooLarge } from '../server/src/syntax/limits.js';
 import { findTooDeep } from '../server/src/syntax/nesting.js';
 import { PRELUDE_PATH, check } from './helpers.js';
 
@@ -1132,5 +1133,26 @@ describe('block comments (block-comments.ts: the grammar\'s regex, without its q
     test('unclosed `/*`s are one syntax error on their line, at the first', async () => {
         expect(await codesOf('machine { policy manual }\n/* a /* b\n')).toEqual(['syntax@2']);
         await expectStatic('machine { policy manual }\n<|/* a /* b\n', 'syntax');
+    });
+});
+
+// =============================================================================================
+describe('the token limit (limits.ts)', () => {
+    test('countTokens counts as the lexer does: a word, number or string is one token, any other character one, comments none', () => {
+        expect(countTokens('')).toBe(0);
+        expect(countTokens('expect cpu0.uinv == 0xec')).toBe(7); // expect cpu0 . uinv = = 0xec
+        expect(countTokens('scenario "a \\" b" // note\n/* x\n y */ task rx_1 { handler 0x40_1000 }')).toBe(8);
+        expect(countTokens('/* never closed x y z')).toBe(0);
+        expect(countTokens('\u00a0\t\r\n  x\u3000y')).toBe(2);
+        expect(countTokens('a b c d e f', 3)).toBe(3); // stops at `stop`
+    });
+
+    test('a text over MAX_TOKENS tokens parses to one syntax error at the start, at once; one of as many characters but fewer tokens parses', async () => {
+        expect(tooLarge('x '.repeat(MAX_TOKENS))).toBeUndefined();
+        expect(tooLarge('x '.repeat(MAX_TOKENS + 1))).toMatch(/^too large to check: over 1,000,000 tokens/);
+        expect(tooLarge(`/* ${'x '.repeat(MAX_TOKENS)} */`)).toBeUndefined();
+        const doc = await parse('machine { policy manual }\n' + 'expect 1 | 1 == 1\n'.repeat(MAX_TOKENS / 6 + 1));
+        expect(doc.parseResult.parserErrors.map(e => [e.name, e.message, e.token.startLine])).toEqual([[TOO_LARGE, expect.stringMatching(/^this file is too large to check/), 1]]);
+        expect(doc.parseResult.value.items).toEqual([]);
     });
 });

@@ -1,10 +1,12 @@
 /**
  * Resolving the CLI's paths into scenario files, and reading them safely: a missing path, a
  * folder without `.uintr` files, a file over 16 MiB or with a NUL byte is an input error
- * (exit status 2), found before anything is read in full.
+ * (exit status 2), found before anything is read in full; so is a file of more tokens than a
+ * check takes (syntax/limits.ts), found before it is parsed.
  */
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { sep } from 'node:path';
+import { tooLarge } from '../syntax/limits.js';
 
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -81,6 +83,8 @@ export function readScenario(path: string): string {
         if (bytes.includes(0)) throw new InputError(`'${path}' is not a scenario: it contains a NUL byte (a binary file?)`);
         let text = bytes.toString('utf8');
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        const large = tooLarge(text);
+        if (large !== undefined) throw new InputError(`'${path}' is ${large}`);
         return text;
     } catch (e) {
         if (e instanceof InputError) throw e;

@@ -10,6 +10,7 @@ import {
 import { CstNodeBuilder, createLangiumParser, type CompositeCstNode, type CstNode, type LangiumParser } from 'langium';
 import type { IRecognitionException } from 'chevrotain';
 import { deepest, findTooDeep } from './nesting.js';
+import { tooLarge } from './limits.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
 import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
@@ -55,6 +56,8 @@ const OVERFLOW_SUSPECT = 16;
 
 /** Marks the parse error of a text the parser could not take (see {@link guardedParser}). */
 export const TOO_DEEP = 'uintr.tooDeep';
+/** The name of the parse error of a text over the token limit (limits.ts). */
+export const TOO_LARGE = 'uintr.tooLarge';
 
 /**
  * The parser, made safe for text nested deeper than the stack allows: Chevrotain recurses per
@@ -66,6 +69,9 @@ export const TOO_DEEP = 'uintr.tooDeep';
 function guardedParser(parser: LangiumParser): LangiumParser {
     const parse = parser.parse.bind(parser);
     parser.parse = ((text: string, options?: Parameters<LangiumParser['parse']>[1]) => {
+        // more than memory takes (limits.ts): one error at the start, nothing parsed
+        const large = tooLarge(text);
+        if (large !== undefined) return failedParse(TOO_LARGE, `this file is ${large}`, { offset: 0, line: 1, column: 1 }, text);
         let failure: unknown;
         // deeper than any stack takes in time (decisions #10): not even tried (the CLI refuses
         // such a file before it parses; in the editor, parsing it could take the parser's error
@@ -97,18 +103,23 @@ function guardedParser(parser: LangiumParser): LangiumParser {
             : !deep ? 'the parser ran out of stack on this file (an expression too long for it here; `uintr check` takes it on a deeper stack)'
                 : byChain ? `nested too deeply to parse here: a chain of ${chain.count} prefix operators (~, not)`
                     : `nested too deeply to parse here: ${depth} levels of parentheses and braces`;
-        const error = {
-            name: TOO_DEEP,
-            message,
-            token: {
-                image: text.charAt(pos.offset), startOffset: pos.offset, endOffset: pos.offset,
-                startLine: pos.line, startColumn: pos.column, endLine: pos.line, endColumn: pos.column,
-            },
-            resyncedTokens: [], context: { ruleStack: [], ruleOccurrenceStack: [] },
-        } as unknown as IRecognitionException;
-        return { value: { $type: 'File', decls: [], items: [] }, parserErrors: [error], lexerErrors: [] };
+        return failedParse(TOO_DEEP, message, pos, text);
     }) as LangiumParser['parse'];
     return parser;
+}
+
+/** An empty file with one parse error, named `name` (TOO_DEEP, TOO_LARGE), at `pos`. */
+function failedParse(name: string, message: string, pos: { offset: number; line: number; column: number }, text: string): ReturnType<LangiumParser['parse']> {
+    const error = {
+        name,
+        message,
+        token: {
+            image: text.charAt(pos.offset), startOffset: pos.offset, endOffset: pos.offset,
+            startLine: pos.line, startColumn: pos.column, endLine: pos.line, endColumn: pos.column,
+        },
+        resyncedTokens: [], context: { ruleStack: [], ruleOccurrenceStack: [] },
+    } as unknown as IRecognitionException;
+    return { value: { $type: 'File', decls: [], items: [] }, parserErrors: [error], lexerErrors: [] } as unknown as ReturnType<LangiumParser['parse']>;
 }
 
 /**
