@@ -2312,6 +2312,16 @@ expect gp
         });
     });
 
+    test('a failed expectation quotes a long one with its middle left out (a million operators made a message of megabytes)', async () => {
+        const ops = Array(2000).fill('1').join(' | ');
+        const text = `machine { policy manual }\nexpect ${ops} == 2\nexpect 1 | 1 == 2\n`;
+        const r = await run(text);
+        const long = diag(r, 'expect-failed', 2).message;
+        expect(long.length).toBeLessThan(400);
+        expect(long).toMatch(/^expect 1 \| 1 \| .* … .*\| 1 == 2 does not hold: 1 \| 1 \| .* … .*\| 1 is 0x1$/);
+        expect(diag(r, 'expect-failed', 3).message).toBe('expect 1 | 1 == 2 does not hold: 1 | 1 is 0x1');
+    });
+
     describe('expect pending', () => {
         test('holds for a vector in X\'s PIR', async () => {
             const text = `

@@ -7,6 +7,7 @@ import type { Change } from '../scenario/trace.js';
 import { DEFAULT_SEVERITY, type ScenarioDiagnostic } from '../scenario/diagnostics.js';
 import type { FileReport } from './run-files.js';
 import { diagnosticJson } from './format-json.js';
+import { sourceText } from '../scenario/source-text.js';
 
 export interface TraceRow {
     readonly index: number;
@@ -71,7 +72,7 @@ export function traceRows(report: FileReport): TraceRow[] {
     const program = run.trace.program;
     const nodes = new Map<number, { text: string; kind: TraceRow['kind'] }>();
     for (const item of program.items) {
-        const text = (item.node.$cstNode?.text ?? '').replace(/\s+/g, ' ');
+        const text = sourceText(item.node);
         nodes.set(item.cause, { text: item.kind === 'race' ? 'race { … }' : text, kind: item.kind });
     }
     let lastLine = 0;

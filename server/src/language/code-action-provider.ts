@@ -17,6 +17,7 @@ import type { FixChecker } from './fix-checker.js';
 import { evaluate, readsMachine } from './expr-values.js';
 import { itemState } from './trace-lookup.js';
 import type { UintrLspServices } from './uintr-lsp-module.js';
+import { sourceText } from '../scenario/source-text.js';
 
 export const ANNOTATE_KIND = `${CodeActionKind.Source}.uintr.annotate`;
 
@@ -251,7 +252,7 @@ function isInstruction(a: ast.Action): a is ast.Instruction {
 }
 
 function oneLine(node: AstNode): string {
-    return (node.$cstNode?.text ?? '').replace(/\s+/g, ' ').trim();
+    return sourceText(node).trim();
 }
 
 /** The item whose first token is on a line. */

@@ -21,6 +21,7 @@ import { evaluate, readsMachine } from './expr-values.js';
 import { netChanges } from './inlay-hint-provider.js';
 import { initialState, itemOf, itemState } from './trace-lookup.js';
 import type { UintrLspServices } from './uintr-lsp-module.js';
+import { sourceText } from '../scenario/source-text.js';
 
 /** Changes a hover lists: registers and the state paths of LANGUAGE.md §5. */
 const STATE_PATH = /^(cpu\d+\.(uinv|uirr|uif|uihandler|uistackadjust|upidaddr|uittaddr|uittsz)|[A-Za-z_]\w*\.(upid\.(on|sn|nv|ndst|pir)|xsave\.(present|uinv|uirr|uif|uihandler|uistackadjust|uittsz|upidaddr|uittaddr)))$/;
@@ -175,7 +176,7 @@ function lineOf(node: AstNode): number {
 }
 
 function oneLine(node: AstNode): string {
-    return (node.$cstNode?.text ?? '').replace(/\s+/g, ' ').trim();
+    return sourceText(node).trim();
 }
 
 /** The task or kthread name under the cursor inside a step, if any. */

@@ -10,6 +10,7 @@ import { IDLE, MODE_USER, comparator, compileExpr, type Compiled } from '../kern
 import type { CompileEnv } from '../kernel/names.js';
 import * as ast from '../syntax/generated/ast.js';
 import { parseNumber } from '../syntax/numbers.js';
+import { sourceText } from './source-text.js';
 
 export type StateCheck = (ctx: ExecContext) => string | null;
 
@@ -78,8 +79,4 @@ function describe(c: Compiled, v: bigint, m: Machine): string {
     if (c.kind === 'mode') return v === MODE_USER ? 'user' : 'kernel';
     if (c.kind === 'runnable') return v === IDLE ? 'idle' : m.runnables[Number(v)]?.name ?? String(v);
     return hex(v);
-}
-
-function sourceText(node: ast.Expr): string {
-    return node.$cstNode?.text ?? '';
 }

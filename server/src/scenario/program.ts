@@ -15,6 +15,7 @@ import { cpuIndex } from '../syntax/paths.js';
 import { isReceiver, machineSettings } from '../syntax/uintr-validator.js';
 import type { SourceLoc } from './diagnostics.js';
 import { compileStateCheck, type StateCheck } from './expectations.js';
+import { sourceText } from './source-text.js';
 
 export type KernelActionKind = 'switch' | 'exec' | 'exit' | 'wait';
 
@@ -218,7 +219,7 @@ function compileExpect(env: CompileEnv, e: ast.Expect): StateCheck | null {
     return null;
 }
 
-/** The expectation as written, on one line, for messages. */
+/** The expectation as written, on one line, for messages (see {@link sourceText}). */
 export function expectText(e: ast.Expect): string {
-    return e.$cstNode?.text.replace(/\s+/g, ' ') ?? 'expect';
+    return e.$cstNode ? sourceText(e) : 'expect';
 }

@@ -16,6 +16,7 @@ import { lastStepMatters, PartialOrder } from './partial-order.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
 import type { CounterStep, ExploreOptions, Found, RaceReport, ReplayEvent } from './race-explorer.js';
 import { GP_CODES, RunnerMark, type Runner, type RunnerState } from './run.js';
+import { sourceText } from './source-text.js';
 
 /** Distinct states per race beyond which the search does not go (`--max-states`). */
 export const DEFAULT_MAX_STATES = 200_000;
@@ -82,7 +83,7 @@ function pathOf(link: PathLink | null, length: number): CounterStep[] {
 }
 
 function itemText(item: StepItem | ExpectItem): string {
-    return (item.node.$cstNode?.text ?? (item.kind === 'expect' ? 'expect' : '')).replace(/\s+/g, ' ');
+    return item.node.$cstNode ? sourceText(item.node) : item.kind === 'expect' ? 'expect' : '';
 }
 
 /** Sorts a short list of numbers in place (insertion sort: Array.prototype.sort allocates a work array per call). */
