@@ -10,9 +10,9 @@ import { expectError, expectIssue, expectNoIssues, parseHelper, validationHelper
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as ast from '../server/src/syntax/generated/ast.js';
 import { registerPreludeUri } from '../server/src/syntax/prelude-uri.js';
-import { createUintrCoreServices, TOO_LARGE } from '../server/src/syntax/uintr-module.js';
+import { createUintrCoreServices, TOO_LARGE, UNMATCHED } from '../server/src/syntax/uintr-module.js';
 import { countTokens, MAX_TOKENS, tooLarge } from '../server/src/syntax/limits.js';
-import { findTooDeep } from '../server/src/syntax/nesting.js';
+import { findTooDeep, findUnmatched, MAX_UNMATCHED } from '../server/src/syntax/nesting.js';
 import { PRELUDE_PATH, check } from './helpers.js';
 
 // ---- services with the prelude loaded (as UintrWorkspace.loadPrelude does) ----------------
@@ -1154,5 +1154,28 @@ describe('the token limit (limits.ts)', () => {
         const doc = await parse('machine { policy manual }\n' + 'expect 1 | 1 == 1\n'.repeat(MAX_TOKENS / 6 + 1));
         expect(doc.parseResult.parserErrors.map(e => [e.name, e.message, e.token.startLine])).toEqual([[TOO_LARGE, expect.stringMatching(/^this file is too large to check/), 1]]);
         expect(doc.parseResult.value.items).toEqual([]);
+    });
+});
+
+// =============================================================================================
+describe('unmatched brackets (nesting.ts: the parser\'s recovery costs their number times the tokens after)', () => {
+    test('findUnmatched counts brackets never closed and closers of the other kind, and finds the first; strings and comments do not count', () => {
+        expect(findUnmatched('expect (((1)) == 1 { }', 0)).toEqual({ count: 1, at: { offset: 7, line: 1, column: 8 } });
+        expect(findUnmatched('a\n(( ) }\n{ )', 0)).toEqual({ count: 2, at: { offset: 7, line: 2, column: 6 } }); // `}` closes a `(`, `)` a `{`
+        expect(findUnmatched('x } ( ]', 0)).toEqual({ count: 1, at: { offset: 4, line: 1, column: 5 } }); // a stray closer is one error, not counted
+        expect(findUnmatched('"((((" // ((((\n/* { */ ()', 0)).toBeUndefined();
+        expect(findUnmatched('('.repeat(MAX_UNMATCHED))).toBeUndefined();
+        expect(findUnmatched('('.repeat(MAX_UNMATCHED + 1))?.count).toBe(MAX_UNMATCHED + 1);
+    });
+
+    test('more than MAX_UNMATCHED: one syntax error at the first, without parsing; as many as MAX_UNMATCHED: the parser\'s own errors', async () => {
+        const tokens = ' 0'.repeat(1000);
+        const many = await parse(`machine { policy manual }\nexpect ${'('.repeat(300)}0${tokens}\n`);
+        expect(many.parseResult.parserErrors.map(e => [e.name, e.token.startLine, e.token.startColumn])).toEqual([[UNMATCHED, 2, 8]]);
+        expect(many.parseResult.parserErrors[0].message).toMatch(/^brackets do not match: this is the first of 300 /);
+        const few = await parse(`machine { policy manual }\nexpect ${'('.repeat(MAX_UNMATCHED)}0${tokens}\n`);
+        expect(few.parseResult.parserErrors.length).toBeGreaterThan(0);
+        expect(few.parseResult.parserErrors.every(e => e.name !== UNMATCHED)).toBe(true);
+        await expectStatic(`machine { policy manual }\nexpect <|${'('.repeat(40)}1\n`, 'syntax');
     });
 });

@@ -9,7 +9,7 @@ import {
 } from 'langium';
 import { CstNodeBuilder, createLangiumParser, type CompositeCstNode, type CstNode, type LangiumParser } from 'langium';
 import type { IRecognitionException } from 'chevrotain';
-import { deepest, findTooDeep } from './nesting.js';
+import { deepest, findTooDeep, findUnmatched, MAX_UNMATCHED } from './nesting.js';
 import { tooLarge } from './limits.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
 import { UintrDocumentValidator } from './document-validator.js';
@@ -58,6 +58,8 @@ const OVERFLOW_SUSPECT = 16;
 export const TOO_DEEP = 'uintr.tooDeep';
 /** The name of the parse error of a text over the token limit (limits.ts). */
 export const TOO_LARGE = 'uintr.tooLarge';
+/** The name of the parse error of a text with more unmatched brackets than the parser recovers from (nesting.ts). */
+export const UNMATCHED = 'uintr.unmatched';
 
 /**
  * The parser, made safe for text nested deeper than the stack allows: Chevrotain recurses per
@@ -77,6 +79,11 @@ function guardedParser(parser: LangiumParser): LangiumParser {
         // such a file before it parses; in the editor, parsing it could take the parser's error
         // recovery many seconds before the overflow ends it)
         if (findTooDeep(text) === undefined) {
+            // many unmatched brackets: the parser's recovery would take minutes (nesting.ts)
+            const unmatched = findUnmatched(text);
+            if (unmatched !== undefined) {
+                return failedParse(UNMATCHED, `brackets do not match: this is the first of ${unmatched.count} never closed or closed by the other kind (beyond ${MAX_UNMATCHED} the parser does not try to recover: mend them from here)`, unmatched.at, text);
+            }
             try {
                 const result = parse(text, options);
                 if (result.value) return result;
@@ -108,7 +115,7 @@ function guardedParser(parser: LangiumParser): LangiumParser {
     return parser;
 }
 
-/** An empty file with one parse error, named `name` (TOO_DEEP, TOO_LARGE), at `pos`. */
+/** An empty file with one parse error, named `name` (TOO_DEEP, TOO_LARGE, UNMATCHED), at `pos`. */
 function failedParse(name: string, message: string, pos: { offset: number; line: number; column: number }, text: string): ReturnType<LangiumParser['parse']> {
     const error = {
         name,
