@@ -431,6 +431,34 @@ describe('closing a document', () => {
     });
 });
 
+describe('a closed file deleted and brought back', () => {
+    test('deleted before the close\'s read of it or after, the file back on disk is run as a closed file changed on disk (the first order showed nothing)', async () => {
+        const c = new LspClient(ROOT);
+        const watched = (u: string, type: number) => c.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: u, type }] });
+        const cleanText = text.split('\n').filter(l => !/xrstors/.test(l) || l.trim().startsWith('//')).join('\n');
+        try {
+            await c.initialize(pathToFileURL(ws).toString());
+            for (const order of ['delete at once', 'delete after the close\'s read']) {
+                const onDisk = join(ws, `back-${order.length}.uintr`);
+                const u = pathToFileURL(onDisk).toString();
+                writeFileSync(onDisk, cleanText);
+                expect(await c.openAndWait(u, cleanText)).not.toContainEqual(expect.objectContaining({ code: 'xrstors-gp' }));
+                c.close(u);
+                if (order !== 'delete at once') await new Promise(r => setTimeout(r, 1500));
+                rmSync(onDisk);
+                watched(u, 3);
+                await new Promise(r => setTimeout(r, 1500));
+                const back = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'xrstors-gp'));
+                writeFileSync(onDisk, text);
+                watched(u, 1);
+                expect((await back).map(d => d.code), order).toContain('xrstors-gp');
+            }
+        } finally {
+            await c.stop();
+        }
+    });
+});
+
 describe('settings', () => {
     const roundTrip = 'machine { cpus 2 }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\nkthread kworker\n'
         + 'cpu0: switch rx\ncpu1: switch tx\ncpu0: switch kworker\ncpu0: switch rx\ncpu1: senduipi 0\n';

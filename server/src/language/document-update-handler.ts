@@ -66,7 +66,11 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
         const reopened = () => this.shared.workspace.TextDocuments.get(key) !== undefined;
         void this.shared.workspace.FileSystemProvider.readFile(uri).then(
             () => { if (!reopened()) this.emulateNow(key); },
-            () => { if (!reopened()) this.fireDocumentUpdate([], [uri]); });
+            () => {
+                if (reopened()) return;
+                this.emulation(key)?.runWhenBackOnDisk(key);
+                this.fireDocumentUpdate([], [uri]);
+            });
     }
 
     didSaveDocument(event: TextDocumentChangeEvent<TextDocument>): void {

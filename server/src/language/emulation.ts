@@ -160,6 +160,16 @@ export class EmulationService {
         return version === undefined || version === doc.textDocument.version;
     }
 
+    /**
+     * A closed document whose file could not be read at its close (deleted meanwhile): should
+     * the file come back, it is run as a closed file that changed on disk, as it is when the
+     * delete comes after the close's read (a fuzzer of editor events found the two orders
+     * showing different things for the same files).
+     */
+    runWhenBackOnDisk(uri: string): void {
+        this.runFromDisk.add(uri);
+    }
+
     /** Lets a document's run (trace, machine, exploration) go: the document was closed. */
     forget(uri: string): void {
         this.cache.delete(uri);
