@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cancellation, DocumentState, EmptyFileSystem, EmptyFileSystemProvider, URI, type FileSystemNode, type FileSystemProvider } from 'langium';
+import { Cancellation, DocumentState, EmptyFileSystem, EmptyFileSystemProvider, isOperationCancelled, URI, type FileSystemNode, type FileSystemProvider } from 'langium';
 import { describe, expect, test } from 'vitest';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
@@ -166,6 +166,17 @@ describe('waiting for a document state', () => {
         await building;
         expect(documents.getDocument(closed)!.state).toBeLessThan(DocumentState.Validated);
         expect(await waiting).toMatch(/^rejected: Document state of .* requiring Validated/);
+    });
+
+    test('a wait asked with a token cancelled already ends with the cancellation, also for a document open in the editor that the workspace does not hold yet (it was answered "No document found")', async () => {
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        const uri = URI.parse('file:///w/opened-cancelled.uintr');
+        shared.workspace.TextDocuments.set(TextDocument.create(uri.toString(), 'uintr', 1, TEXT));
+        const source = new Cancellation.CancellationTokenSource();
+        source.cancel();
+        let error: unknown;
+        await shared.workspace.DocumentBuilder.waitUntil(DocumentState.Validated, uri, source.token).catch(e => { error = e; });
+        expect(isOperationCancelled(error)).toBe(true);
     });
 
     test('a wait cancelled by its request ends with the cancellation', async () => {

@@ -65,7 +65,10 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
     protected override awaitDocumentState(state: DocumentState, uri: URI, cancelToken: CancellationToken): Promise<URI> {
         // the editor's text as the request came (a later one does too: typing must not starve it)
         const asked = this.textDocuments?.get(uri.toString())?.version ?? 0;
-        if (cancelToken.isCancellationRequested || this.outcome(state, uri, asked) !== 'wait') return super.awaitDocumentState(state, uri, cancelToken);
+        // cancelled already: said so (Langium's wait looks the document up first, and one still
+        // being loaded was answered "No document found")
+        if (cancelToken.isCancellationRequested) return Promise.reject(OperationCancelled);
+        if (this.outcome(state, uri, asked) !== 'wait') return super.awaitDocumentState(state, uri, cancelToken);
         return new Promise<URI>((resolve, reject) => {
             const done = (): void => {
                 this.waiters.delete(check);
