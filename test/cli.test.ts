@@ -524,6 +524,25 @@ describe('runs where users run it', () => {
 });
 
 describe('long outputs', () => {
+    test('trace --format json is written a row at a time, in JSON.stringify\'s layout (one string of a trace of 64 CPUs, 700 tasks and 1,000 steps was over V8\'s longest: "internal error: Invalid string length")', async () => {
+        const preludePath = join(ROOT, 'server', 'src', 'kernel', 'prelude.uintr');
+        const f = join(ROOT, 'examples', 'xrstors-twice.uintr');
+        const chunks: string[] = [];
+        const status = await main(['trace', '--format', 'json', f], { out: t => { chunks.push(t); }, err: () => undefined, color: false }, { preludePath });
+        expect(status).toBe(1);
+        const text = chunks.join('');
+        const doc = JSON.parse(text) as { rows: unknown[] };
+        expect(text).toBe(JSON.stringify(doc, null, 2) + '\n');
+        expect(doc.rows.length).toBeGreaterThan(3);
+        // the head, one chunk per row, the end of the rows, the diagnostics
+        expect(chunks).toHaveLength(doc.rows.length + 3);
+        // a file with static errors has no rows: `[]` as JSON.stringify writes it
+        const broken = write('trace-static.uintr', 'machine { cpus 1 }\ncpu0: xrstors nobody\n');
+        const none = run(['trace', '--format', 'json', broken]);
+        expect(JSON.parse(none.stdout).rows).toEqual([]);
+        expect(none.stdout).toBe(JSON.stringify(JSON.parse(none.stdout), null, 2) + '\n');
+    });
+
     test('a trace table of 600,000 rows is formatted (its column widths were a spread into Math.max: 200,000 rows overflowed the stack of a command)', () => {
         const cpu = { cpu: 0, current: 'idle', mode: 'kernel', uinv: '0x0', uirr: '0x0', uif: '0x0' };
         const rows = Array.from({ length: 600_000 }, (_, i) => ({

@@ -14,7 +14,7 @@ import { InputError, readScenario, resolveInputs } from './inputs.js';
 import type { CliIO } from './output.js';
 import { checkFile, checkFiles, StackOverflow, type ExplorationProgress, type RunFilesOptions } from './run-files.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES } from '../scenario/race-explorer.js';
-import { formatTraceJson, formatTraceText, traceRows } from './trace-command.js';
+import { forEachTraceRow, formatTraceText, writeTraceJson, type TraceRow } from './trace-command.js';
 
 declare const __UINTR_VERSION__: string | undefined;
 export const VERSION = typeof __UINTR_VERSION__ === 'string' ? __UINTR_VERSION__ : '0.0.0-dev';
@@ -135,8 +135,14 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
             const ws = await openWorkspace(options);
             const explore = exploreOptions(io, o);
             const report = await checkFile(ws, file, text, { policy: o.policy, recordTrace: true, overflow, ...explore.options }).finally(explore.done);
-            const rows = traceRows(report);
-            io.out(o.format === 'json' ? formatTraceJson(report, rows) : formatTraceText(report, rows));
+            if (o.format === 'json') {
+                writeTraceJson(report, io.out);
+            } else {
+                // the table shows the CPUs' registers: the rest of each row's state is let go
+                const rows: TraceRow[] = [];
+                forEachTraceRow(report, r => rows.push({ ...r, state: { ...r.state, upids: [], images: [], tasks: [] } }));
+                io.out(formatTraceText(report, rows));
+            }
             status = report.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
         });
 

@@ -65,10 +65,21 @@ function nameIds(m: Machine, c: Change): Change {
     return { path: c.path, old: name(c.old), value: name(c.value) };
 }
 
+/** The trace's rows, all at once (the text table; tests). */
 export function traceRows(report: FileReport): TraceRow[] {
-    const run = report.result?.run;
-    if (!run) return [];
     const rows: TraceRow[] = [];
+    forEachTraceRow(report, r => rows.push(r));
+    return rows;
+}
+
+/**
+ * The trace's rows, one at a time, each let go once visited: a row holds the whole machine's
+ * state, and a trace of 1,000 steps on 64 CPUs with 700 tasks is half a gigabyte of JSON.
+ */
+export function forEachTraceRow(report: FileReport, visit: (row: TraceRow) => void): void {
+    const run = report.result?.run;
+    if (!run) return;
+    let count = 0;
     const program = run.trace.program;
     const nodes = new Map<number, { text: string; kind: TraceRow['kind'] }>();
     for (const item of program.items) {
@@ -80,15 +91,15 @@ export function traceRows(report: FileReport): TraceRow[] {
         const loc = program.loc(entry.cause);
         const n = nodes.get(entry.cause)!;
         lastLine = loc.line;
-        rows.push({
-            index: rows.length + 1, line: loc.line, item: n.text, kind: n.kind,
+        visit({
+            index: ++count, line: loc.line, item: n.text, kind: n.kind,
             changes: shownChanges(changes, state),
             state: snapshot(state), diagnostics: report.diagnostics.filter(d => d.loc.line === loc.line),
         });
     }, (state, changes) => {
         // what arrives there is reported on the lines of the steps that sent it
-        rows.push({
-            index: rows.length + 1, line: lastLine, item: 'end of scenario: deferred IPIs arrive', kind: 'end',
+        visit({
+            index: ++count, line: lastLine, item: 'end of scenario: deferred IPIs arrive', kind: 'end',
             changes: shownChanges(changes, state), state: snapshot(state), diagnostics: [],
         });
     });
@@ -98,8 +109,8 @@ export function traceRows(report: FileReport): TraceRow[] {
         // a later race starts where an interleaving of the segment before it ended: that
         // interleaving first (from the first race's start), then the counterexample
         for (const { race: from, step, state, changes } of race.replayLeadIn()) {
-            rows.push({
-                index: rows.length + 1, line: program.loc(step.cause).line, item: `race@${program.loc(from).line} (to race@${raceLine}): ${step.text}`,
+            visit({
+                index: ++count, line: program.loc(step.cause).line, item: `race@${program.loc(from).line} (to race@${raceLine}): ${step.text}`,
                 kind: 'lead-in', changes: shownChanges(changes, state), state: snapshot(state), diagnostics: [],
             });
         }
@@ -107,26 +118,41 @@ export function traceRows(report: FileReport): TraceRow[] {
         events.forEach(({ step, state, changes }, i) => {
             // the last event is where the counterexample's finding arises (or, at the end, the segment's end checks)
             const f = i === events.length - 1 ? race.finding : null;
-            rows.push({
-                index: rows.length + 1, line: program.loc(step.cause).line, item: `race@${raceLine}: ${step.text}`, kind: 'counterexample',
+            visit({
+                index: ++count, line: program.loc(step.cause).line, item: `race@${raceLine}: ${step.text}`, kind: 'counterexample',
                 changes: shownChanges(changes, state), state: snapshot(state),
                 diagnostics: f ? [{ code: f.code, severity: DEFAULT_SEVERITY[f.code], loc: program.loc(f.cause), message: f.message, related: [] }] : [],
             });
         });
     }
-    return rows;
 }
 
-export function formatTraceJson(report: FileReport, rows: TraceRow[]): string {
-    return JSON.stringify({
-        file: report.file, policy: report.result?.run?.policy ?? null, steps: report.steps,
-        rows: rows.map(r => ({
+/** The trace as one JSON document, of the layout JSON.stringify(…, null, 2) gives, written a row at a time. */
+export function writeTraceJson(report: FileReport, out: (text: string) => void): void {
+    const head = JSON.stringify({ file: report.file, policy: report.result?.run?.policy ?? null, steps: report.steps }, null, 2);
+    out(`${head.slice(0, -2)},\n  "rows": [`);
+    let rows = 0;
+    forEachTraceRow(report, r => {
+        const row = {
             index: r.index, line: r.line, item: r.item, kind: r.kind,
             changes: r.changes.map(c => ({ path: c.path, old: val(c.old), new: val(c.value) })),
             state: r.state, diagnostics: r.diagnostics.map(diagnosticJson),
-        })),
-        diagnostics: report.diagnostics.map(diagnosticJson),
-    }, null, 2) + '\n';
+        };
+        out(`${rows++ === 0 ? '\n' : ',\n'}${indent(JSON.stringify(row, null, 2), '    ')}`);
+    });
+    out(rows === 0 ? '],\n' : '\n  ],\n');
+    out(`  "diagnostics": ${indent(JSON.stringify(report.diagnostics.map(diagnosticJson), null, 2), '  ').trimStart()}\n}\n`);
+}
+
+/** The trace as one JSON document (see {@link writeTraceJson}). */
+export function formatTraceJson(report: FileReport): string {
+    const parts: string[] = [];
+    writeTraceJson(report, t => parts.push(t));
+    return parts.join('');
+}
+
+function indent(text: string, by: string): string {
+    return by + text.replace(/\n/g, `\n${by}`);
 }
 
 export function formatTraceText(report: FileReport, rows: TraceRow[]): string {
