@@ -81,6 +81,13 @@ export function forEachTraceRow(report: FileReport, visit: (row: TraceRow) => vo
     if (!run) return;
     let count = 0;
     const program = run.trace.program;
+    // each row's diagnostics, by line (a filter per row was rows x diagnostics)
+    const byLine = new Map<number, ScenarioDiagnostic[]>();
+    for (const d of report.diagnostics) {
+        const list = byLine.get(d.loc.line);
+        if (list) list.push(d);
+        else byLine.set(d.loc.line, [d]);
+    }
     const nodes = new Map<number, { text: string; kind: TraceRow['kind'] }>();
     for (const item of program.items) {
         const text = sourceText(item.node);
@@ -94,7 +101,7 @@ export function forEachTraceRow(report: FileReport, visit: (row: TraceRow) => vo
         visit({
             index: ++count, line: loc.line, item: n.text, kind: n.kind,
             changes: shownChanges(changes, state),
-            state: snapshot(state), diagnostics: report.diagnostics.filter(d => d.loc.line === loc.line),
+            state: snapshot(state), diagnostics: byLine.get(loc.line) ?? [],
         });
     }, (state, changes) => {
         // what arrives there is reported on the lines of the steps that sent it
