@@ -416,6 +416,14 @@ describe('bounds and progress of race exploration', () => {
 });
 
 describe('trace and compare', () => {
+    test('compare\'s table lists at most 12 diagnostics per policy and says how many more; its JSON lists them all', () => {
+        const f = write('many-gp.uintr', `machine { cpus 1 policy manual }\ntask rx { handler 0x401000 }\ncpu0: switch rx\ncpu0: xrstors rx\n${'cpu0: xrstors rx\n'.repeat(20)}`);
+        const table = run(['compare', f]).stdout.split('\n').find(l => l.startsWith('manual'))!;
+        expect(table).toMatch(/xrstors-gp@5 .* xrstors-gp@16 … and 8 more \(--format json lists them all\)$/);
+        const json = JSON.parse(run(['compare', '--format', 'json', f]).stdout) as { policies: { policy: string; diagnostics: unknown[] }[] };
+        expect(json.policies.find(p => p.policy === 'manual')!.diagnostics).toHaveLength(20);
+    });
+
     test('trace prints the state after every item', () => {
         const f = write('trace.uintr', XRSTORS_TWICE);
         const r = run(['trace', f]);

@@ -21,6 +21,14 @@ export async function comparePolicies(ws: UintrWorkspace, file: string, text: st
     return rows;
 }
 
+/** A table's cell lists this many diagnostics at most; `--format json` has them all. */
+export const COMPARE_LISTED = 12;
+
+function listed(items: readonly string[]): string {
+    if (items.length <= COMPARE_LISTED) return items.join(' ');
+    return `${items.slice(0, COMPARE_LISTED).join(' ')} … and ${(items.length - COMPARE_LISTED).toLocaleString('en-US')} more (--format json lists them all)`;
+}
+
 export function formatCompareText(file: string, rows: readonly CompareRow[]): string {
     const header = ['policy', 'errors', 'warnings', 'XSAVES', 'XRSTORS', 'WRMSR', 'self-IPIs', 'deliveries', 'diagnostics (code@line)'];
     const table = rows.map(r => {
@@ -31,7 +39,7 @@ export function formatCompareText(file: string, rows: readonly CompareRow[]): st
             String(ds.filter(d => d.severity === 'error').length),
             String(ds.filter(d => d.severity === 'warning').length),
             String(st?.xsaves ?? '-'), String(st?.xrstors ?? '-'), String(st?.wrmsr ?? '-'), String(st?.selfIpis ?? '-'), String(st?.deliveries ?? '-'),
-            ds.length ? ds.map(d => `${d.code}@${d.loc.line}`).join(' ') : 'clean',
+            ds.length ? listed(ds.map(d => `${d.code}@${d.loc.line}`)) : 'clean',
         ];
     });
     const widths = header.map((h, i) => table.reduce((w, row) => Math.max(w, row[i].length), h.length));

@@ -52,8 +52,11 @@ export function formatAnnotationDiffs(io: CliIO, reports: readonly FileReport[])
         if (a.missing.length === 0 && a.extra.length === 0) continue;
         bad++;
         for (const m of a.missing) s += `${r.file}:${m.line}: ${paint(io, 'red', 'missing')} ${m.code}: annotated but not reported\n`;
+        // each extra's message, from an index by (code, line) (a search per extra was extras x diagnostics)
+        const byKey = new Map<string, (typeof r.diagnostics)[number]>();
+        for (const q of r.diagnostics) if (!byKey.has(`${q.code}@${q.loc.line}`)) byKey.set(`${q.code}@${q.loc.line}`, q);
         for (const x of a.extra) {
-            const d = r.diagnostics.find(q => q.code === x.code && q.loc.line === x.line);
+            const d = byKey.get(`${x.code}@${x.line}`);
             s += `${r.file}:${x.line}: ${paint(io, 'red', 'unexpected')} ${x.code}: reported but not annotated${d ? ` (${d.message})` : ''}\n`;
         }
     }
