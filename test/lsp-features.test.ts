@@ -13,7 +13,7 @@ import {
     expectHover, expectSemanticToken, expectSymbols, highlightHelper, parseHelper, replaceIndices, textDocumentPositionParams,
 } from 'langium/test';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { CodeAction, MarkupContent, SemanticTokenTypes, SymbolKind, type CompletionList, type Diagnostic, type DocumentSymbol } from 'vscode-languageserver';
+import { CodeAction, CodeActionTriggerKind, MarkupContent, SemanticTokenTypes, SymbolKind, type CompletionList, type Diagnostic, type DocumentSymbol } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { EMULATION_CATEGORY } from '../server/src/language/emulation.js';
 import { FIX_CHECK_MAX_STATES } from '../server/src/language/fix-checker.js';
@@ -1224,6 +1224,17 @@ describe('code actions', () => {
         expect(out).not.toContain('//! xrstors-gp');
         expect(out).not.toContain('//! ud');
         expect((await actionsFor(doc, [], ['quickfix'])).filter(a => a.kind === 'source.uintr.annotate')).toEqual([]);
+        await clearDocuments(shared, [doc]);
+    });
+
+    test('"Annotate diagnostics" is made when asked for (under `source`, or an invoked request), not for the light bulb\'s automatic request', async () => {
+        const doc = await emulated(stripAnnotations(example('kthread-roundtrip-lazy')));
+        const ask = async (triggerKind?: CodeActionTriggerKind) => ((await Uintr.lsp.CodeActionProvider!.getCodeActions(doc, {
+            textDocument: { uri: doc.uri.toString() }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], triggerKind },
+        })) ?? []).filter(CodeAction.is).map(a => a.kind);
+        expect(await ask(CodeActionTriggerKind.Automatic)).toEqual([]);
+        expect(await ask(CodeActionTriggerKind.Invoked)).toEqual(['source.uintr.annotate']);
+        expect(await ask()).toEqual(['source.uintr.annotate']);
         await clearDocuments(shared, [doc]);
     });
 

@@ -5,7 +5,7 @@
  */
 import { GrammarUtils, type AstNode, type LangiumDocument, type MaybePromise } from 'langium';
 import type { CodeActionProvider, LangiumServices } from 'langium/lsp';
-import { CodeActionKind, type CodeAction, type CodeActionParams, type Command, type Diagnostic, type TextEdit } from 'vscode-languageserver';
+import { CodeActionKind, CodeActionTriggerKind, type CodeAction, type CodeActionParams, type Command, type Diagnostic, type TextEdit } from 'vscode-languageserver';
 import { hex } from '../machine/bits.js';
 import type { CheckResult } from '../scenario/check.js';
 import * as ast from '../syntax/generated/ast.js';
@@ -59,7 +59,10 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         const out: CodeAction[] = [];
         const only = params.context.only;
         const wantsQuickFix = !only || only.some(k => CodeActionKind.QuickFix.startsWith(k) || k.startsWith(CodeActionKind.QuickFix));
-        const wantsSource = !only || only.some(k => ANNOTATE_KIND.startsWith(k));
+        // the annotate action edits every line with a finding (megabytes on a file of 60,000 #GPs):
+        // made when asked for, not for the light bulb's automatic request at every cursor move
+        const automatic = params.context.triggerKind === CodeActionTriggerKind.Automatic;
+        const wantsSource = only ? only.some(k => ANNOTATE_KIND.startsWith(k)) : !automatic;
         if (wantsQuickFix) {
             for (const d of params.context.diagnostics) {
                 const before = await this.diagnosticsNow(doc, d);
