@@ -1,7 +1,7 @@
 /**
  * The bundled CLI, run as a user runs it: exit codes, formats, bad input, Node 20.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -532,6 +532,19 @@ describe('runs where users run it', () => {
 });
 
 describe('long outputs', () => {
+    test('a reader that stops early (`| head`) ends the output, not the command: no EPIPE stack trace, the command\'s own exit status', async () => {
+        const lines = ['machine { cpus 1 policy manual }', 'task rx { handler 0x401000 }', 'cpu0: switch rx', 'cpu0: xrstors rx'];
+        const f = write('long-trace.uintr', [...lines, ...Array(3000).fill('cpu0: xrstors rx')].join('\n') + '\n');
+        const child = spawn(process.execPath, [CLI, 'trace', '--format', 'json', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', d => { stderr += String(d); });
+        // read the first chunk, then close the pipe as `head -c` does
+        await new Promise<void>(resolve => child.stdout.once('data', () => { child.stdout.destroy(); resolve(); }));
+        const status = await new Promise<number | null>(resolve => child.on('close', code => resolve(code)));
+        expect(stderr).toBe('');
+        expect(status).toBe(1); // the file has #GPs
+    });
+
     test('trace --format json is written a row at a time, in JSON.stringify\'s layout (one string of a trace of 64 CPUs, 700 tasks and 1,000 steps was over V8\'s longest: "internal error: Invalid string length")', async () => {
         const preludePath = join(ROOT, 'server', 'src', 'kernel', 'prelude.uintr');
         const f = join(ROOT, 'examples', 'xrstors-twice.uintr');

@@ -100,6 +100,25 @@ describe('language server over stdio', () => {
         expect((await gone).some(d => d.code === 'syntax')).toBe(true);
     });
 
+    test('after an unsaved edit, a run-time semantic error shown stale is no static error: hover, inlay hints and the code lens still run the file', async () => {
+        const u = pathToFileURL(join(ws, 'runtime-semantic.uintr')).toString();
+        const src = 'task rx { handler 0x401000 }\ncpu0: exit\ncpu0: switch rx\n';
+        const opened = await client.openAndWait(u, src, ds => ds.some(d => d.code === 'semantic'));
+        expect(opened.find(d => d.code === 'semantic')!.range.start.line).toBe(1);
+        const changed = client.waitDiagnostics(u);
+        client.change(u, src + '// typing\n', 2);
+        expect((await changed).some(d => d.code === 'semantic' && (d.data as { stale?: boolean }).stale === true)).toBe(true);
+        const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri: u }, position: { line: 2, character: 1 } });
+        const shown = JSON.stringify(hover?.contents);
+        expect(shown).toContain('rx, user mode');
+        expect(shown).not.toMatch(/Not emulated/);
+        const hints = await client.request<InlayHint[] | null>('textDocument/inlayHint', { textDocument: { uri: u }, range: { start: { line: 0, character: 0 }, end: { line: 4, character: 0 } } });
+        expect(hints?.length).toBeGreaterThan(0);
+        const lenses = await client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: u } });
+        expect(JSON.stringify(lenses)).not.toMatch(/not emulated/);
+        client.close(u);
+    });
+
     test('hover on a step shows UINV and the changed fields', async () => {
         const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 9, character: 2 } });
         const md = (hover.contents as { value: string }).value;

@@ -310,7 +310,8 @@ export class EmulationService {
     private report(doc: LangiumDocument, file: ast.File, emulated: Emulated, accept: ValidationAcceptor): void {
         const shown = emulated.result.diagnostics.map((d): Shown => ({
             severity: d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'info',
-            message: d.message, range: rangeOf(doc, d.loc), code: d.code, data: d.data,
+            // marked as the run's: a run-time `semantic` error is no static error (hasStaticErrors)
+            message: d.message, range: rangeOf(doc, d.loc), code: d.code, data: { ...(d.data as object | undefined), run: true },
             relatedInformation: d.related.map(r => ({ location: { uri: doc.uri.toString(), range: rangeOf(doc, r.loc) }, message: r.message })),
         }));
         // while the races are explored again, what they found before stays, stale (an edit may
@@ -352,12 +353,15 @@ export function rangeOf(doc: LangiumDocument, loc: SourceLoc): Range {
     return { start, end };
 }
 
-/** Lexer, parser or linking errors, or any error-level diagnostic already computed. */
+/** Lexer, parser or linking errors, or any error-level static diagnostic already computed. */
 export function hasStaticErrors(doc: LangiumDocument): boolean {
     const pr = doc.parseResult;
     if (pr.lexerErrors.length > 0 || pr.parserErrors.length > 0) return true;
     if (doc.references.some(r => r.error !== undefined)) return true;
-    return (doc.diagnostics ?? []).some(d => d.severity === DiagnosticSeverity.Error && typeof d.code === 'string' && (d.code === 'syntax' || d.code === 'semantic'));
+    // not the emulator's own (`data.run`): a run-time `semantic` error, shown stale after an edit,
+    // kept hovers, inlay hints and the code lens from running the edited text
+    return (doc.diagnostics ?? []).some(d => d.severity === DiagnosticSeverity.Error && typeof d.code === 'string' && (d.code === 'syntax' || d.code === 'semantic')
+        && (d.data as { run?: unknown } | undefined)?.run !== true);
 }
 
 /** Whether the run was made on the document's text as it is: the same version and the same text. */
