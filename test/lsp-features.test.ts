@@ -17,6 +17,7 @@ import { CodeAction, CodeActionTriggerKind, MarkupContent, SemanticTokenTypes, S
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { EMULATION_CATEGORY } from '../server/src/language/emulation.js';
 import { FIX_CHECK_MAX_STATES } from '../server/src/language/fix-checker.js';
+import { RECHECK_MAX_ITEMS } from '../server/src/language/code-action-provider.js';
 import { inNumberPlace, namePlace } from '../server/src/language/completion-provider.js';
 import { createPreludeDocument } from '../server/src/language/prelude-documents.js';
 import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
@@ -915,6 +916,20 @@ describe('code actions', () => {
         const after = await Uintr.uintr.FixChecker.check(applied(doc, xsaves!));
         expect(after.run!.races[0].truncated).toBe(true);
         expect(after.run!.races[0].states).toBeLessThanOrEqual(FIX_CHECK_MAX_STATES);
+        await clearDocuments(shared, [doc]);
+    });
+
+    test('a file of more than RECHECK_MAX_ITEMS items: its fixes are offered without the re-check (a whole run per candidate at every cursor move), said so in the title, never preferred', async () => {
+        const text = 'machine { policy manual }\ntask rx { handler 0x401000 }\ntask ry { handler 0x402000 }\ncpu0: switch rx\ncpu0: xrstors rx\ncpu0: xrstors ry\n'
+            + 'cpu0: stui\n'.repeat(RECHECK_MAX_ITEMS);
+        const doc = await emulated(text);
+        const gp = diagnostic(doc, 'xrstors-gp', 5);
+        const actions = await actionsFor(doc, [gp], ['quickfix']);
+        const xsaves = actions.find(a => /xsaves rx/.test(a.title));
+        expect(xsaves?.title).toBe(`Insert 'xsaves rx' before it (saves, then clears UINV) (not re-checked: the file has ${(RECHECK_MAX_ITEMS + 3).toLocaleString('en-US')} items)`);
+        expect(actions.every(a => a.isPreferred === false)).toBe(true);
+        // the same fix as the re-checked one, which a smaller file offers
+        expect(applied(doc, xsaves!).split('\n')[5]).toBe('cpu0: xsaves rx');
         await clearDocuments(shared, [doc]);
     });
 

@@ -38,6 +38,20 @@ interface LineEdit {
     mapLine(line: number): number | undefined;
 }
 
+/** Items (steps, expectations, races) beyond which a candidate fix is not re-checked. */
+export const RECHECK_MAX_ITEMS = 5_000;
+
+/** A candidate fix of a file too large to re-check (see {@link RECHECK_MAX_ITEMS}). */
+function unchecked(doc: LangiumDocument, d: Diagnostic, cand: LineEdit, items: number): CodeAction {
+    return {
+        title: `${cand.title} (not re-checked: the file has ${items.toLocaleString('en-US')} items)`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: false,
+        edit: { changes: { [doc.uri.toString()]: [cand.edit] } },
+    };
+}
+
 export class UintrCodeActionProvider implements CodeActionProvider {
     private readonly emulation: EmulationService;
     private readonly checker: FixChecker;
@@ -68,8 +82,12 @@ export class UintrCodeActionProvider implements CodeActionProvider {
                 const before = await this.diagnosticsNow(doc, d);
                 if (!before) continue;
                 let preferred = false;
+                const items = (doc.parseResult.value as ast.File).items.length;
                 for (const cand of this.candidates(doc, d)) {
-                    const action = await this.recheck(doc, d, cand, before);
+                    // a re-check runs the whole file on the server's thread (60,000 steps: about 2 s
+                    // per candidate, at every cursor move): a large file's fixes are offered as they
+                    // are, said so, and never preferred
+                    const action = items > RECHECK_MAX_ITEMS ? unchecked(doc, d, cand, items) : await this.recheck(doc, d, cand, before);
                     if (!action) continue;
                     // one preferred fix per diagnostic (what 'fix all' and Ctrl+. apply): the first
                     if (action.isPreferred) {
