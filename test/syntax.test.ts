@@ -12,6 +12,7 @@ import * as ast from '../server/src/syntax/generated/ast.js';
 import { registerPreludeUri } from '../server/src/syntax/prelude-uri.js';
 import { createUintrCoreServices, TOO_LARGE, UNMATCHED } from '../server/src/syntax/uintr-module.js';
 import { countTokens, MAX_TOKENS, tooLarge } from '../server/src/syntax/limits.js';
+import { shortenRuns } from '../server/src/syntax/message-text.js';
 import { findTooDeep, findUnmatched, MAX_UNMATCHED } from '../server/src/syntax/nesting.js';
 import { PRELUDE_PATH, check } from './helpers.js';
 
@@ -1177,5 +1178,24 @@ describe('unmatched brackets (nesting.ts: the parser\'s recovery costs their num
         expect(few.parseResult.parserErrors.length).toBeGreaterThan(0);
         expect(few.parseResult.parserErrors.every(e => e.name !== UNMATCHED)).toBe(true);
         await expectStatic(`machine { policy manual }\nexpect <|${'('.repeat(40)}1\n`, 'syntax');
+    });
+});
+
+// =============================================================================================
+describe('messages quote long tokens by their ends (message-text.ts)', () => {
+    test('shortenRuns keeps runs up to 80 characters and shortens longer ones in the middle, whitespace as it was', () => {
+        expect(shortenRuns('short message')).toBe('short message');
+        const run80 = 'x'.repeat(80);
+        expect(shortenRuns(`a ${run80} b ${run80}`)).toBe(`a ${run80} b ${run80}`);
+        const long = `'${'a'.repeat(47)}${'b'.repeat(1_000_000)}${'c'.repeat(23)}'`;
+        expect(shortenRuns(`unexpected ${long}\n  where`)).toBe(`unexpected '${'a'.repeat(47)}…${'c'.repeat(23)}'\n  where`);
+    });
+
+    test('a name of megabytes in an error is quoted by its ends (a 15 MB name made a 15 MB message)', async () => {
+        const r = await check(`${'a'.repeat(2_000_000)}\n`);
+        const [d] = r.diagnostics;
+        expect(d.code).toBe('syntax');
+        expect(d.message.length).toBeLessThan(400);
+        expect(d.message).toMatch(/^unexpected 'a+…a+' where the file should end/);
     });
 });

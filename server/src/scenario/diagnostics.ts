@@ -2,6 +2,7 @@
  * Diagnostics of a run (LANGUAGE.md §8, SEMANTICS.md §6): placed at a source line through
  * the cause that raised them, merged per (code, line), sorted by line, column, code.
  */
+import { shortenRuns } from '../syntax/message-text.js';
 
 export type Severity = 'error' | 'warning' | 'information';
 
@@ -46,7 +47,9 @@ export interface ScenarioDiagnostic {
 export class DiagnosticSet {
     private readonly byKey = new Map<string, ScenarioDiagnostic>();
 
-    add(d: ScenarioDiagnostic): ScenarioDiagnostic {
+    add(found: ScenarioDiagnostic): ScenarioDiagnostic {
+        const message = shortenRuns(found.message);
+        const d = message === found.message ? found : { ...found, message };
         const key = `${d.code}:${d.loc.line}`;
         const old = this.byKey.get(key);
         if (!old) {

@@ -7,6 +7,7 @@
 import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, isOperationCancelled, type LangiumDocument, type ValidationOptions } from 'langium';
 import type { Diagnostic, Position } from 'vscode-languageserver-types';
 import { MISSING_OPERATOR } from './uintr-validator.js';
+import { shortenRuns } from './message-text.js';
 
 export class UintrDocumentValidator extends DefaultDocumentValidator {
     override async validateDocument(document: LangiumDocument, options: ValidationOptions = {}, cancelToken = Cancellation.CancellationToken.None): Promise<Diagnostic[]> {
@@ -62,11 +63,11 @@ export function messageText(m: Diagnostic['message']): string {
 function normalize(d: Diagnostic, text: string | undefined): Diagnostic {
     const data = d.data as { code?: string; kind?: string } | undefined;
     const raw = messageText(d.message);
-    const message = (data?.code === 'lexing-error' && text !== undefined ? lexingMessage(raw, text) : undefined) ?? friendlyMessage(raw);
+    const message = shortenRuns((data?.code === 'lexing-error' && text !== undefined ? lexingMessage(raw, text) : undefined) ?? friendlyMessage(raw));
     if (d.code === 'syntax' || d.code === 'semantic') return { ...d, message };
     if (data?.code === 'lexing-error' || data?.code === 'parsing-error') return { ...d, code: 'syntax', message };
     if (data?.code === 'linking-error') return { ...d, code: 'semantic', message, data: { ...data, kind: 'unknown-name' } };
-    return d;
+    return message === raw ? d : { ...d, message };
 }
 
 /**
