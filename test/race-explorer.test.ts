@@ -1052,7 +1052,7 @@ race {                                                   // #race
         const c = await check(text);
         const d = c.diagnostics.find(x => x.code === 'race-counterexample')!;
         expect(d.loc.line).toBe(L(text, 'race'));
-        expect(d.message).toMatch(/^a race interleaving has wrmsr-gp, xrstors-gp — counterexample \(1 events\) ends in wrmsr-gp at line /);
+        expect(d.message).toMatch(/^a race interleaving has wrmsr-gp, xrstors-gp — counterexample \(1 event\) ends in wrmsr-gp at line /);
         expect(d.related.map(r => r.loc.line)).toEqual([L(text, 'wrmsr')]);
         expect(c.run!.races[0].codes).toEqual(['wrmsr-gp', 'xrstors-gp']);
     });
@@ -1339,7 +1339,7 @@ race {                 // #race
             expect(cut.run!.races[0].truncated, JSON.stringify(explore)).toBe(true);
             expect(cut.codes, JSON.stringify(explore)).toEqual([at(text, 'race-counterexample', 'race')]);
             const d = cut.diagnostics.find(x => x.code === 'race-counterexample')!;
-            expect(d.message).toMatch(/counterexample \(1 events\) ends in xrstors-gp at line \d+/);
+            expect(d.message).toMatch(/counterexample \(1 event\) ends in xrstors-gp at line \d+/);
             expect(d.related[0].loc.line).toBe(L(text, 'gp'));
             expect(d.related.at(-1)!.message).toMatch(/^the search stopped/);
         }

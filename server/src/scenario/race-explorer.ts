@@ -197,7 +197,7 @@ function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport, stoppe
         const f = report.finding;
         main.diags.add({
             code: 'race-counterexample', severity: 'error', loc,
-            message: `a race interleaving has ${report.codes.join(', ')} — counterexample (${report.counterexample.length} events) ends in ${f.code} at line ${main.program.loc(f.cause).line}: ${f.message}`,
+            message: `a race interleaving has ${report.codes.join(', ')} — counterexample (${report.counterexample.length} ${report.counterexample.length === 1 ? 'event' : 'events'}) ends in ${f.code} at line ${main.program.loc(f.cause).line}: ${f.message}`,
             related: report.counterexample.map(s => ({ loc: main.program.loc(s.cause), message: s.text })),
         });
     }
