@@ -75,14 +75,11 @@ export interface Ipi {
     readonly upid: bigint | null;
     /** The step that sent it: what its arrival causes is reported there. */
     readonly cause: number;
+    /** {@link ipiKey}'s text, made on first use (the IPI's fields never change). */
+    key?: string;
 }
-
-/** Texts of IPIs, made once per IPI object (an IPI is never changed; copies of a run share them). */
-const ipiKeys = new WeakMap<Ipi, string>();
 
 /** A text that identifies an IPI: vector, destination, UPID and the step that sent it. */
 export function ipiKey(i: Ipi): string {
-    let k = ipiKeys.get(i);
-    if (k === undefined) ipiKeys.set(i, k = `${i.vector}>${i.dest}@${i.upid ?? ''}#${i.cause}`);
-    return k;
+    return (i.key ??= `${i.vector}>${i.dest}@${i.upid ?? ''}#${i.cause}`);
 }

@@ -384,11 +384,11 @@ export class Machine implements MachineObjects {
      * meets the same IPI in many states and knows it by its object (machine/events.ts, ipiKey).
      */
     ipi(vector: bigint, dest: number, upid: bigint | null, cause: number): Ipi {
-        if (!this.internIpis) return { vector, dest, upid, cause };
+        if (!this.internIpis) return { vector, dest, upid, cause, key: undefined };
         let list = this.ipis.get(cause);
         if (list === undefined) this.ipis.set(cause, list = []);
         for (const i of list) if (i.vector === vector && i.dest === dest && i.upid === upid) return i;
-        const made: Ipi = { vector, dest, upid, cause };
+        const made: Ipi = { vector, dest, upid, cause, key: undefined };
         list.push(made);
         return made;
     }
