@@ -1092,15 +1092,17 @@ describe('long runs of comments', () => {
 });
 
 // =============================================================================================
-describe('block comments (block-comments.ts: the grammar\'s regex, without its quadratic case)', () => {
+describe('block comments and strings (block-comments.ts: the grammar\'s regexes, without their quadratic cases)', () => {
     const comments = (text: string): string[] => Uintr.parser.Lexer.tokenize(text).hidden.filter(t => t.tokenType.name === 'ML_COMMENT').map(t => t.image);
-    const regex = /\/\*[\s\S]*?\*\//y;
-    /** What the grammar's regex matches at each `/*` that no earlier comment covers. */
-    const byRegex = (text: string): string[] => {
+    /**
+     * What a grammar regex (sticky) matches, lexing from the left: a token where it matches at
+     * `opener`, else one character on; with `lineComments`, `//` to the line's end is skipped.
+     */
+    const byGrammarRegex = (text: string, regex: RegExp, opener: string, lineComments: boolean): string[] => {
         const out: string[] = [];
         for (let i = 0; i < text.length; i++) {
-            if (text.startsWith('//', i)) i = text.indexOf('\n', i) < 0 ? text.length : text.indexOf('\n', i);
-            else if (text.startsWith('/*', i)) {
+            if (lineComments && text.startsWith('//', i)) i = text.indexOf('\n', i) < 0 ? text.length : text.indexOf('\n', i);
+            else if (text.startsWith(opener, i)) {
                 regex.lastIndex = i;
                 const m = regex.exec(text);
                 if (m) {
@@ -1111,6 +1113,7 @@ describe('block comments (block-comments.ts: the grammar\'s regex, without its q
         }
         return out;
     };
+    const byRegex = (text: string): string[] => byGrammarRegex(text, /\/\*[\s\S]*?\*\//y, '/*', true);
 
     test.each([
         ['closed', 'expect 1 == 1 /* a */\n'],
@@ -1124,6 +1127,19 @@ describe('block comments (block-comments.ts: the grammar\'s regex, without its q
         ['in a line comment', '// /* not one\nexpect 1 == 1\n'],
     ])('%s: the same comments as the grammar\'s regex', (_name, text) => {
         expect(comments(text)).toEqual(byRegex(text));
+    });
+
+    const strings = (text: string): string[] => Uintr.parser.Lexer.tokenize(text).tokens.filter(t => t.tokenType.name === 'STRING').map(t => t.image);
+    const stringsByRegex = (text: string): string[] => byGrammarRegex(text, /"(?:\\["\\]|[^"\\\r\n])*"/y, '"', false);
+    test.each([
+        ['plain', 'scenario "a b"'],
+        ['escapes', 'scenario "a \\" \\\\ b"'],
+        ['unclosed at the line end, then one on the next line', 'scenario "a\nscenario "b"'],
+        ['an escape the language lacks', 'scenario "a \\q" "c"'],
+        ['a line of `"\\` (each `"` opens one that never closes)', '"\\'.repeat(50) + '\n"ok"'],
+        ['escaped quotes then a real close', 'x "\\"\\"" y "\\\\"'],
+    ])('strings, %s: the same as the grammar\'s regex', (_name, text) => {
+        expect(strings(text)).toEqual(stringsByRegex(text));
     });
 
     test('an unclosed comment in one text does not leave another text\'s comment unread', () => {
