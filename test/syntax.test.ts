@@ -4,8 +4,9 @@
  * contract says "the offending token") column. Two views: Langium's own test helpers on
  * services that have the prelude loaded, and `check()` (the codes the CLI reports).
  */
-import { readFileSync } from 'node:fs';
-import { AstUtils, CstNodeBuilder, EmptyFileSystem, isCompositeCstNode, URI, type CompositeCstNode, type CstNode } from 'langium';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AstUtils, CstNodeBuilder, DefaultLexer, DefaultTokenBuilder, EmptyFileSystem, isCompositeCstNode, URI, type CompositeCstNode, type CstNode } from 'langium';
 import { expectError, expectIssue, expectNoIssues, parseHelper, validationHelper, type ValidationResult } from 'langium/test';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as ast from '../server/src/syntax/generated/ast.js';
@@ -14,7 +15,7 @@ import { createUintrCoreServices, TOO_LARGE, UNMATCHED } from '../server/src/syn
 import { countTokens, MAX_TOKENS, tooLarge } from '../server/src/syntax/limits.js';
 import { shortenRuns } from '../server/src/syntax/message-text.js';
 import { findTooDeep, findUnmatched, MAX_UNMATCHED } from '../server/src/syntax/nesting.js';
-import { PRELUDE_PATH, check } from './helpers.js';
+import { PRELUDE_PATH, ROOT, check } from './helpers.js';
 
 // ---- services with the prelude loaded (as UintrWorkspace.loadPrelude does) ----------------
 const { shared, Uintr } = createUintrCoreServices(EmptyFileSystem);
@@ -1140,6 +1141,27 @@ describe('block comments and strings (block-comments.ts: the grammar\'s regexes,
         ['escaped quotes then a real close', 'x "\\"\\"" y "\\\\"'],
     ])('strings, %s: the same as the grammar\'s regex', (_name, text) => {
         expect(strings(text)).toEqual(stringsByRegex(text));
+    });
+
+    test('the lexer gives the tokens, hidden tokens and errors that the grammar\'s regexes give, on the examples and on the quadratic cases made small', () => {
+        const plain = new DefaultLexer({
+            parser: { LexerErrorMessageProvider: Uintr.parser.LexerErrorMessageProvider, TokenBuilder: new DefaultTokenBuilder() },
+            Grammar: Uintr.Grammar, LanguageMetaData: Uintr.LanguageMetaData,
+        } as unknown as ConstructorParameters<typeof DefaultLexer>[0]);
+        const seen = (r: ReturnType<typeof plain.tokenize>) => ({
+            tokens: r.tokens.map(t => [t.tokenType.name, t.image, t.startOffset]),
+            hidden: r.hidden.map(t => [t.tokenType.name, t.image, t.startOffset]),
+            errors: r.errors.map(e => [e.offset, e.length]),
+        });
+        const texts = [
+            ...readdirSync(join(ROOT, 'examples')).filter(f => f.endsWith('.uintr')).map(f => readFileSync(join(ROOT, 'examples', f), 'utf8')),
+            readFileSync(PRELUDE_PATH, 'utf8'),
+            `expect ${'1'.repeat(300)}a == 1 0x${'f'.repeat(50)}g 1_${'2'.repeat(40)}__3 12ab 0x 0X1F 1_000`,
+            `scenario ${'"\\'.repeat(200)}\n"ok" "a \\q" "b`,
+            `/* a ${'/* '.repeat(100)}`,
+            'cpu0: stui /* x */ // y\n"s" 0xec_00 /*/ z */ 7',
+        ];
+        for (const text of texts) expect(seen(Uintr.parser.Lexer.tokenize(text)), text.slice(0, 60)).toEqual(seen(plain.tokenize(text)));
     });
 
     test('an unclosed comment in one text does not leave another text\'s comment unread', () => {

@@ -59,12 +59,43 @@ export function stringLiteral(text: string, offset: number): RegExpExecArray | n
     return null;
 }
 
-/** The grammar's tokens, but ML_COMMENT through {@link blockComment} and STRING through {@link stringLiteral}. */
+/** In {@link lexing}, a number at a decimal digit in (numberFailFrom, numberFailTo) does not match. */
+let numberFailFrom = -1, numberFailTo = -1;
+
+/**
+ * The grammar's NUMBER regex as a pattern that does not fail twice on one run of digits: a run
+ * of digits that runs into a name (`111…1a`) failed at each of its digits, each time reading
+ * to the run's end (100 KB took 9.6 s). From a later digit of the same run of digits and `_`
+ * the regex reads the same tail to the same end, and fails the same way.
+ */
+function numberPattern(grammarRegex: RegExp): (text: string, offset: number) => RegExpExecArray | null {
+    const sticky = new RegExp(grammarRegex.source, grammarRegex.flags.replace(/[gy]/g, '') + 'y');
+    return (text, offset) => {
+        const c = text.charCodeAt(offset);
+        const digit = c >= 0x30 && c <= 0x39;
+        if (!digit) return null;
+        if (text === lexing && offset > numberFailFrom && offset < numberFailTo) return null;
+        sticky.lastIndex = offset;
+        const m = sticky.exec(text);
+        if (m === null && text === lexing) {
+            let end = offset;
+            while (end < text.length && ((text.charCodeAt(end) >= 0x30 && text.charCodeAt(end) <= 0x39) || text.charCodeAt(end) === 0x5f)) end++;
+            numberFailFrom = offset;
+            numberFailTo = end;
+        }
+        return m;
+    };
+}
+
+/** The grammar's tokens, but ML_COMMENT through {@link blockComment}, STRING through {@link stringLiteral} and NUMBER through {@link numberPattern}. */
 export class UintrTokenBuilder extends DefaultTokenBuilder {
     protected override buildTerminalToken(terminal: GrammarAST.TerminalRule): TokenType {
         const token = super.buildTerminalToken(terminal);
         if (terminal.name === 'ML_COMMENT') return { ...token, PATTERN: blockComment, LINE_BREAKS: true, START_CHARS_HINT: ['/'] };
         if (terminal.name === 'STRING') return { ...token, PATTERN: stringLiteral, LINE_BREAKS: false, START_CHARS_HINT: ['"'] };
+        if (terminal.name === 'NUMBER' && token.PATTERN instanceof RegExp) {
+            return { ...token, PATTERN: numberPattern(token.PATTERN), LINE_BREAKS: false, START_CHARS_HINT: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] };
+        }
         return token;
     }
 }
@@ -75,12 +106,14 @@ export class UintrLexer extends DefaultLexer {
         lexing = text;
         unclosedFrom = Number.POSITIVE_INFINITY;
         stringFailFrom = stringFailTo = -1;
+        numberFailFrom = numberFailTo = -1;
         try {
             return super.tokenize(text, options);
         } finally {
             lexing = undefined;
             unclosedFrom = Number.POSITIVE_INFINITY;
             stringFailFrom = stringFailTo = -1;
+            numberFailFrom = numberFailTo = -1;
         }
     }
 }
