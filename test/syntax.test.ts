@@ -1093,7 +1093,7 @@ describe('long runs of comments', () => {
 });
 
 // =============================================================================================
-describe('block comments and strings (block-comments.ts: the grammar\'s regexes, without their quadratic cases)', () => {
+describe('block comments and strings (lexer-patterns.ts: the grammar\'s regexes, without their quadratic cases)', () => {
     const comments = (text: string): string[] => Uintr.parser.Lexer.tokenize(text).hidden.filter(t => t.tokenType.name === 'ML_COMMENT').map(t => t.image);
     /**
      * What a grammar regex (sticky) matches, lexing from the left: a token where it matches at

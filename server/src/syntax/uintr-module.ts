@@ -15,7 +15,7 @@ import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/mo
 import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
 import { UintrScopeProvider } from './scope-provider.js';
-import { UintrLexer, UintrTokenBuilder } from './block-comments.js';
+import { UintrLexer, UintrTokenBuilder } from './lexer-patterns.js';
 import { UintrValidator, registerValidationChecks } from './uintr-validator.js';
 
 /**
