@@ -6,13 +6,10 @@
  * keeps a check near 1 GB (the 100,000-step benchmark file is about half of it).
  */
 
+import { wordChar } from './nesting.js';
+
 /** Tokens beyond which a text is not parsed (the CLI refuses the file, the editor says why). */
 export const MAX_TOKENS = 1_000_000;
-
-/** Whether a character is part of a name or number (one token however long). */
-function wordChar(c: number): boolean {
-    return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
-}
 
 /**
  * The number of tokens in a text, about as the lexer counts them (a name, number or string is

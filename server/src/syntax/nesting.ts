@@ -79,7 +79,7 @@ function space(c: number): boolean {
 }
 
 /** A character of a name or number (a `not` next to one is part of a word). */
-function wordChar(c: number): boolean {
+export function wordChar(c: number): boolean {
     return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
 }
 
