@@ -14,7 +14,7 @@ import { InputError, readScenario, resolveInputs } from './inputs.js';
 import type { CliIO } from './output.js';
 import { checkFile, checkFiles, StackOverflow, type ExplorationProgress, type RunFilesOptions } from './run-files.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES } from '../scenario/race-explorer.js';
-import { forEachTraceRow, formatTraceText, writeTraceJson, type TraceRow } from './trace-command.js';
+import { traceTable, writeTraceJson } from './trace-command.js';
 
 declare const __UINTR_VERSION__: string | undefined;
 export const VERSION = typeof __UINTR_VERSION__ === 'string' ? __UINTR_VERSION__ : '0.0.0-dev';
@@ -138,10 +138,7 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
             if (o.format === 'json') {
                 writeTraceJson(report, io.out);
             } else {
-                // the table shows the CPUs' registers: the rest of each row's state is let go
-                const rows: TraceRow[] = [];
-                forEachTraceRow(report, r => rows.push({ ...r, state: { ...r.state, upids: [], images: [], tasks: [] } }));
-                io.out(formatTraceText(report, rows));
+                io.out(traceTable(report));
             }
             status = report.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
         });

@@ -65,11 +65,12 @@ function nameIds(m: Machine, c: Change): Change {
     return { path: c.path, old: name(c.old), value: name(c.value) };
 }
 
-/** The trace's rows, all at once (the text table; tests). */
-export function traceRows(report: FileReport): TraceRow[] {
+/** The trace as the text table (the CLI's default format, the editor's Show trace). */
+export function traceTable(report: FileReport): string {
+    // the table shows the CPUs' registers: the rest of each row's state is let go
     const rows: TraceRow[] = [];
-    forEachTraceRow(report, r => rows.push(r));
-    return rows;
+    forEachTraceRow(report, r => rows.push({ ...r, state: { ...r.state, upids: [], images: [], tasks: [] } }));
+    return formatTraceText(report, rows);
 }
 
 /**
@@ -149,13 +150,6 @@ export function writeTraceJson(report: FileReport, out: (text: string) => void):
     });
     out(rows === 0 ? '],\n' : '\n  ],\n');
     out(`  "diagnostics": ${indent(JSON.stringify(report.diagnostics.map(diagnosticJson), null, 2), '  ').trimStart()}\n}\n`);
-}
-
-/** The trace as one JSON document (see {@link writeTraceJson}). */
-export function formatTraceJson(report: FileReport): string {
-    const parts: string[] = [];
-    writeTraceJson(report, t => parts.push(t));
-    return parts.join('');
 }
 
 function indent(text: string, by: string): string {

@@ -11,7 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { comparePolicies, formatCompareText } from '../cli/compare-command.js';
 import { checkFile } from '../cli/run-files.js';
-import { formatTraceText, traceRows } from '../cli/trace-command.js';
+import { traceTable } from '../cli/trace-command.js';
 import { startCheck, staticDiagnostics } from '../scenario/check.js';
 import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
 import type { RaceReport } from '../scenario/race-explorer.js';
@@ -87,7 +87,7 @@ async function table(req: TableRequest): Promise<string> {
     await ws.loadPrelude(req.prelude.text, req.prelude.path);
     if (req.table === 'compare') return formatCompareText(req.path, await comparePolicies(ws, req.path, req.text, { defaultPolicy: req.defaultPolicy }));
     const report = await checkFile(ws, req.path, req.text, { recordTrace: true, defaultPolicy: req.defaultPolicy });
-    return formatTraceText(report, traceRows(report));
+    return traceTable(report);
 }
 
 if (parentPort) {

@@ -4,7 +4,7 @@
  */
 import { comparePolicies, formatCompareText } from '../cli/compare-command.js';
 import { checkFile } from '../cli/run-files.js';
-import { formatTraceText, traceRows } from '../cli/trace-command.js';
+import { traceTable } from '../cli/trace-command.js';
 import { checkDocument, type CheckResult } from '../scenario/check.js';
 import { UintrWorkspace } from '../syntax/workspace.js';
 import { tableInWorker } from './background-exploration.js';
@@ -53,7 +53,7 @@ export class FixChecker {
         const inWorker = await tableInWorker(this.prelude, 'trace', text, path, defaultPolicy);
         if (inWorker !== undefined) return inWorker;
         const report = await checkFile(await this.open(), path, text, { recordTrace: true, defaultPolicy });
-        return formatTraceText(report, traceRows(report));
+        return traceTable(report);
     }
 
     async builtinPolicyNames(): Promise<string[]> {
