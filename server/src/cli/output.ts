@@ -14,19 +14,17 @@ export function processIO(): CliIO {
     // a reader that stops early (`uintr trace … | head`) closes the pipe: the rest of the output
     // has nowhere to go, which is no error of the command (it was an unhandled EPIPE, a stack
     // trace); the command runs to its end and exits with its own status
-    const closed = { out: false, err: false };
-    const gone = (e: NodeJS.ErrnoException): boolean => e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED';
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-        if (!gone(e)) throw e;
-        closed.out = true;
-    });
-    process.stderr.on('error', (e: NodeJS.ErrnoException) => {
-        if (!gone(e)) throw e;
-        closed.err = true;
-    });
+    const writer = (stream: NodeJS.WriteStream): ((text: string) => void) => {
+        let closed = false;
+        stream.on('error', (e: NodeJS.ErrnoException) => {
+            if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+            closed = true;
+        });
+        return text => { if (!closed && stream.writable) stream.write(text); };
+    };
     return {
-        out: t => { if (!closed.out && process.stdout.writable) process.stdout.write(t); },
-        err: t => { if (!closed.err && process.stderr.writable) process.stderr.write(t); },
+        out: writer(process.stdout),
+        err: writer(process.stderr),
         color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
         progress: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
     };

@@ -6,7 +6,7 @@
  * keeps a check near 1 GB (the 100,000-step benchmark file is about half of it).
  */
 
-import { wordChar } from './nesting.js';
+import { space, wordChar } from './nesting.js';
 
 /** Tokens beyond which a text is not parsed (the CLI refuses the file, the editor says why). */
 export const MAX_TOKENS = 1_000_000;
@@ -21,7 +21,7 @@ export function countTokens(text: string, stop = Number.POSITIVE_INFINITY): numb
     const n = text.length;
     for (let i = 0; i < n && count < stop; i++) {
         const c = text.charCodeAt(i);
-        if (c <= 0x20 || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x3000) continue;
+        if (space(c)) continue;
         if (c === 0x2f && text.charCodeAt(i + 1) === 0x2f) {
             while (i + 1 < n && text.charCodeAt(i + 1) !== 0x0a) i++;
             continue;

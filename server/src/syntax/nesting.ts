@@ -21,8 +21,11 @@ export interface TooDeep {
 
 /** The first bracket that nests deeper than `max` levels, or the first chain of prefix operators longer than `max`, or undefined. */
 export function findTooDeep(text: string, max = MAX_NESTING): TooDeep | undefined {
-    const { tooDeep, maxChain, maxChainAt } = scan(text, max);
-    return tooDeep ?? (maxChain > max ? { ...maxChainAt!, chain: maxChain } : undefined);
+    return tooDeepOf(scan(text, max), max);
+}
+
+function tooDeepOf(r: Scan, max: number): TooDeep | undefined {
+    return r.tooDeep ?? (r.maxChain > max ? { ...r.maxChainAt!, chain: r.maxChain } : undefined);
 }
 
 /**
@@ -55,9 +58,21 @@ export const MAX_UNMATCHED = 16;
 
 /** Where a text's brackets fail to match, when they do in more than `max` places (see {@link MAX_UNMATCHED}). */
 export function findUnmatched(text: string, max = MAX_UNMATCHED): { count: number; at: TooDeep } | undefined {
-    const r = scan(text, Infinity);
-    if (r.unmatched <= max) return undefined;
-    return { count: r.unmatched, at: positionOf(text, r.firstUnmatched) };
+    return unmatchedOf(text, scan(text, Infinity), max);
+}
+
+/**
+ * What the parser's guard asks of a text before it parses, from one scan: {@link findTooDeep}'s
+ * answer, and, when the text is not too deep, {@link findUnmatched}'s.
+ */
+export function bracketTrouble(text: string): { tooDeep: TooDeep | undefined; unmatched: { count: number; at: TooDeep } | undefined } {
+    const r = scan(text, MAX_NESTING);
+    const tooDeep = tooDeepOf(r, MAX_NESTING);
+    return { tooDeep, unmatched: tooDeep ? undefined : unmatchedOf(text, r, MAX_UNMATCHED) };
+}
+
+function unmatchedOf(text: string, r: Scan, max: number): { count: number; at: TooDeep } | undefined {
+    return r.unmatched <= max ? undefined : { count: r.unmatched, at: positionOf(text, r.firstUnmatched) };
 }
 
 /** The 1-based line and column of an offset (lines end at \n, \r\n or \r, as the scan counts them). */
@@ -74,7 +89,7 @@ function positionOf(text: string, offset: number): TooDeep {
 }
 
 /** Whether a character is whitespace to the lexer (its WS is `\s+`: \v, \f, U+00A0 and the other Unicode spaces too). */
-function space(c: number): boolean {
+export function space(c: number): boolean {
     return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0xa0 && /\s/.test(String.fromCharCode(c)));
 }
 

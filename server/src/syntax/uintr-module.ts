@@ -9,7 +9,7 @@ import {
 } from 'langium';
 import { CstNodeBuilder, createLangiumParser, type CompositeCstNode, type CstNode, type LangiumParser } from 'langium';
 import type { IRecognitionException } from 'chevrotain';
-import { deepest, findTooDeep, findUnmatched, MAX_UNMATCHED } from './nesting.js';
+import { bracketTrouble, deepest, MAX_UNMATCHED } from './nesting.js';
 import { tooLarge } from './limits.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
 import { UintrDocumentValidator } from './document-validator.js';
@@ -78,9 +78,10 @@ function guardedParser(parser: LangiumParser): LangiumParser {
         // deeper than any stack takes in time (decisions #10): not even tried (the CLI refuses
         // such a file before it parses; in the editor, parsing it could take the parser's error
         // recovery many seconds before the overflow ends it)
-        if (findTooDeep(text) === undefined) {
+        const brackets = bracketTrouble(text);
+        if (brackets.tooDeep === undefined) {
             // many unmatched brackets: the parser's recovery would take minutes (nesting.ts)
-            const unmatched = findUnmatched(text);
+            const unmatched = brackets.unmatched;
             if (unmatched !== undefined) {
                 return failedParse(UNMATCHED, `brackets do not match: this is the first of ${unmatched.count} never closed or closed by the other kind (beyond ${MAX_UNMATCHED} the parser does not try to recover: mend them from here)`, unmatched.at, text);
             }
