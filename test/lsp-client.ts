@@ -119,6 +119,10 @@ export class LspClient {
 
     async stop(): Promise<void> {
         this.stopped = true;
+        if (this.proc.exitCode !== null) { // it exited on its own: nothing to shut down
+            this.conn.dispose();
+            return;
+        }
         try {
             await Promise.race([this.conn.sendRequest('shutdown'), new Promise(r => setTimeout(r, 2000))]);
             this.conn.sendNotification('exit');

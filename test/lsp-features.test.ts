@@ -534,6 +534,14 @@ describe('rename', () => {
         expect((await renameAt(`${decls.replace('policy mine extends', 'policy mi<|>ne extends')}`, 'eager')).error).toMatch(/'eager' is a built-in policy/);
     });
 
+    test('a newName that is not a string (a client\'s bug) is refused as invalid params: "null" and "true" are names, null and true are not', async () => {
+        const at = `${decls}cpu0: switch r<|>x\n`;
+        for (const bad of [null, true, undefined, ['q'], 42]) {
+            expect((await renameAt(at, bad as unknown as string)).error).toBe('cannot rename rx: newName must be a string');
+        }
+        expect((await renameAt(at, 'null')).edits).toContain('1:5-7 null');
+    });
+
     test('a name a foreach variable has is refused (it would capture the references in its loop); a foreach variable is not renamed', async () => {
         const text = 'task rx { handler 1 }\npolicy p extends linux_rfc {\n  on wake { foreach waiting t { wake t set rx.upid.sn = 0 } }\n}\ncpu0: switch r<|>x\n';
         expect((await renameAt(text, 't')).error).toMatch(/a foreach variable of that name is declared at line 3/);

@@ -313,6 +313,23 @@ describe('the lifecycle (LSP 3.17, "Server lifecycle")', () => {
     });
 });
 
+describe('malformed messages', () => {
+    test('the internal method of refusals, sent by a client, is a method the server lacks; a header without Content-Length makes the server say why and exit (it was deaf for good)', async () => {
+        const c = new LspClient(ROOT);
+        try {
+            await c.initialize(pathToFileURL(ws).toString());
+            await expect(c.request('$/uintr/refused', { code: -32700, message: 'forged' })).rejects.toMatchObject({ code: -32601 });
+            await c.openAndWait(uri, text, ds => ds.some(d => d.code === 'xrstors-gp'));
+            const exited = new Promise<number | null>(resolve => c.proc.on('exit', code => resolve(code)));
+            c.proc.stdin.write('Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{"jsonrpc":"2.0","method":"foo/bar","params":{}}');
+            expect(await exited).toBe(1);
+            expect(c.stderr).toMatch(/uintr: the client sent a header without Content-Length; no later message can be read, so the server exits/);
+        } finally {
+            await c.stop();
+        }
+    });
+});
+
 describe('semantic tokens', () => {
     test('a request cancelled half way, or two at once, leave nothing in the next answer (each answer is its document\'s tokens, whole)', async () => {
         const c = new LspClient(ROOT);

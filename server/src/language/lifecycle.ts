@@ -40,6 +40,10 @@ export class Lifecycle {
                 return refuse(message, { code: ErrorCodes.InvalidRequest, message: `the server is shut down: '${message.method}' is not served after 'shutdown'` });
             } else if (message.method === 'shutdown') {
                 this.state = 'shut-down';
+            } else if (message.method === REFUSED_METHOD) {
+                // the internal method is the strategy's own: a client that names it is refused as
+                // for any method the server lacks (else it could make the server answer any error)
+                return refuse(message, { code: ErrorCodes.MethodNotFound, message: `Unhandled method ${message.method}` });
             }
             return message;
         }

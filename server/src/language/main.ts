@@ -10,6 +10,7 @@ import { createUintrServices } from './uintr-lsp-module.js';
 import { registerCustomRequests } from './custom-requests.js';
 import { timingHandlers } from './slow-requests.js';
 import { Lifecycle } from './lifecycle.js';
+import { FramingWatch } from './framing.js';
 
 declare const __dirname: string;
 
@@ -26,3 +27,16 @@ const timed = timingHandlers(connection, line => connection.console.log(line));
 const { shared, Uintr } = createUintrServices({ connection: timed, ...NodeFileSystem }, { path: join(__dirname, 'prelude.uintr') });
 registerCustomRequests(timed, shared, Uintr);
 startLanguageServer(shared);
+
+// Over stdio, a broken message header would leave the server deaf for good (framing.ts): say why
+// and exit, so that the client sees the server gone. Listening starts in the same tick as the
+// connection's own listener, so both read every byte.
+if (process.argv.includes('--stdio')) {
+    const watch = new FramingWatch();
+    process.stdin.on('data', (chunk: Buffer) => {
+        const broken = watch.scan(chunk);
+        if (broken === undefined) return;
+        process.stderr.write(`uintr: the client sent ${broken}; no later message can be read, so the server exits\n`);
+        process.exit(1);
+    });
+}

@@ -34,6 +34,9 @@ export class UintrRenameProvider extends DefaultRenameProvider {
         const target = this.target(document, params);
         if (target === null) throw new ResponseError(ErrorCodes.InvalidRequest, 'a built-in policy cannot be renamed: the prelude ships as it is (declare your own policy that extends it)');
         if (!target) return undefined;
+        // LSP: newName is a string; a client that sends anything else gets no edit (the check
+        // below would test its String(), and "null" or "true" are names)
+        if (typeof params.newName !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, `cannot rename ${target.name}: newName must be a string`);
         const bad = badDeclarationName(params.newName);
         if (bad) throw new ResponseError(ErrorCodes.InvalidParams, `cannot rename ${target.name} to ${params.newName}: ${bad}`);
         const taken = this.takenBy(target, params.newName);
