@@ -13,6 +13,7 @@ import { EmptyFileSystem, type LangiumDocument } from 'langium';
 import { clearDocuments, parseHelper } from 'langium/test';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { CancellationToken, type Diagnostic, type Position } from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createPreludeDocument } from '../server/src/language/prelude-documents.js';
 import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
 import type * as ast from '../server/src/syntax/generated/ast.js';
@@ -107,5 +108,34 @@ describe('robustness of the editor features on mutated examples', () => {
             }
         }), OPTIONS);
         for (const [feature, n] of Object.entries(answered)) expect(n, feature).toBeGreaterThan(5);
+    });
+});
+
+describe('formatting a broken file', () => {
+    /** The line's text without its spacing (what formatting may change), strings kept whole (one not closed runs to the end, where spaces go). */
+    const ink = (line: string) => line.trimEnd().replace(/"(?:\\.|[^"\\])*"?|\s+/g, s => (s.startsWith('"') ? s : ''));
+
+    test('moves nothing to another line, changes only spacing, and formatting again changes nothing', async () => {
+        let changed = 0;
+        await fc.assert(fc.asyncProperty(caseArb, async c => {
+            const text = mutate(EXAMPLES[c.example], c.mutations);
+            const doc = await parse(text, { validation: true });
+            const again = { doc: undefined as LangiumDocument<ast.File> | undefined };
+            try {
+                const options = { tabSize: 2, insertSpaces: true };
+                const edits = await Uintr.lsp.Formatter!.formatDocument(doc, { textDocument: { uri: doc.uri.toString() }, options });
+                const formatted = TextDocument.applyEdits(doc.textDocument, edits);
+                if (formatted !== text) changed++;
+                const a = text.split('\n'), b = formatted.split('\n');
+                expect(b.length, text).toBe(a.length);
+                a.forEach((line, i) => expect(ink(b[i]), `line ${i + 1} of:\n${text}`).toBe(ink(line)));
+                again.doc = await parse(formatted, { validation: true });
+                const second = await Uintr.lsp.Formatter!.formatDocument(again.doc, { textDocument: { uri: again.doc.uri.toString() }, options });
+                expect(TextDocument.applyEdits(again.doc.textDocument, second), `formatted twice:\n${formatted}`).toBe(formatted);
+            } finally {
+                await clearDocuments(shared, again.doc ? [doc, again.doc] : [doc]);
+            }
+        }), { ...OPTIONS, numRuns: Number(process.env.UINTR_FUZZ_RUNS ?? 60) });
+        expect(changed).toBeGreaterThan(10);
     });
 });

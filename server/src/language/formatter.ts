@@ -13,7 +13,8 @@ import { isPreludeOrCopy } from '../syntax/prelude-uri.js';
 /** Condition predicates, written like calls: `user(prev)`. */
 const PREDICATES = new Set(['user', 'kthread', 'receiver', 'sender', 'valid', 'waiting']);
 
-const TOKEN = /\s*("(?:\\.|[^"\\])*"|\/\/.*|\/\*.*?\*\/|\/\*.*|[A-Za-z_0-9]+|\|=|&=|==|!=|<=|>=|<<|>>|\S)/gy;
+// a string not closed on its line runs to the line's end, as written (typing `"n` must not become `" n`)
+const TOKEN = /\s*("(?:\\.|[^"\\])*"?|\/\/.*|\/\*.*?\*\/|\/\*.*|[A-Za-z_0-9]+|\|=|&=|==|!=|<=|>=|<<|>>|\S)/gy;
 
 /** Formats one line's code (no leading indentation); returns it and the brace depth change. */
 export function formatLine(code: string): { text: string; opens: number; closes: number; leadingCloses: number; endsInBlockComment: boolean } {
