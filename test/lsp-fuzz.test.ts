@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { EmptyFileSystem, type LangiumDocument } from 'langium';
 import { clearDocuments, parseHelper } from 'langium/test';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { CancellationToken, type Diagnostic, type Position } from 'vscode-languageserver';
+import { CancellationToken, type Diagnostic, type DocumentSymbol, type Position } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createPreludeDocument } from '../server/src/language/prelude-documents.js';
 import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
@@ -137,5 +137,89 @@ describe('formatting a broken file', () => {
             }
         }), { ...OPTIONS, numRuns: Number(process.env.UINTR_FUZZ_RUNS ?? 60) });
         expect(changed).toBeGreaterThan(10);
+    });
+});
+
+describe('what the features answer on a broken file keeps to the protocol', () => {
+    test('ranges inside the document, symbols inside their ranges, semantic tokens in order and on their lines, completion edits at the position', async () => {
+        const seen = { symbols: 0, tokens: 0, hints: 0, edits: 0, folds: 0 };
+        await fc.assert(fc.asyncProperty(caseArb, async c => {
+            const text = mutate(EXAMPLES[c.example], c.mutations);
+            const doc = await parse(text, { validation: true });
+            try {
+                const lines = text.split('\n').map(l => l.replace(/\r$/, ''));
+                const textDocument = { uri: doc.uri.toString() };
+                const token = CancellationToken.None;
+                const inDoc = (p: Position, what: string) => {
+                    expect(p.line, `${what}: line of ${JSON.stringify(p)} in\n${text}`).toBeLessThan(lines.length);
+                    expect(p.character, `${what}: character of ${JSON.stringify(p)} in\n${text}`).toBeLessThanOrEqual(lines[p.line].length);
+                };
+                const ordered = (r: { start: Position; end: Position }, what: string) => {
+                    inDoc(r.start, what);
+                    inDoc(r.end, what);
+                    expect(r.start.line < r.end.line || (r.start.line === r.end.line && r.start.character <= r.end.character), `${what}: ${JSON.stringify(r)}`).toBe(true);
+                };
+                const within = (inner: { start: Position; end: Position }, outer: { start: Position; end: Position }) =>
+                    doc.textDocument.offsetAt(outer.start) <= doc.textDocument.offsetAt(inner.start) && doc.textDocument.offsetAt(inner.end) <= doc.textDocument.offsetAt(outer.end);
+                const walk = (symbols: DocumentSymbol[]) => {
+                    for (const s of symbols) {
+                        ordered(s.range, `symbol ${s.name}`);
+                        ordered(s.selectionRange, `symbol ${s.name}'s name`);
+                        expect(within(s.selectionRange, s.range), `symbol ${s.name}`).toBe(true);
+                        expect(s.name.length, 'a symbol has a name').toBeGreaterThan(0);
+                        for (const child of s.children ?? []) expect(within(child.range, s.range), `${child.name} in ${s.name}`).toBe(true);
+                        seen.symbols++;
+                        walk(s.children ?? []);
+                    }
+                };
+                walk(await Uintr.lsp.DocumentSymbolProvider!.getSymbols(doc, { textDocument }) as DocumentSymbol[]);
+                for (const f of await Uintr.lsp.FoldingRangeProvider!.getFoldingRanges(doc, { textDocument })) {
+                    expect(f.startLine).toBeLessThanOrEqual(f.endLine);
+                    expect(f.endLine).toBeLessThan(lines.length);
+                    seen.folds++;
+                }
+                // semantic tokens: relative encoding, five numbers each, every token on one line and in order
+                const data = (await Uintr.lsp.SemanticTokenProvider!.semanticHighlight(doc, { textDocument }, token)).data;
+                expect(data.length % 5).toBe(0);
+                let line = 0, char = 0;
+                for (let i = 0; i < data.length; i += 5) {
+                    const [dl, dc, length] = [data[i], data[i + 1], data[i + 2]];
+                    expect(dl >= 0 && (dl > 0 || i === 0 || dc >= 0), `token ${i / 5} goes back`).toBe(true);
+                    line += dl;
+                    char = dl > 0 ? dc : char + dc;
+                    expect(length, `token ${i / 5} has a length`).toBeGreaterThan(0);
+                    expect(line, `token ${i / 5}`).toBeLessThan(lines.length);
+                    expect(char + length, `token ${i / 5} at ${line}:${char} ends past its line "${lines[line]}"`).toBeLessThanOrEqual(lines[line].length);
+                    seen.tokens++;
+                }
+                const end = doc.textDocument.positionAt(text.length);
+                for (const h of await Uintr.lsp.InlayHintProvider!.getInlayHints(doc, { textDocument, range: { start: { line: 0, character: 0 }, end } }, token) ?? []) {
+                    inDoc(h.position, 'inlay hint');
+                    seen.hints++;
+                }
+                for (const l of await Uintr.lsp.CodeLensProvider!.provideCodeLens(doc, { textDocument }, token) ?? []) ordered(l.range, 'code lens');
+                for (const o of c.offsets) {
+                    const position = doc.textDocument.positionAt(text.length ? o % (text.length + 1) : 0);
+                    for (const item of (await Uintr.lsp.CompletionProvider!.getCompletion(doc, { textDocument, position }))?.items ?? []) {
+                        const edit = item.textEdit;
+                        if (!edit || !('range' in edit)) continue;
+                        ordered(edit.range, `completion ${item.label}`);
+                        // LSP: a completion's edit is on one line and contains the position asked at
+                        expect(edit.range.start.line, `completion ${item.label}`).toBe(edit.range.end.line);
+                        expect(within({ start: position, end: position }, edit.range), `completion ${item.label} at ${JSON.stringify(position)}: ${JSON.stringify(edit.range)}`).toBe(true);
+                        seen.edits++;
+                    }
+                    const hover = await Uintr.lsp.HoverProvider!.getHoverContent(doc, { textDocument, position });
+                    if (hover?.range) ordered(hover.range, 'hover');
+                    for (const d of await Uintr.lsp.DefinitionProvider!.getDefinition(doc, { textDocument, position }) ?? []) {
+                        if (d.targetUri === textDocument.uri) ordered(d.targetSelectionRange, 'definition');
+                    }
+                }
+                for (const d of doc.diagnostics ?? []) ordered(d.range, `diagnostic ${d.message}`);
+            } finally {
+                await clearDocuments(shared, [doc]);
+            }
+        }), { ...OPTIONS, numRuns: Number(process.env.UINTR_FUZZ_RUNS ?? 60) });
+        for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThan(20);
     });
 });
