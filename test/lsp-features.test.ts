@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EmptyFileSystem, URI, type BuildOptions, type LangiumDocument } from 'langium';
+import { EmptyFileSystem, GrammarUtils, URI, type BuildOptions, type LangiumDocument } from 'langium';
 import {
     clearDocuments, expectCompletion, expectFindReferences, expectFoldings, expectFormatting, expectGoToDefinition,
     expectHover, expectSemanticToken, expectSymbols, highlightHelper, parseHelper, replaceIndices, textDocumentPositionParams,
@@ -21,7 +21,7 @@ import { RECHECK_MAX_ITEMS } from '../server/src/language/code-action-provider.j
 import { inNumberPlace, namePlace } from '../server/src/language/completion-provider.js';
 import { createPreludeDocument } from '../server/src/language/prelude-documents.js';
 import { createUintrServices } from '../server/src/language/uintr-lsp-module.js';
-import type * as ast from '../server/src/syntax/generated/ast.js';
+import * as ast from '../server/src/syntax/generated/ast.js';
 import { annotations, check, ROOT } from './helpers.js';
 
 const PRELUDE = { path: '/prelude/prelude.uintr', text: readFileSync(join(ROOT, 'server/src/kernel/prelude.uintr'), 'utf8') };
@@ -547,6 +547,28 @@ describe('rename', () => {
         expect((await renameAt(text, 't')).error).toMatch(/a foreach variable of that name is declared at line 3/);
         const onVar = await renameAt('policy p extends linux_rfc {\n  on wake { foreach waiting <|>t { wake t } }\n}\n', 'u');
         expect(onVar.prepared).toBe(false);
+    });
+
+    const exampleFiles = readdirSync(join(ROOT, 'examples')).filter(f => f.endsWith('.uintr')).sort();
+    test.each(exampleFiles)('%s: each task, kthread and policy renamed from its declaration leaves no use behind and keeps the verdict', async name => {
+        const text = example(name.replace(/\.uintr$/, ''));
+        const verdict = (await check(text)).codes.sort();
+        const doc = await parse(text, { validation: true });
+        const textDocument = { uri: doc.uri.toString() };
+        let renamed = 0;
+        for (const d of doc.parseResult.value.decls) {
+            if (!(ast.isTask(d) || ast.isKThread(d) || ast.isPolicy(d)) || !d.$cstNode) continue;
+            const position = doc.textDocument.positionAt(GrammarUtils.findNodeForProperty(d.$cstNode, 'name')!.offset);
+            const edit = await Uintr.lsp.RenameProvider!.rename(doc, { textDocument, position, newName: 'zz_renamed' });
+            const after = TextDocument.applyEdits(doc.textDocument, edit?.changes?.[textDocument.uri] ?? []);
+            expect((await check(after)).codes.sort(), `${d.name} renamed:\n${after}`).toEqual(verdict);
+            // no use of the old name is left (outside comments and strings)
+            const code = after.split('\n').map(l => l.replace(/\/\/.*$/, '').replace(/"[^"]*"/g, '')).join('\n');
+            expect(new RegExp(`(?<![\\w.])${d.name}(?!\\w)`).test(code), `${d.name} left in:\n${after}`).toBe(false);
+            renamed++;
+        }
+        await clearDocuments(shared, [doc]);
+        expect(renamed).toBeGreaterThan(0);
     });
 
     test('a built-in policy is never renamed: the prelude is not edited', async () => {
