@@ -439,6 +439,35 @@ function render(s: RandomRace): string {
 
 const FC = { seed: 7, numRuns: 60 };
 
+/**
+ * A wider cast, where the partial-order reduction has most to leave out: three CPUs, a second
+ * receiver ry on cpu2 with its own sender ty, and steps that move receivers between CPUs.
+ */
+const WIDE_STEPS = [
+    ...CORE_STEPS, 'cpu2: switch ry', 'cpu2: switch k2', 'cpu2: senduipi 0', 'cpu2: switch ty', 'cpu1: senduipi 1',
+    'cpu2: switch rx', 'cpu0: switch ry', 'cpu2: xsaves ry', 'cpu2: xrstors ry',
+];
+const wideStepArb = fc.oneof({ arbitrary: fc.constantFrom(...WIDE_STEPS), weight: 5 }, { arbitrary: fc.constantFrom(...EXTRA_STEPS), weight: 1 });
+const wideArb: fc.Arbitrary<RandomRace> = fc.record({
+    policy: fc.constantFrom(...POLICIES),
+    vector: fc.integer({ min: 1, max: 5 }),
+    deferred: fc.boolean(),
+    branches: fc.oneof(
+        { arbitrary: fc.array(fc.array(wideStepArb, { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 2 }), weight: 1 },
+        { arbitrary: fc.array(fc.array(wideStepArb, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 3 }), weight: 1 },
+    ),
+    post: fc.constantFrom(...POSTS),
+    second: fc.constant(null),
+});
+
+function renderWide(s: RandomRace): string {
+    return render(s)
+        .replace('cpus 2', 'cpus 3')
+        .replace('task other { }', 'task ry { handler 0x402000 ndst 2 }\ntask other { }')
+        .replace(`vector ${s.vector} }`, `vector ${s.vector} target ry vector 7 }\ntask ty { target ry vector 9 }\nkthread k2`)
+        .replace('cpu1: switch tx\n', 'cpu1: switch tx\ncpu2: switch ty\n');
+}
+
 describe('random races: the explorer against brute force', () => {
     test('the codes of every race equal the union over all interleavings; other diagnostics as brute force', async () => {
         const times: number[] = [];
@@ -449,6 +478,18 @@ describe('random races: the explorer against brute force', () => {
         // the races are small enough that brute force stays fast
         times.sort((x, y) => x - y);
         expect(times[times.length >> 1]).toBeLessThan(50);
+    });
+
+    test('three CPUs, two receivers, up to three branches of up to four steps: codes as brute force, and each counterexample replays', async () => {
+        let found = 0;
+        await fc.assert(fc.asyncProperty(wideArb, async s => {
+            const text = renderWide(s);
+            expect(text).toMatch(/cpus 3[^]*task ry[^]*task ty[^]*kthread k2[^]*cpu2: switch ty\nrace/);
+            const { b, races } = await agree(text);
+            replays(b, races);
+            if (races[0].codes.length) found++;
+        }), { seed: 5, numRuns: 40 });
+        expect(found, 'races with findings').toBeGreaterThan(10);
     });
 
     test('two races in one file: each race\'s codes equal the brute force\'s for its segment, and each counterexample replays', async () => {
