@@ -142,7 +142,7 @@ describe('formatting a broken file', () => {
 
 describe('what the features answer on a broken file keeps to the protocol', () => {
     test('ranges inside the document, symbols inside their ranges, semantic tokens in order and on their lines, completion edits at the position', async () => {
-        const seen = { symbols: 0, tokens: 0, hints: 0, edits: 0, folds: 0 };
+        const seen = { symbols: 0, tokens: 0, hints: 0, edits: 0, folds: 0, actions: 0 };
         await fc.assert(fc.asyncProperty(caseArb, async c => {
             const text = mutate(EXAMPLES[c.example], c.mutations);
             const doc = await parse(text, { validation: true });
@@ -179,8 +179,10 @@ describe('what the features answer on a broken file keeps to the protocol', () =
                     seen.folds++;
                 }
                 // semantic tokens: relative encoding, five numbers each, every token on one line and in order
-                const data = (await Uintr.lsp.SemanticTokenProvider!.semanticHighlight(doc, { textDocument }, token)).data;
+                const tokenProvider = Uintr.lsp.SemanticTokenProvider!;
+                const data = (await tokenProvider.semanticHighlight(doc, { textDocument }, token)).data;
                 expect(data.length % 5).toBe(0);
+                const types = Object.keys(tokenProvider.tokenTypes).length, modifiers = Object.keys(tokenProvider.tokenModifiers).length;
                 let line = 0, char = 0;
                 for (let i = 0; i < data.length; i += 5) {
                     const [dl, dc, length] = [data[i], data[i + 1], data[i + 2]];
@@ -188,6 +190,9 @@ describe('what the features answer on a broken file keeps to the protocol', () =
                     line += dl;
                     char = dl > 0 ? dc : char + dc;
                     expect(length, `token ${i / 5} has a length`).toBeGreaterThan(0);
+                    // its type and modifiers are in the legend the server declared
+                    expect(data[i + 3], `token ${i / 5}'s type`).toBeLessThan(types);
+                    expect(data[i + 4], `token ${i / 5}'s modifiers`).toBeLessThan(1 << modifiers);
                     expect(line, `token ${i / 5}`).toBeLessThan(lines.length);
                     expect(char + length, `token ${i / 5} at ${line}:${char} ends past its line "${lines[line]}"`).toBeLessThanOrEqual(lines[line].length);
                     seen.tokens++;
@@ -208,6 +213,20 @@ describe('what the features answer on a broken file keeps to the protocol', () =
                         expect(edit.range.start.line, `completion ${item.label}`).toBe(edit.range.end.line);
                         expect(within({ start: position, end: position }, edit.range), `completion ${item.label} at ${JSON.stringify(position)}: ${JSON.stringify(edit.range)}`).toBe(true);
                         seen.edits++;
+                    }
+                    // code actions: their edits inside the document, in order, none overlapping
+                    const diagnostics = (doc.diagnostics ?? []).filter(d => d.range.start.line <= position.line && position.line <= d.range.end.line);
+                    for (const a of await Uintr.lsp.CodeActionProvider!.getCodeActions(doc, { textDocument, range: { start: position, end: position }, context: { diagnostics } }, token) ?? []) {
+                        if (!('edit' in a) || !a.edit?.changes) continue;
+                        for (const [uri, edits] of Object.entries(a.edit.changes)) {
+                            expect(uri, `${a.title} edits this document`).toBe(textDocument.uri);
+                            const spans = edits.map(e => {
+                                ordered(e.range, `code action ${a.title}`);
+                                return [doc.textDocument.offsetAt(e.range.start), doc.textDocument.offsetAt(e.range.end)];
+                            }).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+                            for (let k = 1; k < spans.length; k++) expect(spans[k][0] >= spans[k - 1][1], `${a.title}: edits overlap`).toBe(true);
+                            seen.actions++;
+                        }
                     }
                     const hover = await Uintr.lsp.HoverProvider!.getHoverContent(doc, { textDocument, position });
                     if (hover?.range) ordered(hover.range, 'hover');
