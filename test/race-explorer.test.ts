@@ -1160,6 +1160,36 @@ async function runWith(text: string, reduction: boolean): Promise<Checked> {
     return check(text, { explore: { reduction } });
 }
 
+describe('the transition cache (transitions.ts)', () => {
+    /** What a race's report says, but for how it was computed (the cache's count). */
+    const verdict = (r: RaceReport) => ({ ...r, cachedEvents: undefined, replay: undefined, replayLeadIn: undefined, steps: r.replay().map(s => `${s.step.text}: ${s.changes.map(c => `${c.path}=${String(c.value)}`).join(' ')}`) });
+
+    test('on the ring family, most events are applied from it, and the search is the same event for event: states, interleavings, codes, counterexample', async () => {
+        for (const policy of ['linux_rfc', 'lazy_fpu', 'tglx']) {
+            const text = ring(2, 3, { policy, expects: 2 });
+            const on = (await check(text)).run!.races[0];
+            const off = (await check(text, { explore: { transitionCache: false } })).run!.races[0];
+            expect(on.cachedEvents, policy).toBeGreaterThan(on.states);
+            expect(off.cachedEvents).toBe(0);
+            expect(verdict(on), policy).toEqual(verdict(off));
+        }
+    });
+
+    test('random races, two CPUs and three: with and without it, the same report', async () => {
+        const same = async (text: string) => {
+            const on = await check(text);
+            const off = await check(text, { explore: { transitionCache: false } });
+            expect(on.codes, text).toEqual(off.codes);
+            expect(on.run!.races.map(verdict), text).toEqual(off.run!.races.map(verdict));
+            return on.run!.races.reduce((n, r) => n + r.cachedEvents, 0);
+        };
+        let cached = 0;
+        await fc.assert(fc.asyncProperty(raceArb(true), async s => { cached += await same(render(s)); }), { seed: 17, numRuns: 30 });
+        await fc.assert(fc.asyncProperty(wideArb, async s => { cached += await same(renderWide(s)); }), { seed: 19, numRuns: 30 });
+        expect(cached).toBeGreaterThan(100);
+    });
+});
+
 describe('partial-order reduction', () => {
     test('two pairs that share nothing: fewer states than the full search, the same verdict as it and as brute force', async () => {
         const text = pairs('lazy_fpu', [['cpu0: switch kw0', 'cpu0: switch rx0'], ['cpu1: senduipi 0'], ['cpu2: switch kw1', 'cpu2: switch rx1'], ['cpu3: senduipi 0']], ['expect no lost']);

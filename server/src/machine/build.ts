@@ -30,7 +30,7 @@ export function buildMachine(config: MachineConfig, tasks: readonly TaskSpec[], 
             upid = {
                 id: m.upids.length, addr, owner: m.runnables.length,
                 on: 0n, sn: 0n, nv: config.uinv, ndst: t.ndst ?? 0n, pir: 0n, reserved: 0n,
-                freed: false, refs: 1 + (refs.get(t.name) ?? 0), freedBy: NO_CAUSE, postedBy: null, kid: -1, kgen: 0,
+                freed: false, refs: 1 + (refs.get(t.name) ?? 0), freedBy: NO_CAUSE, postedBy: null, kid: -1, kgen: 0, serial: -1,
             };
             m.upids.push(upid);
             m.upidIndex.set(addr, upid.id);
@@ -38,7 +38,7 @@ export function buildMachine(config: MachineConfig, tasks: readonly TaskSpec[], 
         const image: XsaveImage = {
             id: m.images.length, owner: m.runnables.length, present: 0n,
             uihandler: 0n, uistackadjust: 0n, uittsz: 0n, uinv: 0n, uif: 0n, upidaddr: 0n, uirr: 0n, uittaddr: 0n,
-            miscReserved: 0n, uirrTags: null, savedBy: NO_CAUSE, kid: -1, kgen: 0,
+            miscReserved: 0n, uirrTags: null, savedBy: NO_CAUSE, kid: -1, kgen: 0, serial: -1,
         };
         m.images.push(image);
         const r = m.addRunnable(t.name, 'task', upid, null, image);

@@ -17,10 +17,10 @@ export function cloneMachine(src: Machine): Machine {
 
 /** Copies of a machine's objects (a runnable points at the copies of its UPID and image). */
 export function copyObjects(src: MachineObjects): MachineObjects {
-    const upids = src.upids.map(u => ({ ...u }));
-    const images = src.images.map(x => ({ ...x }));
-    const runnables = src.runnables.map(r => ({ ...r, upid: r.upid ? upids[r.upid.id] : null, image: r.image ? images[r.image.id] : null }));
-    const cpus = src.cpus.map(c => ({ ...c }));
+    const upids = src.upids.map(u => ({ ...u, serial: -1 }));
+    const images = src.images.map(x => ({ ...x, serial: -1 }));
+    const runnables = src.runnables.map(r => ({ ...r, upid: r.upid ? upids[r.upid.id] : null, image: r.image ? images[r.image.id] : null, serial: -1 }));
+    const cpus = src.cpus.map(c => ({ ...c, serial: -1 }));
     return { cpus, runnables, upids, images };
 }
 
@@ -50,20 +50,20 @@ export function changedObjects(src: MachineObjects, undo: UndoLog, kept?: StateI
         if (src.cpus[id] === o) {
             if (cpus[id] !== o) continue;
             if (cpus === src.cpus) cpus = cpus.slice();
-            cpus[id] = kept ? kept.keptCpu(o as Cpu) : { ...(o as Cpu) };
+            cpus[id] = kept ? kept.keptCpu(o as Cpu) : { ...(o as Cpu), serial: -1 };
         } else if (src.runnables[id] === o) {
             if (runnables[id] !== o) continue;
             if (runnables === src.runnables) runnables = runnables.slice();
-            runnables[id] = kept ? kept.keptRunnable(o as Runnable, false) : { ...(o as Runnable) };
+            runnables[id] = kept ? kept.keptRunnable(o as Runnable, false) : { ...(o as Runnable), serial: -1 };
         } else if (src.upids[id] === o) {
             if (upids[id] !== o) continue;
             if (upids === src.upids) upids = upids.slice();
-            upids[id] = kept ? kept.keptUpid(o as Upid) : { ...(o as Upid) };
+            upids[id] = kept ? kept.keptUpid(o as Upid) : { ...(o as Upid), serial: -1 };
             (owners ??= []).push((o as Upid).owner);
         } else if (src.images[id] === o) {
             if (images[id] !== o) continue;
             if (images === src.images) images = images.slice();
-            images[id] = kept ? kept.keptImage(o as XsaveImage) : { ...(o as XsaveImage) };
+            images[id] = kept ? kept.keptImage(o as XsaveImage) : { ...(o as XsaveImage), serial: -1 };
             (owners ??= []).push((o as XsaveImage).owner);
         }
     }
@@ -74,7 +74,7 @@ export function changedObjects(src: MachineObjects, undo: UndoLog, kept?: StateI
             const upid = r.upid ? upids[r.upid.id] : null;
             const image = r.image ? images[r.image.id] : null;
             if (upid !== r.upid || image !== r.image) {
-                const copy = { ...r, upid, image };
+                const copy = { ...r, upid, image, serial: -1 };
                 if (runnables === src.runnables) runnables = runnables.slice();
                 runnables[id] = kept ? kept.keptRunnable(copy, true) : copy;
             }
@@ -305,14 +305,14 @@ export class StateInterner {
     }
 
     private keep<T extends Cpu | Upid | XsaveImage | Runnable>(o: T, kind: Kind<T>, fresh: boolean): T {
-        if (o.kgen !== this.gen || o.kid < 0) return fresh ? o : { ...o };
+        if (o.kgen !== this.gen || o.kid < 0) return fresh ? o : { ...o, serial: -1 };
         let list = kind.kept[o.kid];
         if (list !== undefined) {
             // the object itself (kept before, now written and keyed again) is not a copy: the
             // explorer will undo the write
             for (const c of list) if (c !== o && c.id === o.id && kind.sameApartFromKey(c, o)) return c;
         }
-        const copy = fresh ? o : { ...o };
+        const copy = fresh ? o : { ...o, serial: -1 };
         if (list === undefined) kind.kept[o.kid] = list = [];
         if (list.length < KEPT_PER_KEY) list.push(copy);
         return copy;

@@ -65,6 +65,8 @@ export interface Cpu {
     /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
     kid: number;
     kgen: number;
+    /** Exploration: a number for this very object (not its content), given when first asked (scenario/transitions.ts); -1 on every copy. */
+    serial: number;
 }
 
 export interface Upid {
@@ -90,6 +92,8 @@ export interface Upid {
     /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
     kid: number;
     kgen: number;
+    /** Exploration: a number for this very object (not its content), given when first asked (scenario/transitions.ts); -1 on every copy. */
+    serial: number;
 }
 
 export interface UittEntry {
@@ -127,6 +131,8 @@ export interface XsaveImage {
     /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
     kid: number;
     kgen: number;
+    /** Exploration: a number for this very object (not its content), given when first asked (scenario/transitions.ts); -1 on every copy. */
+    serial: number;
 }
 
 export interface Runnable {
@@ -147,6 +153,8 @@ export interface Runnable {
     /** Exploration: this object's interned key (see machine/clone.ts), valid for {@link kgen}; -1 after a write. */
     kid: number;
     kgen: number;
+    /** Exploration: a number for this very object (not its content), given when first asked (scenario/transitions.ts); -1 on every copy. */
+    serial: number;
 }
 
 export interface MachineConfig {
@@ -243,7 +251,7 @@ export class Machine implements MachineObjects {
                 uihandler: 0n, uistackadjust: 0n, uittsz: 0n, uinv: 0n, upidaddr: 0n, uittaddr: 0n,
                 uirr: 0n, uif: 0n,
                 current: idle.id, mode: 'kernel', fpregsOwner: -1,
-                uirrTags: null, uinvArmedBy: NO_CAUSE, uinvChangedBy: NO_CAUSE, kid: -1, kgen: 0,
+                uirrTags: null, uinvArmedBy: NO_CAUSE, uinvChangedBy: NO_CAUSE, kid: -1, kgen: 0, serial: -1,
             });
         }
     }
@@ -253,7 +261,7 @@ export class Machine implements MachineObjects {
         image: XsaveImage | null, cpu = -1): Runnable {
         const r: Runnable = {
             id: this.runnables.length, name, kind, cpu, state: 'runnable', runningOn: -1, lastCpu: -1,
-            upid, uitt, image, delivered: 0n, kid: -1, kgen: 0,
+            upid, uitt, image, delivered: 0n, kid: -1, kgen: 0, serial: -1,
         };
         this.runnables.push(r);
         return r;

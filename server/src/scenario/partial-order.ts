@@ -81,13 +81,19 @@ export class PartialOrder {
     /** Whether every resource (CPUs, then runnables) has a bit of a 31-bit mask: sleep sets need it. */
     readonly sleepable: boolean;
 
-    constructor(race: RaceItem, post: readonly ProgramItem[], policy: CompiledPolicy, runnableId: (decl: ast.Task | ast.KThread) => number, config: { cpus: number; uinv: bigint; kernelVector: bigint }, runnables: number) {
+    /** After the race, an IPI arrives within the step that sends it (`ipi immediate`), not as an event of its own. */
+    private readonly postArrivesNow: boolean;
+    private readonly postFootprints: ReadonlySet<StepFootprint>;
+
+    constructor(race: RaceItem, post: readonly ProgramItem[], policy: CompiledPolicy, runnableId: (decl: ast.Task | ast.KThread) => number, config: { cpus: number; uinv: bigint; kernelVector: bigint }, runnables: number, ipiDeferred = false) {
+        this.postArrivesNow = !ipiDeferred;
         this.cpus = config.cpus;
         this.uinv = config.uinv;
         this.kernelVector = config.kernelVector;
         const foot = (s: StepItem): StepFootprint => footprint(s, runnableId, config);
         this.branchSteps = race.branches.map(b => b.map(foot));
         this.postSteps = post.map(item => (item.kind === 'step' ? foot(item) : null));
+        this.postFootprints = new Set(this.postSteps.filter(f => f !== null));
         race.branches.forEach((b, i) => b.forEach((step, k) => this.footOf.set(step, this.branchSteps[i][k])));
         post.forEach((item, k) => { if (item.kind === 'step') this.footOf.set(item, this.postSteps[k]!); });
         this.sleepable = config.cpus + runnables <= 31;
@@ -246,7 +252,20 @@ export class PartialOrder {
         for (const n of f.names) mask |= this.runnableMask(m, n);
         for (const k of f.readsCpus) if (k < this.cpus) mask |= 1 << k;
         for (const [t, k] of f.ndst) mask |= this.runnableMask(m, t) | (k < this.cpus ? 1 << k : 0);
-        if (f.sends) for (const t of this.tableTargets(m, c.uittaddr)) mask |= this.runnableMask(m, t);
+        if (f.sends) {
+            for (const t of this.tableTargets(m, c.uittaddr)) {
+                mask |= this.runnableMask(m, t);
+                // after the race with `ipi immediate`, the IPI arrives within the step: at the CPU
+                // that the target's NDST names, with what runs there and the UPID it points at
+                if (this.postArrivesNow && this.postFootprints.has(f)) {
+                    const u = m.runnables[t]?.upid;
+                    // the kernel vector (a UPID's NV set to it before the race): the wake hook walks every waiting task
+                    if (u && u.nv === this.kernelVector) return -1;
+                    const d = u ? m.cpus[Number(u.ndst & 0xffffffffn)] : undefined;
+                    if (d !== undefined) mask |= (1 << d.index) | this.runnableMask(m, d.current) | this.upidOwnerMask(m, d.upidaddr);
+                }
+            }
+        }
         return mask;
     }
 

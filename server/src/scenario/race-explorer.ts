@@ -42,6 +42,11 @@ export interface ExploreOptions {
      * of a complete interleaving (so never a finding).
      */
     readonly sleepSets?: boolean;
+    /**
+     * Apply an event's outcome again where it meets the same objects, instead of running it again
+     * (default: on with the reduction's footprints; see transitions.ts). Off only to compare.
+     */
+    readonly transitionCache?: boolean;
 }
 
 /** How to redo an event: a branch's next step, an in-flight IPI (by index), the next item after the race. */
@@ -79,6 +84,8 @@ export interface RaceReport {
     readonly reducedStates: number;
     /** Events that sleep sets left untried (they commute with one taken and reach only states reached already). */
     readonly sleptEvents: number;
+    /** Events whose outcome was applied from the transition cache instead of run (transitions.ts). */
+    readonly cachedEvents: number;
     /** Replays the counterexample from the race's start: the state after each of its events. */
     replay(): ReplayedStep[];
     /**

@@ -9,7 +9,7 @@ import { changedObjects, copyObjects, StateInterner } from '../machine/clone.js'
 import { ipiKey, type Ipi } from '../machine/events.js';
 import { NO_CAUSE, type MachineObjects } from '../machine/state.js';
 import { UndoLog } from '../machine/undo-log.js';
-import { SlotSum, VectorSet } from '../machine/vector-set.js';
+import { slotHash, SlotSum, VectorSet } from '../machine/vector-set.js';
 import { arrivalText, counterexample, endArrivalSteps, replay } from './counterexample.js';
 import type { DiagnosticCode } from './diagnostics.js';
 import { lastStepMatters, PartialOrder } from './partial-order.js';
@@ -17,6 +17,7 @@ import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
 import type { CounterStep, ExploreOptions, Found, RaceReport, ReplayEvent } from './race-explorer.js';
 import { GP_CODES, RunnerMark, type Runner, type RunnerState } from './run.js';
 import { sourceText } from './source-text.js';
+import { applyChanges, objectChanges, TransitionCache, type Situation, type Transition } from './transitions.js';
 
 /** Distinct states per race beyond which the search does not go (`--max-states`). */
 export const DEFAULT_MAX_STATES = 200_000;
@@ -222,6 +223,8 @@ export class SegmentSearch {
     private readonly work: Runner;
     /** The undo log that {@link tryEvent} lends the machine it tries an event on. */
     private readonly undo = new UndoLog();
+    /** Events' outcomes by situation, applied again instead of run again (transitions.ts); null without the footprints. */
+    private readonly transitions: TransitionCache | null;
     complete = false;
     /** The start states (see {@link probe}). */
     private readonly origins: readonly Runner[];
@@ -236,13 +239,14 @@ export class SegmentSearch {
         this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
         const program = main.program;
         const por = options.reduction === false ? null
-            : new PartialOrder(race, post, main.kernel.policy, program.env.runnableId, program.config, main.m.runnables.length);
+            : new PartialOrder(race, post, main.kernel.policy, program.env.runnableId, program.config, main.m.runnables.length, program.ipiDeferred);
         this.por = por && !por.disabled ? por : null;
         if (this.por && this.por.sleepable && options.sleepSets !== false) {
             this.sleepOf = new Int32Array(1024);
             this.expandedAt = new Uint8Array(1024);
         }
         this.lastStepMatters = lastStepMatters(post);
+        this.transitions = this.por && this.por.sleepable && options.transitionCache !== false ? new TransitionCache() : null;
         this.work = starts[0].fork();
         this.work.m.internIpis = true;
         for (const s of starts) {
@@ -310,7 +314,7 @@ export class SegmentSearch {
             report: {
                 cause: race.cause, interleavings: this.interleavings, states: this.states, codes,
                 counterexample: b ? b.path : null, finding: b ? b.finding : null, truncated: this.cutBy !== null, cutBy: this.cutBy,
-                reducedStates: this.reducedStates, sleptEvents: this.sleptEvents,
+                reducedStates: this.reducedStates, sleptEvents: this.sleptEvents, cachedEvents: this.transitions?.hits ?? 0,
                 replay: () => (b ? replay(b.origin, race, post, b.path) : []),
                 leadIn: chain.map(l => ({ race: l.race.cause, steps: l.steps })),
                 replayLeadIn: () => chain.flatMap(l => replay(l.origin, l.race, l.post, l.steps).map(x => ({ ...x, race: l.race.cause }))),
@@ -350,6 +354,26 @@ export class SegmentSearch {
             this.interner.fill(r.m, v, 0);
             machineSum = SlotSum.of(v, 0, this.machineWidth);
         }
+        return this.keyRest(r, pos, post, loaded, machineSum);
+    }
+
+    /** {@link key} of the state a cached transition leads to from the node at `from` (the node loaded): its changed objects' ids put in. */
+    private keyAfter(r: Runner, pos: readonly number[], post: number, from: number, t: Transition): Int32Array {
+        const v = this.scratch;
+        this.visited!.copyTo(from, v, v.length);
+        let machineSum = this.machineSums[from];
+        for (const c of t.changes) {
+            const old = v[c.slot];
+            if (old === c.id) continue;
+            machineSum = (machineSum + slotHash(c.slot, c.id) - slotHash(c.slot, old)) | 0;
+            v[c.slot] = c.id;
+        }
+        return this.keyRest(r, pos, post, this.loaded, machineSum);
+    }
+
+    /** The runner's part of a key (after the machine's, in the scratch vector), and the key's hash. */
+    private keyRest(r: Runner, pos: readonly number[], post: number, loaded: RunnerState | null, machineSum: number): Int32Array {
+        const v = this.scratch;
         let at = this.machineWidth;
         for (const p of pos) v[at++] = p;
         v[at++] = post;
@@ -458,17 +482,25 @@ export class SegmentSearch {
      * before. Then every write is undone (Machine.undo) and the node's runner put back, so a
      * state is copied once, not once per event that reaches it.
      */
-    private tryEvent(n: Node, step: CounterStep, event: EventKind, arg: number, item: StepItem | ExpectItem | null, sleep = 0, ignoredBefore = 0): void {
+    private tryEvent(n: Node, step: CounterStep, event: EventKind, arg: number, item: StepItem | ExpectItem | null, sleep = 0, ignoredBefore = 0, touch = -2): void {
         const r = this.work;
         const mark = r.save(this.mark);
         r.m.undo = this.undo;
         const branch = event === EventKind.Branch ? arg : -1;
+        // what the event meets (transitions.ts), on the state before it: seen before, its outcome
+        // is applied instead of run
+        const situation = this.transitions !== null ? this.situationOf(event, arg, item, touch) : null;
+        const cached = situation !== null ? situation.transition : undefined;
+        /** The machine's objects after a cached transition, when made (loaded on the working machine then). */
+        let after: MachineObjects | null = null;
         // the node's positions are moved for the key and put back after; copied only for a new node
         if (branch >= 0) n.pos[branch]++;
         try {
             r.events++;
             const post = event === EventKind.Post ? n.post + 1 : n.post;
-            if (event === EventKind.Ipi) {
+            if (cached !== undefined) {
+                this.redo(r, cached, event, arg, item);
+            } else if (event === EventKind.Ipi) {
                 r.raceMode = this.inRace;
                 r.arriveInFlight(arg);
             } else {
@@ -483,8 +515,15 @@ export class SegmentSearch {
                 path ??= { step, prev: n.path };
                 if (!this.firstSeen.has(k)) this.firstSeen.set(k, { finding: f, path: pathOf(path, f.at), origin: n.origin });
             }
-            if (ignoredBefore !== 0) sleep |= this.stillIgnored(ignoredBefore);
-            const found = this.admitOrFind(this.key(r, n.pos, post, n.stored));
+            if (ignoredBefore !== 0) sleep |= cached !== undefined ? this.stillIgnoredAfter(n, cached, ignoredBefore) : this.stillIgnored(ignoredBefore);
+            const key = cached !== undefined ? this.keyAfter(r, n.pos, post, n.stored, cached) : this.key(r, n.pos, post, n.stored);
+            let objects: MachineObjects | null = null;
+            if (situation !== null && cached === undefined) {
+                r.m.undo = null;
+                objects = changedObjects(r.m, this.undo, this.interner);
+                situation.transition = this.transitionOf(r, n, objects, key, mark, event);
+            }
+            const found = this.admitOrFind(key);
             let stored = found, only = -1;
             if (found >= 0) {
                 if (this.sleepOf) {
@@ -508,7 +547,7 @@ export class SegmentSearch {
             }
             if (stored >= 0) {
                 r.m.undo = null;
-                const objects = changedObjects(r.m, this.undo, this.interner);
+                objects ??= cached !== undefined ? (after ??= applyChanges(n, cached.changes)) : changedObjects(r.m, this.undo, this.interner);
                 this.queue.push({
                     origin: n.origin, cpus: objects.cpus, runnables: objects.runnables, upids: objects.upids, images: objects.images,
                     deferred: r.deferred, inFlight: r.inFlight, lostAt: r.lostAt, lastStep: r.lastStep,
@@ -518,11 +557,66 @@ export class SegmentSearch {
             }
         } finally {
             if (branch >= 0) n.pos[branch]--;
+            if (after !== null) r.m.load(n);
             r.m.undo = this.undo;
             r.m.rollback(0);
             r.m.undo = null;
             r.restore(mark);
         }
+    }
+
+    /**
+     * The situation of an event at the loaded state (TransitionCache.situation), or null when it
+     * is not cached; `touch` is its footprint there when the sleep sets computed it, else -2.
+     */
+    private situationOf(event: EventKind, arg: number, item: StepItem | ExpectItem | null, touch: number): Situation | null {
+        const m = this.work.m, por = this.por!;
+        if (event === EventKind.Ipi) {
+            const ipi = this.work.inFlight[arg];
+            // the IPI by its number (ipiList numbers every IPI in flight in a key before); inside
+            // the race, what the arrival sends stays in flight
+            const id = this.ipiTexts.get(ipiKey(ipi));
+            if (id === undefined) return null;
+            return this.transitions!.situation(m, id * 2 + 1, this.inRace, touch !== -2 ? touch : por.ipiTouches(m, ipi));
+        }
+        // an expectation reads any state
+        if (item === null || item.kind !== 'step') return null;
+        // a branch's step is in the race (its IPIs stay in flight), the next item after it is not
+        return this.transitions!.situation(m, item.cause * 2, event === EventKind.Branch, touch !== -2 ? touch : por.stepTouches(m, item));
+    }
+
+    /** What the event just run did, from the runner before it (`mark`) and after it, as a transition to apply again. */
+    private transitionOf(r: Runner, n: Node, objects: MachineObjects, key: Int32Array, mark: RunnerMark, event: EventKind): Transition {
+        const kept = event === EventKind.Ipi ? mark.inFlight.length - 1 : mark.inFlight.length;
+        return {
+            changes: objectChanges(n, objects, key),
+            inFlight: r.inFlight.slice(kept),
+            deferred: r.deferred.slice(mark.deferred.length),
+            findings: r.findings!.slice(mark.findingsLength).map(f => ({ code: f.code, cause: f.cause, message: f.message })),
+            semantics: r.semantics!.slice(mark.semanticsLength),
+        };
+    }
+
+    /** Does to the working runner what a cached transition says the event does (its machine part: {@link keyAfter}, applyChanges). */
+    private redo(r: Runner, t: Transition, event: EventKind, arg: number, item: StepItem | ExpectItem | null): void {
+        if (event === EventKind.Ipi) {
+            // the others in flight, then those it sent (Runner.arriveInFlight, dispatchSent)
+            const flight = r.inFlight, sent = t.inFlight;
+            const rest = new Array<Ipi>(flight.length - 1 + sent.length);
+            let k = 0;
+            for (let j = 0; j < flight.length; j++) if (j !== arg) rest[k++] = flight[j];
+            for (let j = 0; j < sent.length; j++) rest[k++] = sent[j];
+            r.inFlight = rest;
+        } else {
+            r.lastStep = item!.cause;
+            if (t.inFlight.length !== 0) r.inFlight = [...r.inFlight, ...t.inFlight];
+        }
+        if (t.deferred.length !== 0) r.deferred = [...r.deferred, ...t.deferred];
+        for (const f of t.findings) {
+            if (f.code === 'notification-lost' && r.lostAt === NO_CAUSE) r.lostAt = f.cause;
+            r.findings!.push({ code: f.code, cause: f.cause, message: f.message, at: r.events });
+        }
+        for (const c of t.semantics) r.semantics!.push(c);
     }
 
     private expand(n: Node): void {
@@ -574,13 +668,16 @@ export class SegmentSearch {
         // sleep sets: an event asleep here is not tried; one tried gets as its successor's sleep
         // set the events asleep here or tried before it that commute with it (Godefroid 1996,
         // ch. 5): from there they would only reach states reached already
-        let sleep = 0, only = -1;
+        let sleep = 0, only = -1, touches = false;
         this.evIgnored = 0;
         if (this.sleepOf) {
             sleep = this.sleepOf[n.stored];
             if (n.only === -1) this.expandedAt![n.stored] = 1;
             else only = n.only;
-            if (sleep !== 0 || only !== -1 || count > 1) this.footprints(count, n);
+            if (sleep !== 0 || only !== -1 || count > 1) {
+                this.footprints(count, n);
+                touches = true;
+            }
         }
         this.evCount = count;
         let done = 0;
@@ -607,13 +704,13 @@ export class SegmentSearch {
             const kind = this.evKind[i], arg = this.evArg[i];
             if (kind === EventKind.Ipi) {
                 const ipi = flight[arg];
-                this.tryEvent(n, this.arrivalStep(ipi, ipiKey(ipi), arg), kind, arg, null, child, ignoredBefore);
+                this.tryEvent(n, this.arrivalStep(ipi, ipiKey(ipi), arg), kind, arg, null, child, ignoredBefore, touches ? this.evTouch[i] : -2);
             } else if (kind === EventKind.Branch) {
                 const next = branches[arg][n.pos[arg]];
-                this.tryEvent(n, this.stepOf(next, arg), kind, arg, next, child, ignoredBefore);
+                this.tryEvent(n, this.stepOf(next, arg), kind, arg, next, child, ignoredBefore, touches ? this.evTouch[i] : -2);
             } else {
                 const next = item as StepItem | ExpectItem;
-                this.tryEvent(n, this.stepOf(next, -1), kind, arg, next, child, ignoredBefore);
+                this.tryEvent(n, this.stepOf(next, -1), kind, arg, next, child, ignoredBefore, touches ? this.evTouch[i] : -2);
             }
             done |= bit;
         }
@@ -670,6 +767,27 @@ export class SegmentSearch {
             if (ipi !== null && (this.evBit[j] & bits) !== 0 && por.ipiIgnored(m, ipi)) out |= this.evBit[j];
         }
         return out;
+    }
+
+    /**
+     * {@link stillIgnored} on the state a cached transition leads to from the loaded node: its
+     * changes are put in the node's lists for the look and taken out again (no list is copied for
+     * a state that may not be kept; nothing else reads the lists meanwhile).
+     */
+    private stillIgnoredAfter(n: Node, t: Transition, bits: number): number {
+        const lists: object[][] = [n.cpus, n.upids, n.images, n.runnables];
+        const before: object[] = [];
+        for (const c of t.changes) {
+            before.push(lists[c.kind][c.index]);
+            lists[c.kind][c.index] = c.object;
+        }
+        this.work.m.load(n); // the machine's lookups (upidAt) start again
+        try {
+            return this.stillIgnored(bits);
+        } finally {
+            for (let i = t.changes.length - 1; i >= 0; i--) lists[t.changes[i].kind][t.changes[i].index] = before[i];
+            this.work.m.load(n);
+        }
     }
 
     /**
