@@ -17,7 +17,7 @@ import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
 import type { CounterStep, ExploreOptions, Found, RaceReport, ReplayEvent } from './race-explorer.js';
 import { GP_CODES, RunnerMark, type Runner, type RunnerState } from './run.js';
 import { sourceText } from './source-text.js';
-import { applyChanges, objectChanges, TransitionCache, type Situation, type Transition } from './transitions.js';
+import { applyChanges, objectChanges, TransitionCache, type Transition } from './transitions.js';
 
 /** Distinct states per race beyond which the search does not go (`--max-states`). */
 export const DEFAULT_MAX_STATES = 200_000;
@@ -489,8 +489,8 @@ export class SegmentSearch {
         const branch = event === EventKind.Branch ? arg : -1;
         // what the event meets (transitions.ts), on the state before it: seen before, its outcome
         // is applied instead of run
-        const situation = this.transitions !== null ? this.situationOf(event, arg, item, touch) : null;
-        const cached = situation !== null ? situation.transition : undefined;
+        const situation = this.transitions !== null ? this.situationOf(event, arg, item, touch) : -1;
+        const cached = situation >= 0 ? this.transitions!.transition(situation) : undefined;
         /** The machine's objects after a cached transition, when made (loaded on the working machine then). */
         let after: MachineObjects | null = null;
         // the node's positions are moved for the key and put back after; copied only for a new node
@@ -518,10 +518,10 @@ export class SegmentSearch {
             if (ignoredBefore !== 0) sleep |= cached !== undefined ? this.stillIgnoredAfter(n, cached, ignoredBefore) : this.stillIgnored(ignoredBefore);
             const key = cached !== undefined ? this.keyAfter(r, n.pos, post, n.stored, cached) : this.key(r, n.pos, post, n.stored);
             let objects: MachineObjects | null = null;
-            if (situation !== null && cached === undefined) {
+            if (situation >= 0 && cached === undefined) {
                 r.m.undo = null;
                 objects = changedObjects(r.m, this.undo, this.interner);
-                situation.transition = this.transitionOf(r, n, objects, key, mark, event);
+                this.transitions!.learn(situation, this.transitionOf(r, n, objects, key, mark, event));
             }
             const found = this.admitOrFind(key);
             let stored = found, only = -1;
@@ -566,21 +566,21 @@ export class SegmentSearch {
     }
 
     /**
-     * The situation of an event at the loaded state (TransitionCache.situation), or null when it
-     * is not cached; `touch` is its footprint there when the sleep sets computed it, else -2.
+     * The situation of an event at the loaded state (TransitionCache.situation), or -1 when it is
+     * not cached; `touch` is its footprint there when the sleep sets computed it, else -2.
      */
-    private situationOf(event: EventKind, arg: number, item: StepItem | ExpectItem | null, touch: number): Situation | null {
+    private situationOf(event: EventKind, arg: number, item: StepItem | ExpectItem | null, touch: number): number {
         const m = this.work.m, por = this.por!;
         if (event === EventKind.Ipi) {
             const ipi = this.work.inFlight[arg];
             // the IPI by its number (ipiList numbers every IPI in flight in a key before); inside
             // the race, what the arrival sends stays in flight
             const id = this.ipiTexts.get(ipiKey(ipi));
-            if (id === undefined) return null;
+            if (id === undefined) return -1;
             return this.transitions!.situation(m, id * 2 + 1, this.inRace, touch !== -2 ? touch : por.ipiTouches(m, ipi));
         }
         // an expectation reads any state
-        if (item === null || item.kind !== 'step') return null;
+        if (item === null || item.kind !== 'step') return -1;
         // a branch's step is in the race (its IPIs stay in flight), the next item after it is not
         return this.transitions!.situation(m, item.cause * 2, event === EventKind.Branch, touch !== -2 ? touch : por.stepTouches(m, item));
     }

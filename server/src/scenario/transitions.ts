@@ -44,41 +44,43 @@ export interface Transition {
 const LISTS = ['cpus', 'upids', 'images', 'runnables'] as const;
 
 
-/** What an event met (its key), and, once it has been run there, what it did. */
-export interface Situation {
-    /** The event: a step's cause times 2, or an IPI's number times 2 plus 1; the low bit of `race` says whether inside the race. */
-    readonly event: number;
-    readonly race: boolean;
-    readonly touch: number;
-    /** The serials of the footprint's objects, in the footprint's order. */
-    readonly objects: Int32Array;
-    transition: Transition | undefined;
-}
-
 /** Object serials: one counter for every cache, as an object may pass from one search to the next. */
 let nextSerial = 0;
 
 /** The footprint's objects that have one (CPUs, then runnables), in order. */
 type Footprint = { readonly cpus: readonly { serial: number }[]; readonly runnables: readonly { serial: number }[] };
 
+/**
+ * Situations in flat arrays (a hundred thousand of them in a large search: a map of objects was a
+ * tenth of the search's time in cache misses): each is a run of integers in {@link data} (the
+ * event with the race bit, the footprint, the number of objects, their serials), found through an
+ * open-addressing table of (situation + 1, hash) pairs.
+ */
 export class TransitionCache {
-    /** Situations by hash (a few per hash at most). */
-    private readonly table = new Map<number, Situation[]>();
+    private data = new Int32Array(1 << 12);
+    private used = 0;
+    /** Each situation's start in {@link data}, by its number. */
+    private starts = new Int32Array(1 << 10);
+    private readonly transitions: (Transition | undefined)[] = [];
+    private table = new Int32Array(2 << 10);
+    private mask = (1 << 10) - 1;
     private readonly serials = new Int32Array(32);
     hits = 0;
     misses = 0;
 
     /**
-     * The situation of an event (made on first meeting): `event` numbers the event (a step's
-     * cause times 2, an IPI's number times 2 plus 1), `race` says whether its IPIs stay in flight,
-     * `touch` is its footprint (PartialOrder's mask: CPUs, then runnables; a runnable's object
-     * points at its UPID and image, so it stands for them too); null when it is not cached (an
-     * unbounded footprint). Its `transition` is undefined until the event has run there once.
+     * The number of an event's situation (made on first meeting): `event` numbers the event (a
+     * step's cause times 2, an IPI's number times 2 plus 1), `race` says whether its IPIs stay in
+     * flight, `touch` is its footprint (PartialOrder's mask: CPUs, then runnables; a runnable's
+     * object points at its UPID and image, so it stands for them too); -1 when it is not cached
+     * (an unbounded footprint). Its transition ({@link transition}) is undefined until the event
+     * has run there once ({@link learn}).
      */
-    situation(m: Footprint, event: number, race: boolean, touch: number): Situation | null {
-        if (touch === -1) return null;
+    situation(m: Footprint, event: number, race: boolean, touch: number): number {
+        if (touch === -1) return -1;
         const cpus = m.cpus.length, serials = this.serials;
-        let h = Math.imul(event * 2 + (race ? 1 : 0), 0x9e3779b1) ^ Math.imul(touch, 0x85ebca6b);
+        const head = event * 2 + (race ? 1 : 0);
+        let h = Math.imul(head, 0x9e3779b1) ^ Math.imul(touch, 0x85ebca6b);
         let k = 0;
         for (let bits = touch, bit = 0; bits !== 0; bits >>>= 1, bit++) {
             if ((bits & 1) === 0) continue;
@@ -87,23 +89,73 @@ export class TransitionCache {
             serials[k++] = serial;
             h = Math.imul(h ^ serial, 0xcc9e2d51) + k;
         }
-        // a small integer key (31-bit Smi): a larger number would be a heap number, slow to hash
-        h &= 0x3fffffff;
-        let list = this.table.get(h);
-        if (list === undefined) this.table.set(h, list = []);
-        for (const s of list) {
-            if (s.event !== event || s.race !== race || s.touch !== touch) continue;
+        h |= 0;
+        const table = this.table, data = this.data;
+        for (let slot = (h ^ (h >>> 15)) & this.mask; ; slot = (slot + 1) & this.mask) {
+            const e = table[2 * slot];
+            if (e === 0) break;
+            if (table[2 * slot + 1] !== h) continue;
+            const at = this.starts[e - 1];
+            if (data[at] !== head || data[at + 1] !== touch || data[at + 2] !== k) continue;
             let same = true;
-            for (let i = 0; i < k && same; i++) same = s.objects[i] === serials[i];
+            for (let i = 0; i < k && same; i++) same = data[at + 3 + i] === serials[i];
             if (!same) continue;
-            this.hits++;
-            return s;
+            if (this.transitions[e - 1] !== undefined) this.hits++;
+            else this.misses++;
+            return e - 1;
         }
         this.misses++;
-        const made: Situation = { event, race, touch, objects: serials.slice(0, k), transition: undefined };
-        list.push(made);
-        return made;
+        return this.add(head, touch, k, h);
     }
+
+    /** What the event did in situation `n`, if it has run there. */
+    transition(n: number): Transition | undefined {
+        return this.transitions[n];
+    }
+
+    learn(n: number, t: Transition): void {
+        this.transitions[n] = t;
+    }
+
+    private add(head: number, touch: number, k: number, h: number): number {
+        const n = this.transitions.length;
+        if (this.used + 3 + k > this.data.length) this.data = grown(this.data, this.used + 3 + k);
+        if (n >= this.starts.length) this.starts = grown(this.starts, n + 1);
+        const data = this.data, at = this.used;
+        data[at] = head;
+        data[at + 1] = touch;
+        data[at + 2] = k;
+        for (let i = 0; i < k; i++) data[at + 3 + i] = this.serials[i];
+        this.used = at + 3 + k;
+        this.starts[n] = at;
+        this.transitions.push(undefined);
+        this.insert(n, h);
+        if ((n + 1) * 2 > this.mask + 1) this.rehash();
+        return n;
+    }
+
+    private insert(n: number, h: number): void {
+        const table = this.table;
+        let slot = (h ^ (h >>> 15)) & this.mask;
+        while (table[2 * slot] !== 0) slot = (slot + 1) & this.mask;
+        table[2 * slot] = n + 1;
+        table[2 * slot + 1] = h;
+    }
+
+    private rehash(): void {
+        const old = this.table;
+        this.mask = this.mask * 2 + 1;
+        this.table = new Int32Array(2 * (this.mask + 1));
+        for (let slot = 0; slot < old.length; slot += 2) if (old[slot] !== 0) this.insert(old[slot] - 1, old[slot + 1]);
+    }
+}
+
+function grown(a: Int32Array, atLeast: number): Int32Array<ArrayBuffer> {
+    let size = a.length * 2;
+    while (size < atLeast) size *= 2;
+    const b = new Int32Array(size);
+    b.set(a);
+    return b;
 }
 
 /**
