@@ -775,20 +775,29 @@ export class SegmentSearch {
      * a state that may not be kept; nothing else reads the lists meanwhile).
      */
     private stillIgnoredAfter(n: Node, t: Transition, bits: number): number {
-        const lists: object[][] = [n.cpus, n.upids, n.images, n.runnables];
-        const before: object[] = [];
-        for (const c of t.changes) {
-            before.push(lists[c.kind][c.index]);
+        const lists = this.listScratch, before = this.objectScratch;
+        lists[0] = n.cpus;
+        lists[1] = n.upids;
+        lists[2] = n.images;
+        lists[3] = n.runnables;
+        const changes = t.changes;
+        for (let i = 0; i < changes.length; i++) {
+            const c = changes[i];
+            before[i] = lists[c.kind][c.index];
             lists[c.kind][c.index] = c.object;
         }
         this.work.m.load(n); // the machine's lookups (upidAt) start again
         try {
             return this.stillIgnored(bits);
         } finally {
-            for (let i = t.changes.length - 1; i >= 0; i--) lists[t.changes[i].kind][t.changes[i].index] = before[i];
+            for (let i = changes.length - 1; i >= 0; i--) lists[changes[i].kind][changes[i].index] = before[i];
             this.work.m.load(n);
         }
     }
+
+    /** Scratch for {@link stillIgnoredAfter} (no allocation per call: it runs for most events). */
+    private readonly listScratch: object[][] = [[], [], [], []];
+    private readonly objectScratch: object[] = [];
 
     /**
      * The class with the fewest enabled events (the first such in CPU order), or -1 when the
