@@ -1242,6 +1242,25 @@ describe('partial-order reduction', () => {
         }
     });
 
+    test('a step alone on a quiet CPU (PartialOrder.classesAlone): a branch about to switch to its kthread while its sender runs there (UINV 0), where the other branch\'s IPIs are ignored before and after, is explored before anything else', async () => {
+        // ring 2 x 2 and 3 x 2 keep 81-93% of the full search's states without the rule, at most
+        // 70% and 55% with it; the same complete interleavings, verdict and counterexample
+        for (const [n, l, most] of [[2, 2, 0.7], [3, 2, 0.55]] as const) {
+            for (const policy of ['linux_rfc', 'lazy_fpu']) {
+                const text = ring(n, l, { policy, expects: n });
+                const reduced = (await check(text)).run!.races[0];
+                const full = (await runWith(text, false)).run!.races[0];
+                expect(reduced.states, `${n} x ${l} ${policy}`).toBeLessThan(full.states * most);
+                expect(reduced.reducedStates).toBeGreaterThan(reduced.states / 3);
+                expect(reduced.interleavings).toBe(full.interleavings);
+                expect(reduced.codes).toEqual(full.codes);
+                expect(reduced.counterexample?.length ?? 0).toBe(full.counterexample?.length ?? 0);
+            }
+        }
+        // and as brute force says, where it can enumerate
+        for (const policy of ['linux_rfc', 'lazy_fpu', 'tglx']) await agree(ring(2, 1, { policy, expects: 2 }));
+    });
+
     test('the reduction sees what a step\'s value reads: another CPU\'s register, another task\'s UPID', async () => {
         // cpu1's WRMSR reads cpu0's UIF: only the order "WRMSR, then CLUI" writes a
         // non-canonical STACKADJUST (the steps run on different CPUs and name nothing)

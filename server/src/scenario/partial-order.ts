@@ -23,7 +23,10 @@
  * answers "no reduction" and the search explores every enabled event.
  */
 import type { Ipi } from '../machine/events.js';
-import type { Machine } from '../machine/state.js';
+import type { Cpu, Machine } from '../machine/state.js';
+
+/** What an IPI's arrival reads of its CPU (PartialOrder.classesAlone). */
+export type CpuView = Pick<Cpu, 'uinv' | 'mode' | 'current'>;
 import type { VectorSet } from '../machine/vector-set.js';
 import * as ast from '../syntax/generated/ast.js';
 import { parseNumber } from '../syntax/numbers.js';
@@ -81,6 +84,17 @@ export class PartialOrder {
     /** Whether every resource (CPUs, then runnables) has a bit of a 31-bit mask: sleep sets need it. */
     readonly sleepable: boolean;
 
+    /**
+     * Per branch, by position: the CPUs that its steps from there on run on, read the registers
+     * of or send notifications to (an NDST they set), as a mask; -1 for a step that cannot be
+     * bounded (see {@link classesAlone}).
+     */
+    private readonly cpuUse: readonly Int32Array[];
+    /** Per branch, by position: the runnables its steps from there on name (bit r), as a mask (-1: too many to tell). */
+    private readonly namesUse: readonly Int32Array[];
+    /** Scratch positions for {@link classesAlone}. */
+    private readonly truncated: number[];
+
     /** After the race, an IPI arrives within the step that sends it (`ipi immediate`), not as an event of its own. */
     private readonly postArrivesNow: boolean;
     private readonly postFootprints: ReadonlySet<StepFootprint>;
@@ -92,6 +106,28 @@ export class PartialOrder {
         this.kernelVector = config.kernelVector;
         const foot = (s: StepItem): StepFootprint => footprint(s, runnableId, config);
         this.branchSteps = race.branches.map(b => b.map(foot));
+        this.cpuUse = this.branchSteps.map(steps => {
+            const suffix = new Int32Array(steps.length + 1);
+            for (let i = steps.length - 1; i >= 0; i--) {
+                const f = steps[i];
+                let use = f.global ? -1 : 1 << f.cpu;
+                for (const k of f.readsCpus) use |= 1 << k;
+                for (const [, k] of f.ndst) use |= 1 << k;
+                suffix[i] = suffix[i + 1] | use;
+            }
+            return suffix;
+        });
+        this.truncated = new Array<number>(race.branches.length).fill(0);
+        this.namesUse = this.branchSteps.map(steps => {
+            const suffix = new Int32Array(steps.length + 1);
+            for (let i = steps.length - 1; i >= 0; i--) {
+                let use = 0;
+                for (const n of steps[i].names) use |= n < 31 ? 1 << n : -1;
+                for (const [t] of steps[i].ndst) use |= t < 31 ? 1 << t : -1;
+                suffix[i] = suffix[i + 1] | use;
+            }
+            return suffix;
+        });
         this.postSteps = post.map(item => (item.kind === 'step' ? foot(item) : null));
         this.postFootprints = new Set(this.postSteps.filter(f => f !== null));
         race.branches.forEach((b, i) => b.forEach((step, k) => this.footOf.set(step, this.branchSteps[i][k])));
@@ -138,6 +174,103 @@ export class PartialOrder {
         const out = this.out;
         for (let c = 0; c < this.cpus; c++) out[c] = this.find(c);
         return out;
+    }
+
+    /**
+     * {@link classes}, for when they leave one class: the classes of a search that takes branch
+     * `b`'s next step e (on CPU c) before anything else of that branch, so that the enabled events
+     * of c's class form a persistent set with e in it. They join what the other branches' steps
+     * (all of them), e alone of branch b, the state and the IPIs may touch, as {@link classes}
+     * does, except one thing: an IPI's arrival at c that is ignored there (not c's UINV, not the
+     * kernel vector, its UPID's owner not running on c in user mode) now and once e has run
+     * (`after` is CPU c as e leaves it) touches nothing, so it joins nothing to c. That holds in
+     * every state the other events lead to before e, when no other branch runs on c, reads its
+     * registers or sends notifications there by setting an NDST (c is quiet): then only e changes
+     * c, and each such arrival changes nothing before e and nothing after it, so it commutes with
+     * e, and with every event outside the set. Ring 2 x L: a branch about to switch to its
+     * kthread, its sender running (UINV 0), explores that switch alone though the other
+     * branch's IPIs may arrive there meanwhile (664,818 states to about two thirds of that).
+     * Null where the rule does not apply (or nothing would be left out: one class).
+     */
+    classesAlone(m: Machine, pos: readonly number[], post: number, inFlight: readonly Ipi[], keys: VectorSet, index: number, b: number, after: CpuView): Int32Array | null {
+        if (this.disabled) return null;
+        const e = this.branchSteps[b][pos[b]];
+        if (e === undefined || e.global || e.ndst.length > 0 || e.cpu >= this.cpus) return null;
+        const c = e.cpu;
+        for (let o = 0; o < pos.length; o++) if (o !== b && (this.cpuUse[o][pos[o]] & (1 << c)) !== 0) return null;
+        const before = m.cpus[c];
+        let named = 0;
+        for (let o = 0; o < pos.length; o++) if (o !== b) named |= this.namesUse[o][pos[o]];
+        const truncated = this.truncated;
+        for (let o = 0; o < pos.length; o++) truncated[o] = pos[o];
+        truncated[b] = this.branchSteps[b].length;
+        const fixed = this.fixedPart(truncated, post);
+        if (fixed === null) return null;
+        const parent = this.parent;
+        parent.set(fixed.parent);
+        const task = this.cpus;
+        // e's own joins (computeFixed's for one step)
+        for (const n of e.names) this.union(task + n, c);
+        for (const k of e.readsCpus) if (k < this.cpus) this.union(k, c);
+        const sendsOnC = e.sends || fixed.sendsOn[c] === 1, anySends = e.sends || fixed.anySends;
+        const cpus = m.cpus.length, upidsEnd = cpus + m.upids.length;
+        const slots = upidsEnd + m.images.length + m.runnables.length;
+        for (let slot = 0; slot < slots; slot++) {
+            if (slot >= cpus && slot < upidsEnd) {
+                // a UPID: its notifications arrive at NDST (slotJoins), but harmlessly at a quiet c
+                const u = m.upids[slot - cpus];
+                if (u.nv !== this.uinv) return null;
+                const ndst = Number(u.ndst);
+                if (ndst === c && this.ignoredAt(before, u.nv, u.owner) && this.ignoredAt(after, u.nv, u.owner)) continue;
+                if (ndst < this.cpus) this.union(task + u.owner, ndst);
+                continue;
+            }
+            const j = this.joinsAt(m, slot, keys.at(index, slot));
+            if (j === null) return null;
+            this.joinAll(j.always);
+            // a runnable's UITT (its image's) is live only where its state is loaded: for the one
+            // current on c, whom no other branch names (no switch to it, no XRSTORS of it), that
+            // is c alone before e, so only e may send to its targets
+            const owner = slot < upidsEnd ? -1 : slot < upidsEnd + m.images.length ? m.images[slot - upidsEnd].owner : slot - upidsEnd - m.images.length;
+            const pinned = owner === before.current && owner < 31 && (named & (1 << owner)) === 0;
+            if (pinned ? sendsOnC : j.cpu < 0 ? anySends : j.cpu === c ? sendsOnC : fixed.sendsOn[j.cpu] === 1) this.joinAll(j.sends);
+        }
+        for (const ipi of inFlight) {
+            if (ipi.vector === this.kernelVector) return null;
+            if (ipi.dest >= this.cpus) continue;
+            const u = ipi.upid !== null ? m.upidAt(ipi.upid) : undefined;
+            const owner = u ? u.owner : -1;
+            if (ipi.dest === c && this.ignoredAt(before, ipi.vector, owner) && this.ignoredAt(after, ipi.vector, owner)) continue;
+            if (u) this.union(ipi.dest, task + u.owner);
+        }
+        const out = this.out;
+        for (let d = 0; d < this.cpus; d++) out[d] = this.find(d);
+        return out;
+    }
+
+    /**
+     * What {@link classesAlone} needs before anything is computed (a quick test, to rule most
+     * states out at once): branch b's next step runs on a CPU that no other branch's remaining
+     * steps use, and its footprint at the state (`touch`) holds no CPU they use and no runnable
+     * they name.
+     */
+    mayBeAlone(pos: readonly number[], b: number, touch: number): boolean {
+        const e = this.branchSteps[b][pos[b]];
+        if (e === undefined) return false;
+        let cpus = 0, named = 0;
+        for (let o = 0; o < pos.length; o++) {
+            if (o === b) continue;
+            cpus |= this.cpuUse[o][pos[o]];
+            named |= this.namesUse[o][pos[o]];
+        }
+        return ((cpus & ((1 << this.cpus) - 1)) & (touch | (1 << e.cpu))) === 0 && ((touch >>> this.cpus) & named) === 0;
+    }
+
+    /** Whether an IPI (vector, its UPID's owner or -1) arriving at CPU `c` in this state is ignored: changes nothing (Machine's arrive). */
+    private ignoredAt(c: CpuView, vector: bigint, owner: number): boolean {
+        if (vector === this.kernelVector) return false;
+        if (vector === c.uinv && vector !== 0n) return false;
+        return !(owner >= 0 && c.mode === 'user' && vector !== c.uinv && c.current === owner);
     }
 
     /**

@@ -7,7 +7,7 @@
  */
 import { changedObjects, copyObjects, StateInterner } from '../machine/clone.js';
 import { ipiKey, type Ipi } from '../machine/events.js';
-import { NO_CAUSE, type MachineObjects } from '../machine/state.js';
+import { NO_CAUSE, type Cpu, type MachineObjects } from '../machine/state.js';
 import { UndoLog } from '../machine/undo-log.js';
 import { slotHash, SlotSum, VectorSet } from '../machine/vector-set.js';
 import { arrivalText, counterexample, endArrivalSteps, replay } from './counterexample.js';
@@ -622,6 +622,7 @@ export class SegmentSearch {
     private expand(n: Node): void {
         const { race, post } = this;
         this.load(n);
+        this.expansions++;
         const r = this.work;
         const { branches } = race;
         let inRace = false;
@@ -643,8 +644,15 @@ export class SegmentSearch {
         const cpus = this.cpuScratch;
         let several = false;
         for (let i = 1; i < events && !several; i++) several = cpus[i] !== cpus[0];
-        const classes = this.por && several ? this.por.classes(r.m, n.pos, n.post, r.inFlight, this.visited!, n.stored, cpus, events) : null;
-        const chosen = classes ? this.smallestClass(cpus, events, classes) : -1;
+        let classes = this.por && several ? this.por.classes(r.m, n.pos, n.post, r.inFlight, this.visited!, n.stored, cpus, events) : null;
+        let chosen = classes ? this.smallestClass(cpus, events, classes) : -1;
+        if (chosen === -1 && several && inRace) {
+            const alone = this.aloneClasses(n, cpus, events);
+            if (alone !== null) {
+                classes = alone;
+                chosen = this.chosenAlone;
+            }
+        }
         // the enabled events, in the order they are tried: IPIs in flight (identical ones once),
         // then the branches as written, or the next item after the race
         let count = 0;
@@ -745,7 +753,7 @@ export class SegmentSearch {
                 if (por.ipiIgnored(r.m, ipi)) this.evIgnored |= this.evBit[i];
             } else if (kind === EventKind.Branch) {
                 this.evBit[i] = arg < 8 ? 1 << arg : 0;
-                this.evTouch[i] = por.stepTouches(r.m, this.race.branches[arg][n.pos[arg]]);
+                this.evTouch[i] = this.branchTouch(n, arg);
             } else {
                 const item = this.post[n.post];
                 this.evBit[i] = 1 << 8;
@@ -798,6 +806,81 @@ export class SegmentSearch {
     /** Scratch for {@link stillIgnoredAfter} (no allocation per call: it runs for most events). */
     private readonly listScratch: object[][] = [[], [], [], []];
     private readonly objectScratch: object[] = [];
+
+    /**
+     * PartialOrder.classesAlone at the loaded state, for the first branch whose next step it
+     * applies to and leaves some enabled event out ({@link chosenAlone}: that step's class);
+     * null when it applies to none. What the step leaves of its CPU comes from the transition
+     * cache: a step not yet run in its situation is not tried (it is, once this state's expansion
+     * has run it).
+     */
+    private aloneClasses(n: Node, cpus: readonly number[], events: number): Int32Array | null {
+        const por = this.por;
+        if (por === null || !por.sleepable) return null;
+        const m = this.work.m, { branches } = this.race;
+        for (let b = 0; b < branches.length; b++) {
+            const item = branches[b][n.pos[b]];
+            if (item === undefined) continue;
+            const touch = this.branchTouch(n, b);
+            if (touch === -1 || !por.mayBeAlone(n.pos, b, touch)) continue;
+            const after = this.cpuAfter(b, item, touch);
+            const classes = por.classesAlone(m, n.pos, n.post, this.work.inFlight, this.visited!, n.stored, b, after);
+            if (classes === null) continue;
+            const mine = classes[item.cpu];
+            let other = false;
+            for (let i = 0; i < events && !other; i++) other = classes[cpus[i]] !== mine;
+            if (!other) continue;
+            this.reducedStates++;
+            this.chosenAlone = mine;
+            return classes;
+        }
+        return null;
+    }
+
+    private chosenAlone = -1;
+
+    /** The footprint of branch b's next step at the state being expanded (PartialOrder.stepTouches), computed once per expansion. */
+    private branchTouch(n: Node, b: number): number {
+        if (this.touchStamp[b] !== this.expansions) {
+            this.touchStamp[b] = this.expansions;
+            this.touchOf[b] = this.por!.stepTouches(this.work.m, this.race.branches[b][n.pos[b]]);
+        }
+        return this.touchOf[b];
+    }
+
+    /** Expansions so far: {@link branchTouch}'s values are those of the expansion whose number they carry. */
+    private expansions = 0;
+    private readonly touchStamp: number[] = [];
+    private readonly touchOf: number[] = [];
+
+    /**
+     * The CPU of a branch's next step as the step leaves it, from the loaded state: from the
+     * transition cache when the step has run in its situation, else by running it in place and
+     * undoing it (as {@link tryEvent} does). Only UINV, mode and current are read.
+     */
+    private cpuAfter(b: number, item: StepItem, touch: number): Pick<Cpu, 'uinv' | 'mode' | 'current'> {
+        const r = this.work, cache = this.transitions;
+        if (cache !== null) {
+            const t = cache.transition(cache.situation(r.m, item.cause * 2, true, touch, false));
+            if (t !== undefined) {
+                for (const c of t.changes) if (c.kind === 0 && c.index === item.cpu) return c.object as Cpu;
+                return r.m.cpus[item.cpu];
+            }
+        }
+        const mark = r.save(this.mark);
+        r.m.undo = this.undo;
+        try {
+            r.events++;
+            r.raceMode = true;
+            r.step(item);
+            const c = r.m.cpus[item.cpu];
+            return { uinv: c.uinv, mode: c.mode, current: c.current };
+        } finally {
+            r.m.rollback(0);
+            r.m.undo = null;
+            r.restore(mark);
+        }
+    }
 
     /**
      * The class with the fewest enabled events (the first such in CPU order), or -1 when the

@@ -76,7 +76,7 @@ export class TransitionCache {
      * (an unbounded footprint). Its transition ({@link transition}) is undefined until the event
      * has run there once ({@link learn}).
      */
-    situation(m: Footprint, event: number, race: boolean, touch: number): number {
+    situation(m: Footprint, event: number, race: boolean, touch: number, count = true): number {
         if (touch === -1) return -1;
         const cpus = m.cpus.length, serials = this.serials;
         const head = event * 2 + (race ? 1 : 0);
@@ -100,11 +100,12 @@ export class TransitionCache {
             let same = true;
             for (let i = 0; i < k && same; i++) same = data[at + 3 + i] === serials[i];
             if (!same) continue;
+            if (!count) return e - 1;
             if (this.transitions[e - 1] !== undefined) this.hits++;
             else this.misses++;
             return e - 1;
         }
-        this.misses++;
+        if (count) this.misses++;
         return this.add(head, touch, k, h);
     }
 
