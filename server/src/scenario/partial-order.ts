@@ -90,6 +90,8 @@ export class PartialOrder {
      * bounded (see {@link classesAlone}).
      */
     private readonly cpuUse: readonly Int32Array[];
+    /** Per branch, by position: whether a step from there on is a SENDUIPI. */
+    private readonly sendsUse: readonly Uint8Array[];
     /** Per branch, by position: the runnables its steps from there on name (bit r), as a mask (-1: too many to tell). */
     private readonly namesUse: readonly Int32Array[];
     /** Scratch positions for {@link classesAlone}. */
@@ -118,6 +120,11 @@ export class PartialOrder {
             return suffix;
         });
         this.truncated = new Array<number>(race.branches.length).fill(0);
+        this.sendsUse = this.branchSteps.map(steps => {
+            const suffix = new Uint8Array(steps.length + 1);
+            for (let i = steps.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1] | (steps[i].sends ? 1 : 0);
+            return suffix;
+        });
         this.namesUse = this.branchSteps.map(steps => {
             const suffix = new Int32Array(steps.length + 1);
             for (let i = steps.length - 1; i >= 0; i--) {
@@ -254,17 +261,36 @@ export class PartialOrder {
      * steps use, and its footprint at the state (`touch`) holds no CPU they use and no runnable
      * they name.
      */
-    mayBeAlone(pos: readonly number[], b: number, touch: number): boolean {
+    mayBeAlone(m: Machine, pos: readonly number[], b: number, touch: number): boolean {
         const e = this.branchSteps[b][pos[b]];
         if (e === undefined) return false;
-        let cpus = 0, named = 0;
+        let cpus = 0, named = 0, sends = 0;
         for (let o = 0; o < pos.length; o++) {
             if (o === b) continue;
             cpus |= this.cpuUse[o][pos[o]];
             named |= this.namesUse[o][pos[o]];
+            sends |= this.sendsUse[o][pos[o]];
         }
-        return ((cpus & ((1 << this.cpus) - 1)) & (touch | (1 << e.cpu))) === 0 && ((touch >>> this.cpus) & named) === 0;
+        if (((cpus & ((1 << this.cpus) - 1)) & (touch | (1 << e.cpu))) !== 0 || ((touch >>> this.cpus) & named) !== 0) return false;
+        // a UPID whose notifications go to e's CPU and are not ignored there now joins its owner
+        // to that CPU, and a SENDUIPI of another branch joins the owner to its own CPU
+        if (sends !== 0) {
+            const c = m.cpus[e.cpu];
+            for (const u of m.upids) if (Number(u.ndst) === e.cpu && !this.ignoredAt(c, u.nv, u.owner) && this.isTarget(m, u.owner)) return false;
+        }
+        return true;
     }
+
+    /** Whether some UITT of the machine targets the runnable (UITTs are never written). */
+    private isTarget(m: Machine, owner: number): boolean {
+        if (this.targeted === null) {
+            this.targeted = new Set<number>();
+            for (const uitt of m.uittsByAddr.values()) for (const t of this.tableTargets(m, uitt.addr)) this.targeted.add(t);
+        }
+        return this.targeted.has(owner);
+    }
+
+    private targeted: Set<number> | null = null;
 
     /** Whether an IPI (vector, its UPID's owner or -1) arriving at CPU `c` in this state is ignored: changes nothing (Machine's arrive). */
     private ignoredAt(c: CpuView, vector: bigint, owner: number): boolean {

@@ -219,10 +219,14 @@ export class Runner implements RunSink {
         this.inFlight = s.inFlight;
         this.lostAt = s.lostAt;
         this.lastStep = s.lastStep;
-        this.findings = s.findings.length ? s.findings : [];
-        this.semantics = s.semantics.length ? s.semantics : [];
+        this.findings = s.findings.length ? s.findings : emptied(this.ownFindings);
+        this.semantics = s.semantics.length ? s.semantics : emptied(this.ownSemantics);
         this.events = s.events;
     }
+
+    /** The lists {@link resume} gives a state that has none (one each, emptied again: an explorer resumes every state; no one keeps them, keptFindings copies). */
+    private readonly ownFindings: Finding[] = [];
+    private readonly ownSemantics: number[] = [];
 
     /**
      * Exploration: this runner's own state, to put back with {@link restore} when an event is
@@ -560,6 +564,12 @@ export class Runner implements RunSink {
             }
         }
     }
+}
+
+/** The list, empty (its length is set only when it is not 0 already: setting it is a runtime call). */
+function emptied<T>(list: T[]): T[] {
+    if (list.length !== 0) list.length = 0;
+    return list;
 }
 
 /** Copies the counts field by field (through Object.assign, a 10k-step run took about 3% longer). */

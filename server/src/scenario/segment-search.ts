@@ -822,7 +822,7 @@ export class SegmentSearch {
             const item = branches[b][n.pos[b]];
             if (item === undefined) continue;
             const touch = this.branchTouch(n, b);
-            if (touch === -1 || !por.mayBeAlone(n.pos, b, touch)) continue;
+            if (touch === -1 || !por.mayBeAlone(m, n.pos, b, touch)) continue;
             const after = this.cpuAfter(b, item, touch);
             const classes = por.classesAlone(m, n.pos, n.post, this.work.inFlight, this.visited!, n.stored, b, after);
             if (classes === null) continue;
