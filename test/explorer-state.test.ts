@@ -227,6 +227,33 @@ describe('changedObjects: a state that shares what an event did not write', () =
         expect(again.cpus[1].uinvArmedBy).toBe(7);
     });
 
+    test('no copy shares its source\'s serial (the transition cache knows an object by it): cloneMachine, changedObjects with and without the interner', () => {
+        const m = machine();
+        m.recording = false;
+        let next = 100;
+        const number = (list: { serial: number }[]) => { for (const o of list) o.serial = next++; };
+        for (const list of [m.cpus, m.upids, m.images, m.runnables]) number(list);
+        const copy = cloneMachine(m);
+        for (const list of [copy.cpus, copy.upids, copy.images, copy.runnables]) for (const o of list) expect(o.serial).toBe(-1);
+        const k = new StateInterner();
+        for (const kept of [undefined, k]) {
+            m.undo = new UndoLog();
+            m.w(m.cpus[1], 'uinv', 0xecn);
+            m.w(m.upids[0], 'on', 1n); // its owner, rx, is copied to point at the copy
+            m.w(m.images[0], 'uirr', 4n);
+            if (kept) kept.fill(m, new Int32Array(StateInterner.width(m)), 0);
+            const c = changedObjects(m, m.undo, kept);
+            m.rollback();
+            m.undo = null;
+            expect(c.cpus[1].serial).toBe(-1);
+            expect(c.upids[0].serial).toBe(-1);
+            expect(c.images[0].serial).toBe(-1);
+            expect(c.runnables[2].serial).toBe(-1);
+            // what was not written is shared, serial and all
+            expect(c.cpus[0]).toBe(m.cpus[0]);
+        }
+    });
+
     test('after refill, the kept state is made from the objects refill keyed (each once), and equals the one made from the whole undo log', () => {
         const m = machine();
         m.recording = false;
