@@ -446,6 +446,8 @@ const FC = { seed: 7, numRuns: 60 };
 const WIDE_STEPS = [
     ...CORE_STEPS, 'cpu2: switch ry', 'cpu2: switch k2', 'cpu2: senduipi 0', 'cpu2: switch ty', 'cpu1: senduipi 1',
     'cpu2: switch rx', 'cpu0: switch ry', 'cpu2: xsaves ry', 'cpu2: xrstors ry',
+    // an index that is a value read elsewhere: another CPU's UIF, another task's UPID
+    'cpu1: senduipi cpu2.uif', 'cpu2: senduipi rx.upid.on', 'cpu2: stui', 'cpu2: clui',
 ];
 const wideStepArb = fc.oneof({ arbitrary: fc.constantFrom(...WIDE_STEPS), weight: 5 }, { arbitrary: fc.constantFrom(...EXTRA_STEPS), weight: 1 });
 const wideArb: fc.Arbitrary<RandomRace> = fc.record({
@@ -1277,6 +1279,20 @@ race {                                                   // #race
         expect(reads.races[0].codes).toEqual(['wrmsr-gp']);
         const upid = await agree(pairs('manual', [['cpu0: set rx0.upid.pir = 1'], ['cpu2: set rx1.upid.on = rx0.upid.pir']], ['expect rx1.upid.on == 1']));
         expect(upid.races[0].codes).toEqual(['expect-failed']);
+    });
+
+    test('a SENDUIPI\'s index is a value too: it reads another CPU\'s register or another task\'s UPID (the static classes, the quiet-CPU rule and the transition cache each missed the #GP)', async () => {
+        // only where the other branch runs first is the index 1, an invalid UITT entry
+        const head = 'machine { cpus 3 }\ntask rx { handler 0x401000 }\ntask ry { handler 0x402000 }\ntask tx { target rx vector 1 }\ncpu0: switch rx\ncpu1: switch tx\n';
+        for (const race of [
+            'race {\n  cpu1: senduipi cpu2.uif\n} with {\n  cpu2: stui\n}\n', // the static classes
+            'race {\n  cpu1: senduipi cpu2.uif\n  cpu2: testui\n} with {\n  cpu2: stui\n}\n', // the quiet-CPU rule
+            'race {\n  cpu1: senduipi cpu2.uif\n  cpu2: testui\n} with {\n  cpu2: stui\n  cpu1: testui\n}\n', // the transition cache
+            'race {\n  cpu1: senduipi ry.upid.on\n} with {\n  cpu2: set ry.upid.on = 1\n}\n', // another task's UPID
+        ]) {
+            const { races } = await agree(head + race);
+            expect(races[0].codes, race).toEqual(['senduipi-gp']);
+        }
     });
 
     test('random races over two pairs (some steps join them): the codes equal brute force\'s and the full search\'s, and counterexamples replay', async () => {

@@ -556,7 +556,11 @@ function footprint(s: StepItem, runnableId: (decl: ast.Task | ast.KThread) => nu
         const reads = valueReads(a.value, runnableId);
         return reads ? { ...base, names: reads.names, readsCpus: reads.cpus } : { ...base, global: true };
     }
-    if (ast.isSenduipiAction(a)) return { ...base, sends: true };
+    if (ast.isSenduipiAction(a)) {
+        // its index is a value like any other (`senduipi cpu2.uif`, `senduipi ry.upid.on`)
+        const reads = valueReads(a.index, runnableId);
+        return reads ? { ...base, sends: true, names: reads.names, readsCpus: reads.cpus } : { ...base, global: true };
+    }
     if (ast.isInterruptAction(a)) {
         const v = constant(a.vector, config);
         // an ordinary vector is ignored; the notification vector touches this CPU's UPID
