@@ -12,6 +12,7 @@ import type { Machine, MachineConfig } from '../server/src/machine/state.js';
 import { UndoLog } from '../server/src/machine/undo-log.js';
 import { slotHash, SlotSum, VectorSet } from '../server/src/machine/vector-set.js';
 import { xsaves } from '../server/src/machine/xsaves.js';
+import { TransitionCache } from '../server/src/scenario/transitions.js';
 
 const CONFIG: MachineConfig = { cpus: 2, uinv: 0xecn, kernelVector: 0xebn, handlersAuto: true, xrstorsStrict: true };
 
@@ -297,5 +298,38 @@ describe('changedObjects: a state that shares what an event did not write', () =
         expect(fields(m.upids[0])).toEqual(['addr', 'freed', 'freedBy', 'id', 'kgen', 'kid', 'ndst', 'nv', 'on', 'owner', 'pir', 'postedBy', 'refs', 'reserved', 'serial', 'sn']);
         expect(fields(m.images[0])).toEqual(['id', 'kgen', 'kid', 'miscReserved', 'owner', 'present', 'savedBy', 'serial', 'uif', 'uihandler', 'uinv', 'uirr', 'uirrTags', 'uistackadjust', 'uittaddr', 'uittsz', 'upidaddr']);
         expect(fields(m.runnables[2])).toEqual(['cpu', 'delivered', 'id', 'image', 'kgen', 'kid', 'kind', 'lastCpu', 'name', 'runningOn', 'serial', 'state', 'uitt', 'upid']);
+    });
+});
+
+describe('TransitionCache: situations by the footprint\'s objects', () => {
+    test('one situation per event, footprint and objects (by serial, exactly: 2^32 + 5 is not 5); an object without a serial gets a new one', () => {
+        const cache = new TransitionCache();
+        const cpu = (serial: number) => ({ serial });
+        const a = { cpus: [cpu(5), cpu(7)], runnables: [cpu(9)] };
+        const b = { cpus: [cpu(2 ** 32 + 5), cpu(7)], runnables: [cpu(9)] };
+        const touch = 0b101; // cpu0 and runnable 0
+        const s = cache.situation(a, 4, true, touch);
+        expect(cache.situation(a, 4, true, touch)).toBe(s);
+        expect(cache.situation(b, 4, true, touch)).not.toBe(s);
+        expect(cache.situation(a, 4, false, touch)).not.toBe(s);
+        expect(cache.situation(a, 6, true, touch)).not.toBe(s);
+        expect(cache.situation(a, 4, true, 0b001)).not.toBe(s);
+        // cpu1 is not in the footprint: it does not matter
+        expect(cache.situation({ cpus: [cpu(5), cpu(8)], runnables: [cpu(9)] }, 4, true, touch)).toBe(s);
+        expect(cache.situation(a, 4, true, -1)).toBe(-1);
+        const fresh = { cpus: [cpu(-1)], runnables: [cpu(9)] };
+        const f = cache.situation(fresh, 4, true, touch);
+        expect(fresh.cpus[0].serial).toBeGreaterThanOrEqual(0);
+        expect(cache.situation(fresh, 4, true, touch)).toBe(f);
+        // the transition is learnt once and then found
+        expect(cache.transition(s)).toBeUndefined();
+        const t = { changes: [], inFlight: [], deferred: [], findings: [], semantics: [] };
+        cache.learn(s, t);
+        expect(cache.transition(cache.situation(a, 4, true, touch))).toBe(t);
+        expect(cache.hits).toBe(1);
+        // many situations: the table grows and finds each again
+        const made = Array.from({ length: 5000 }, (_, i) => cache.situation({ cpus: [cpu(1000 + i)], runnables: [cpu(9)] }, 4, true, touch));
+        expect(new Set(made).size).toBe(5000);
+        made.forEach((n, i) => expect(cache.situation({ cpus: [cpu(1000 + i)], runnables: [cpu(9)] }, 4, true, touch)).toBe(n));
     });
 });

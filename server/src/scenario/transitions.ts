@@ -44,7 +44,12 @@ export interface Transition {
 const LISTS = ['cpus', 'upids', 'images', 'runnables'] as const;
 
 
-/** Object serials: one counter for every cache, as an object may pass from one search to the next. */
+/**
+ * Object serials: one counter for every cache (a search's objects are its own copies, but a
+ * number given once is never given again), kept as exact doubles in the caches (2^53 of them: a
+ * server exploring on every save for years does not run out, where 32 bits could wrap and make
+ * two objects one).
+ */
 let nextSerial = 0;
 
 /** The footprint's objects that have one (CPUs, then runnables), in order. */
@@ -57,14 +62,14 @@ type Footprint = { readonly cpus: readonly { serial: number }[]; readonly runnab
  * open-addressing table of (situation + 1, hash) pairs.
  */
 export class TransitionCache {
-    private data = new Int32Array(1 << 12);
+    private data = new Float64Array(1 << 12);
     private used = 0;
     /** Each situation's start in {@link data}, by its number. */
     private starts = new Int32Array(1 << 10);
     private readonly transitions: (Transition | undefined)[] = [];
     private table = new Int32Array(2 << 10);
     private mask = (1 << 10) - 1;
-    private readonly serials = new Int32Array(32);
+    private readonly serials = new Float64Array(32);
     hits = 0;
     misses = 0;
 
@@ -151,10 +156,10 @@ export class TransitionCache {
     }
 }
 
-function grown(a: Int32Array, atLeast: number): Int32Array<ArrayBuffer> {
+function grown<T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(a: T, atLeast: number): T {
     let size = a.length * 2;
     while (size < atLeast) size *= 2;
-    const b = new Int32Array(size);
+    const b = new (a.constructor as new (n: number) => T)(size);
     b.set(a);
     return b;
 }
