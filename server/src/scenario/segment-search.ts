@@ -491,8 +491,6 @@ export class SegmentSearch {
         // is applied instead of run
         const situation = this.transitions !== null ? this.situationOf(event, arg, item, touch) : -1;
         const cached = situation >= 0 ? this.transitions!.transition(situation) : undefined;
-        /** The machine's objects after a cached transition, when made (loaded on the working machine then). */
-        let after: MachineObjects | null = null;
         // the node's positions are moved for the key and put back after; copied only for a new node
         if (branch >= 0) n.pos[branch]++;
         try {
@@ -547,7 +545,7 @@ export class SegmentSearch {
             }
             if (stored >= 0) {
                 r.m.undo = null;
-                objects ??= cached !== undefined ? (after ??= applyChanges(n, cached.changes)) : changedObjects(r.m, this.undo, this.interner);
+                objects ??= cached !== undefined ? applyChanges(n, cached.changes) : changedObjects(r.m, this.undo, this.interner);
                 this.queue.push({
                     origin: n.origin, cpus: objects.cpus, runnables: objects.runnables, upids: objects.upids, images: objects.images,
                     deferred: r.deferred, inFlight: r.inFlight, lostAt: r.lostAt, lastStep: r.lastStep,
@@ -557,7 +555,6 @@ export class SegmentSearch {
             }
         } finally {
             if (branch >= 0) n.pos[branch]--;
-            if (after !== null) r.m.load(n);
             r.m.undo = this.undo;
             r.m.rollback(0);
             r.m.undo = null;
@@ -810,9 +807,7 @@ export class SegmentSearch {
     /**
      * PartialOrder.classesAlone at the loaded state, for the first branch whose next step it
      * applies to and leaves some enabled event out ({@link chosenAlone}: that step's class);
-     * null when it applies to none. What the step leaves of its CPU comes from the transition
-     * cache: a step not yet run in its situation is not tried (it is, once this state's expansion
-     * has run it).
+     * null when it applies to none. What the step leaves of its CPU: {@link cpuAfter}.
      */
     private aloneClasses(n: Node, cpus: readonly number[], events: number): Int32Array | null {
         const por = this.por;
@@ -823,7 +818,7 @@ export class SegmentSearch {
             if (item === undefined) continue;
             const touch = this.branchTouch(n, b);
             if (touch === -1 || !por.mayBeAlone(m, n.pos, b, touch)) continue;
-            const after = this.cpuAfter(b, item, touch);
+            const after = this.cpuAfter(item, touch);
             const classes = por.classesAlone(m, n.pos, n.post, this.work.inFlight, this.visited!, n.stored, b, after);
             if (classes === null) continue;
             const mine = classes[item.cpu];
@@ -858,7 +853,7 @@ export class SegmentSearch {
      * transition cache when the step has run in its situation, else by running it in place and
      * undoing it (as {@link tryEvent} does). Only UINV, mode and current are read.
      */
-    private cpuAfter(b: number, item: StepItem, touch: number): Pick<Cpu, 'uinv' | 'mode' | 'current'> {
+    private cpuAfter(item: StepItem, touch: number): Pick<Cpu, 'uinv' | 'mode' | 'current'> {
         const r = this.work, cache = this.transitions;
         if (cache !== null) {
             const t = cache.transition(cache.situation(r.m, item.cause * 2, true, touch, false));
