@@ -17,6 +17,10 @@
  * and failed expectation of the full search is still found; so is every run-time `semantic`
  * error (recorded in the state too).
  *
+ * Where those classes leave one class, {@link PartialOrder.classesAlone} refines them for one
+ * branch's next step on a quiet CPU whose incoming IPIs are all ignored there (see it). The same
+ * footprints key the transition cache (transitions.ts), so they must hold everything an event reads.
+ *
  * Where the analysis cannot bound an event's footprint — `wait` and the kernel vector (whose
  * wake hook walks every waiting task), writes of UPIDADDR/UITTADDR or of a UPID's NV, a
  * non-constant NDST or interrupt vector, hooks that name tasks directly or send IPIs — it
@@ -292,7 +296,7 @@ export class PartialOrder {
 
     private targeted: Set<number> | null = null;
 
-    /** Whether an IPI (vector, its UPID's owner or -1) arriving at CPU `c` in this state is ignored: changes nothing (Machine's arrive). */
+    /** Whether an IPI (vector, its UPID's owner or -1) arriving at CPU `c` in this state is ignored: changes nothing (machine/interrupt.ts, arrive). */
     private ignoredAt(c: CpuView, vector: bigint, owner: number): boolean {
         if (vector === this.kernelVector) return false;
         if (vector === c.uinv && vector !== 0n) return false;
@@ -450,10 +454,8 @@ export class PartialOrder {
     ipiIgnored(m: Machine, ipi: Ipi): boolean {
         const c = m.cpus[ipi.dest];
         if (c === undefined) return true;
-        if ((ipi.vector === c.uinv && ipi.vector !== 0n) || ipi.vector === this.kernelVector) return false;
-        if (ipi.upid === null || c.mode !== 'user' || ipi.vector === c.uinv) return true;
-        const u = m.upidAt(ipi.upid);
-        return u === undefined || c.current !== u.owner;
+        const u = ipi.upid !== null ? m.upidAt(ipi.upid) : undefined;
+        return this.ignoredAt(c, ipi.vector, u ? u.owner : -1);
     }
 
     /** A runnable's bit, and that of the owner of the UPID its XSAVE image points at. */

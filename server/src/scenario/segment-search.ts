@@ -12,7 +12,7 @@ import { UndoLog } from '../machine/undo-log.js';
 import { slotHash, SlotSum, VectorSet } from '../machine/vector-set.js';
 import { arrivalText, counterexample, endArrivalSteps, replay } from './counterexample.js';
 import type { DiagnosticCode } from './diagnostics.js';
-import { lastStepMatters, PartialOrder } from './partial-order.js';
+import { lastStepMatters, PartialOrder, type CpuView } from './partial-order.js';
 import type { ExpectItem, ProgramItem, RaceItem, StepItem } from './program.js';
 import type { CounterStep, ExploreOptions, Found, RaceReport, ReplayEvent } from './race-explorer.js';
 import { GP_CODES, RunnerMark, type Runner, type RunnerState } from './run.js';
@@ -853,7 +853,7 @@ export class SegmentSearch {
      * transition cache when the step has run in its situation, else by running it in place and
      * undoing it (as {@link tryEvent} does). Only UINV, mode and current are read.
      */
-    private cpuAfter(item: StepItem, touch: number): Pick<Cpu, 'uinv' | 'mode' | 'current'> {
+    private cpuAfter(item: StepItem, touch: number): CpuView {
         const r = this.work, cache = this.transitions;
         if (cache !== null) {
             const t = cache.transition(cache.situation(r.m, item.cause * 2, true, touch, false));
