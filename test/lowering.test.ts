@@ -3,7 +3,10 @@
  * and each keeps its own cause, place and diagnostics.
  */
 import { describe, expect, test } from 'vitest';
-import { lowerProgram, type ExpectItem, type StepItem } from '../server/src/scenario/program.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CstUtils } from 'langium';
+import { lowerProgram, startOffset, type ExpectItem, type StepItem } from '../server/src/scenario/program.js';
 import { check, workspace } from './helpers.js';
 
 const TEXT = `scenario "repeated lines"
@@ -57,5 +60,26 @@ describe('lowering', () => {
         // cpu1 runs idle: its init restore is allowed; each cpu0 restore meets a live UINV
         expect(r.codes.filter(c => c.startsWith('xrstors-gp')).sort()).toEqual([x1, x2, x3].map(l => `xrstors-gp@${l}`).sort());
         expect(r.codes.filter(c => c.startsWith('expect-failed')).sort()).toEqual([e1, e2, e3].map(l => `expect-failed@${l}`).sort());
+    });
+
+    test('startOffset is CstNode.offset, for every node of every example and of a file with comments inside items', async () => {
+        const ws = await workspace();
+        const texts = readdirSync('examples').filter(f => f.endsWith('.uintr')).map(f => readFileSync(join('examples', f), 'utf8'));
+        texts.push(TEXT.replace('cpu0: switch rx', 'cpu0: // why\n  switch /* not a comment */ rx'), '', '// only a comment\n');
+        let nodes = 0;
+        for (const [i, text] of texts.entries()) {
+            const doc = await ws.load(text, `/test/offsets-${i}.uintr`);
+            try {
+                const root = doc.parseResult.value.$cstNode;
+                if (!root) continue;
+                for (const n of CstUtils.streamCst(root)) {
+                    expect(startOffset(n)).toBe(n.offset);
+                    nodes++;
+                }
+            } finally {
+                ws.release(doc);
+            }
+        }
+        expect(nodes).toBeGreaterThan(5_000);
     });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { buildMachine, type TaskSpec } from '../server/src/machine/build.js';
 import { highestBit, isCanonical, setBits } from '../server/src/machine/bits.js';
-import { ChangeLog } from '../server/src/machine/change-log.js';
+import { ChangeLog, PairLog } from '../server/src/machine/change-log.js';
 import type { MachineEvent } from '../server/src/machine/events.js';
 import { arrive, deliverAll, tagBits } from '../server/src/machine/interrupt.js';
 import { MSRS, SEPARATE_BUFFER_BYTES, UINTR_COMPONENT_BYTES, UITT_SIZE_VALUE } from '../server/src/machine/layout.js';
@@ -1080,6 +1080,26 @@ describe('the change log', () => {
             expect(log.length).toBe(Math.min(keep, 8000) + 12);
             for (let slot = 0; slot < Math.min(keep, 8000); slot += 4) expect(log.at(slot + 2)).toBe(slot / 4);
             expect(log.at(Math.min(keep, 8000) + 11)).toBe(-2);
+        }
+    });
+
+    test('the hook log keeps pairs in order across chunks; truncate drops the pairs after a slot', () => {
+        for (const keep of [0, 2, 2046, 2048, 2050, 4096, 5000]) {
+            const log = new PairLog();
+            const node = {};
+            for (let i = 0; i < 2100; i++) log.add(`h${i}`, node);
+            expect(log.length).toBe(4200);
+            log.truncate(keep);
+            expect(log.length).toBe(Math.min(keep, 4200));
+            log.add('after', null);
+            const n = Math.min(keep, 4200);
+            expect(log.length).toBe(n + 2);
+            for (let slot = 0; slot < n; slot += 2) {
+                expect(log.at(slot)).toBe(`h${slot / 2}`);
+                expect(log.at(slot + 1)).toBe(node);
+            }
+            expect(log.at(n)).toBe('after');
+            expect(log.at(n + 1)).toBe(null);
         }
     });
 });

@@ -2,6 +2,7 @@
  * What compiled actions and hooks run against: the machine, the CPU they run on, the names
  * a hook binds, and a sink for what they raise. Knows nothing about source text.
  */
+import type { PairLog } from '../machine/change-log.js';
 import type { Fault, Ipi } from '../machine/events.js';
 import type { Cpu, Machine, Runnable } from '../machine/state.js';
 import type { Kernel } from './kernel.js';
@@ -35,7 +36,7 @@ export interface ExecContext {
      * When recording a trace: what hooks ran, as pairs (hook `where`, statement node), so a
      * hover can list the instructions a kernel action's policy executed, in order.
      */
-    ran: unknown[] | null;
+    ran: PairLog | null;
 }
 
 /** A compiled statement or action. */

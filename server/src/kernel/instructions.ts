@@ -26,7 +26,7 @@ export function compileInstruction(env: CompileEnv, a: ast.Instruction): Exec {
 /** Records, when tracing, that a hook executed `node`. */
 export function logged(node: ast.Instruction | ast.TakeStmt | ast.WakeStmt, exec: Exec): Exec {
     return ctx => {
-        if (ctx.ran !== null && ctx.where !== null) ctx.ran.push(ctx.where, node);
+        if (ctx.ran !== null && ctx.where !== null) ctx.ran.add(ctx.where, node);
         exec(ctx);
     };
 }

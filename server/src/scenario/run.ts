@@ -5,6 +5,7 @@
  */
 import { hex, setBits } from '../machine/bits.js';
 import { buildMachine } from '../machine/build.js';
+import { PairLog } from '../machine/change-log.js';
 import { cloneMachine } from '../machine/clone.js';
 import type { Fault, Ipi, MachineEvent } from '../machine/events.js';
 import { arrive, deliverAll } from '../machine/interrupt.js';
@@ -65,7 +66,7 @@ export class ProgramRun {
         const m = buildMachine(program.config, program.tasks, program.kthreads);
         m.recording = recordTrace;
         const kernel = new Kernel(compilePolicy(program.env, policy));
-        const ran = recordTrace ? [] : null;
+        const ran = recordTrace ? new PairLog() : null;
         const runner = new Runner(program, kernel, m, new DiagnosticSet(), new Trace(program, m, ran), ran);
         this.runner = runner;
         const race = runToRace(runner, program.items);
@@ -174,7 +175,7 @@ export class Runner implements RunSink {
     private readonly countersAtStep: Counters = { xsaves: 0, xrstors: 0, wrmsr: 0, selfIpis: 0, spurious: 0, deliveries: 0 };
 
     constructor(readonly program: Program, readonly kernel: Kernel, readonly m: Machine, readonly diags: DiagnosticSet,
-        readonly trace: Trace | null, ran: unknown[] | null) {
+        readonly trace: Trace | null, ran: PairLog | null) {
         this.ctx = {
             m, kernel, sink: this, cpu: m.cpus[0], prev: null, next: null, cur: null,
             vars: new Array(kernel.policy.slots).fill(null), where: null, inKernelAction: false, ran,
@@ -329,7 +330,7 @@ export class Runner implements RunSink {
                 m.rollback(undoMark);
                 if (m.recording) m.rollbackLog(logMark);
                 copyCounters(m.counters, this.countersAtStep);
-                if (this.ctx.ran) this.ctx.ran.length = ranMark;
+                this.ctx.ran?.truncate(ranMark);
                 this.sent.length = sentMark;
                 m.eventCount = eventMark;
             }

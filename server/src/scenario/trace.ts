@@ -4,6 +4,7 @@
  * rebuilt by replaying the log onto a fresh machine.
  */
 import { buildMachine } from '../machine/build.js';
+import type { PairLog } from '../machine/change-log.js';
 import type { DeliveredEvent } from '../machine/events.js';
 import { CPU_FIELDS, UPID_FIELDS, XSAVE_FIELDS, type CpuField, type UpidField, type XsaveField } from '../machine/fields.js';
 import type { Machine, Traced } from '../machine/state.js';
@@ -38,7 +39,7 @@ export class Trace {
     /** The entry of each cause, or -1 (an item after a race is not run). */
     private readonly entryOfCause: Int32Array;
 
-    constructor(readonly program: Program, private readonly machine: Machine, private readonly ran: unknown[] | null = null) {
+    constructor(readonly program: Program, private readonly machine: Machine, private readonly ran: PairLog | null = null) {
         this.entryOfCause = new Int32Array(program.causes).fill(-1);
         this.causes = new Int32Array(program.causes);
         this.logEnds = new Int32Array(program.causes);
@@ -96,7 +97,7 @@ export class Trace {
         if (!this.ran) return [];
         const from = index > 0 ? this.ranEnds[index - 1] : 0;
         const out: [string, unknown][] = [];
-        for (let i = from; i < this.ranEnds[index]; i += 2) out.push([this.ran[i] as string, this.ran[i + 1]]);
+        for (let i = from; i < this.ranEnds[index]; i += 2) out.push([this.ran.at(i) as string, this.ran.at(i + 1)]);
         return out;
     }
 
