@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CstUtils } from 'langium';
-import { lowerProgram, startOffset, type ExpectItem, type StepItem } from '../server/src/scenario/program.js';
+import { lowerProgram, type ExpectItem, type StepItem } from '../server/src/scenario/program.js';
+import { startOffset } from '../server/src/syntax/cst-offsets.js';
 import { check, workspace } from './helpers.js';
 
 const TEXT = `scenario "repeated lines"

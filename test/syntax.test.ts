@@ -358,7 +358,7 @@ describe('§3 structure of a file', () => {
         ['a target without a vector', 'task rx { handler 1 }\ntask tx { target rx <|}\n'],
         ['a misspelt action', 'cpu0: <|sendipi 0\n'],
         ['a step without a CPU', '<|switch rx\n'],
-        ['a race without a with branch', 'machine { cpus 2 }\nrace { cpu0: stui }\n<|cpu1: stui\n'],
+        ['a race without a with branch', 'machine { cpus 2 }\nrace { cpu0: stui }<|\ncpu1: stui\n'],
         ['an expectation inside a race', 'machine { cpus 2 }\nrace { cpu0: stui <|expect no lost } with { cpu1: stui }\n'],
         ['a nested race', 'machine { cpus 2 }\nrace { <|race { cpu0: stui } with { cpu1: stui } } with { cpu1: stui }\n'],
         ['`not` outside delivered/pending', 'expect not <|gp\n'],
@@ -484,10 +484,14 @@ describe('§5 expressions and §10 conditions', () => {
         expect(r.diagnostics.map(d => d.message).join('\n')).not.toMatch(/error occurred|TypeError|reading/);
     });
 
-    test('an expectation with a missing operand is a syntax error on the token that follows', async () => {
+    test('an expectation with a missing operand is a syntax error on its own line (decisions #33)', async () => {
         await expectStatic('expect cpu0.uinv == <|}\n', 'syntax');
-        // white space is insignificant: the next line's cpu0 is the operand, its ':' is the error
-        await expectStatic('expect cpu0.uinv ==\ncpu0<|: stui\n', 'syntax');
+        // the next line's cpu0 is read as the operand (white space is insignificant); the parser
+        // stops at its ':', and the error goes to the end of the short line
+        await expectStatic('expect cpu0.uinv ==<|\ncpu0: stui\n', 'syntax');
+        await expectStatic('expect cpu0.uinv ==<| // the operand is missing\n\n  cpu0: stui\n', 'syntax');
+        // with another step next, the missing number is said at the end of the line
+        await expectStatic('task rx { handler 1 }\ntask tx { target rx vector 1 }\nexpect delivered rx<|\ncpu0: stui\n', 'syntax');
     });
 
     test.each([
@@ -803,7 +807,7 @@ describe('§8 static checks', () => {
             const r = await check('policy p { on exec { if user cur { } } }\n');
             expect(r.diagnostics.map(d => d.message)).toEqual(["after 'user' expected (, <<, >>, &, ^, |, ==, !=, <, <=, >, >="]);
             // Chevrotain's 'at least one iteration' (a race without `with`) is said the same way
-            expect((await check('race { cpu0: stui }\ncpu0: stui\n')).diagnostics.map(d => d.message)).toEqual(["unexpected 'cpu0': expected 'with'"]);
+            expect((await check('race { cpu0: stui }\ncpu0: stui\n')).diagnostics.map(d => d.message)).toEqual(["unexpected 'cpu0': expected 'with'; the line ends after '}'"]);
             // terminals said as words, the end of the file as such, a control character by its code
             expect((await check('scenario\n')).diagnostics[0].message).toBe('expected a string but found end of file');
             expect((await check('task rx {\n')).diagnostics[0].message).toBe("expected '}' but found end of file");
@@ -1235,5 +1239,51 @@ describe('messages quote long tokens by their ends (message-text.ts)', () => {
         expect(d.code).toBe('syntax');
         expect(d.message.length).toBeLessThan(400);
         expect(d.message).toMatch(/^unexpected 'a+…a+' where the file should end/);
+    });
+});
+
+describe('where a syntax error is reported: on the line that is wrong, once (decisions #33)', () => {
+    const M = 'machine { cpus 2 policy manual }\ntask rx { handler 0x401000 }\n';
+    /** The file's diagnostics as code@line, and its messages. */
+    const codes = async (text: string) => {
+        const r = await check(text);
+        return { codes: r.codes, messages: r.diagnostics.map(d => `${d.loc.line}:${d.loc.column} ${d.message}`) };
+    };
+
+    test.each([
+        ['an expectation in a race branch', `${M}race {\n  cpu0: xrstors rx\n  expect cpu0.uinv == 0xec\n} with {\n  cpu1: xrstors rx\n}\n`, [5], /branches hold steps only: no expectations/],
+        ['a race nested in a branch', `${M}race {\n  cpu0: xrstors rx\n  race { cpu0: stui } with { cpu1: stui }\n} with {\n  cpu1: xrstors rx\n}\n`, [5], /no nested races/],
+        ['a reserved word as a foreach variable', `${M}policy p extends manual {\n  on wake { foreach waiting next { wake next } }\n}\ncpu0: xrstors rx\n`, [4], /reserved word/],
+        ['an if without braces, a declaration after it', `${M}policy p extends manual {\n  on switch_out { if user(prev) xsaves prev }\n}\ntask ry { handler 1 }\ncpu0: stui\n`, [4], /expected '\{' but found 'xsaves'/],
+        ['a task without braces', `${M}task ry handler 1\ncpu0: stui\n`, [3], /expected '\{' but found 'handler'/],
+        ['a task whose } is missing', `${M}task ry { handler 1\ncpu0: stui\n`, [3], /expected '\}' but found 'cpu0'; the line ends after '1'/],
+        ['a hook statement without its operand', `${M}policy p extends manual {\n  on exit {\n    wrmsr IA32_UINTR_RR\n    put cur.upid\n  }\n}\n`, [5], /the line ends after 'IA32_UINTR_RR'/],
+        ['a word that is no property, on its own line', `machine { cpus 2 }\ntask rx {\n  handler 1\n  bogus 2\n}\n`, [4], /bogus/],
+        ['a statement in a task block', `machine { cpus 2 }\ntask rx {\n  handler 1\n  xsaves rx\n}\n`, [4], /xsaves/],
+        ['a switch without its target', `${M}cpu0: switch\ncpu1: stui\n`, [3], /the line ends after 'switch'/],
+        ['a senduipi without its index, then an expectation', `${M}cpu0: senduipi\nexpect no lost\n`, [3], /the line ends after 'senduipi'/],
+    ])('%s', async (_name, text, lines, message) => {
+        const r = await codes(text);
+        expect(r.codes, r.messages.join('\n')).toEqual(lines.map(l => `syntax@${l}`));
+        expect(r.messages.join('\n')).toMatch(message);
+    });
+
+    test('each short line of a file with several gets its own error, on it, after its last token', async () => {
+        const text = `${M}task tx { target rx vector 1 }\nexpect delivered rx\ncpu0: stui\ncpu0: switch\ncpu1: senduipi\nexpect cpu0.uinv ==\ncpu0: stui\n`;
+        const r = await codes(text);
+        expect(r.codes, r.messages.join('\n')).toEqual(['syntax@4', 'syntax@6', 'syntax@7', 'syntax@8']);
+        expect(r.messages).toEqual([
+            "4:20 expected a number but found 'cpu0'; the line ends after 'rx'",
+            "6:13 unexpected 'cpu1': expected idle, a name; the line ends after 'switch'",
+            expect.stringMatching(/^7:15 unexpected 'expect': expected ~, \(, a number, .*; the line ends after 'senduipi'$/),
+            "8:20 an operand is missing at the end of this line: 'cpu0', which starts the next line's step, was read as its value (a CPU name alone is a number), and its ':' cannot follow",
+        ]);
+    });
+
+    test('independent errors on separate lines are all reported; a stray } is reported when nothing came before it', async () => {
+        const r = await codes(`${M}cpu0: sendipi 0\ncpu1: stui\ncpu1: xrstor rx\n`);
+        expect(r.codes, r.messages.join('\n')).toEqual(['syntax@3', 'syntax@5']);
+        const stray = await codes(`${M}cpu0: stui\n}\n`);
+        expect(stray.codes).toEqual(['syntax@4']);
     });
 });

@@ -2,7 +2,7 @@
  * Lowers a checked syntax tree into a program: the machine's configuration and
  * declarations, and the items in order, each compiled and tied to its source location.
  */
-import type { AstNode, CompositeCstNode, CstNode, RootCstNode } from 'langium';
+import type { AstNode, RootCstNode } from 'langium';
 import type { TaskSpec } from '../machine/build.js';
 import type { MachineConfig } from '../machine/state.js';
 import type { Exec } from '../kernel/context.js';
@@ -10,6 +10,7 @@ import { RunError } from '../kernel/context.js';
 import { compileInstruction } from '../kernel/instructions.js';
 import type { CompileEnv } from '../kernel/names.js';
 import * as ast from '../syntax/generated/ast.js';
+import { startOffset } from '../syntax/cst-offsets.js';
 import { parseNumber } from '../syntax/numbers.js';
 import { cpuIndex } from '../syntax/paths.js';
 import { isReceiver, machineSettings } from '../syntax/uintr-validator.js';
@@ -181,28 +182,6 @@ function itemTexts(file: ast.File): string[] | undefined {
         start = next;
     }
     return texts;
-}
-
-/**
- * Where a node's text starts: the offset of its first token that is not hidden, as
- * `CstNode.offset` gives it, without that getter's iterator at every level (a quarter of
- * lowering went there).
- */
-export function startOffset(cst: CstNode): number {
-    let n = cst;
-    for (;;) {
-        const content = (n as Partial<CompositeCstNode>).content;
-        if (content === undefined) return n.offset;
-        let first: CstNode | undefined = content[0];
-        if (first === undefined) return 0; // an empty node, as CstNode.offset says
-        for (let i = 0; i < content.length; i++) {
-            if (!content[i].hidden) {
-                first = content[i];
-                break;
-            }
-        }
-        n = first;
-    }
 }
 
 function taskSpec(t: ast.Task): TaskSpec {

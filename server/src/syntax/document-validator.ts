@@ -4,7 +4,9 @@
  * `unknown-name`, goes in `data.kind` for quick fixes), messages are shortened, and a
  * `semantic` error on a line that already has a `syntax` error (a consequence of it) is dropped.
  */
-import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, isOperationCancelled, type LangiumDocument, type ValidationOptions } from 'langium';
+import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, isOperationCancelled, type AstNode, type LangiumDocument, type ParseResult, type ValidationOptions } from 'langium';
+import { startOffset } from './cst-offsets.js';
+import { placeParserErrors } from './parse-errors.js';
 import type { Diagnostic, Position } from 'vscode-languageserver-types';
 import { MISSING_OPERATOR } from './uintr-validator.js';
 import { shortenRuns } from './message-text.js';
@@ -12,6 +14,22 @@ import { shortenRuns } from './message-text.js';
 export class UintrDocumentValidator extends DefaultDocumentValidator {
     override async validateDocument(document: LangiumDocument, options: ValidationOptions = {}, cancelToken = Cancellation.CancellationToken.None): Promise<Diagnostic[]> {
         return normalizeDiagnostics(await this.validateAll(document, options, cancelToken), document.textDocument.getText());
+    }
+
+    /** Langium's, with the errors placed as parse-errors.ts says (no cascades; a short line's error on that line). */
+    protected override processParsingErrors(parseResult: ParseResult, diagnostics: Diagnostic[], options: ValidationOptions): void {
+        const value = parseResult.value as AstNode & { decls?: AstNode[]; items?: AstNode[] };
+        const starts: number[] = [];
+        for (const n of [...(value.decls ?? []), ...(value.items ?? [])]) if (n.$cstNode) starts.push(startOffset(n.$cstNode));
+        const placed = placeParserErrors(parseResult.parserErrors, value.$cstNode?.root.fullText ?? '', starts);
+        const from = diagnostics.length;
+        super.processParsingErrors({ ...parseResult, parserErrors: placed.map(p => p.error) }, diagnostics, options);
+        if (diagnostics.length - from !== placed.length) return;
+        placed.forEach((p, i) => {
+            if (p.note === undefined) return;
+            const d = diagnostics[from + i];
+            d.data = { ...(d.data as object), note: p.note, replaces: p.replaces === true };
+        });
     }
 
     /**
@@ -63,7 +81,10 @@ export function messageText(m: Diagnostic['message']): string {
 function normalize(d: Diagnostic, text: string | undefined): Diagnostic {
     const data = d.data as { code?: string; kind?: string } | undefined;
     const raw = messageText(d.message);
-    const message = shortenRuns((data?.code === 'lexing-error' && text !== undefined ? lexingMessage(raw, text) : undefined) ?? friendlyMessage(raw));
+    const said = (data?.code === 'lexing-error' && text !== undefined ? lexingMessage(raw, text) : undefined) ?? friendlyMessage(raw);
+    // a parser error moved to the end of a short line (parse-errors.ts) says so
+    const note = (d.data as { note?: string; replaces?: boolean } | undefined);
+    const message = shortenRuns(note?.note === undefined ? said : note.replaces ? note.note : said + note.note);
     if (d.code === 'syntax' || d.code === 'semantic') return { ...d, message };
     if (data?.code === 'lexing-error' || data?.code === 'parsing-error') return { ...d, code: 'syntax', message };
     if (data?.code === 'linking-error') return { ...d, code: 'semantic', message, data: { ...data, kind: 'unknown-name' } };

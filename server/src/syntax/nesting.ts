@@ -76,7 +76,7 @@ function unmatchedOf(text: string, r: Scan, max: number): { count: number; at: T
 }
 
 /** The 1-based line and column of an offset (lines end at \n, \r\n or \r, as the scan counts them). */
-function positionOf(text: string, offset: number): TooDeep {
+export function positionOf(text: string, offset: number): TooDeep {
     let line = 1, lineStart = 0;
     for (let i = 0; i < offset; i++) {
         const c = text.charCodeAt(i);
