@@ -173,6 +173,12 @@ describe('uintr check', () => {
         const bad = run(['check', '--policy', 'nope', f]);
         expect(bad.status).toBe(2);
         expect(bad.stderr).toMatch(/unknown policy 'nope'/);
+        // an empty name is no policy either (it was taken for no --policy at all)
+        for (const cmd of ['check', 'trace']) {
+            const empty = run([cmd, '--policy', '', f]);
+            expect(empty.status, cmd).toBe(2);
+            expect(empty.stderr).toMatch(/unknown policy ''/);
+        }
         // a policy one file defines: a file that does not is named
         const mine = write('mine.uintr', 'policy mine extends linux_rfc { }\ntask rx { handler 1 }\ncpu0: switch rx\n');
         expect(run(['check', '--policy', 'mine', mine]).status).toBe(0);

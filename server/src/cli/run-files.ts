@@ -122,7 +122,7 @@ async function checkLoaded(ws: UintrWorkspace, file: string, text: string, optio
         throw new StackOverflow(`${file} is nested too deeply for this stack`);
     }
     try {
-        if (options.policy && !ws.findPolicy(options.policy, doc.parseResult.value)) {
+        if (options.policy !== undefined && !ws.findPolicy(options.policy, doc.parseResult.value)) {
             throw new InputError(`unknown policy '${options.policy}': neither built-in (${ws.builtinPolicies().map(p => p.name).join(', ')}) nor defined in ${file}`);
         }
         const pending = startCheck(doc.parseResult.value, staticDiagnostics(doc), ws,

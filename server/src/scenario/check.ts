@@ -112,7 +112,7 @@ export function startCheck(file: ast.File, staticDiags: ScenarioDiagnostic[], po
         if (diagnostics.length > 0) return done({ diagnostics: sortDiagnostics(diagnostics), steps });
         const lowered = lowerProgram(file);
         const fallback = options.defaultPolicy ?? 'linux_rfc';
-        const policy = options.policy ? policies.findPolicy(options.policy, file) : lowered.policy ?? policies.findPolicy(fallback, file) ?? policies.findPolicy('linux_rfc');
+        const policy = options.policy !== undefined ? policies.findPolicy(options.policy, file) : lowered.policy ?? policies.findPolicy(fallback, file) ?? policies.findPolicy('linux_rfc');
         if (!policy) throw new Error(`policy ${options.policy ?? fallback} is not defined`);
         const run = new ProgramRun(lowered, policy, { ...options.explore, recordTrace: options.recordTrace });
         const exploration = run.exploration;
