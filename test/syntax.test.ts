@@ -14,7 +14,7 @@ import { registerPreludeUri } from '../server/src/syntax/prelude-uri.js';
 import { createUintrCoreServices, TOO_LARGE, UNMATCHED } from '../server/src/syntax/uintr-module.js';
 import { countTokens, MAX_TOKENS, tooLarge } from '../server/src/syntax/limits.js';
 import { shortenRuns } from '../server/src/syntax/message-text.js';
-import { findTooDeep, findUnmatched, MAX_UNMATCHED } from '../server/src/syntax/nesting.js';
+import { bracketMap, findTooDeep, findUnmatched, MAX_UNMATCHED } from '../server/src/syntax/nesting.js';
 import { PRELUDE_PATH, ROOT, check } from './helpers.js';
 
 // ---- services with the prelude loaded (as UintrWorkspace.loadPrelude does) ----------------
@@ -1280,6 +1280,26 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         ]);
     });
 
+    test.each([
+        // independent errors that an earlier version of these rules took for cascades
+        ['two hooks, each instruction without its operand', 'machine { cpus 2 }\npolicy p {\n  on exec { xsaves }\n  on exit { xrstors }\n}\n', [3, 4]],
+        ['a misspelt statement in an if, a word that is none after it', 'machine { cpus 2 }\ntask rx { handler 1 }\npolicy p {\n  on exec {\n    if user(cur) { stu }\n    bogus\n  }\n}\n', [5, 6]],
+        ['a task without its {, whose stray } closes it, then a bad task', 'machine { cpus 2 }\ntask ry handler 1 }\ntask rz { handler 2 bogus 3 }\n', [2, 3]],
+        ['a misspelt foreach (the recovery skips a word), then a bad statement', 'machine { cpus 2 }\ntask rx { handler 1 }\npolicy p {\n  on wake {\n    foreach wating t { wake t }\n    stu\n  }\n}\n', [5, 6]],
+        // moved, and nothing left behind
+        ['a statement in a task whose } is there, an unrelated ( open later', 'machine { cpus 2 }\ntask ry {\n  handler 1\n  cpu0: stui }\ncpu0: senduipi (1\n', [4, 5]],
+        ['an operand cut short, a block comment before the next step', 'machine { cpus 2 }\nexpect cpu0.uinv ==\n/* note */\ncpu1: stui\n', [2]],
+        ['a set cut short: the next line\'s CPU is no register set there', 'machine { cpus 2 }\ncpu0: set\ncpu1: stui\n', [2]],
+        ['machine cut short: the next line\'s CPU is no missing CPU', 'machine { cpus\ncpu1: stui\n', [1]],
+        ['a path cut short took the next line\'s keyword', 'machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: put rx.\nexpect no lost\n', [3]],
+        ['machine without its block, a race next', 'machine\nrace { cpu0: stui } with { cpu1: stui }\n', [1]],
+        ['a race without its {, an expectation next', 'machine { cpus 2 }\nrace\nexpect no lost\n', [2]],
+        ['a target cut short, a declaration next', 'machine { cpus 2 }\ntask rx { handler 1 }\ntask ry { target\nkthread kw2\n', [3]],
+    ])('%s', async (_name, text, lines) => {
+        const r = await codes(text);
+        expect(r.codes, r.messages.join('\n')).toEqual(lines.map(l => `syntax@${l}`));
+    });
+
     test('independent errors on separate lines are all reported; a stray } is reported when nothing came before it', async () => {
         const r = await codes(`${M}cpu0: sendipi 0\ncpu1: stui\ncpu1: xrstor rx\n`);
         expect(r.codes, r.messages.join('\n')).toEqual(['syntax@3', 'syntax@5']);
@@ -1287,3 +1307,31 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         expect(stray.codes).toEqual(['syntax@4']);
     });
 });
+
+describe('the bracket map (nesting.ts) that places syntax errors', () => {
+    test('balanced, stray closers, the innermost open bracket and whether it closes; comments and strings skipped', () => {
+        const text = 'a { b ( c ) // }\n d { "}" /* { */ } e\n} f { g\n';
+        const m = bracketMap(text);
+        expect(m.balanced).toBe(false);
+        const at = (s: string) => text.indexOf(s);
+        expect(m.unclosedAt(at('a'))).toBe(false); // nothing open
+        expect(m.unclosedAt(at('b'))).toBe(false); // the first {, closed on the second line
+        expect(m.unclosedAt(at('e'))).toBe(false);
+        expect(m.unclosedAt(at('g'))).toBe(true); // the last {, never closed
+        expect(m.strayAfter(0)).toBe(false);
+        expect(bracketMap('x { y } }').strayAfter(0)).toBe(true);
+        expect(bracketMap('x { y } }').balanced).toBe(false);
+        expect(bracketMap('x { ( ) } // (\n"{"').balanced).toBe(true);
+        // a closer of the other kind leaves its opener unclosed
+        const wrong = bracketMap('x { y ) z');
+        expect(wrong.unclosedAt('x { y ) z'.indexOf('y'))).toBe(true);
+    });
+
+    test('an expectation or a race in each of many branches: one error each, on its line (no parser recovery)', async () => {
+        const text = 'machine { cpus 2 }\n' + Array.from({ length: 200 }, (_, i) => i % 2 ? 'race { cpu0: stui\n  race { cpu0: stui } with { cpu1: stui }\n} with { cpu1: stui }' : 'race { cpu0: stui\n  expect no lost\n} with { cpu1: stui }').join('\n') + '\n';
+        const r = await check(text);
+        expect(r.codes).toEqual(Array.from({ length: 200 }, (_, i) => `syntax@${3 + 3 * i}`));
+        expect(r.steps).toBe(200 * 2 + 100 * 2);
+    });
+});
+

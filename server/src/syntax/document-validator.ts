@@ -21,14 +21,15 @@ export class UintrDocumentValidator extends DefaultDocumentValidator {
         const value = parseResult.value as AstNode & { decls?: AstNode[]; items?: AstNode[] };
         const starts: number[] = [];
         for (const n of [...(value.decls ?? []), ...(value.items ?? [])]) if (n.$cstNode) starts.push(startOffset(n.$cstNode));
+        starts.sort((a, b) => a - b);
         const placed = placeParserErrors(parseResult.parserErrors, value.$cstNode?.root.fullText ?? '', starts);
         const from = diagnostics.length;
         super.processParsingErrors({ ...parseResult, parserErrors: placed.map(p => p.error) }, diagnostics, options);
         if (diagnostics.length - from !== placed.length) return;
         placed.forEach((p, i) => {
-            if (p.note === undefined) return;
+            if (p.note === undefined && p.noticedAt === undefined) return;
             const d = diagnostics[from + i];
-            d.data = { ...(d.data as object), note: p.note, replaces: p.replaces === true };
+            d.data = { ...(d.data as object), note: p.note, replaces: p.replaces === true, noticedAt: p.noticedAt };
         });
     }
 
@@ -69,8 +70,16 @@ export function normalizeDiagnostics(ds: Diagnostic[], text?: string): Diagnosti
     const missing = ds.flatMap(d => ((d.data as { kind?: string } | undefined)?.kind === MISSING_OPERATOR ? [(d.data as { next: Position }).next] : []));
     const out = ds.filter(d => !((d.data as { code?: string } | undefined)?.code === 'parsing-error'
         && missing.some(p => p.line === d.range.start.line && p.character === d.range.start.character))).map(d => normalize(d, text));
+    // a syntax error's line, and the line where the parser noticed one it reports on the line before
     const syntaxLines = new Set(out.filter(d => d.code === 'syntax' && d.severity === 1).map(d => d.range.start.line));
-    return out.filter(d => d.code !== 'semantic' || !syntaxLines.has(d.range.start.line));
+    // where the parser noticed an error it reports on a line before (parse-errors.ts): what the
+    // checks find there follows from what its recovery made of the text
+    const noticed = new Set(ds.flatMap(d => {
+        const at = (d.data as { noticedAt?: number } | undefined)?.noticedAt;
+        return at === undefined ? [] : [at - 1];
+    }));
+    const fromParser = (d: Diagnostic) => ['parsing-error', 'lexing-error'].includes((d.data as { code?: string } | undefined)?.code ?? '');
+    return out.filter(d => (d.code !== 'semantic' || !syntaxLines.has(d.range.start.line)) && (fromParser(d) || !noticed.has(d.range.start.line)));
 }
 
 /** A diagnostic's message as text (LSP allows Markdown content too). */

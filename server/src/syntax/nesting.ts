@@ -123,26 +123,16 @@ function scan(text: string, max: number): Scan {
         if (ch === 0x0a || (ch === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
             line++;
             lineStart = i + 1;
-        } else if (ch === 0x2f && text.charCodeAt(i + 1) === 0x2f) { // line comment
-            while (i + 1 < text.length && text.charCodeAt(i + 1) !== 0x0a && text.charCodeAt(i + 1) !== 0x0d) i++;
-        } else if (ch === 0x2f && text.charCodeAt(i + 1) === 0x2a) { // block comment: lines counted
-            i++;
-            while (i + 1 < text.length && !(text.charCodeAt(i + 1) === 0x2a && text.charCodeAt(i + 2) === 0x2f)) {
-                i++;
-                const c = text.charCodeAt(i);
-                if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
+        } else if (nonCodeEnd(text, i) >= 0) { // a comment or a string: skipped, its lines counted
+            const end = nonCodeEnd(text, i);
+            for (let j = i + 1; j <= end; j++) {
+                const c = text.charCodeAt(j);
+                if (c === 0x0a || (c === 0x0d && text.charCodeAt(j + 1) !== 0x0a)) {
                     line++;
-                    lineStart = i + 1;
+                    lineStart = j + 1;
                 }
             }
-            i += 2;
-        } else if (ch === 0x22) { // string, on one line
-            while (i + 1 < text.length) {
-                const c = text.charCodeAt(++i);
-                if (c === 0x5c) i++;
-                else if (c === 0x22 || c === 0x0a || c === 0x0d) break;
-            }
-            if (text.charCodeAt(i) !== 0x22) i--;
+            i = end;
         } else if (ch === 0x28 || ch === 0x7b) {
             if (++depth > max) return { tooDeep: { offset: i, line, column: i - lineStart + 1 }, maxDepth, maxAt, maxChain, maxChainAt, unmatched: 0, firstUnmatched: -1 };
             if (depth > maxDepth) {
@@ -158,4 +148,85 @@ function scan(text: string, max: number): Scan {
     const firstOpen = open.length > 0 ? open[0] >> 1 : -1;
     const firstUnmatched = firstOpen < 0 ? firstWrong : firstWrong < 0 ? firstOpen : Math.min(firstOpen, firstWrong);
     return { tooDeep: undefined, maxDepth, maxAt, maxChain, maxChainAt, unmatched: open.length + wrong, firstUnmatched };
+}
+
+/**
+ * When a comment or a string starts at `i`, the index of its last character (a line comment
+ * ends before its line break, a string that is not closed at the end of its line, a block
+ * comment that is not closed at the end of the text); else -1.
+ */
+export function nonCodeEnd(text: string, i: number): number {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x2f && text.charCodeAt(i + 1) === 0x2f) { // line comment
+        while (i + 1 < text.length && text.charCodeAt(i + 1) !== 0x0a && text.charCodeAt(i + 1) !== 0x0d) i++;
+        return i;
+    }
+    if (ch === 0x2f && text.charCodeAt(i + 1) === 0x2a) { // block comment
+        const close = text.indexOf('*/', i + 2);
+        return close < 0 ? text.length - 1 : close + 1;
+    }
+    if (ch === 0x22) { // string, on one line
+        while (i + 1 < text.length) {
+            const c = text.charCodeAt(++i);
+            if (c === 0x5c) i++;
+            else if (c === 0x22 || c === 0x0a || c === 0x0d) break;
+        }
+        return text.charCodeAt(i) === 0x22 ? i : i - 1;
+    }
+    return -1;
+}
+
+/** A text's brackets (`(`, `{`) matched as the parser sees them, comments and strings skipped. */
+export interface BracketMap {
+    /** Every bracket has its partner, of its kind, and no closing bracket stands alone. */
+    readonly balanced: boolean;
+    /** Whether a closing bracket with nothing open stands after `offset`. */
+    strayAfter(offset: number): boolean;
+    /** Whether the innermost bracket open at `offset` is never closed by one of its kind (false when none is open). */
+    unclosedAt(offset: number): boolean;
+}
+
+export function bracketMap(text: string): BracketMap {
+    const open: number[] = [];
+    // after each bracket, in text order: its offset, and the innermost bracket open then (-1: none)
+    const at: number[] = [];
+    const top: number[] = [];
+    const unclosed = new Set<number>();
+    let lastStray = -1;
+    for (let i = 0; i < text.length; i++) {
+        const ch = text.charCodeAt(i);
+        const end = nonCodeEnd(text, i);
+        if (end >= 0) {
+            i = end;
+            continue;
+        }
+        if (ch === 0x28 || ch === 0x7b) {
+            open.push(i);
+        } else if (ch === 0x29 || ch === 0x7d) {
+            const o = open.pop();
+            if (o === undefined) lastStray = i;
+            else if ((text.charCodeAt(o) === 0x7b) !== (ch === 0x7d)) unclosed.add(o);
+        } else {
+            continue;
+        }
+        at.push(i);
+        top.push(open.length > 0 ? open[open.length - 1] : -1);
+    }
+    for (const o of open) unclosed.add(o);
+    return {
+        balanced: unclosed.size === 0 && lastStray < 0,
+
+        strayAfter: offset => lastStray > offset,
+        unclosedAt: offset => {
+            // the last bracket before the offset
+            let lo = 0, hi = at.length;
+            while (lo < hi) {
+                const mid = (lo + hi) >>> 1;
+                if (at[mid] < offset) lo = mid + 1;
+                else hi = mid;
+            }
+            const t = lo > 0 ? top[lo - 1] : -1;
+            return t >= 0 && unclosed.has(t);
+        },
+    };
 }

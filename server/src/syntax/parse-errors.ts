@@ -11,11 +11,14 @@
  *   Likewise when an operand at the end of a line took the next line's CPU name as its value
  *   (a CPU name alone is a number, decisions #14) and the parser then stops at that step's `:`.
  * - **Cascades.** When the parser leaves the construct it recovered in and stops again on the
- *   way out (the closing braces of a race whose branch held an expectation) before anything
+ *   way out (the policy's `}` after an `if` written without its braces) before anything
  *   new has started, that error only follows from the first and is not reported.
+ *
+ * (An expectation or a race inside a race's branch is no parser error: the grammar takes it,
+ * and the static check reports it, uintr-validator.ts's checkBranch.)
  */
 import type { IRecognitionException, IToken } from 'chevrotain';
-import { findUnmatched, positionOf, space, wordChar } from './nesting.js';
+import { bracketMap, nonCodeEnd, positionOf, space, wordChar, type BracketMap } from './nesting.js';
 
 /** Words that start an item or a declaration: with a CPU name and its `:`, what follows a finished part of the file. */
 const PART = /^(?:cpu\d+[ \t]*:|(?:expect|race|task|kthread|policy|machine|scenario)(?![A-Za-z0-9_]))/;
@@ -30,97 +33,116 @@ export interface PlacedError {
     readonly note?: string;
     /** The note is the whole message. */
     readonly replaces?: boolean;
+    /** Moved: the 1-based line where the parser noticed it (a `semantic` error there only follows from it). */
+    readonly noticedAt?: number;
 }
 
 /**
  * The parser's errors as they should be reported: cascades left out, an error noticed on the
  * next line moved to the end of the short one (a copy with its token at that place, and a
  * note for its message). `starts` are the offsets where the file's parts (declarations,
- * items) start.
+ * items) start, ascending.
  */
 export function placeParserErrors(errors: readonly IRecognitionException[], text: string, starts: readonly number[]): PlacedError[] {
+    if (errors.length === 0) return [];
     const out: PlacedError[] = [];
-    // whether every bracket has its partner: then a closing one is never what is missing
-    const balanced = errors.length === 0 || findUnmatched(text, 0) === undefined;
-    let previous: IRecognitionException | undefined;
+    const brackets = bracketMap(text);
+    // the closing bracket that a bracket the recovery made up leaves missing further on
+    let madeUp: string | undefined;
+    // where the last moved error was noticed: what the parser stops at again on that line (or
+    // at the end of the file), before a new part starts, follows from it
+    let noticed: IToken | undefined;
+    let earlier = false;
     for (const e of errors) {
-        const before = previous;
-        previous = e;
-        if (before && isCascade(e, before, starts, balanced)) continue;
-        out.push(inBranch(e) ?? moved(e, text, balanced) ?? operandTookCpu(e, text) ?? { error: e });
+        const at = offsetOf(e.token);
+        const closes = /^Expecting token of type '([})])'/.exec(e.message)?.[1];
+        const cascade = (madeUp !== undefined && closes === madeUp)
+            // a closing bracket where the file should end, when each has its partner: the parser lost count
+            || (earlier && (e.context?.ruleStack ?? []).length <= 1 && (e.token.image === '}' || e.token.image === ')') && brackets.balanced)
+            || (noticed !== undefined && (at === undefined ? !startsWithin(starts, noticed.startOffset, Infinity)
+                : e.token.startLine === noticed.startLine && !startsWithin(starts, noticed.startOffset, at)));
+        earlier = true;
+        if (cascade) {
+            if (closes === madeUp) madeUp = undefined;
+            continue;
+        }
+        // an opening bracket expected and not there: the recovery goes on as if it were, so its
+        // closing one will be missing, unless a stray one after it takes its place (when the
+        // bracket follows the token, the recovery skips the token instead: nothing made up)
+        const opens = /^Expecting token of type '([{(])'/.exec(e.message)?.[1];
+        if (opens !== undefined && at !== undefined && !brackets.strayAfter(at) && text.charAt(codeAfter(text, at + e.token.image.length)) !== opens) {
+            madeUp = opens === '{' ? '}' : ')';
+        }
+        const placed = moved(e, text, brackets) ?? wordTaken(e, text) ?? { error: e };
+        noticed = placed.noticedAt !== undefined ? e.token : undefined;
+        out.push(placed);
     }
     return out;
 }
 
-/**
- * Whether `e` only follows from the error before it: the parser leaving the construct where it
- * recovered, with nothing new started between; a closing bracket it lost track of (each has
- * its partner); the closing bracket of a construct whose opening one it made up.
- */
-function isCascade(e: IRecognitionException, before: IRecognitionException, starts: readonly number[], balanced: boolean): boolean {
-    const inner = before.context?.ruleStack ?? [];
-    const outer = e.context?.ruleStack ?? [];
-    const from = offsetOf(before.token), to = offsetOf(e.token);
-    if (outer.length < inner.length && outer.every((r, i) => r === inner[i]) && from !== undefined && to !== undefined
-        && !starts.some(s => s >= from && s < to)) return true;
-    if (balanced && (e.token.image === '}' || e.token.image === ')')) return true;
-    const opened = /^Expecting token of type '([{(])'/.exec(before.message)?.[1];
-    const closes = /^Expecting token of type '([})])'/.exec(e.message)?.[1];
-    return opened !== undefined && closes === (opened === '{' ? '}' : ')') && outer.length === inner.length && outer.every((r, i) => r === inner[i]);
-}
-
-/** An expectation or a race inside a race's branch: said in the terms of LANGUAGE.md §7. */
-function inBranch(e: IRecognitionException): PlacedError | undefined {
-    const word = e.token.image;
-    if ((word !== 'expect' && word !== 'race') || !(e.context?.ruleStack ?? []).some(r => r.startsWith('Branch'))) return undefined;
-    return { error: e, note: `a race's branches hold steps only: ${word === 'race' ? 'no nested races' : 'no expectations (one may follow the race)'}`, replaces: true };
+/** Whether a part starts at an offset in [from, to) (`starts` ascending: a binary search, as a file may have many errors). */
+function startsWithin(starts: readonly number[], from: number, to: number): boolean {
+    let lo = 0, hi = starts.length;
+    while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (starts[mid] < from) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < starts.length && starts[lo] < to;
 }
 
 function offsetOf(t: IToken | undefined): number | undefined {
     return t !== undefined && Number.isFinite(t.startOffset) && t.startOffset >= 0 ? t.startOffset : undefined;
 }
 
-/** `e` reported at the end of the line it belongs to, or undefined when it stays where it is. */
-function moved(e: IRecognitionException, text: string, balanced: boolean): PlacedError | undefined {
+/**
+ * `e` reported at the end of the line it belongs to, or undefined when it stays where it is:
+ * noticed at the first token of a later line, when the parser wanted more than a closing
+ * bracket (the short line lacks it), or only a closing bracket that is indeed missing and
+ * the token starts something new.
+ */
+function moved(e: IRecognitionException, text: string, brackets: BracketMap): PlacedError | undefined {
     const found = e.token;
     const prev = (e as IRecognitionException & { previousToken?: IToken }).previousToken;
     const at = offsetOf(found);
     if (at === undefined || prev === undefined || offsetOf(prev) === undefined) return undefined;
     const { endOffset, endLine, endColumn } = prev;
     if (endOffset === undefined || endLine === undefined || endColumn === undefined) return undefined;
-    if (endLine < (found.startLine ?? 0) && startsLine(text, at)) {
-        // only a closing bracket expected: the construct was whole, and what follows is the
-        // offender, unless it starts a new part and a bracket is missing somewhere
-        const closing = /^Expecting token of type '[})]'/.test(e.message);
-        const rest = text.slice(at, at + 40);
-        if (closing ? !balanced && PART.test(rest) : PART.test(rest) || STATEMENT.test(rest)) {
-            return { error: at_(e, endOffset + 1, endLine, endColumn + 1), note: `; the line ends after '${prev.image}'` };
-        }
-        return undefined;
-    }
-    return undefined;
+    if (endLine >= (found.startLine ?? 0) || !startsLine(text, at)) return undefined;
+    const closing = /^Expecting token of type '[})]'/.test(e.message);
+    const rest = text.slice(at, at + 40);
+    if (closing && !(brackets.unclosedAt(at) && (PART.test(rest) || STATEMENT.test(rest)))) return undefined;
+    return { error: at_(e, endOffset + 1, endLine, endColumn + 1), note: `; the line ends after '${prev.image}'`, noticedAt: found.startLine };
 }
 
 /**
- * `expect cpu0.uinv ==` then `cpu1: stui`: the operand took `cpu1` (a CPU name alone is a
- * number), and the parser stopped at its `:`. The error goes to the end of the short line.
+ * A word that starts a line was taken by the line before, and the parser stopped right after
+ * it, where a file's part should start: `expect cpu0.uinv ==` then `cpu1: stui` (the operand
+ * took `cpu1`, a CPU name alone being a number, and the `:` is the error), or `cpu0: put rx.`
+ * then `expect no lost` (the path took `expect`). The error goes to the end of the short line.
  */
-function operandTookCpu(e: IRecognitionException, text: string): PlacedError | undefined {
+function wordTaken(e: IRecognitionException, text: string): PlacedError | undefined {
     const at = offsetOf(e.token);
-    if (at === undefined || e.token.image !== ':') return undefined;
-    // the word before the `:` (the parser's previousToken may be one its recovery skipped to)
+    if (at === undefined) return undefined;
+    // the word before the error's token (the parser's previousToken may be one its recovery skipped to)
     let end = at;
     while (end > 0 && space(text.charCodeAt(end - 1))) end--;
     let start = end;
     while (start > 0 && wordChar(text.charCodeAt(start - 1))) start--;
-    const cpu = text.slice(start, end);
-    if (!CPU_NAME.test(cpu) || !startsLine(text, start)) return undefined;
+    const word = text.slice(start, end);
+    const cpu = CPU_NAME.test(word) && e.token.image === ':';
+    // stopped where a file's part should start: a part's first word was not one
+    const atFileLevel = (e.context?.ruleStack ?? []).length <= 1 && PART.test(text.slice(start, start + 40));
+    if ((!cpu && !atFileLevel) || start === end || !startsLine(text, start)) return undefined;
     const before = endBefore(text, start);
     if (before === undefined) return undefined;
     const { line, column } = positionOf(text, before);
     return {
         error: at_(e, before, line, column),
-        note: `an operand is missing at the end of this line: '${cpu}', which starts the next line's step, was read as its value (a CPU name alone is a number), and its ':' cannot follow`,
+        noticedAt: e.token.startLine,
+        note: cpu
+            ? `an operand is missing at the end of this line: '${word}', which starts the next line's step, was read as its value (a CPU name alone is a number), and its ':' cannot follow`
+            : `this line ends too early: '${word}', which starts the next line, was read as part of it`,
         replaces: true,
     };
 }
@@ -143,45 +165,29 @@ function startsLine(text: string, offset: number): boolean {
     return true;
 }
 
-/**
- * The offset just after the last character of code before the line that starts at `offset`:
- * blank lines and line comments skipped (a comment is looked for outside strings only).
- */
+/** The offset of the first character of code at or after `offset` (comments and blanks skipped). */
+function codeAfter(text: string, offset: number): number {
+    let i = offset;
+    while (i < text.length) {
+        const end = nonCodeEnd(text, i);
+        if (end >= 0 && text.charCodeAt(i) !== 0x22) i = end + 1;
+        else if (space(text.charCodeAt(i))) i++;
+        else break;
+    }
+    return i;
+}
+
+/** The offset just after the last character of code before `offset` (comments skipped, a string is code), or undefined. */
 function endBefore(text: string, offset: number): number | undefined {
-    let end = lineBreakBefore(text, offset);
-    while (end >= 0) {
-        const start = lineBreakBefore(text, end) + 1;
-        const line = text.slice(start, end);
-        const code = line.slice(0, commentStart(line)).trimEnd();
-        if (code.length > 0) return start + code.length;
-        end = start - 1;
-    }
-    return undefined;
-}
-
-/** The offset of the last line break before `offset` (the `\n` of a `\r\n`), or -1. */
-function lineBreakBefore(text: string, offset: number): number {
-    for (let i = offset - 1; i >= 0; i--) {
-        const c = text.charCodeAt(i);
-        if (c === 10) return i;
-        if (c === 13) return i;
-    }
-    return -1;
-}
-
-/** Where a `//` comment starts in a line, outside strings (the line's length if none). */
-function commentStart(line: string): number {
-    let inString = false;
-    for (let i = 0; i < line.length; i++) {
-        const c = line[i];
-        if (inString) {
-            if (c === '\\') i++;
-            else if (c === '"') inString = false;
-        } else if (c === '"') {
-            inString = true;
-        } else if (c === '/' && line[i + 1] === '/') {
-            return i;
+    let last = -1;
+    for (let i = 0; i < offset; i++) {
+        const end = nonCodeEnd(text, i);
+        if (end >= 0) {
+            if (text.charCodeAt(i) === 0x22) last = Math.min(end, offset - 1);
+            i = end;
+        } else if (!space(text.charCodeAt(i))) {
+            last = i;
         }
     }
-    return line.length;
+    return last < 0 ? undefined : last + 1;
 }

@@ -35,6 +35,7 @@ export function registerValidationChecks(services: UintrServices): void {
         Policy: v.checkPolicy.bind(v),
         Hook: v.checkHook.bind(v),
         Step: v.checkStep.bind(v),
+        Branch: v.checkBranch.bind(v),
         PathExpr: v.checkPath.bind(v),
         WordExpr: v.checkWord.bind(v),
         NumberLit: v.checkNumberLit.bind(v),
@@ -285,6 +286,14 @@ export class UintrValidator {
     checkHook(h: ast.Hook, accept: ValidationAcceptor): void {
         // no word at all (`on {`, `on 42`): the parser's error says what is missing
         if (h.hook !== undefined && !(h.hook in HOOKS)) report(accept, 'syntax', `unknown hook '${h.hook}' (expected one of ${Object.keys(HOOKS).join(', ')})`, h, 'hook');
+    }
+
+    /** A race's branch holds steps only (LANGUAGE.md §7): an expectation or race in it is a `syntax` error at its keyword. */
+    checkBranch(b: ast.Branch, accept: ValidationAcceptor): void {
+        for (const m of b.misplaced) {
+            const what = ast.isRace(m) ? 'no nested races' : 'no expectations (one may follow the race)';
+            accept('error', `a race's branches hold steps only: ${what}`, { node: m, keyword: ast.isRace(m) ? 'race' : 'expect', code: 'syntax' });
+        }
     }
 
     checkStep(step: ast.Step, accept: ValidationAcceptor): void {

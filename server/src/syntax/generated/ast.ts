@@ -162,11 +162,13 @@ export function isBinExpr(item: unknown): item is BinExpr {
 export interface Branch extends langium.AstNode {
     readonly $container: Race;
     readonly $type: 'Branch';
+    misplaced: Array<Expect | Race>;
     steps: Array<Step>;
 }
 
 export const Branch = {
     $type: 'Branch',
+    misplaced: 'misplaced',
     steps: 'steps'
 } as const;
 
@@ -307,7 +309,7 @@ export function isExitAction(item: unknown): item is ExitAction {
 }
 
 export interface Expect extends langium.AstNode {
-    readonly $container: File;
+    readonly $container: Branch | File;
     readonly $type: 'Expect';
     body: Expectation;
 }
@@ -795,7 +797,7 @@ export function isPredCond(item: unknown): item is PredCond {
 }
 
 export interface Race extends langium.AstNode {
-    readonly $container: File;
+    readonly $container: Branch | File;
     readonly $type: 'Race';
     branches: Array<Branch>;
 }
@@ -1149,6 +1151,11 @@ export class UintrAstReflection extends langium.AbstractAstReflection {
         Branch: {
             name: Branch.$type,
             properties: {
+                misplaced: {
+                    name: Branch.misplaced,
+                    defaultValue: [],
+                    optional: true
+                },
                 steps: {
                     name: Branch.steps,
                     defaultValue: [],
