@@ -1327,6 +1327,12 @@ describe('the bracket map (nesting.ts) that places syntax errors', () => {
         expect(wrong.unclosedAt('x { y ) z'.indexOf('y'))).toBe(true);
     });
 
+    test('lines of a bare `race` get an error (when a branch could hold a race, the recovery nested them: 1,200 took 53 s)', async () => {
+        const r = await check('machine { cpus 2 }\n' + 'race\n'.repeat(1200));
+        expect(r.codes.length).toBeGreaterThan(0);
+        expect(r.codes[0]).toBe('syntax@2');
+    });
+
     test('an expectation or a race in each of many branches: one error each, on its line (no parser recovery)', async () => {
         const text = 'machine { cpus 2 }\n' + Array.from({ length: 200 }, (_, i) => i % 2 ? 'race { cpu0: stui\n  race { cpu0: stui } with { cpu1: stui }\n} with { cpu1: stui }' : 'race { cpu0: stui\n  expect no lost\n} with { cpu1: stui }').join('\n') + '\n';
         const r = await check(text);

@@ -155,13 +155,10 @@ function done(result: CheckResult): PendingCheck {
  */
 function lowerStepsCount(file: ast.File, recovered: boolean): number {
     const written = (step: ast.Step): boolean => !recovered || GrammarUtils.findNodeForKeyword(step.$cstNode, ':') !== undefined;
-    // a race written inside a branch (a static error) counts too: its steps are written in the file
-    const inRace = (race: ast.Race): number => race.branches.reduce((n, b) =>
-        n + b.steps.filter(written).length + b.misplaced.reduce((k, m) => k + (ast.isRace(m) ? inRace(m) : 0), 0), 0);
     let n = 0;
     for (const item of file.items ?? []) {
         if (ast.isStep(item)) n += written(item) ? 1 : 0;
-        else if (ast.isRace(item)) n += inRace(item);
+        else if (ast.isRace(item)) for (const b of item.branches) for (const step of b.steps) n += written(step) ? 1 : 0;
     }
     return n;
 }

@@ -26,3 +26,6 @@ export function shortenRuns(message: string): string {
     }
     return start === 0 ? message : out + message.slice(start);
 }
+
+/** How an expectation or a race inside a race's branch is reported (LANGUAGE.md §7). */
+export const BRANCH_HOLDS_STEPS = "a race's branches hold steps only: ";

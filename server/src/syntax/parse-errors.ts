@@ -14,10 +14,11 @@
  *   way out (the policy's `}` after an `if` written without its braces) before anything
  *   new has started, that error only follows from the first and is not reported.
  *
- * (An expectation or a race inside a race's branch is no parser error: the grammar takes it,
- * and the static check reports it, uintr-validator.ts's checkBranch.)
+ * - **A race inside a race's branch** says LANGUAGE §7's rule (an expectation there is no
+ *   parser error: the grammar takes it, and the static check reports it, checkBranch).
  */
 import type { IRecognitionException, IToken } from 'chevrotain';
+import { BRANCH_HOLDS_STEPS } from './message-text.js';
 import { bracketMap, nonCodeEnd, positionOf, space, wordChar, type BracketMap } from './nesting.js';
 
 /** Words that start an item or a declaration: with a CPU name and its `:`, what follows a finished part of the file. */
@@ -53,6 +54,7 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
     // at the end of the file), before a new part starts, follows from it
     let noticed: IToken | undefined;
     let earlier = false;
+    const code: { ends?: CodeEnds } = {};
     for (const e of errors) {
         const at = offsetOf(e.token);
         const closes = /^Expecting token of type '([})])'/.exec(e.message)?.[1];
@@ -73,11 +75,17 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
         if (opens !== undefined && at !== undefined && !brackets.strayAfter(at) && text.charAt(codeAfter(text, at + e.token.image.length)) !== opens) {
             madeUp = opens === '{' ? '}' : ')';
         }
-        const placed = moved(e, text, brackets) ?? wordTaken(e, text) ?? { error: e };
+        const placed = raceInBranch(e) ?? moved(e, text, brackets) ?? wordTaken(e, text, code) ?? { error: e };
         noticed = placed.noticedAt !== undefined ? e.token : undefined;
         out.push(placed);
     }
     return out;
+}
+
+/** A race inside a race's branch (the parser, in the branch's steps, stops at its keyword, wanting the branch's `}`). */
+function raceInBranch(e: IRecognitionException): PlacedError | undefined {
+    if (e.token.image !== 'race' || !/^Expecting token of type '\}'/.test(e.message) || !(e.context?.ruleStack ?? []).some(r => r.startsWith('Branch'))) return undefined;
+    return { error: e, note: `${BRANCH_HOLDS_STEPS}no nested races`, replaces: true };
 }
 
 /** Whether a part starts at an offset in [from, to) (`starts` ascending: a binary search, as a file may have many errors). */
@@ -121,7 +129,7 @@ function moved(e: IRecognitionException, text: string, brackets: BracketMap): Pl
  * took `cpu1`, a CPU name alone being a number, and the `:` is the error), or `cpu0: put rx.`
  * then `expect no lost` (the path took `expect`). The error goes to the end of the short line.
  */
-function wordTaken(e: IRecognitionException, text: string): PlacedError | undefined {
+function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEnds }): PlacedError | undefined {
     const at = offsetOf(e.token);
     if (at === undefined) return undefined;
     // the word before the error's token (the parser's previousToken may be one its recovery skipped to)
@@ -134,7 +142,7 @@ function wordTaken(e: IRecognitionException, text: string): PlacedError | undefi
     // stopped where a file's part should start: a part's first word was not one
     const atFileLevel = (e.context?.ruleStack ?? []).length <= 1 && PART.test(text.slice(start, start + 40));
     if ((!cpu && !atFileLevel) || start === end || !startsLine(text, start)) return undefined;
-    const before = endBefore(text, start);
+    const before = (code.ends ??= new CodeEnds(text)).beforeLineOf(start);
     if (before === undefined) return undefined;
     const { line, column } = positionOf(text, before);
     return {
@@ -177,17 +185,49 @@ function codeAfter(text: string, offset: number): number {
     return i;
 }
 
-/** The offset just after the last character of code before `offset` (comments skipped, a string is code), or undefined. */
-function endBefore(text: string, offset: number): number | undefined {
-    let last = -1;
-    for (let i = 0; i < offset; i++) {
-        const end = nonCodeEnd(text, i);
-        if (end >= 0) {
-            if (text.charCodeAt(i) === 0x22) last = Math.min(end, offset - 1);
-            i = end;
-        } else if (!space(text.charCodeAt(i))) {
-            last = i;
+/**
+ * Where the code before each line ends: per line (by its start), the offset just after the
+ * last character of code before it (comments skipped, a string is code), or -1. One scan of
+ * the text, made when first asked: a file may have an error per line.
+ */
+class CodeEnds {
+    private readonly lineStarts: number[] = [0];
+    private readonly ends: number[] = [-1];
+
+    constructor(text: string) {
+        let last = -1;
+        const lineBreaks = (from: number, to: number) => {
+            for (let j = from; j <= to; j++) {
+                const c = text.charCodeAt(j);
+                if (c === 0x0a || (c === 0x0d && text.charCodeAt(j + 1) !== 0x0a)) {
+                    this.lineStarts.push(j + 1);
+                    this.ends.push(last);
+                }
+            }
+        };
+        for (let i = 0; i < text.length; i++) {
+            const end = nonCodeEnd(text, i);
+            if (end >= 0) {
+                if (text.charCodeAt(i) === 0x22) last = end + 1;
+                else lineBreaks(i, end);
+                i = end;
+            } else if (!space(text.charCodeAt(i))) {
+                last = i + 1;
+            } else {
+                lineBreaks(i, i);
+            }
         }
     }
-    return last < 0 ? undefined : last + 1;
+
+    /** The end of the code before the line that `offset` is on. */
+    beforeLineOf(offset: number): number | undefined {
+        let lo = 0, hi = this.lineStarts.length;
+        while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            if (this.lineStarts[mid] <= offset) lo = mid + 1;
+            else hi = mid;
+        }
+        const end = this.ends[lo - 1];
+        return end < 0 ? undefined : end;
+    }
 }

@@ -9,6 +9,7 @@ import * as ast from './generated/ast.js';
 import { TWO_64, parseNumber } from './numbers.js';
 import { pathShape, type ObjHead, type PathShape } from './paths.js';
 import { isPreludeOrCopy } from './prelude-uri.js';
+import { BRANCH_HOLDS_STEPS } from './message-text.js';
 import { reservedName } from './reserved.js';
 import type { UintrServices } from './uintr-module.js';
 
@@ -288,11 +289,10 @@ export class UintrValidator {
         if (h.hook !== undefined && !(h.hook in HOOKS)) report(accept, 'syntax', `unknown hook '${h.hook}' (expected one of ${Object.keys(HOOKS).join(', ')})`, h, 'hook');
     }
 
-    /** A race's branch holds steps only (LANGUAGE.md §7): an expectation or race in it is a `syntax` error at its keyword. */
+    /** A race's branch holds steps only (LANGUAGE.md §7): an expectation in it is a `syntax` error at its keyword (a race in it, a parser error: parse-errors.ts). */
     checkBranch(b: ast.Branch, accept: ValidationAcceptor): void {
         for (const m of b.misplaced) {
-            const what = ast.isRace(m) ? 'no nested races' : 'no expectations (one may follow the race)';
-            accept('error', `a race's branches hold steps only: ${what}`, { node: m, keyword: ast.isRace(m) ? 'race' : 'expect', code: 'syntax' });
+            accept('error', BRANCH_HOLDS_STEPS + 'no expectations (one may follow the race)', { node: m, keyword: 'expect', code: 'syntax' });
         }
     }
 

@@ -162,7 +162,7 @@ export function isBinExpr(item: unknown): item is BinExpr {
 export interface Branch extends langium.AstNode {
     readonly $container: Race;
     readonly $type: 'Branch';
-    misplaced: Array<Expect | Race>;
+    misplaced: Array<Expect>;
     steps: Array<Step>;
 }
 
@@ -797,7 +797,7 @@ export function isPredCond(item: unknown): item is PredCond {
 }
 
 export interface Race extends langium.AstNode {
-    readonly $container: Branch | File;
+    readonly $container: File;
     readonly $type: 'Race';
     branches: Array<Branch>;
 }
