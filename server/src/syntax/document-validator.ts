@@ -1,8 +1,10 @@
 /**
  * Langium's validator, with its diagnostics in the terms of LANGUAGE.md §8: lexer and parser
  * errors get the code `syntax`, linking errors the code `semantic` (their finer kind,
- * `unknown-name`, goes in `data.kind` for quick fixes), messages are shortened, and a
- * `semantic` error on a line that already has a `syntax` error (a consequence of it) is dropped.
+ * `unknown-name`, goes in `data.kind` for quick fixes), messages are shortened, parser errors
+ * are placed as parse-errors.ts says, and a `semantic` error on a line that already has a
+ * `syntax` error, or where the parser noticed one it reports on the line before, is dropped (a
+ * consequence of it), as is a static check's error at the token where it noticed that one.
  */
 import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, isOperationCancelled, type AstNode, type LangiumDocument, type ParseResult, type ValidationOptions } from 'langium';
 import { startOffset } from './cst-offsets.js';
@@ -29,7 +31,8 @@ export class UintrDocumentValidator extends DefaultDocumentValidator {
         placed.forEach((p, i) => {
             if (p.note === undefined && p.noticedAt === undefined) return;
             const d = diagnostics[from + i];
-            d.data = { ...(d.data as object), note: p.note, replaces: p.replaces === true, noticedAt: p.noticedAt };
+            const noticedAt = p.noticedAt && { line: (p.noticedAt.startLine ?? 1) - 1, character: (p.noticedAt.startColumn ?? 1) - 1 };
+            d.data = { ...(d.data as object), note: p.note, replaces: p.replaces === true, noticedAt };
         });
     }
 
@@ -73,13 +76,13 @@ export function normalizeDiagnostics(ds: Diagnostic[], text?: string): Diagnosti
     // a syntax error's line, and the line where the parser noticed one it reports on the line before
     const syntaxLines = new Set(out.filter(d => d.code === 'syntax' && d.severity === 1).map(d => d.range.start.line));
     // where the parser noticed an error it reports on a line before (parse-errors.ts): what the
-    // checks find there follows from what its recovery made of the text
-    const noticed = new Set(ds.flatMap(d => {
-        const at = (d.data as { noticedAt?: number } | undefined)?.noticedAt;
-        return at === undefined ? [] : [at - 1];
-    }));
+    // checks find there follows from what its recovery made of the text (a name check on that
+    // line, a static check at that token)
+    const noticed = ds.flatMap(d => (d.data as { noticedAt?: Position } | undefined)?.noticedAt ?? []);
+    for (const p of noticed) syntaxLines.add(p.line);
     const fromParser = (d: Diagnostic) => ['parsing-error', 'lexing-error'].includes((d.data as { code?: string } | undefined)?.code ?? '');
-    return out.filter(d => (d.code !== 'semantic' || !syntaxLines.has(d.range.start.line)) && (fromParser(d) || !noticed.has(d.range.start.line)));
+    const atNoticed = (d: Diagnostic) => !fromParser(d) && noticed.some(p => p.line === d.range.start.line && p.character === d.range.start.character);
+    return out.filter(d => (d.code !== 'semantic' || !syntaxLines.has(d.range.start.line)) && !atNoticed(d));
 }
 
 /** A diagnostic's message as text (LSP allows Markdown content too). */

@@ -151,9 +151,10 @@ function scan(text: string, max: number): Scan {
 }
 
 /**
- * When a comment or a string starts at `i`, the index of its last character (a line comment
- * ends before its line break, a string that is not closed at the end of its line, a block
- * comment that is not closed at the end of the text); else -1.
+ * When a comment or a string starts at `i`, the index of its last character; else -1. A line
+ * comment ends before its line break; a string at its closing quote, or before the line break
+ * (a `\` escapes the next character, never a line break), or at the end of the text; a block
+ * comment at its `*\/`, or at the end of the text.
  */
 export function nonCodeEnd(text: string, i: number): number {
     const ch = text.charCodeAt(i);
@@ -165,13 +166,15 @@ export function nonCodeEnd(text: string, i: number): number {
         const close = text.indexOf('*/', i + 2);
         return close < 0 ? text.length - 1 : close + 1;
     }
-    if (ch === 0x22) { // string, on one line
+    if (ch === 0x22) { // string, on one line (a `\` escapes the next character, never a line break)
         while (i + 1 < text.length) {
-            const c = text.charCodeAt(++i);
-            if (c === 0x5c) i++;
-            else if (c === 0x22 || c === 0x0a || c === 0x0d) break;
+            const c = text.charCodeAt(i + 1);
+            if (c === 0x0a || c === 0x0d) return i;
+            i++;
+            if (c === 0x22) return i;
+            if (c === 0x5c && i + 1 < text.length && text.charCodeAt(i + 1) !== 0x0a && text.charCodeAt(i + 1) !== 0x0d) i++;
         }
-        return text.charCodeAt(i) === 0x22 ? i : i - 1;
+        return i;
     }
     return -1;
 }

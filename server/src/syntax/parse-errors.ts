@@ -10,16 +10,16 @@
  *   reported right after the last token of the short line, as a compiler says "expected ';'".
  *   Likewise when an operand at the end of a line took the next line's CPU name as its value
  *   (a CPU name alone is a number, decisions #14) and the parser then stops at that step's `:`.
- * - **Cascades.** When the parser leaves the construct it recovered in and stops again on the
- *   way out (the policy's `}` after an `if` written without its braces) before anything
- *   new has started, that error only follows from the first and is not reported.
- *
+ * - **Cascades**, left out: the closing bracket of a construct whose opening one the recovery
+ *   made up (no new part started between); a closing bracket where the file should end, when
+ *   every bracket has its partner (the parser lost count); what the parser stops at again on
+ *   the line where it noticed a moved error, or at the end of the file, before a new part.
  * - **A race inside a race's branch** says LANGUAGE §7's rule (an expectation there is no
  *   parser error: the grammar takes it, and the static check reports it, checkBranch).
  */
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { BRANCH_HOLDS_STEPS } from './message-text.js';
-import { bracketMap, nonCodeEnd, positionOf, space, wordChar, type BracketMap } from './nesting.js';
+import { bracketMap, nonCodeEnd, space, wordChar, type BracketMap } from './nesting.js';
 
 /** Words that start an item or a declaration: with a CPU name and its `:`, what follows a finished part of the file. */
 const PART = /^(?:cpu\d+[ \t]*:|(?:expect|race|task|kthread|policy|machine|scenario)(?![A-Za-z0-9_]))/;
@@ -34,8 +34,8 @@ export interface PlacedError {
     readonly note?: string;
     /** The note is the whole message. */
     readonly replaces?: boolean;
-    /** Moved: the 1-based line where the parser noticed it (a `semantic` error there only follows from it). */
-    readonly noticedAt?: number;
+    /** Moved: the token where the parser noticed it (a `semantic` error on its line, a check's error at it, only follows from it). */
+    readonly noticedAt?: IToken;
 }
 
 /**
@@ -48,8 +48,10 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
     if (errors.length === 0) return [];
     const out: PlacedError[] = [];
     const brackets = bracketMap(text);
-    // the closing bracket that a bracket the recovery made up leaves missing further on
+    // the closing bracket that a bracket the recovery made up leaves missing further on, and
+    // where it was made up (an error after a new part started is that part's own)
     let madeUp: string | undefined;
+    let madeUpAt = -1;
     // where the last moved error was noticed: what the parser stops at again on that line (or
     // at the end of the file), before a new part starts, follows from it
     let noticed: IToken | undefined;
@@ -58,25 +60,24 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
     for (const e of errors) {
         const at = offsetOf(e.token);
         const closes = /^Expecting token of type '([})])'/.exec(e.message)?.[1];
-        const cascade = (madeUp !== undefined && closes === madeUp)
+        const cascade = (madeUp !== undefined && closes === madeUp && !startsWithin(starts, madeUpAt, at ?? Infinity))
             // a closing bracket where the file should end, when each has its partner: the parser lost count
             || (earlier && (e.context?.ruleStack ?? []).length <= 1 && (e.token.image === '}' || e.token.image === ')') && brackets.balanced)
             || (noticed !== undefined && (at === undefined ? !startsWithin(starts, noticed.startOffset, Infinity)
                 : e.token.startLine === noticed.startLine && !startsWithin(starts, noticed.startOffset, at)));
         earlier = true;
-        if (cascade) {
-            if (closes === madeUp) madeUp = undefined;
-            continue;
-        }
+        if (madeUp !== undefined && closes === madeUp) madeUp = undefined; // its partner was wanted: a cascade, or a part's own
+        if (cascade) continue;
         // an opening bracket expected and not there: the recovery goes on as if it were, so its
         // closing one will be missing, unless a stray one after it takes its place (when the
         // bracket follows the token, the recovery skips the token instead: nothing made up)
         const opens = /^Expecting token of type '([{(])'/.exec(e.message)?.[1];
         if (opens !== undefined && at !== undefined && !brackets.strayAfter(at) && text.charAt(codeAfter(text, at + e.token.image.length)) !== opens) {
             madeUp = opens === '{' ? '}' : ')';
+            madeUpAt = at;
         }
         const placed = raceInBranch(e) ?? moved(e, text, brackets) ?? wordTaken(e, text, code) ?? { error: e };
-        noticed = placed.noticedAt !== undefined ? e.token : undefined;
+        noticed = placed.noticedAt;
         out.push(placed);
     }
     return out;
@@ -120,7 +121,7 @@ function moved(e: IRecognitionException, text: string, brackets: BracketMap): Pl
     const closing = /^Expecting token of type '[})]'/.test(e.message);
     const rest = text.slice(at, at + 40);
     if (closing && !(brackets.unclosedAt(at) && (PART.test(rest) || STATEMENT.test(rest)))) return undefined;
-    return { error: at_(e, endOffset + 1, endLine, endColumn + 1), note: `; the line ends after '${prev.image}'`, noticedAt: found.startLine };
+    return { error: at_(e, endOffset + 1, endLine, endColumn + 1), note: `; the line ends after '${prev.image}'`, noticedAt: found };
 }
 
 /**
@@ -142,14 +143,17 @@ function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEn
     // stopped where a file's part should start: a part's first word was not one
     const atFileLevel = (e.context?.ruleStack ?? []).length <= 1 && PART.test(text.slice(start, start + 40));
     if ((!cpu && !atFileLevel) || start === end || !startsLine(text, start)) return undefined;
-    const before = (code.ends ??= new CodeEnds(text)).beforeLineOf(start);
+    code.ends ??= new CodeEnds(text);
+    const before = code.ends.beforeLineOf(start);
     if (before === undefined) return undefined;
-    const { line, column } = positionOf(text, before);
+    const { line, column } = code.ends.position(before);
+    const taken = code.ends.position(start);
     return {
         error: at_(e, before, line, column),
-        noticedAt: e.token.startLine,
+        // the taken word: what the checks say of it (a CPU name as a task's name) follows from this
+        noticedAt: { ...e.token, image: word, startOffset: start, startLine: taken.line, startColumn: taken.column },
         note: cpu
-            ? `an operand is missing at the end of this line: '${word}', which starts the next line's step, was read as its value (a CPU name alone is a number), and its ':' cannot follow`
+            ? `this line ends too early: '${word}', which starts the next line's step, was taken as part of it (a CPU name alone is a number), and its ':' cannot follow`
             : `this line ends too early: '${word}', which starts the next line, was read as part of it`,
         replaces: true,
     };
@@ -221,13 +225,24 @@ class CodeEnds {
 
     /** The end of the code before the line that `offset` is on. */
     beforeLineOf(offset: number): number | undefined {
+        const end = this.ends[this.lineOf(offset)];
+        return end < 0 ? undefined : end;
+    }
+
+    /** Line and column (1-based, as Chevrotain counts) of `offset`. */
+    position(offset: number): { line: number; column: number } {
+        const line = this.lineOf(offset);
+        return { line: line + 1, column: offset - this.lineStarts[line] + 1 };
+    }
+
+    /** The 0-based line that `offset` is on. */
+    private lineOf(offset: number): number {
         let lo = 0, hi = this.lineStarts.length;
         while (lo < hi) {
             const mid = (lo + hi) >>> 1;
             if (this.lineStarts[mid] <= offset) lo = mid + 1;
             else hi = mid;
         }
-        const end = this.ends[lo - 1];
-        return end < 0 ? undefined : end;
+        return lo - 1;
     }
 }
