@@ -5,11 +5,13 @@
  * that put a syntax error on a line where nothing is wrong (decisions.md #33).
  *
  * - **The end of a line.** An item cut short (`expect delivered rx`, `cpu0: switch`) is
- *   noticed at the first token of the next line. When that token starts something new (a step,
- *   an expectation, a declaration; in a block, a statement or the closing `}`), the error is
- *   reported right after the last token of the short line, as a compiler says "expected ';'".
- *   Likewise when an operand at the end of a line took the next line's CPU name as its value
- *   (a CPU name alone is a number, decisions #14) and the parser then stops at that step's `:`.
+ *   noticed at the first token of the next line. When the parser wanted more than a closing
+ *   bracket there, or only a closing bracket that the text never closes and the token starts
+ *   something new (a step, an expectation, a declaration; in a block, a statement), the error
+ *   is reported right after the last token of the short line, as a compiler says "expected
+ *   ';'". Likewise when a word that starts a line was taken by the line before (an operand took
+ *   the next step's CPU name, a CPU name alone being a number, decisions #14; a path took
+ *   `expect`) and the parser stopped right after it.
  * - **Cascades**, left out: the closing bracket of a construct whose opening one the recovery
  *   made up (no new part started between); a closing bracket where the file should end, when
  *   every bracket has its partner (the parser lost count); what the parser stops at again on
