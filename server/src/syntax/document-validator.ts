@@ -73,7 +73,7 @@ export function normalizeDiagnostics(ds: Diagnostic[], text?: string): Diagnosti
     const missing = ds.flatMap(d => ((d.data as { kind?: string } | undefined)?.kind === MISSING_OPERATOR ? [(d.data as { next: Position }).next] : []));
     const out = ds.filter(d => !((d.data as { code?: string } | undefined)?.code === 'parsing-error'
         && missing.some(p => p.line === d.range.start.line && p.character === d.range.start.character))).map(d => normalize(d, text));
-    // a syntax error's line, and the line where the parser noticed one it reports on the line before
+    // the lines of syntax errors
     const syntaxLines = new Set(out.filter(d => d.code === 'syntax' && d.severity === 1).map(d => d.range.start.line));
     // where the parser noticed an error it reports on a line before (parse-errors.ts): what the
     // checks find there follows from what its recovery made of the text (a name check on that

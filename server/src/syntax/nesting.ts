@@ -79,13 +79,29 @@ function unmatchedOf(text: string, r: Scan, max: number): { count: number; at: T
 export function positionOf(text: string, offset: number): TooDeep {
     let line = 1, lineStart = 0;
     for (let i = 0; i < offset; i++) {
-        const c = text.charCodeAt(i);
-        if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
+        if (lineBreakAt(text, i)) {
             line++;
             lineStart = i + 1;
         }
     }
     return { offset, line, column: offset - lineStart + 1 };
+}
+
+/** Whether a line ends at index i: a \n, or a \r that no \n follows (lines end at \n, \r\n or \r). */
+export function lineBreakAt(text: string, i: number): boolean {
+    const c = text.charCodeAt(i);
+    return c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a);
+}
+
+/** How many values of `sorted` (ascending) are below `x`: the index where `x` would go (a binary search). */
+export function countBelow(sorted: readonly number[], x: number): number {
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (sorted[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
 }
 
 /** Whether a character is whitespace to the lexer (its WS is `\s+`: \v, \f, U+00A0 and the other Unicode spaces too). */
@@ -120,14 +136,13 @@ function scan(text: string, max: number): Scan {
         }
         // whitespace and comments go on a chain (the lexer skips them), anything else ends it
         if (!space(ch) && ch !== 0x2f) chain = 0;
-        if (ch === 0x0a || (ch === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
+        if (lineBreakAt(text, i)) {
             line++;
             lineStart = i + 1;
         } else if (nonCodeEnd(text, i) >= 0) { // a comment or a string: skipped, its lines counted
             const end = nonCodeEnd(text, i);
             for (let j = i + 1; j <= end; j++) {
-                const c = text.charCodeAt(j);
-                if (c === 0x0a || (c === 0x0d && text.charCodeAt(j + 1) !== 0x0a)) {
+                if (lineBreakAt(text, j)) {
                     line++;
                     lineStart = j + 1;
                 }
@@ -218,17 +233,11 @@ export function bracketMap(text: string): BracketMap {
     for (const o of open) unclosed.add(o);
     return {
         balanced: unclosed.size === 0 && lastStray < 0,
-
         strayAfter: offset => lastStray > offset,
         unclosedAt: offset => {
-            // the last bracket before the offset
-            let lo = 0, hi = at.length;
-            while (lo < hi) {
-                const mid = (lo + hi) >>> 1;
-                if (at[mid] < offset) lo = mid + 1;
-                else hi = mid;
-            }
-            const t = lo > 0 ? top[lo - 1] : -1;
+            // after the last bracket before the offset
+            const before = countBelow(at, offset);
+            const t = before > 0 ? top[before - 1] : -1;
             return t >= 0 && unclosed.has(t);
         },
     };

@@ -21,7 +21,7 @@
  */
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { BRANCH_HOLDS_STEPS } from './message-text.js';
-import { bracketMap, nonCodeEnd, space, wordChar, type BracketMap } from './nesting.js';
+import { bracketMap, countBelow, lineBreakAt, nonCodeEnd, space, wordChar, type BracketMap } from './nesting.js';
 
 /** Words that start an item or a declaration: with a CPU name and its `:`, what follows a finished part of the file. */
 const PART = /^(?:cpu\d+[ \t]*:|(?:expect|race|task|kthread|policy|machine|scenario)(?![A-Za-z0-9_]))/;
@@ -93,13 +93,8 @@ function raceInBranch(e: IRecognitionException): PlacedError | undefined {
 
 /** Whether a part starts at an offset in [from, to) (`starts` ascending: a binary search, as a file may have many errors). */
 function startsWithin(starts: readonly number[], from: number, to: number): boolean {
-    let lo = 0, hi = starts.length;
-    while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (starts[mid] < from) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < starts.length && starts[lo] < to;
+    const first = countBelow(starts, from);
+    return first < starts.length && starts[first] < to;
 }
 
 function offsetOf(t: IToken | undefined): number | undefined {
@@ -173,8 +168,8 @@ function at_(e: IRecognitionException, offset: number, line: number, column: num
 function startsLine(text: string, offset: number): boolean {
     for (let i = offset - 1; i >= 0; i--) {
         const c = text.charCodeAt(i);
-        if (c === 10 || c === 13) return true;
-        if (c !== 32 && c !== 9 && c !== 12 && c !== 11) return false;
+        if (c === 0x0a || c === 0x0d) return true;
+        if (!space(c)) return false;
     }
     return true;
 }
@@ -204,8 +199,7 @@ class CodeEnds {
         let last = -1;
         const lineBreaks = (from: number, to: number) => {
             for (let j = from; j <= to; j++) {
-                const c = text.charCodeAt(j);
-                if (c === 0x0a || (c === 0x0d && text.charCodeAt(j + 1) !== 0x0a)) {
+                if (lineBreakAt(text, j)) {
                     this.lineStarts.push(j + 1);
                     this.ends.push(last);
                 }
@@ -239,12 +233,6 @@ class CodeEnds {
 
     /** The 0-based line that `offset` is on. */
     private lineOf(offset: number): number {
-        let lo = 0, hi = this.lineStarts.length;
-        while (lo < hi) {
-            const mid = (lo + hi) >>> 1;
-            if (this.lineStarts[mid] <= offset) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo - 1;
+        return countBelow(this.lineStarts, offset + 1) - 1;
     }
 }
