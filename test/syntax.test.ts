@@ -1292,6 +1292,10 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         ['a set cut short: the next line\'s CPU is no register set there', 'machine { cpus 2 }\ncpu0: set\ncpu1: stui\n', [2]],
         ['machine cut short: the next line\'s CPU is no missing CPU', 'machine { cpus\ncpu1: stui\n', [1]],
         ['a path cut short took the next line\'s keyword', 'machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: put rx.\nexpect no lost\n', [3]],
+        // inside the item: the set wants its operator, the comparison its operator, after the taken word
+        ['a set\'s path cut short after its dot took the next line\'s expect', 'machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: set rx.upid.\nexpect no lost\n', [3]],
+        ['a compared path cut short after its dot took the next line\'s expect', 'machine { cpus 2 }\nexpect cpu0.\nexpect no lost\n', [2]],
+        ['a set\'s path cut short after its dot took the next line\'s race', 'machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: set rx.upid.\nrace { cpu0: stui } with { cpu1: stui }\n', [3]],
         ['machine without its block, a race next', 'machine\nrace { cpu0: stui } with { cpu1: stui }\n', [1]],
         ['a race without its {, an expectation next', 'machine { cpus 2 }\nrace\nexpect no lost\n', [2]],
         ['a target cut short, a declaration next', 'machine { cpus 2 }\ntask rx { handler 1 }\ntask ry { target\nkthread kw2\n', [3]],

@@ -125,7 +125,8 @@ function moved(e: IRecognitionException, text: string, brackets: BracketMap): Pl
  * A word that starts a line was taken by the line before, and the parser stopped right after
  * it, where a file's part should start: `expect cpu0.uinv ==` then `cpu1: stui` (the operand
  * took `cpu1`, a CPU name alone being a number, and the `:` is the error), or `cpu0: put rx.`
- * then `expect no lost` (the path took `expect`). The error goes to the end of the short line.
+ * then `expect no lost` (the path took `expect`, wherever the parser stops after it). The error
+ * goes to the end of the short line.
  */
 function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEnds }): PlacedError | undefined {
     const at = offsetOf(e.token);
@@ -137,12 +138,17 @@ function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEn
     while (start > 0 && wordChar(text.charCodeAt(start - 1))) start--;
     const word = text.slice(start, end);
     const cpu = CPU_NAME.test(word) && e.token.image === ':';
+    const part = PART.test(text.slice(start, start + 40));
     // stopped where a file's part should start: a part's first word was not one
-    const atFileLevel = (e.context?.ruleStack ?? []).length <= 1 && PART.test(text.slice(start, start + 40));
-    if ((!cpu && !atFileLevel) || start === end || !startsLine(text, start)) return undefined;
+    const atFileLevel = (e.context?.ruleStack ?? []).length <= 1 && part;
+    if (start === end || !startsLine(text, start)) return undefined;
     code.ends ??= new CodeEnds(text);
     const before = code.ends.beforeLineOf(start);
     if (before === undefined) return undefined;
+    // a part's first word after a line that ends in a path's '.': the path took it as its name
+    // (`cpu0: set rx.upid.` then `expect no lost`), wherever the parser stopped after it
+    const afterDot = part && text.charCodeAt(before - 1) === 0x2e;
+    if (!cpu && !atFileLevel && !afterDot) return undefined;
     const { line, column } = code.ends.position(before);
     const taken = code.ends.position(start);
     return {
