@@ -6,13 +6,15 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AstUtils, CstNodeBuilder, DefaultLexer, DefaultTokenBuilder, EmptyFileSystem, isCompositeCstNode, URI, type CompositeCstNode, type CstNode } from 'langium';
+import { AstUtils, createDefaultCoreModule, createDefaultSharedCoreModule, CstNodeBuilder, DefaultLexer, DefaultTokenBuilder, EmptyFileSystem, inject, isCompositeCstNode, URI, type CompositeCstNode, type CstNode } from 'langium';
 import { expectError, expectIssue, expectNoIssues, parseHelper, validationHelper, type ValidationResult } from 'langium/test';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as ast from '../server/src/syntax/generated/ast.js';
 import { registerPreludeUri } from '../server/src/syntax/prelude-uri.js';
-import { createUintrCoreServices, TOO_LARGE, UNMATCHED } from '../server/src/syntax/uintr-module.js';
+import { createUintrCoreServices, TOO_LARGE, UintrModule, UNMATCHED } from '../server/src/syntax/uintr-module.js';
+import { UintrGeneratedModule, UintrGeneratedSharedModule, UintrLanguageMetaData } from '../server/src/syntax/generated/module.js';
 import { countTokens, MAX_TOKENS, tooLarge } from '../server/src/syntax/limits.js';
+import { UintrTokenBuilder } from '../server/src/syntax/lexer-patterns.js';
 import { shortenRuns } from '../server/src/syntax/message-text.js';
 import { bracketMap, findTooDeep, findUnmatched, MAX_UNMATCHED } from '../server/src/syntax/nesting.js';
 import { PRELUDE_PATH, ROOT, check } from './helpers.js';
@@ -109,6 +111,29 @@ const RESERVED = [...new Set(`scenario machine cpus uinv kernel_vector policy ip
   user kthread receiver sender valid and or prev next cur cpu idle kernel`.split(/\s+/).filter(Boolean))];
 
 // =============================================================================================
+describe('the grammar', () => {
+    test('passes Chevrotain\'s validations of a grammar, which the services skip when they start (production mode)', () => {
+        expect(createUintrCoreServices(EmptyFileSystem).Uintr.LanguageMetaData.mode).toBe('production');
+        // the same services in development mode: building the parser and the lexer validates the grammar, and throws on a mistake
+        const shared = inject(createDefaultSharedCoreModule(EmptyFileSystem), UintrGeneratedSharedModule);
+        const checked = inject(createDefaultCoreModule({ shared }), UintrGeneratedModule, UintrModule, { LanguageMetaData: () => UintrLanguageMetaData });
+        expect(checked.LanguageMetaData.mode).toBe('development');
+        expect(() => checked.parser.Lexer).not.toThrow();
+        expect(() => checked.parser.LangiumParser).not.toThrow();
+        // a mistake of the kind the validations catch: a token builder whose ID matches the empty string
+        class EmptyId extends UintrTokenBuilder {
+            protected override buildTerminalToken(terminal: Parameters<UintrTokenBuilder['buildTerminalToken']>[0]) {
+                const token = super.buildTerminalToken(terminal);
+                return terminal.name === 'ID' ? { ...token, PATTERN: /[a-z]*/ } : token;
+            }
+        }
+        const broken = (mode: 'development' | 'production') => inject(createDefaultCoreModule({ shared }), UintrGeneratedModule, UintrModule,
+            { LanguageMetaData: () => ({ ...UintrLanguageMetaData, mode }), parser: { TokenBuilder: () => new EmptyId() } });
+        expect(() => broken('development').parser.Lexer).toThrow(/ID.*must not match an empty string/);
+        expect(() => broken('production').parser.Lexer).not.toThrow();
+    });
+});
+
 describe('§2 lexical rules', () => {
     test('line and block comments are ignored anywhere, also across lines', async () => {
         const text = `// leading comment

@@ -11,7 +11,7 @@ import { CstNodeBuilder, createLangiumParser, type CompositeCstNode, type CstNod
 import type { IRecognitionException } from 'chevrotain';
 import { bracketTrouble, deepest, MAX_UNMATCHED } from './nesting.js';
 import { tooLarge } from './limits.js';
-import { UintrGeneratedModule, UintrGeneratedSharedModule } from './generated/module.js';
+import { UintrGeneratedModule, UintrGeneratedSharedModule, UintrLanguageMetaData } from './generated/module.js';
 import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
 import { UintrScopeProvider } from './scope-provider.js';
@@ -146,6 +146,13 @@ export interface UintrAddedServices {
 export type UintrServices = LangiumCoreServices & UintrAddedServices;
 
 export const UintrModule: Module<UintrServices, PartialLangiumCoreServices & UintrAddedServices> = {
+    /**
+     * 'production': Langium then builds the parser and the lexer without Chevrotain's grammar
+     * validations, which only look for mistakes in the grammar (a test builds them with the
+     * validations: test/syntax.test.ts) and took about 50 ms of every start of the CLI and
+     * of the server. Nothing else in Langium reads the mode.
+     */
+    LanguageMetaData: () => ({ ...UintrLanguageMetaData, mode: 'production' }),
     parser: {
         LangiumParser: services => guardedParser(createLangiumParser(services)),
         TokenBuilder: () => new UintrTokenBuilder(),
