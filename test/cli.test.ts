@@ -271,6 +271,15 @@ describe('bad input: one clear line, exit 2, no stack trace', () => {
         expect(r.stderr).toMatch(/cannot read .*missing\.uintr.*no such file/);
         noStack(r.stderr);
     });
+    test('a missing path beside a good file: no JSON or SARIF document for the good one (decisions #36)', () => {
+        const good = join(ROOT, 'examples', 'double-xsaves.uintr');
+        for (const format of ['json', 'sarif']) {
+            const r = run(['check', '--format', format, good, join(tmp, 'missing.uintr')]);
+            expect(r.status, format).toBe(2);
+            expect(r.stdout, format).toBe('');
+            expect(r.stderr.trim().split('\n'), format).toEqual([expect.stringMatching(/cannot read .*missing\.uintr/)]);
+        }
+    });
     test('folder without scenarios', () => {
         const d = join(tmp, 'empty');
         mkdirSync(d, { recursive: true });
