@@ -1,13 +1,15 @@
 /**
  * Every annotated scenario agrees with its `//!` comments (LANGUAGE.md §11): the project's
- * examples/ and the shared contract examples.
+ * examples/, the scenarios of a contract audit (test/corpus/contract-audit/) and the shared
+ * contract examples.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ROOT, annotations, check } from './helpers.js';
 
-const folders = [join(ROOT, 'examples')];
+// examples/, the contract audit's scenarios (test/corpus/contract-audit/README.md), the shared ones
+const folders = [join(ROOT, 'examples'), join(ROOT, 'test', 'corpus', 'contract-audit')];
 const sharedExamples = join(ROOT, '..', 'shared', 'examples');
 if (existsSync(sharedExamples)) folders.push(sharedExamples);
 
