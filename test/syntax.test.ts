@@ -1293,6 +1293,17 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         expect(r.messages.join('\n')).toMatch(message);
     });
 
+    test('a name taken from the next line is said so; a name on the next line that starts no part, or a reserved one on the same line, is not', async () => {
+        const taken = await codes('machine { cpus 2 }\ntask rx { handler 1 }\ntask\ntask rz { handler 2 }\n');
+        expect(taken.messages).toEqual(["3:5 this line ends too early: 'task', which starts the next line, was read as the task's name"]);
+        expect((await codes('machine { cpus 2 }\ntask\n  rx { handler 1 }\n')).codes).toEqual([]);
+        const same = await codes('machine { cpus 2 }\ntask task { handler 1 }\npolicy p { on task { } }\n');
+        expect(same.messages).toEqual([
+            "2:6 'task' is a reserved word and cannot name a task",
+            "3:15 unknown hook 'task' (expected one of switch_out, switch_in, return_to_user, exec, exit, wait, wake)",
+        ]);
+    });
+
     test('each short line of a file with several gets its own error, on it, after its last token', async () => {
         const text = `${M}task tx { target rx vector 1 }\nexpect delivered rx\ncpu0: stui\ncpu0: switch\ncpu1: senduipi\nexpect cpu0.uinv ==\ncpu0: stui\n`;
         const r = await codes(text);
@@ -1317,6 +1328,14 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         ['a set cut short: the next line\'s CPU is no register set there', 'machine { cpus 2 }\ncpu0: set\ncpu1: stui\n', [2]],
         ['machine cut short: the next line\'s CPU is no missing CPU', 'machine { cpus\ncpu1: stui\n', [1]],
         ['a path cut short took the next line\'s keyword', 'machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: put rx.\nexpect no lost\n', [3]],
+        // a declaration's or a hook's name taken from the next line, where a part starts (uintr-validator.ts, reportTaken)
+        ['a task keyword alone took the next declaration\'s keyword as its name', 'machine { cpus 2 }\ntask rx { handler 1 }\ntask\ntask rz { handler 2 }\n', [3]],
+        ['a policy keyword alone took the next line\'s expect as its name', 'machine { cpus 2 }\npolicy\nexpect no lost\n', [2]],
+        ['a hook\'s on alone took the next declaration\'s keyword as the hook\'s name', 'machine { cpus 2 }\npolicy p { on\ntask rz { handler 2 }\n', [2]],
+        // the lines after it were read as the rest of the part that took it: what the parser met there follows, up to the next part
+        ['a task keyword alone took a policy written on several lines', 'machine { cpus 2 }\ntask\npolicy q {\n  on exec { stui }\n}\ncpu0: stui\n', [2]],
+        ['a policy keyword alone took a race\'s keyword', 'machine { cpus 2 }\npolicy\nrace { cpu0: stui } with { cpu1: stui }\n', [2]],
+        ['a task keyword alone took a policy, a bad step after it', 'machine { cpus 2 }\ntask\npolicy q {\n  on exec { stui }\n}\ncpu0: bogus\n', [2, 6]],
         // inside the item: the set wants its operator, the comparison its operator, after the taken word
         ['a set\'s path cut short after its dot took the next line\'s expect', 'machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: set rx.upid.\nexpect no lost\n', [3]],
         ['a compared path cut short after its dot took the next line\'s expect', 'machine { cpus 2 }\nexpect cpu0.\nexpect no lost\n', [2]],

@@ -10,7 +10,7 @@ import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAnd
 import { startOffset } from './cst-offsets.js';
 import { placeParserErrors } from './parse-errors.js';
 import type { Diagnostic, Position } from 'vscode-languageserver-types';
-import { MISSING_OPERATOR } from './uintr-validator.js';
+import { MISSING_OPERATOR, TAKEN_WORD } from './uintr-validator.js';
 import { shortenRuns } from './message-text.js';
 
 export class UintrDocumentValidator extends DefaultDocumentValidator {
@@ -82,7 +82,17 @@ export function normalizeDiagnostics(ds: Diagnostic[], text?: string): Diagnosti
     for (const p of noticed) syntaxLines.add(p.line);
     const fromParser = (d: Diagnostic) => ['parsing-error', 'lexing-error'].includes((d.data as { code?: string } | undefined)?.code ?? '');
     const atNoticed = (d: Diagnostic) => !fromParser(d) && noticed.some(p => p.line === d.range.start.line && p.character === d.range.start.character);
-    return out.filter(d => (d.code !== 'semantic' || !syntaxLines.has(d.range.start.line)) && !atNoticed(d));
+    // a name a check found taken from the start of the next line (uintr-validator.ts, reportTaken):
+    // what the parser met from it on, up to the start of the next part it found (there, that the
+    // part before was not closed) or the end, follows from it
+    const taken = ds.flatMap(d => {
+        const data = d.data as { kind?: string; takenAt?: Position; until?: Position } | undefined;
+        return data?.kind === TAKEN_WORD && data.takenAt ? [{ from: data.takenAt, until: data.until }] : [];
+    });
+    const before = (a: Position, b: Position) => a.line < b.line || (a.line === b.line && a.character < b.character);
+    const afterTaken = (d: Diagnostic) => fromParser(d)
+        && taken.some(t => !before(d.range.start, t.from) && (t.until === undefined || !before(t.until, d.range.start)));
+    return out.filter(d => (d.code !== 'semantic' || !syntaxLines.has(d.range.start.line)) && !atNoticed(d) && !afterTaken(d));
 }
 
 /** A diagnostic's message as text (LSP allows Markdown content too). */

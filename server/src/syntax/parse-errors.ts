@@ -11,7 +11,8 @@
  *   is reported right after the last token of the short line, as a compiler says "expected
  *   ';'". Likewise when a word that starts a line was taken by the line before (an operand took
  *   the next step's CPU name, a CPU name alone being a number, decisions #14; a path took
- *   `expect`) and the parser stopped right after it.
+ *   `expect`) and the parser stopped right after it. (A word taken as a declaration's or a
+ *   hook's name is the static check's to say: uintr-validator.ts, reportTaken.)
  * - **Cascades**, left out: the closing bracket of a construct whose opening one the recovery
  *   made up (no new part started between); a closing bracket where the file should end, when
  *   every bracket has its partner (the parser lost count); what the parser stops at again on
@@ -28,6 +29,11 @@ const PART = /^(?:cpu\d+[ \t]*:|(?:expect|race|task|kthread|policy|machine|scena
 /** Words that start a statement of a hook (or a hook, or close the block), besides {@link PART}. */
 const STATEMENT = /^(?:\}|(?:on|if|else|take|foreach|wake|xsaves|xrstors|wrmsr|senduipi|stui|clui|testui|uiret|interrupt|set|free|put)(?![A-Za-z0-9_]))/;
 const CPU_NAME = /^cpu\d+$/;
+
+/** Whether the text starts with what starts a part of a file (an item or a declaration). */
+export function startsPart(text: string): boolean {
+    return PART.test(text);
+}
 
 /** A parser error to report, and what to say besides (or instead of) its message. */
 export interface PlacedError {

@@ -2,7 +2,8 @@
  * The static checks of LANGUAGE.md §3 and §8. Every diagnostic has the code `syntax` or
  * `semantic`; a finer kind for quick fixes travels in `data.kind`.
  */
-import { AstUtils, type AstNode, type ValidationAcceptor, type ValidationChecks } from 'langium';
+import { AstUtils, CstUtils, GrammarUtils, type AstNode, type ValidationAcceptor, type ValidationChecks } from 'langium';
+import type { Range } from 'vscode-languageserver-types';
 import { isMsrName } from '../machine/layout.js';
 import { UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
 import * as ast from './generated/ast.js';
@@ -10,6 +11,7 @@ import { TWO_64, parseNumber } from './numbers.js';
 import { pathShape, type ObjHead, type PathShape } from './paths.js';
 import { isPreludeOrCopy } from './prelude-uri.js';
 import { BRANCH_HOLDS_STEPS } from './message-text.js';
+import { startsPart } from './parse-errors.js';
 import { reservedName } from './reserved.js';
 import type { UintrServices } from './uintr-module.js';
 
@@ -104,6 +106,36 @@ function usedAsNumber(e: ast.Expr): boolean {
 
 function report(accept: ValidationAcceptor, code: Kind, message: string, node: AstNode, property?: string, index?: number, kind?: string): void {
     accept('error', message, { node, property: property as never, index, code, data: kind ? { kind } : undefined });
+}
+
+/** The `kind` of a name taken from the next line (see {@link reportTaken}). */
+export const TAKEN_WORD = 'taken-word';
+
+/**
+ * A word that a declaration or a hook took for its name from the start of the next line, where
+ * it starts a part of the file: `task` alone, then `task rz { … }` (the first took the second's
+ * keyword), or `on` then a declaration. Reported right after the word before it, on the line
+ * that ends too early, as the parser's errors are (parse-errors.ts, decisions #33).
+ */
+function reportTaken(accept: ValidationAcceptor, node: AstNode, property: string, what: string): boolean {
+    const word = GrammarUtils.findNodeForProperty(node.$cstNode, property);
+    const before = word && CstUtils.getPreviousNode(word, false);
+    const text = node.$cstNode?.root.fullText;
+    if (!word || !before || text === undefined || before.offset < node.$cstNode!.offset || before.range.end.line >= word.range.start.line
+        || !startsPart(text.slice(word.offset, word.offset + 40))) return false;
+    const range: Range = { start: before.range.end, end: before.range.end };
+    // what the parser met from the taken word on, until the next part it found, follows from it
+    // (normalizeDiagnostics): the text after the word was read as the rest of this part
+    const file = AstUtils.findRootNode(node) as ast.File;
+    let until: Range['start'] | undefined;
+    for (const part of [...file.decls, ...file.items]) {
+        const cst = part.$cstNode;
+        if (cst && cst.offset > word.offset && (until === undefined || cst.range.start.line < until.line
+            || (cst.range.start.line === until.line && cst.range.start.character < until.character))) until = cst.range.start;
+    }
+    accept('error', `this line ends too early: '${word.text}', which starts the next line, was read as ${what}`,
+        { node, range, code: 'syntax', data: { kind: TAKEN_WORD, takenAt: word.range.start, until } });
+    return true;
 }
 
 /** `1 << vector` as a hexadecimal literal for a message, or `(1 << vector)` when the vector is not a user vector. */
@@ -219,6 +251,7 @@ export class UintrValidator {
             }
             // `manual` is reserved (LANGUAGE.md §2) and names the built-in policy: only the prelude may declare it
             if (reserved === 'reserved' && !(prelude && ast.isPolicy(d) && name === 'manual')) {
+                if (reportTaken(accept, d, 'name', `the ${what}'s name`)) continue;
                 const also = name === 'manual' ? ' (it is also the name of a built-in policy)' : '';
                 report(accept, 'syntax', `'${name}' is a reserved word${also} and cannot name a ${what}`, d, 'name');
                 continue;
@@ -286,7 +319,9 @@ export class UintrValidator {
 
     checkHook(h: ast.Hook, accept: ValidationAcceptor): void {
         // no word at all (`on {`, `on 42`): the parser's error says what is missing
-        if (h.hook !== undefined && !(h.hook in HOOKS)) report(accept, 'syntax', `unknown hook '${h.hook}' (expected one of ${Object.keys(HOOKS).join(', ')})`, h, 'hook');
+        if (h.hook !== undefined && !(h.hook in HOOKS) && !reportTaken(accept, h, 'hook', 'the hook\'s name')) {
+            report(accept, 'syntax', `unknown hook '${h.hook}' (expected one of ${Object.keys(HOOKS).join(', ')})`, h, 'hook');
+        }
     }
 
     /** A race's branch holds steps only (LANGUAGE.md §7): an expectation in it is a `syntax` error at its keyword (a race in it, a parser error: parse-errors.ts). */
