@@ -1293,6 +1293,17 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         expect(r.messages.join('\n')).toMatch(message);
     });
 
+    test('a block left open before a policy is said so; a machine\'s policy on its own line is none', async () => {
+        expect((await codes('machine { cpus 2\npolicy q { }\n')).messages).toEqual(["1:17 this block is not closed before the next line's policy q"]);
+        expect((await codes('machine {\n  cpus 2\n  policy linux_rfc\n}\ncpu0: stui\n')).codes).toEqual([]);
+        // a closing bracket that stands alone in the text is no lost count: one error remains for it
+        const stray = await codes('machine { cpus\npolicy q {\n  on exec { stui }\n}\n}\n}\n');
+        expect(stray.codes.length, stray.messages.join('\n')).toBe(2);
+        expect(stray.messages[1]).toMatch(/unexpected '\}' where the file should end/);
+        // closed: the policy's { is the offender, on its line
+        expect((await codes('machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: stui\npolicy q { }\n')).codes).toEqual(['syntax@4']);
+    });
+
     test('a name taken from the next line is said so; a name on the next line that starts no part, or a reserved one on the same line, is not', async () => {
         const taken = await codes('machine { cpus 2 }\ntask rx { handler 1 }\ntask\ntask rz { handler 2 }\n');
         expect(taken.messages).toEqual(["3:5 this line ends too early: 'task', which starts the next line, was read as the task's name"]);
@@ -1336,6 +1347,12 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         ['a task keyword alone took a policy written on several lines', 'machine { cpus 2 }\ntask\npolicy q {\n  on exec { stui }\n}\ncpu0: stui\n', [2]],
         ['a policy keyword alone took a race\'s keyword', 'machine { cpus 2 }\npolicy\nrace { cpu0: stui } with { cpu1: stui }\n', [2]],
         ['a task keyword alone took a policy, a bad step after it', 'machine { cpus 2 }\ntask\npolicy q {\n  on exec { stui }\n}\ncpu0: bogus\n', [2, 6]],
+        // a block left open before a policy: `policy q` reads as the machine's property until its `{`
+        ['a machine block left open before a policy on several lines', 'machine {\npolicy q {\n  on exec { stui }\n}\ncpu0: stui\n', [1]],
+        ['a machine block cut after a property, a policy next', 'machine { cpus 2\npolicy q { }\n', [1]],
+        // the block's short line has the error: the last } where the file should end is the parser's lost count
+        ['a machine block cut after a property\'s word, a policy on several lines next', 'machine { cpus\npolicy q {\n  on exec { stui }\n}\n', [1]],
+        ['a task block cut short, a policy on several lines next', 'machine { cpus 2 }\ntask ry { target\npolicy q {\n  on exec { stui }\n}\n', [2]],
         // inside the item: the set wants its operator, the comparison its operator, after the taken word
         ['a set\'s path cut short after its dot took the next line\'s expect', 'machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: set rx.upid.\nexpect no lost\n', [3]],
         ['a compared path cut short after its dot took the next line\'s expect', 'machine { cpus 2 }\nexpect cpu0.\nexpect no lost\n', [2]],

@@ -198,10 +198,14 @@ export function nonCodeEnd(text: string, i: number): number {
 export interface BracketMap {
     /** Every bracket has its partner, of its kind, and no closing bracket stands alone. */
     readonly balanced: boolean;
+    /** No closing bracket stands alone, and this many are never closed by one of their kind. */
+    readonly unclosedOnly: number | undefined;
     /** Whether a closing bracket with nothing open stands after `offset`. */
     strayAfter(offset: number): boolean;
     /** Whether the innermost bracket open at `offset` is never closed by one of its kind (false when none is open). */
     unclosedAt(offset: number): boolean;
+    /** The offset of the innermost bracket open at `offset`, or -1. */
+    openAt(offset: number): number;
 }
 
 export function bracketMap(text: string): BracketMap {
@@ -231,14 +235,19 @@ export function bracketMap(text: string): BracketMap {
         top.push(open.length > 0 ? open[open.length - 1] : -1);
     }
     for (const o of open) unclosed.add(o);
+    // after the last bracket before the offset
+    const openAt = (offset: number): number => {
+        const before = countBelow(at, offset);
+        return before > 0 ? top[before - 1] : -1;
+    };
     return {
         balanced: unclosed.size === 0 && lastStray < 0,
+        unclosedOnly: lastStray < 0 ? unclosed.size : undefined,
         strayAfter: offset => lastStray > offset,
         unclosedAt: offset => {
-            // after the last bracket before the offset
-            const before = countBelow(at, offset);
-            const t = before > 0 ? top[before - 1] : -1;
+            const t = openAt(offset);
             return t >= 0 && unclosed.has(t);
         },
+        openAt,
     };
 }

@@ -13,9 +13,13 @@
  *   the next step's CPU name, a CPU name alone being a number, decisions #14; a path took
  *   `expect`) and the parser stopped right after it. (A word taken as a declaration's or a
  *   hook's name is the static check's to say: uintr-validator.ts, reportTaken.)
+ * - **A block left open before a declaration** (`machine { cpus 2`, then `policy q {`): noticed
+ *   only at the declaration's `{`, as `policy q` is also a machine property; reported at the
+ *   end of the block's short line.
  * - **Cascades**, left out: the closing bracket of a construct whose opening one the recovery
  *   made up (no new part started between); a closing bracket where the file should end, when
- *   every bracket has its partner (the parser lost count); what the parser stops at again on
+ *   every bracket has its partner, or the only ones never closed are those of blocks whose
+ *   short line an error was moved to (the parser lost count); what the parser stops at again on
  *   the line where it noticed a moved error, or at the end of the file, before a new part.
  * - **A race inside a race's branch** says LANGUAGE §7's rule (an expectation there is no
  *   parser error: the grammar takes it, and the static check reports it, checkBranch).
@@ -64,13 +68,18 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
     // at the end of the file), before a new part starts, follows from it
     let noticed: IToken | undefined;
     let earlier = false;
+    // the never-closed brackets of blocks whose short line an error was moved to: when they are
+    // all the text leaves open (and no closing bracket stands alone), a closing bracket where
+    // the file should end is the parser's lost count too
+    const leftOpen = new Set<number>();
     const code: { ends?: CodeEnds } = {};
     for (const e of errors) {
         const at = offsetOf(e.token);
         const closes = /^Expecting token of type '([})])'/.exec(e.message)?.[1];
         const cascade = (madeUp !== undefined && closes === madeUp && !startsWithin(starts, madeUpAt, at ?? Infinity))
             // a closing bracket where the file should end, when each has its partner: the parser lost count
-            || (earlier && (e.context?.ruleStack ?? []).length <= 1 && (e.token.image === '}' || e.token.image === ')') && brackets.balanced)
+            || (earlier && (e.context?.ruleStack ?? []).length <= 1 && (e.token.image === '}' || e.token.image === ')')
+                && (brackets.balanced || (leftOpen.size > 0 && brackets.unclosedOnly === leftOpen.size)))
             || (noticed !== undefined && (at === undefined ? !startsWithin(starts, noticed.startOffset, Infinity)
                 : e.token.startLine === noticed.startLine && !startsWithin(starts, noticed.startOffset, at)));
         earlier = true;
@@ -84,7 +93,8 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
             madeUp = opens === '{' ? '}' : ')';
             madeUpAt = at;
         }
-        const placed = raceInBranch(e) ?? moved(e, text, brackets) ?? wordTaken(e, text, code) ?? { error: e };
+        const placed = raceInBranch(e) ?? blockLeftOpen(e, text, brackets, code) ?? moved(e, text, brackets) ?? wordTaken(e, text, code) ?? { error: e };
+        if (placed.noticedAt !== undefined && at !== undefined && brackets.unclosedAt(at)) leftOpen.add(brackets.openAt(at));
         noticed = placed.noticedAt;
         out.push(placed);
     }
@@ -166,6 +176,26 @@ function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEn
             : `this line ends too early: '${word}', which starts the next line, was read as part of it`,
         replaces: true,
     };
+}
+
+/**
+ * A block left open before a declaration: `machine {` (or `machine { cpus 2`), then `policy q {`
+ * on the next line. `policy` is a machine property too, so the parser reads `policy q` as the
+ * block's and notices only at the `{` after it, wanting the block's `}`; the brackets say that
+ * the block is indeed never closed. The error goes to the end of the code before that line.
+ */
+function blockLeftOpen(e: IRecognitionException, text: string, brackets: BracketMap, code: { ends?: CodeEnds }): PlacedError | undefined {
+    const at = offsetOf(e.token);
+    if (at === undefined || e.token.image !== '{' || !/^Expecting token of type '\}'/.test(e.message)) return undefined;
+    let lineStart = at;
+    while (lineStart > 0 && !lineBreakAt(text, lineStart - 1)) lineStart--;
+    const decl = /^[ \t]*(policy|task|kthread)[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/.exec(text.slice(lineStart, at));
+    if (!decl || !brackets.unclosedAt(lineStart)) return undefined;
+    code.ends ??= new CodeEnds(text);
+    const before = code.ends.beforeLineOf(lineStart);
+    if (before === undefined) return undefined;
+    const { line, column } = code.ends.position(before);
+    return { error: at_(e, before, line, column), note: `this block is not closed before the next line's ${decl[1]} ${decl[2]}`, replaces: true, noticedAt: e.token };
 }
 
 /** A copy of `e` whose token is an empty one at `offset` (line and column 1-based, as Chevrotain counts). */
