@@ -16,6 +16,8 @@
  * - **A block left open before a declaration** (`machine { cpus 2`, then `policy q {`): noticed
  *   only at the declaration's `{`, as `policy q` is also a machine property; reported at the
  *   end of the block's short line.
+ * - **A bracket never closed**, wanted at the end of the file: reported where its block ends as
+ *   the indentation shows (CodeEnds.blockEnd); a race after a branch never closed too.
  * - **Cascades**, left out: the closing bracket of a construct whose opening one the recovery
  *   made up (no new part started between); a closing bracket where the file should end, when
  *   every bracket has its partner, or the only ones never closed are those of blocks whose
@@ -93,7 +95,9 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
             madeUp = opens === '{' ? '}' : ')';
             madeUpAt = at;
         }
-        const placed = raceInBranch(e) ?? blockLeftOpen(e, text, brackets, code) ?? moved(e, text, brackets) ?? wordTaken(e, text, code) ?? { error: e };
+        const ends = neverClosed(e, text, brackets, code);
+        if (ends && leftOpen.has(ends.opener)) continue; // said already, at the end of its short line
+        const placed = raceInBranch(e, text, brackets, code) ?? ends?.placed ?? blockLeftOpen(e, text, brackets, code) ?? moved(e, text, brackets) ?? wordTaken(e, text, code) ?? { error: e };
         if (placed.noticedAt !== undefined && at !== undefined && brackets.unclosedAt(at)) leftOpen.add(brackets.openAt(at));
         noticed = placed.noticedAt;
         out.push(placed);
@@ -101,10 +105,17 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
     return out;
 }
 
-/** A race inside a race's branch (the parser, in the branch's steps, stops at its keyword, wanting the branch's `}`). */
-function raceInBranch(e: IRecognitionException): PlacedError | undefined {
+/**
+ * A race inside a race's branch (the parser, in the branch's steps, stops at its keyword, wanting
+ * the branch's `}`). When the text never closes that branch, its `{` is what is wrong: the race
+ * follows the one left open, and the error goes there.
+ */
+function raceInBranch(e: IRecognitionException, text: string, brackets: BracketMap, code: { ends?: CodeEnds }): PlacedError | undefined {
     if (e.token.image !== 'race' || !/^Expecting token of type '\}'/.test(e.message) || !(e.context?.ruleStack ?? []).some(r => r.startsWith('Branch'))) return undefined;
-    return { error: e, note: `${BRANCH_HOLDS_STEPS}no nested races`, replaces: true };
+    const at = offsetOf(e.token);
+    const open = at !== undefined && brackets.unclosedAt(at)
+        ? atBlockEnd(e, text, brackets.openAt(at), code, `the race on line ${e.token.startLine} would be nested in its branch`) : undefined;
+    return open ?? { error: e, note: `${BRANCH_HOLDS_STEPS}no nested races`, replaces: true };
 }
 
 /** Whether a part starts at an offset in [from, to) (`starts` ascending: a binary search, as a file may have many errors). */
@@ -179,6 +190,34 @@ function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEn
 }
 
 /**
+ * A closing bracket wanted at the end of the file, where the innermost bracket open is never
+ * closed (`race {` and steps, to the end): reported at that bracket, as what is wrong is there.
+ */
+function neverClosed(e: IRecognitionException, text: string, brackets: BracketMap, code: { ends?: CodeEnds }): { placed: PlacedError; opener: number } | undefined {
+    if (offsetOf(e.token) !== undefined || !/^Expecting token of type '[})]'/.test(e.message)) return undefined;
+    const opener = brackets.openAt(text.length);
+    if (opener < 0 || !brackets.unclosedAt(text.length)) return undefined;
+    const placed = atBlockEnd(e, text, opener, code);
+    return placed && { placed, opener };
+}
+
+/**
+ * `e` reported where the block opened at `opener`, never closed, ends (CodeEnds.blockEnd), with
+ * a note that says so: after its message, or instead of it with `why` (its message is about
+ * another place).
+ */
+function atBlockEnd(e: IRecognitionException, text: string, opener: number, code: { ends?: CodeEnds }, why?: string): PlacedError | undefined {
+    code.ends ??= new CodeEnds(text);
+    const end = code.ends.blockEnd(opener);
+    if (end === undefined) return undefined;
+    const { line, column } = code.ends.position(end);
+    const from = code.ends.position(opener);
+    const which = from.line === line ? `this '${text.charAt(opener)}'` : `the '${text.charAt(opener)}' of line ${from.line}`;
+    const error = at_(e, end, line, column);
+    return why === undefined ? { error, note: `; ${which} is never closed` } : { error, note: `${which} is never closed: ${why}`, replaces: true };
+}
+
+/**
  * A block left open before a declaration: `machine {` (or `machine { cpus 2`), then `policy q {`
  * on the next line. `policy` is a machine property too, so the parser reads `policy q` as the
  * block's and notices only at the `{` after it, wanting the block's `}`; the brackets say that
@@ -236,29 +275,65 @@ function codeAfter(text: string, offset: number): number {
 class CodeEnds {
     private readonly lineStarts: number[] = [0];
     private readonly ends: number[] = [-1];
+    /** Per line: the offset of its first character of code, or -1 (blank, or comments only). */
+    private readonly firsts: number[] = [-1];
+    /** Per line: the offset just after its last character of code, or -1. */
+    private readonly lasts: number[] = [-1];
 
-    constructor(text: string) {
+    constructor(private readonly text: string) {
         let last = -1;
         const lineBreaks = (from: number, to: number) => {
             for (let j = from; j <= to; j++) {
                 if (lineBreakAt(text, j)) {
                     this.lineStarts.push(j + 1);
                     this.ends.push(last);
+                    this.firsts.push(-1);
+                    this.lasts.push(-1);
                 }
             }
+        };
+        const code = (from: number, to: number) => {
+            const line = this.lineStarts.length - 1;
+            if (this.firsts[line] < 0) this.firsts[line] = from;
+            this.lasts[line] = last = to;
         };
         for (let i = 0; i < text.length; i++) {
             const end = nonCodeEnd(text, i);
             if (end >= 0) {
-                if (text.charCodeAt(i) === 0x22) last = end + 1;
+                if (text.charCodeAt(i) === 0x22) code(i, end + 1);
                 else lineBreaks(i, end);
                 i = end;
             } else if (!space(text.charCodeAt(i))) {
-                last = i + 1;
+                code(i, i + 1);
             } else {
                 lineBreaks(i, i);
             }
         }
+    }
+
+    /**
+     * Where a block whose `{` at `opener` is never closed ends, as its indentation shows: after
+     * the last line of code indented deeper than the opener's line (the block's body), or after
+     * the opener's line when the next line of code is not. Undefined when the first line that is
+     * not deeper starts with a closing bracket: it reads as this block's, and which bracket the
+     * text left open is not clear.
+     */
+    blockEnd(opener: number): number | undefined {
+        const first = this.lineOf(opener);
+        const indent = this.firsts[first] - this.lineStarts[first];
+        let body = first;
+        for (let line = first + 1; line < this.lineStarts.length; line++) {
+            const at = this.firsts[line];
+            if (at < 0) continue;
+            if (at - this.lineStarts[line] > indent) {
+                body = line;
+                continue;
+            }
+            const c = this.text.charCodeAt(at);
+            if (c === 0x7d || c === 0x29) return undefined;
+            break;
+        }
+        return this.lasts[body];
     }
 
     /** The end of the code before the line that `offset` is on. */

@@ -2,7 +2,7 @@
  * The static checks of LANGUAGE.md §3 and §8. Every diagnostic has the code `syntax` or
  * `semantic`; a finer kind for quick fixes travels in `data.kind`.
  */
-import { AstUtils, CstUtils, GrammarUtils, type AstNode, type ValidationAcceptor, type ValidationChecks } from 'langium';
+import { AstUtils, CstUtils, GrammarUtils, type AstNode, type CompositeCstNode, type CstNode, type ValidationAcceptor, type ValidationChecks } from 'langium';
 import type { Range } from 'vscode-languageserver-types';
 import { isMsrName } from '../machine/layout.js';
 import { UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
@@ -106,6 +106,19 @@ function usedAsNumber(e: ast.Expr): boolean {
 
 function report(accept: ValidationAcceptor, code: Kind, message: string, node: AstNode, property?: string, index?: number, kind?: string): void {
     accept('error', message, { node, property: property as never, index, code, data: kind ? { kind } : undefined });
+}
+
+/** The text of the last token (not a comment) of a node, if it has one. */
+function lastToken(cst: CstNode): string | undefined {
+    let n = cst;
+    for (;;) {
+        const content = (n as Partial<CompositeCstNode>).content;
+        if (content === undefined) return n.text;
+        let i = content.length - 1;
+        while (i >= 0 && content[i].hidden) i--;
+        if (i < 0) return undefined;
+        n = content[i];
+    }
 }
 
 /** The `kind` of a name taken from the next line (see {@link reportTaken}). */
@@ -326,6 +339,9 @@ export class UintrValidator {
 
     /** A race's branch holds steps only (LANGUAGE.md §7): an expectation in it is a `syntax` error at its keyword (a race in it, a parser error: parse-errors.ts). */
     checkBranch(b: ast.Branch, accept: ValidationAcceptor): void {
+        // a branch never closed (its last token no `}`) took what follows the race: the parser's
+        // error at the end of the file says so, at its `{` (parse-errors.ts, neverClosed)
+        if (b.$cstNode && lastToken(b.$cstNode) !== '}') return;
         for (const m of b.misplaced) {
             accept('error', BRANCH_HOLDS_STEPS + 'no expectations (one may follow the race)', { node: m, keyword: 'expect', code: 'syntax' });
         }
