@@ -15,7 +15,7 @@ import { createUintrCoreServices, TOO_LARGE, UintrModule, UNMATCHED } from '../s
 import { UintrGeneratedModule, UintrGeneratedSharedModule, UintrLanguageMetaData } from '../server/src/syntax/generated/module.js';
 import { countTokens, MAX_TOKENS, tooLarge } from '../server/src/syntax/limits.js';
 import { UintrTokenBuilder } from '../server/src/syntax/lexer-patterns.js';
-import { shortenRuns } from '../server/src/syntax/message-text.js';
+import { shortenRuns, thousands } from '../server/src/syntax/message-text.js';
 import { bracketMap, findTooDeep, findUnmatched, MAX_UNMATCHED } from '../server/src/syntax/nesting.js';
 import { PRELUDE_PATH, ROOT, check } from './helpers.js';
 
@@ -1249,6 +1249,12 @@ describe('unmatched brackets (nesting.ts: the parser\'s recovery costs their num
 });
 
 // =============================================================================================
+describe('numbers in messages (message-text.ts)', () => {
+    test('thousands writes a whole number as toLocaleString(\'en-US\') does', () => {
+        for (const n of [0, 7, 999, 1000, 12345, 100000, 1000000, 4294967296, 123456789012]) expect(thousands(n), String(n)).toBe(n.toLocaleString('en-US'));
+    });
+});
+
 describe('messages quote long tokens by their ends (message-text.ts)', () => {
     test('shortenRuns keeps runs up to 80 characters and shortens longer ones in the middle, whitespace as it was', () => {
         expect(shortenRuns('short message')).toBe('short message');

@@ -3,6 +3,7 @@
  */
 import type { UintrWorkspace } from '../syntax/workspace.js';
 import { checkFile, type FileReport, type RunFilesOptions } from './run-files.js';
+import { thousands } from '../syntax/message-text.js';
 
 export interface CompareRow {
     readonly policy: string;
@@ -26,7 +27,7 @@ export const COMPARE_LISTED = 12;
 
 function listed(items: readonly string[]): string {
     if (items.length <= COMPARE_LISTED) return items.join(' ');
-    return `${items.slice(0, COMPARE_LISTED).join(' ')} … and ${(items.length - COMPARE_LISTED).toLocaleString('en-US')} more (--format json lists them all)`;
+    return `${items.slice(0, COMPARE_LISTED).join(' ')} … and ${thousands(items.length - COMPARE_LISTED)} more (--format json lists them all)`;
 }
 
 export function formatCompareText(file: string, rows: readonly CompareRow[]): string {

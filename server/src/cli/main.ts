@@ -15,6 +15,7 @@ import type { CliIO } from './output.js';
 import { checkFile, checkFiles, StackOverflow, type ExplorationProgress, type RunFilesOptions } from './run-files.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES } from '../scenario/race-explorer.js';
 import { traceTable, writeTraceJson } from './trace-command.js';
+import { thousands } from '../syntax/message-text.js';
 
 declare const __UINTR_VERSION__: string | undefined;
 export const VERSION = typeof __UINTR_VERSION__ === 'string' ? __UINTR_VERSION__ : '0.0.0-dev';
@@ -65,8 +66,8 @@ interface BoundFlags {
 }
 
 /** The race explorer's bound options, the same on every command that explores races. */
-const maxStatesOption = (): Option => new Option('--max-states <n>', `bound on the distinct states explored per race (default ${DEFAULT_MAX_STATES.toLocaleString('en-US')})`).argParser(bound);
-const maxDepthOption = (): Option => new Option('--max-depth <n>', `bound on the events of one interleaving (default ${DEFAULT_MAX_DEPTH.toLocaleString('en-US')})`).argParser(bound);
+const maxStatesOption = (): Option => new Option('--max-states <n>', `bound on the distinct states explored per race (default ${thousands(DEFAULT_MAX_STATES)})`).argParser(bound);
+const maxDepthOption = (): Option => new Option('--max-depth <n>', `bound on the events of one interleaving (default ${thousands(DEFAULT_MAX_DEPTH)})`).argParser(bound);
 
 /** The race explorer's bounds from the flags, and, on a terminal, a progress line on stderr for long explorations. */
 function exploreOptions(io: CliIO, o: BoundFlags): { options: Pick<RunFilesOptions, 'explore' | 'progress'>; done: () => void } {
@@ -80,7 +81,7 @@ function exploreOptions(io: CliIO, o: BoundFlags): { options: Pick<RunFilesOptio
         if (now - last < 250) return;
         last = now;
         shown = true;
-        io.err(`\r\u001b[Kuintr: ${file}: exploring race ${at.race} of ${at.races}, ${at.states.toLocaleString('en-US')} distinct states so far`);
+        io.err(`\r\u001b[Kuintr: ${file}: exploring race ${at.race} of ${at.races}, ${thousands(at.states)} distinct states so far`);
     };
     return { options: { explore, progress }, done: () => { if (shown) io.err('\r\u001b[K'); } };
 }

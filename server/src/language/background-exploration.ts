@@ -14,6 +14,7 @@ import type { RaceReport } from '../scenario/race-explorer.js';
 import type { Emulated } from './emulation.js';
 import type { ExploreMessage, ExploreRequest, TableRequest } from './explore-worker.js';
 import { preludeText, type PreludeSource } from './prelude-documents.js';
+import { thousands } from '../syntax/message-text.js';
 
 /** The length of one slice on the server's thread, in ms. */
 const SLICE_MS = 6;
@@ -72,7 +73,7 @@ export function tableInWorker(prelude: PreludeSource, table: TableRequest['table
 export type ExploreProgress = ReturnType<PendingCheck['progress']>;
 
 export function progressText(p: ExploreProgress): string {
-    return `race ${p.race} of ${p.races}: ${p.states.toLocaleString('en-US')} states`;
+    return `race ${p.race} of ${p.races}: ${thousands(p.states)} states`;
 }
 
 export interface ExploreJob {

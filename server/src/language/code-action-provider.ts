@@ -18,6 +18,7 @@ import { evaluate, readsMachine } from './expr-values.js';
 import { itemState } from './trace-lookup.js';
 import type { UintrLspServices } from './uintr-lsp-module.js';
 import { sourceText } from '../scenario/source-text.js';
+import { thousands } from '../syntax/message-text.js';
 
 export const ANNOTATE_KIND = `${CodeActionKind.Source}.uintr.annotate`;
 
@@ -44,7 +45,7 @@ export const RECHECK_MAX_ITEMS = 5_000;
 /** A candidate fix of a file too large to re-check (see {@link RECHECK_MAX_ITEMS}). */
 function unchecked(doc: LangiumDocument, d: Diagnostic, cand: LineEdit, items: number): CodeAction {
     return {
-        title: `${cand.title} (not re-checked: the file has ${items.toLocaleString('en-US')} items)`,
+        title: `${cand.title} (not re-checked: the file has ${thousands(items)} items)`,
         kind: CodeActionKind.QuickFix,
         diagnostics: [d],
         isPreferred: false,

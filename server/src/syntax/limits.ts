@@ -7,6 +7,7 @@
  */
 
 import { space, wordChar } from './nesting.js';
+import { thousands } from './message-text.js';
 
 /** Tokens beyond which a text is not parsed (the CLI refuses the file, the editor says why). */
 export const MAX_TOKENS = 1_000_000;
@@ -50,5 +51,5 @@ export function tooLarge(text: string): string | undefined {
     // a text shorter than the limit cannot hold more tokens than characters
     if (text.length <= MAX_TOKENS) return undefined;
     if (countTokens(text, MAX_TOKENS + 1) <= MAX_TOKENS) return undefined;
-    return `too large to check: over ${MAX_TOKENS.toLocaleString('en-US')} tokens (a limit that keeps a check within memory; split the scenario)`;
+    return `too large to check: over ${thousands(MAX_TOKENS)} tokens (a limit that keeps a check within memory; split the scenario)`;
 }

@@ -29,3 +29,11 @@ export function shortenRuns(message: string): string {
 
 /** How an expectation or a race inside a race's branch is reported (LANGUAGE.md §7). */
 export const BRANCH_HOLDS_STEPS = "a race's branches hold steps only: ";
+
+/**
+ * A whole number with a comma between groups of three digits, as `toLocaleString('en-US')`
+ * writes it, without loading the locale data (about 9 ms of every start of the CLI).
+ */
+export function thousands(n: number): string {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
