@@ -835,7 +835,7 @@ describe('§8 static checks', () => {
             expect((await check('race { cpu0: stui }\ncpu0: stui\n')).diagnostics.map(d => d.message)).toEqual(["unexpected 'cpu0': expected 'with'; the line ends after '}'"]);
             // terminals said as words, the end of the file as such, a control character by its code
             expect((await check('scenario\n')).diagnostics[0].message).toBe('expected a string but found end of file');
-            expect((await check('task rx {\n')).diagnostics[0].message).toBe("expected '}' but found end of file; this '{' is never closed");
+            expect((await check('task rx {\n')).diagnostics[0].message).toBe("expected '}' but found end of file");
             expect((await check('cpu0: stui \u0001\n')).diagnostics[0].message).toBe('unexpected character U+0001');
             const s = await check('machine { cpus 2 }\ncpu0: senduipi\n');
             expect(s.diagnostics[0].message).toMatch(/^unexpected end of file: expected ~, \(, a number, uinv, kernel_vector/);
@@ -1300,10 +1300,13 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
     });
 
     test('a bracket never closed is said so where its block ends', async () => {
-        expect((await codes('machine { cpus 2 }\nrace {\ncpu1: stui\n')).messages).toEqual(["2:7 expected '}' but found end of file; this '{' is never closed"]);
-        expect((await codes('machine { cpus 2 }\ntask ry {\n  handler 1 // why\n')).messages).toEqual(["3:12 expected '}' but found end of file; the '{' of line 2 is never closed"]);
-        expect((await codes('machine { cpus 2 }\nrace {\nrace { cpu0: stui } with { cpu1: stui }\n')).messages)
-            .toEqual(["2:7 this '{' is never closed: the race on line 3 would be nested in its branch"]);
+        expect((await codes('machine { cpus 2 }\nrace {\n  cpu1: stui // why\ncpu0: stui\n')).messages)
+            .toEqual(["3:13 expected '}' but found end of file; the '{' of line 2 is never closed"]);
+        expect((await codes('machine { cpus 2 }\nrace {\n  cpu0: stui\nrace { cpu0: stui } with { cpu1: stui }\n')).messages)
+            .toEqual(["3:13 the '{' of line 2 is never closed: the race on line 4 would be nested in its branch"]);
+        // a race indented as the branch's: nested, as LANGUAGE §7 says
+        expect((await codes('machine { cpus 2 }\nrace {\n  cpu0: stui\n  race { cpu0: stui } with { cpu1: stui }\n')).messages)
+            .toEqual(["4:3 a race's branches hold steps only: no nested races"]);
         // closed: a race nested in a branch is said as LANGUAGE §7 says it, on its line
         expect((await codes('machine { cpus 2 }\nrace {\n  race { cpu0: stui } with { cpu1: stui }\n} with { cpu1: stui }\n')).messages)
             .toEqual(["3:3 a race's branches hold steps only: no nested races"]);
@@ -1369,13 +1372,20 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         // the block's short line has the error: the last } where the file should end is the parser's lost count
         ['a machine block cut after a property\'s word, a policy on several lines next', 'machine { cpus\npolicy q {\n  on exec { stui }\n}\n', [1]],
         ['a task block cut short, a policy on several lines next', 'machine { cpus 2 }\ntask ry { target\npolicy q {\n  on exec { stui }\n}\n', [2]],
-        // a bracket never closed, wanted at the end of the file: where its block ends, as the indentation shows
-        ['a race whose branch is never closed, a step after it', 'machine { cpus 2 }\nrace {\ncpu1: stui\n', [2]],
-        ['a task block never closed, its body indented', 'machine { cpus 2 }\ntask ry {\n  handler 1\n', [3]],
+        // a bracket never closed, wanted at the end of the file: where its block ends, when the indentation says so plainly
+        ['a race whose branch is never closed, its body indented, a step after it', 'machine { cpus 2 }\nrace {\n  cpu1: stui\ncpu0: stui\n', [3]],
         ['a race\'s second branch never closed, its body indented, a step after', 'machine { cpus 2 }\nrace { cpu0: stui } with {\n  cpu1: stui\ncpu0: stui\n', [3]],
-        ['an if never closed in a policy whose last } reads as the policy\'s: at the end of the file', 'machine { cpus 2 }\ntask rx { handler 1 }\npolicy p {\n  on exec {\n    if user(cur) {\n      stui\n    clui\n  }\n}\n', [9]],
-        ['an expectation after a race whose branch is never closed', 'machine { cpus 2 }\nrace {\nexpect no lost\n', [2]],
-        ['a race after a race whose branch is never closed', 'machine { cpus 2 }\nrace {\nrace { cpu0: stui } with { cpu1: stui }\n', [2]],
+        ['a race after a race whose branch is never closed, its body indented', 'machine { cpus 2 }\nrace {\n  cpu0: stui\nrace { cpu0: stui } with { cpu1: stui }\n', [3]],
+        // otherwise at the end of the file: a body to the end, written flat, indented with tabs, or a closer that reads as the block's
+        ['a task block never closed, its body indented to the end', 'machine { cpus 2 }\ntask ry {\n  handler 1\n  stack_adjust 8\n', [4]],
+        ['a task block never closed, its body written flat', 'machine { cpus 2 }\ntask ry {\nhandler 1\nstack_adjust 8\n', [4]],
+        ['a race whose branch is never closed, written flat', 'machine { cpus 2 }\nrace {\ncpu1: stui\ncpu0: stui\n', [4]],
+        ['a hook never closed, a tab before its body', 'machine { cpus 2 }\npolicy p {\n    on exec {\n\txrstors init\n', [4]],
+        ['an if never closed in a policy whose last } reads as the policy\'s', 'machine { cpus 2 }\ntask rx { handler 1 }\npolicy p {\n  on exec {\n    if user(cur) {\n      stui\n    clui\n  }\n}\n', [9]],
+        ['an expectation after a race whose branch is never closed, written flat', 'machine { cpus 2 }\nrace {\ncpu0: stui\nexpect no lost\n', [4]],
+        ['an expectation after a race whose last branch, indented, is never closed', 'machine { cpus 2 }\nrace {\n  cpu0: stui\n} with {\n  cpu1: stui\nexpect no lost\n', [5]],
+        // after a word taken from the next line, what the parser read as the short line's, to the next part
+        ['a compared path cut after its dot took a race written on several lines', 'machine { cpus 2 }\ntask rx { handler 1 }\nexpect rx.upid.\nrace {\n  cpu0: stui\n} with {\n  cpu1: stui\n}\n', [3]],
         // inside the item: the set wants its operator, the comparison its operator, after the taken word
         ['a set\'s path cut short after its dot took the next line\'s expect', 'machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: set rx.upid.\nexpect no lost\n', [3]],
         ['a compared path cut short after its dot took the next line\'s expect', 'machine { cpus 2 }\nexpect cpu0.\nexpect no lost\n', [2]],

@@ -9,8 +9,9 @@
 import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, isOperationCancelled, type AstNode, type LangiumDocument, type ParseResult, type ValidationOptions } from 'langium';
 import { startOffset } from './cst-offsets.js';
 import { placeParserErrors } from './parse-errors.js';
+import { countBelow } from './nesting.js';
 import type { Diagnostic, Position } from 'vscode-languageserver-types';
-import { MISSING_OPERATOR, TAKEN_WORD } from './uintr-validator.js';
+import { MISPLACED_EXPECT, MISSING_OPERATOR, TAKEN_WORD } from './uintr-validator.js';
 import { shortenRuns } from './message-text.js';
 
 export class UintrDocumentValidator extends DefaultDocumentValidator {
@@ -32,7 +33,7 @@ export class UintrDocumentValidator extends DefaultDocumentValidator {
             if (p.note === undefined && p.noticedAt === undefined) return;
             const d = diagnostics[from + i];
             const noticedAt = p.noticedAt && { line: (p.noticedAt.startLine ?? 1) - 1, character: (p.noticedAt.startColumn ?? 1) - 1 };
-            d.data = { ...(d.data as object), note: p.note, replaces: p.replaces === true, noticedAt };
+            d.data = { ...(d.data as object), note: p.note, replaces: p.replaces === true, noticedAt, endsBlock: p.endsBlock === true };
         });
     }
 
@@ -85,14 +86,26 @@ export function normalizeDiagnostics(ds: Diagnostic[], text?: string): Diagnosti
     // a name a check found taken from the start of the next line (uintr-validator.ts, reportTaken):
     // what the parser met from it on, up to the start of the next part it found (there, that the
     // part before was not closed) or the end, follows from it
+    // (ranges by their start, ascending; a later one ends no earlier: the last that starts at or
+    // before a diagnostic is the one to look at, found by a binary search)
+    const key = (p: Position) => p.line * 2 ** 24 + p.character;
     const taken = ds.flatMap(d => {
         const data = d.data as { kind?: string; takenAt?: Position; until?: Position } | undefined;
-        return data?.kind === TAKEN_WORD && data.takenAt ? [{ from: data.takenAt, until: data.until }] : [];
-    });
-    const before = (a: Position, b: Position) => a.line < b.line || (a.line === b.line && a.character < b.character);
-    const afterTaken = (d: Diagnostic) => fromParser(d)
-        && taken.some(t => !before(d.range.start, t.from) && (t.until === undefined || !before(t.until, d.range.start)));
-    return out.filter(d => (d.code !== 'semantic' || !syntaxLines.has(d.range.start.line)) && !atNoticed(d) && !afterTaken(d));
+        return data?.kind === TAKEN_WORD && data.takenAt ? [{ from: key(data.takenAt), until: data.until ? key(data.until) : Infinity }] : [];
+    }).sort((a, b) => a.from - b.from);
+    const froms = taken.map(t => t.from);
+    const afterTaken = (d: Diagnostic) => {
+        if (taken.length === 0 || !fromParser(d)) return false;
+        const at = key(d.range.start);
+        const i = countBelow(froms, at + 1) - 1;
+        return i >= 0 && at <= taken[i].until;
+    };
+    // a branch never closed, whose indentation ends before an expectation the parser read in it
+    // (parse-errors.ts, neverClosed): the expectation is not in the branch but after the race
+    const blockEnd = ds.find(d => (d.data as { endsBlock?: boolean } | undefined)?.endsBlock === true)?.range.start;
+    const notInBranch = (d: Diagnostic) => blockEnd !== undefined && (d.data as { kind?: string } | undefined)?.kind === MISPLACED_EXPECT
+        && key(d.range.start) > key(blockEnd);
+    return out.filter(d => (d.code !== 'semantic' || !syntaxLines.has(d.range.start.line)) && !atNoticed(d) && !afterTaken(d) && !notInBranch(d));
 }
 
 /** A diagnostic's message as text (LSP allows Markdown content too). */

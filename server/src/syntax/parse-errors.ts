@@ -16,8 +16,8 @@
  * - **A block left open before a declaration** (`machine { cpus 2`, then `policy q {`): noticed
  *   only at the declaration's `{`, as `policy q` is also a machine property; reported at the
  *   end of the block's short line.
- * - **A bracket never closed**, wanted at the end of the file: reported where its block ends as
- *   the indentation shows (CodeEnds.blockEnd); a race after a branch never closed too.
+ * - **A bracket never closed**, wanted at the end of the file: reported where its block ends
+ *   when the indentation shows it plainly (CodeEnds.blockEnd); a race after such a branch too.
  * - **Cascades**, left out: the closing bracket of a construct whose opening one the recovery
  *   made up (no new part started between); a closing bracket where the file should end, when
  *   every bracket has its partner, or the only ones never closed are those of blocks whose
@@ -50,6 +50,10 @@ export interface PlacedError {
     readonly replaces?: boolean;
     /** Moved: the token where the parser noticed it (a `semantic` error on its line, a check's error at it, only follows from it). */
     readonly noticedAt?: IToken;
+    /** Moved because that token's word was taken from the start of its line by the line before (wordTaken). */
+    readonly taken?: boolean;
+    /** Placed where a block never closed ends by its indentation (neverClosed): what its parser reads in it after that is not in it. */
+    readonly endsBlock?: boolean;
 }
 
 /**
@@ -69,6 +73,7 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
     // where the last moved error was noticed: what the parser stops at again on that line (or
     // at the end of the file), before a new part starts, follows from it
     let noticed: IToken | undefined;
+    let noticedTaken = false;
     let earlier = false;
     // the never-closed brackets of blocks whose short line an error was moved to: when they are
     // all the text leaves open (and no closing bracket stands alone), a closing bracket where
@@ -83,7 +88,9 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
             || (earlier && (e.context?.ruleStack ?? []).length <= 1 && (e.token.image === '}' || e.token.image === ')')
                 && (brackets.balanced || (leftOpen.size > 0 && brackets.unclosedOnly === leftOpen.size)))
             || (noticed !== undefined && (at === undefined ? !startsWithin(starts, noticed.startOffset, Infinity)
-                : e.token.startLine === noticed.startLine && !startsWithin(starts, noticed.startOffset, at)));
+                // after a word taken from the next line, the parser read what followed it as the
+                // short line's: on any line, until a new part starts
+                : (e.token.startLine === noticed.startLine || noticedTaken) && !startsWithin(starts, noticed.startOffset, at)));
         earlier = true;
         if (madeUp !== undefined && closes === madeUp) madeUp = undefined; // its partner was wanted: a cascade, or a part's own
         if (cascade) continue;
@@ -97,9 +104,11 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
         }
         const ends = neverClosed(e, text, brackets, code);
         if (ends && leftOpen.has(ends.opener)) continue; // said already, at the end of its short line
-        const placed = raceInBranch(e, text, brackets, code) ?? ends?.placed ?? blockLeftOpen(e, text, brackets, code) ?? moved(e, text, brackets) ?? wordTaken(e, text, code) ?? { error: e };
+        const placed = raceInBranch(e, text, brackets, code) ?? ends?.placed ?? blockLeftOpen(e, text, brackets, code)
+            ?? moved(e, text, brackets) ?? wordTaken(e, text, code) ?? { error: e };
         if (placed.noticedAt !== undefined && at !== undefined && brackets.unclosedAt(at)) leftOpen.add(brackets.openAt(at));
         noticed = placed.noticedAt;
+        noticedTaken = placed.taken === true;
         out.push(placed);
     }
     return out;
@@ -115,7 +124,8 @@ function raceInBranch(e: IRecognitionException, text: string, brackets: BracketM
     const at = offsetOf(e.token);
     const open = at !== undefined && brackets.unclosedAt(at)
         ? atBlockEnd(e, text, brackets.openAt(at), code, `the race on line ${e.token.startLine} would be nested in its branch`) : undefined;
-    return open ?? { error: e, note: `${BRANCH_HOLDS_STEPS}no nested races`, replaces: true };
+    // the branch's indentation ends before the race: the race follows the race left open
+    return open !== undefined && open.error.token.startOffset < at! ? open : { error: e, note: `${BRANCH_HOLDS_STEPS}no nested races`, replaces: true };
 }
 
 /** Whether a part starts at an offset in [from, to) (`starts` ascending: a binary search, as a file may have many errors). */
@@ -186,6 +196,7 @@ function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEn
             ? `this line ends too early: '${word}', which starts the next line's step, was taken as part of it (a CPU name alone is a number), and its ':' cannot follow`
             : `this line ends too early: '${word}', which starts the next line, was read as part of it`,
         replaces: true,
+        taken: true,
     };
 }
 
@@ -214,7 +225,7 @@ function atBlockEnd(e: IRecognitionException, text: string, opener: number, code
     const from = code.ends.position(opener);
     const which = from.line === line ? `this '${text.charAt(opener)}'` : `the '${text.charAt(opener)}' of line ${from.line}`;
     const error = at_(e, end, line, column);
-    return why === undefined ? { error, note: `; ${which} is never closed` } : { error, note: `${which} is never closed: ${why}`, replaces: true };
+    return why === undefined ? { error, note: `; ${which} is never closed`, endsBlock: true } : { error, note: `${which} is never closed: ${why}`, replaces: true };
 }
 
 /**
@@ -312,28 +323,38 @@ class CodeEnds {
     }
 
     /**
-     * Where a block whose `{` at `opener` is never closed ends, as its indentation shows: after
-     * the last line of code indented deeper than the opener's line (the block's body), or after
-     * the opener's line when the next line of code is not. Undefined when the first line that is
-     * not deeper starts with a closing bracket: it reads as this block's, and which bracket the
-     * text left open is not clear.
+     * Where a block whose `{` at `opener` is never closed ends, when its indentation says so
+     * plainly: after the last of the lines of code indented deeper than the opener's line (its
+     * body), when a line of code that is not deeper follows them and does not start with a
+     * closing bracket (which would read as this block's). Undefined otherwise: a body written
+     * flat, one that runs to the end of the file, or indentation that mixes tabs and spaces —
+     * the end of the file is then as good a place as any.
      */
     blockEnd(opener: number): number | undefined {
         const first = this.lineOf(opener);
-        const indent = this.firsts[first] - this.lineStarts[first];
-        let body = first;
+        const indent = this.indentOf(first);
+        if (indent === undefined) return undefined;
+        let body = -1;
         for (let line = first + 1; line < this.lineStarts.length; line++) {
-            const at = this.firsts[line];
-            if (at < 0) continue;
-            if (at - this.lineStarts[line] > indent) {
+            if (this.firsts[line] < 0) continue;
+            const deeper = this.indentOf(line);
+            if (deeper === undefined) return undefined;
+            if (deeper > indent) {
                 body = line;
                 continue;
             }
-            const c = this.text.charCodeAt(at);
-            if (c === 0x7d || c === 0x29) return undefined;
-            break;
+            const c = this.text.charCodeAt(this.firsts[line]);
+            return body < 0 || c === 0x7d || c === 0x29 ? undefined : this.lasts[body];
         }
-        return this.lasts[body];
+        return undefined;
+    }
+
+    /** The indentation of a line of code (its blanks before the code), or undefined when it has a tab (its width is not known). */
+    private indentOf(line: number): number | undefined {
+        const from = this.lineStarts[line];
+        const to = this.firsts[line];
+        for (let i = from; i < to; i++) if (this.text.charCodeAt(i) === 0x09) return undefined;
+        return to - from;
     }
 
     /** The end of the code before the line that `offset` is on. */

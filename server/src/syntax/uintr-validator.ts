@@ -2,7 +2,7 @@
  * The static checks of LANGUAGE.md §3 and §8. Every diagnostic has the code `syntax` or
  * `semantic`; a finer kind for quick fixes travels in `data.kind`.
  */
-import { AstUtils, CstUtils, GrammarUtils, type AstNode, type CompositeCstNode, type CstNode, type ValidationAcceptor, type ValidationChecks } from 'langium';
+import { AstUtils, CstUtils, GrammarUtils, type AstNode, type ValidationAcceptor, type ValidationChecks } from 'langium';
 import type { Range } from 'vscode-languageserver-types';
 import { isMsrName } from '../machine/layout.js';
 import { UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
@@ -12,6 +12,7 @@ import { pathShape, type ObjHead, type PathShape } from './paths.js';
 import { isPreludeOrCopy } from './prelude-uri.js';
 import { BRANCH_HOLDS_STEPS } from './message-text.js';
 import { startsPart } from './parse-errors.js';
+import { countBelow } from './nesting.js';
 import { reservedName } from './reserved.js';
 import type { UintrServices } from './uintr-module.js';
 
@@ -108,18 +109,20 @@ function report(accept: ValidationAcceptor, code: Kind, message: string, node: A
     accept('error', message, { node, property: property as never, index, code, data: kind ? { kind } : undefined });
 }
 
-/** The text of the last token (not a comment) of a node, if it has one. */
-function lastToken(cst: CstNode): string | undefined {
-    let n = cst;
-    for (;;) {
-        const content = (n as Partial<CompositeCstNode>).content;
-        if (content === undefined) return n.text;
-        let i = content.length - 1;
-        while (i >= 0 && content[i].hidden) i--;
-        if (i < 0) return undefined;
-        n = content[i];
+const partStartsCache = new WeakMap<ast.File, { offsets: number[]; positions: Range['start'][] }>();
+
+/** Where the file's parts (declarations and items) start, by offset, ascending (made once per file). */
+function partStarts(file: ast.File): { offsets: number[]; positions: Range['start'][] } {
+    let parts = partStartsCache.get(file);
+    if (parts === undefined) {
+        const csts = [...file.decls, ...file.items].flatMap(p => (p.$cstNode ? [p.$cstNode] : [])).sort((a, b) => a.offset - b.offset);
+        partStartsCache.set(file, parts = { offsets: csts.map(c => c.offset), positions: csts.map(c => c.range.start) });
     }
+    return parts;
 }
+
+/** The `kind` of an expectation in a race's branch (checkBranch). */
+export const MISPLACED_EXPECT = 'misplaced-expect';
 
 /** The `kind` of a name taken from the next line (see {@link reportTaken}). */
 export const TAKEN_WORD = 'taken-word';
@@ -139,13 +142,9 @@ function reportTaken(accept: ValidationAcceptor, node: AstNode, property: string
     const range: Range = { start: before.range.end, end: before.range.end };
     // what the parser met from the taken word on, until the next part it found, follows from it
     // (normalizeDiagnostics): the text after the word was read as the rest of this part
-    const file = AstUtils.findRootNode(node) as ast.File;
-    let until: Range['start'] | undefined;
-    for (const part of [...file.decls, ...file.items]) {
-        const cst = part.$cstNode;
-        if (cst && cst.offset > word.offset && (until === undefined || cst.range.start.line < until.line
-            || (cst.range.start.line === until.line && cst.range.start.character < until.character))) until = cst.range.start;
-    }
+    const parts = partStarts(AstUtils.findRootNode(node) as ast.File);
+    const next = countBelow(parts.offsets, word.offset + 1);
+    const until = next < parts.offsets.length ? parts.positions[next] : undefined;
     accept('error', `this line ends too early: '${word.text}', which starts the next line, was read as ${what}`,
         { node, range, code: 'syntax', data: { kind: TAKEN_WORD, takenAt: word.range.start, until } });
     return true;
@@ -339,11 +338,8 @@ export class UintrValidator {
 
     /** A race's branch holds steps only (LANGUAGE.md §7): an expectation in it is a `syntax` error at its keyword (a race in it, a parser error: parse-errors.ts). */
     checkBranch(b: ast.Branch, accept: ValidationAcceptor): void {
-        // a branch never closed (its last token no `}`) took what follows the race: the parser's
-        // error at the end of the file says so, at its `{` (parse-errors.ts, neverClosed)
-        if (b.$cstNode && lastToken(b.$cstNode) !== '}') return;
         for (const m of b.misplaced) {
-            accept('error', BRANCH_HOLDS_STEPS + 'no expectations (one may follow the race)', { node: m, keyword: 'expect', code: 'syntax' });
+            accept('error', BRANCH_HOLDS_STEPS + 'no expectations (one may follow the race)', { node: m, keyword: 'expect', code: 'syntax', data: { kind: MISPLACED_EXPECT } });
         }
     }
 
