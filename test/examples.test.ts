@@ -1,15 +1,16 @@
 /**
  * Every annotated scenario agrees with its `//!` comments (LANGUAGE.md §11): the project's
- * examples/, the scenarios of a contract audit (test/corpus/contract-audit/) and the shared
- * contract examples.
+ * examples/, the scenarios of a contract audit (test/corpus/contract-audit/), broken files whose
+ * syntax errors belong on given lines (test/corpus/broken/) and the shared contract examples.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ROOT, annotations, check } from './helpers.js';
 
-// examples/, the contract audit's scenarios (test/corpus/contract-audit/README.md), the shared ones
-const folders = [join(ROOT, 'examples'), join(ROOT, 'test', 'corpus', 'contract-audit')];
+// examples/, the contract audit's scenarios (test/corpus/contract-audit/README.md), the broken
+// files of a review of where syntax errors go (test/corpus/broken/README.md), the shared ones
+const folders = [join(ROOT, 'examples'), join(ROOT, 'test', 'corpus', 'contract-audit'), join(ROOT, 'test', 'corpus', 'broken')];
 const sharedExamples = join(ROOT, '..', 'shared', 'examples');
 if (existsSync(sharedExamples)) folders.push(sharedExamples);
 
