@@ -1384,6 +1384,13 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         ['an if never closed in a policy whose last } reads as the policy\'s', 'machine { cpus 2 }\ntask rx { handler 1 }\npolicy p {\n  on exec {\n    if user(cur) {\n      stui\n    clui\n  }\n}\n', [9]],
         ['an expectation after a race whose branch is never closed, written flat', 'machine { cpus 2 }\nrace {\ncpu0: stui\nexpect no lost\n', [4]],
         ['an expectation after a race whose last branch, indented, is never closed', 'machine { cpus 2 }\nrace {\n  cpu0: stui\n} with {\n  cpu1: stui\nexpect no lost\n', [5]],
+        // a closing bracket wanted at a line not indented deeper than the bracket's: the short line before lacks it
+        ['a hook whose } is missing, the next hook at its depth', 'machine { cpus 2 }\npolicy p {\n  on switch_out {\n    xsaves prev\n  on return_to_user { xrstors cur }\n}\n', [4]],
+        ['a race\'s first branch whose } is missing, with at the race\'s depth', 'machine { cpus 2 }\nrace {\n  cpu0: stui\nwith {\n  cpu1: stui\n}\n', [3]],
+        ['a hook inside a hook, indented deeper: the inner one is wrong', 'machine { cpus 2 }\npolicy p {\n  on exec {\n    stui\n    on exit { }\n  }\n}\n', [5]],
+        ['a branch never closed on the race\'s own line, an expectation next', 'machine { cpus 2 }\nrace { cpu0: stui } with { cpu1: stui\nexpect no lost\n', [2]],
+        ['a hook keyword alone took the next hook\'s on as its name', 'machine { cpus 2 }\npolicy p {\n  on\n  on switch_in { xrstors next }\n}\n', [3]],
+        ['a set\'s path cut after its dot in a hook took the next statement\'s keyword', 'machine { cpus 2 }\npolicy p {\n  on switch_out {\n    set prev.upid.\n    xsaves prev\n  }\n}\n', [4]],
         // after a word taken from the next line, what the parser read as the short line's, to the next part
         ['a compared path cut after its dot took a race written on several lines', 'machine { cpus 2 }\ntask rx { handler 1 }\nexpect rx.upid.\nrace {\n  cpu0: stui\n} with {\n  cpu1: stui\n}\n', [3]],
         // inside the item: the set wants its operator, the comparison its operator, after the taken word

@@ -105,7 +105,7 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
         const ends = neverClosed(e, text, brackets, code);
         if (ends && leftOpen.has(ends.opener)) continue; // said already, at the end of its short line
         const placed = raceInBranch(e, text, brackets, code) ?? ends?.placed ?? blockLeftOpen(e, text, brackets, code)
-            ?? moved(e, text, brackets) ?? wordTaken(e, text, code) ?? { error: e };
+            ?? moved(e, text, brackets, code) ?? wordTaken(e, text, code) ?? { error: e };
         if (placed.noticedAt !== undefined && at !== undefined && brackets.unclosedAt(at)) leftOpen.add(brackets.openAt(at));
         noticed = placed.noticedAt;
         noticedTaken = placed.taken === true;
@@ -144,7 +144,7 @@ function offsetOf(t: IToken | undefined): number | undefined {
  * bracket (the short line lacks it), or only a closing bracket that is indeed missing and
  * the token starts something new.
  */
-function moved(e: IRecognitionException, text: string, brackets: BracketMap): PlacedError | undefined {
+function moved(e: IRecognitionException, text: string, brackets: BracketMap, code: { ends?: CodeEnds }): PlacedError | undefined {
     const found = e.token;
     const prev = (e as IRecognitionException & { previousToken?: IToken }).previousToken;
     const at = offsetOf(found);
@@ -154,7 +154,11 @@ function moved(e: IRecognitionException, text: string, brackets: BracketMap): Pl
     if (endLine >= (found.startLine ?? 0) || !startsLine(text, at)) return undefined;
     const closing = /^Expecting token of type '[})]'/.test(e.message);
     const rest = text.slice(at, at + 40);
-    if (closing && !(brackets.unclosedAt(at) && (PART.test(rest) || STATEMENT.test(rest)))) return undefined;
+    // a closing bracket wanted: indeed missing when the text never closes the bracket, or when
+    // the token, which starts something new, is not indented deeper than the bracket's line (a
+    // `}` further on closes an outer block: `on exit {` cut, then `on wait { }` and the policy's `}`)
+    if (closing && !((PART.test(rest) || STATEMENT.test(rest) || /^with(?![A-Za-z0-9_])/.test(rest))
+        && (brackets.unclosedAt(at) || (code.ends ??= new CodeEnds(text)).notDeeper(at, brackets.openAt(at))))) return undefined;
     return { error: at_(e, endOffset + 1, endLine, endColumn + 1), note: `; the line ends after '${prev.image}'`, noticedAt: found };
 }
 
@@ -184,7 +188,7 @@ function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEn
     if (before === undefined) return undefined;
     // a part's first word after a line that ends in a path's '.': the path took it as its name
     // (`cpu0: set rx.upid.` then `expect no lost`), wherever the parser stopped after it
-    const afterDot = part && text.charCodeAt(before - 1) === 0x2e;
+    const afterDot = (part || STATEMENT.test(text.slice(start, start + 40))) && text.charCodeAt(before - 1) === 0x2e;
     if (!cpu && !atFileLevel && !afterDot) return undefined;
     const { line, column } = code.ends.position(before);
     const taken = code.ends.position(start);
@@ -334,7 +338,8 @@ class CodeEnds {
         const first = this.lineOf(opener);
         const indent = this.indentOf(first);
         if (indent === undefined) return undefined;
-        let body = -1;
+        // code after the bracket on its own line is the start of the body (`with { cpu1: stui`)
+        let body = this.lasts[first] > opener + 1 ? first : -1;
         for (let line = first + 1; line < this.lineStarts.length; line++) {
             if (this.firsts[line] < 0) continue;
             const deeper = this.indentOf(line);
@@ -347,6 +352,18 @@ class CodeEnds {
             return body < 0 || c === 0x7d || c === 0x29 ? undefined : this.lasts[body];
         }
         return undefined;
+    }
+
+    /**
+     * Whether the code at `offset`, the first on its line, is indented no deeper than the line
+     * of the bracket at `opener` (false when either has a tab, or no bracket is open).
+     */
+    notDeeper(offset: number, opener: number): boolean {
+        if (opener < 0) return false;
+        const line = this.lineOf(offset);
+        const mine = this.indentOf(line);
+        const theirs = this.indentOf(this.lineOf(opener));
+        return mine !== undefined && theirs !== undefined && this.firsts[line] === offset && mine <= theirs;
     }
 
     /** The indentation of a line of code (its blanks before the code), or undefined when it has a tab (its width is not known). */

@@ -121,6 +121,11 @@ function partStarts(file: ast.File): { offsets: number[]; positions: Range['star
     return parts;
 }
 
+/** What starts a part of the file, or a hook (`on` alone, then `on exec { … }`: the first took the second's `on`). */
+function startsPartOrHook(text: string): boolean {
+    return startsPart(text) || /^on(?![A-Za-z0-9_])/.test(text);
+}
+
 /** The `kind` of an expectation in a race's branch (checkBranch). */
 export const MISPLACED_EXPECT = 'misplaced-expect';
 
@@ -133,12 +138,12 @@ export const TAKEN_WORD = 'taken-word';
  * keyword), or `on` then a declaration. Reported right after the word before it, on the line
  * that ends too early, as the parser's errors are (parse-errors.ts, decisions #33).
  */
-function reportTaken(accept: ValidationAcceptor, node: AstNode, property: string, what: string): boolean {
+function reportTaken(accept: ValidationAcceptor, node: AstNode, property: string, what: string, starts: (text: string) => boolean = startsPart): boolean {
     const word = GrammarUtils.findNodeForProperty(node.$cstNode, property);
     const before = word && CstUtils.getPreviousNode(word, false);
     const text = node.$cstNode?.root.fullText;
     if (!word || !before || text === undefined || before.offset < node.$cstNode!.offset || before.range.end.line >= word.range.start.line
-        || !startsPart(text.slice(word.offset, word.offset + 40))) return false;
+        || !starts(text.slice(word.offset, word.offset + 40))) return false;
     const range: Range = { start: before.range.end, end: before.range.end };
     // what the parser met from the taken word on, until the next part it found, follows from it
     // (normalizeDiagnostics): the text after the word was read as the rest of this part
@@ -331,7 +336,7 @@ export class UintrValidator {
 
     checkHook(h: ast.Hook, accept: ValidationAcceptor): void {
         // no word at all (`on {`, `on 42`): the parser's error says what is missing
-        if (h.hook !== undefined && !(h.hook in HOOKS) && !reportTaken(accept, h, 'hook', 'the hook\'s name')) {
+        if (h.hook !== undefined && !(h.hook in HOOKS) && !reportTaken(accept, h, 'hook', 'the hook\'s name', startsPartOrHook)) {
             report(accept, 'syntax', `unknown hook '${h.hook}' (expected one of ${Object.keys(HOOKS).join(', ')})`, h, 'hook');
         }
     }
