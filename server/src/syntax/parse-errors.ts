@@ -6,13 +6,15 @@
  *
  * - **The end of a line.** An item cut short (`expect delivered rx`, `cpu0: switch`) is
  *   noticed at the first token of the next line. When the parser wanted more than a closing
- *   bracket there, or only a closing bracket that the text never closes and the token starts
- *   something new (a step, an expectation, a declaration; in a block, a statement), the error
- *   is reported right after the last token of the short line, as a compiler says "expected
- *   ';'". Likewise when a word that starts a line was taken by the line before (an operand took
- *   the next step's CPU name, a CPU name alone being a number, decisions #14; a path took
- *   `expect`) and the parser stopped right after it. (A word taken as a declaration's or a
- *   hook's name is the static check's to say: uintr-validator.ts, reportTaken.)
+ *   bracket there, or only a closing bracket and the token starts something new (a step, an
+ *   expectation, a declaration; in a block, a statement; `with`) where the text never closes
+ *   the bracket or the token is not indented deeper than the bracket's line, the error is
+ *   reported right after the last token of the short line, as a compiler says "expected ';'".
+ *   Likewise when a word that starts a line was taken by the line before (an operand took the
+ *   next step's CPU name, a CPU name alone being a number, decisions #14; a path cut after its
+ *   `.` took `expect` or a statement's keyword); what the parser then read as the short line's
+ *   follows from it, up to the next part. (A word taken as a declaration's or a hook's name is
+ *   the static check's to say: uintr-validator.ts, reportTaken.)
  * - **A block left open before a declaration** (`machine { cpus 2`, then `policy q {`): noticed
  *   only at the declaration's `{`, as `policy q` is also a machine property; reported at the
  *   end of the block's short line.
