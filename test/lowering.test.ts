@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CstUtils } from 'langium';
-import { lowerProgram, type ExpectItem, type StepItem } from '../server/src/scenario/program.js';
+import { lowerProgram, scanItemStarts, treeItemStarts, type ExpectItem, type StepItem } from '../server/src/scenario/program.js';
 import { startOffset } from '../server/src/syntax/cst-offsets.js';
 import { check, workspace } from './helpers.js';
 
@@ -82,5 +82,37 @@ describe('lowering', () => {
             }
         }
         expect(nodes).toBeGreaterThan(5_000);
+    });
+
+    test('the scan of the text finds the items where the tree starts them, in every clean file here and in items written oddly', async () => {
+        const ws = await workspace();
+        const dirs = ['examples', join('test', 'corpus', 'contract-audit'), join('test', 'corpus', 'broken')];
+        const texts = dirs.flatMap(d => readdirSync(d).filter(f => f.endsWith('.uintr')).map(f => readFileSync(join(d, f), 'utf8')));
+        texts.push(
+            TEXT.replace('cpu1: xrstors rx', 'cpu1 /* a comment */ : // and one more\n  xrstors rx'),
+            'machine { cpus 2 }\ntask rx { handler 1 }\ncpu0 : stui cpu1:clui expect cpu0.uif == cpu1\ncpu1: stui\nrace { cpu0: stui } with { cpu1: stui } race {\n cpu0: stui\n} with { cpu1: stui }\nexpect no lost\r\ncpu0: stui\rcpu1: clui\n',
+        );
+        let scanned = 0, fellBack = 0;
+        for (const [i, text] of texts.entries()) {
+            const doc = await ws.load(text, `/test/starts-${i}.uintr`);
+            try {
+                const file = doc.parseResult.value;
+                const items = file.items;
+                if (items.length === 0 || doc.parseResult.parserErrors.length || doc.parseResult.lexerErrors.length) continue;
+                const tree = treeItemStarts(items)!;
+                const scan = scanItemStarts(file.$cstNode!.root.fullText, tree[0], items.length);
+                // either the same starts, or none (the tree's are then taken): never others
+                if (scan === undefined) fellBack++;
+                else {
+                    expect(scan, `file ${i}`).toEqual(tree);
+                    scanned++;
+                }
+            } finally {
+                ws.release(doc);
+            }
+        }
+        expect(scanned).toBeGreaterThan(100);
+        // a comment between a CPU name and its ':' hides the item from the scan: the tree is read
+        expect(fellBack).toBe(1);
     });
 });

@@ -167,21 +167,53 @@ function compiledOnce<T>(memo: Map<string, T>, key: string | undefined, compile:
  */
 function itemTexts(file: ast.File): string[] | undefined {
     const full = (file.$cstNode as RootCstNode | undefined)?.fullText;
-    if (full === undefined) return undefined;
     const items = file.items;
+    if (full === undefined || items.length === 0) return [];
+    const first = items[0].$cstNode;
+    if (!first) return undefined;
+    const starts = scanItemStarts(full, startOffset(first), items.length) ?? treeItemStarts(items);
+    if (!starts) return undefined;
     const texts: string[] = new Array<string>(items.length);
-    let start = -1;
-    for (let i = 0; i <= items.length; i++) {
-        let next = full.length;
-        if (i < items.length) {
-            const cst = items[i].$cstNode;
-            if (!cst) return undefined;
-            next = startOffset(cst);
-        }
-        if (i > 0) texts[i - 1] = full.slice(start, next);
-        start = next;
-    }
+    for (let i = 0; i < items.length; i++) texts[i] = full.slice(starts[i], i + 1 < items.length ? starts[i + 1] : full.length);
     return texts;
+}
+
+/** Where each item starts, read from the tree. */
+export function treeItemStarts(items: readonly ast.Item[]): number[] | undefined {
+    const starts: number[] = new Array<number>(items.length);
+    for (let i = 0; i < items.length; i++) {
+        const cst = items[i].$cstNode;
+        if (!cst) return undefined;
+        starts[i] = startOffset(cst);
+    }
+    return starts;
+}
+
+/**
+ * What can start an item outside brackets, and what to step over: a comment, a string, a
+ * bracket. An item starts with a CPU name and its `:`, `expect` or `race` (reserved words: no
+ * name or path of an item is one), so in a file that parsed without an error these are where
+ * the items start.
+ */
+const ITEM_SCAN = /\/\/[^\n\r]*|\/\*[\s\S]*?(?:\*\/|$)|"(?:\\[^\n\r]|[^"\\\n\r])*"?|[{}()]|(?<![A-Za-z0-9_])(?:cpu\d+[ \t]*:|(?:expect|race)(?![A-Za-z0-9_]))/g;
+
+/**
+ * Where each item starts, found by one scan of the text from the first item's start (a regular
+ * expression: several times faster than reading each item's first token from a freshly parsed
+ * tree); undefined when it does not find as many as the tree has.
+ */
+export function scanItemStarts(full: string, first: number, count: number): number[] | undefined {
+    const starts: number[] = new Array<number>(count);
+    starts[0] = first;
+    let n = 1, depth = 0;
+    ITEM_SCAN.lastIndex = first + 1;
+    for (let m: RegExpExecArray | null; n < count && (m = ITEM_SCAN.exec(full)) !== null;) {
+        const c = full.charCodeAt(m.index);
+        if (c === 0x7b || c === 0x28) depth++;
+        else if (c === 0x7d || c === 0x29) depth--;
+        else if (c !== 0x2f && c !== 0x22 && depth === 0) starts[n++] = m.index;
+    }
+    return n === count ? starts : undefined;
 }
 
 function taskSpec(t: ast.Task): TaskSpec {
