@@ -1388,6 +1388,7 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         ['a hook whose } is missing, the next hook at its depth', 'machine { cpus 2 }\npolicy p {\n  on switch_out {\n    xsaves prev\n  on return_to_user { xrstors cur }\n}\n', [4]],
         ['a race\'s first branch whose } is missing, with at the race\'s depth', 'machine { cpus 2 }\nrace {\n  cpu0: stui\nwith {\n  cpu1: stui\n}\n', [3]],
         ['a hook inside a hook, indented deeper: the inner one is wrong', 'machine { cpus 2 }\npolicy p {\n  on exec {\n    stui\n    on exit { }\n  }\n}\n', [5]],
+        ['an expectation in a task block written flat: it is the offender', 'machine { cpus 2 }\ntask rx {\nhandler 1\nexpect no lost\n}\n', [4]],
         ['a branch never closed on the race\'s own line, an expectation next', 'machine { cpus 2 }\nrace { cpu0: stui } with { cpu1: stui\nexpect no lost\n', [2]],
         ['a hook keyword alone took the next hook\'s on as its name', 'machine { cpus 2 }\npolicy p {\n  on\n  on switch_in { xrstors next }\n}\n', [3]],
         ['a set\'s path cut after its dot in a hook took the next statement\'s keyword', 'machine { cpus 2 }\npolicy p {\n  on switch_out {\n    set prev.upid.\n    xsaves prev\n  }\n}\n', [4]],

@@ -208,7 +208,8 @@ function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEn
 
 /**
  * A closing bracket wanted at the end of the file, where the innermost bracket open is never
- * closed (`race {` and steps, to the end): reported at that bracket, as what is wrong is there.
+ * closed (`race {`, indented steps, then a step at the race's depth): reported where that
+ * bracket's block ends, when its indentation says so plainly (CodeEnds.blockEnd).
  */
 function neverClosed(e: IRecognitionException, text: string, brackets: BracketMap, code: { ends?: CodeEnds }): { placed: PlacedError; opener: number } | undefined {
     if (offsetOf(e.token) !== undefined || !/^Expecting token of type '[})]'/.test(e.message)) return undefined;
@@ -358,14 +359,23 @@ class CodeEnds {
 
     /**
      * Whether the code at `offset`, the first on its line, is indented no deeper than the line
-     * of the bracket at `opener` (false when either has a tab, or no bracket is open).
+     * of the bracket at `opener`, while a line between them is deeper (the block's body is
+     * indented: the file says where its blocks end). False when a tab makes a width unknown,
+     * or no bracket is open.
      */
     notDeeper(offset: number, opener: number): boolean {
         if (opener < 0) return false;
         const line = this.lineOf(offset);
+        const from = this.lineOf(opener);
         const mine = this.indentOf(line);
-        const theirs = this.indentOf(this.lineOf(opener));
-        return mine !== undefined && theirs !== undefined && this.firsts[line] === offset && mine <= theirs;
+        const theirs = this.indentOf(from);
+        if (mine === undefined || theirs === undefined || this.firsts[line] !== offset || mine > theirs) return false;
+        for (let between = from + 1; between < line; between++) {
+            if (this.firsts[between] < 0) continue;
+            const body = this.indentOf(between);
+            if (body !== undefined && body > theirs) return true;
+        }
+        return false;
     }
 
     /** The indentation of a line of code (its blanks before the code), or undefined when it has a tab (its width is not known). */
