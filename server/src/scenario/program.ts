@@ -168,7 +168,8 @@ function compiledOnce<T>(memo: Map<string, T>, key: string | undefined, compile:
 function itemTexts(file: ast.File): string[] | undefined {
     const full = (file.$cstNode as RootCstNode | undefined)?.fullText;
     const items = file.items;
-    if (full === undefined || items.length === 0) return [];
+    if (full === undefined) return undefined;
+    if (items.length === 0) return [];
     const first = items[0].$cstNode;
     if (!first) return undefined;
     const starts = scanItemStarts(full, startOffset(first), items.length) ?? treeItemStarts(items);
