@@ -3,13 +3,13 @@
  * `cpuN:` step and for a statement inside a policy hook.
  */
 import { mask, setBits } from '../machine/bits.js';
-import { UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
+import { UPID_FIELDS, XSAVE_FIELDS, type UpidField } from '../machine/fields.js';
 import { tagBits } from '../machine/interrupt.js';
 import { isMsrName } from '../machine/layout.js';
 import { senduipi } from '../machine/senduipi.js';
 import { uiFlag } from '../machine/ui-flag.js';
 import { checkUpidWrite, freeUpid, putUpid } from '../machine/upid.js';
-import { notePosted, type Posted } from '../machine/state.js';
+import { notePosted, type Machine, type Posted, type Upid } from '../machine/state.js';
 import { wrmsr } from '../machine/wrmsr.js';
 import { xrstors } from '../machine/xrstors.js';
 import { xsaves } from '../machine/xsaves.js';
@@ -92,6 +92,18 @@ function compileBare(env: CompileEnv, a: ast.Instruction): Exec {
     throw new Error(`cannot compile action ${(a as ast.Instruction).$type}`);
 }
 
+/**
+ * A UPID field written by name, one writer per field: hooks write SN and NDST on every context
+ * switch, and Machine.w's computed key is a megamorphic access in V8 (see Machine.changed).
+ */
+const UPID_WRITE: Record<UpidField, (m: Machine, u: Upid, v: bigint) => void> = {
+    on: (m, u, v) => m.setOn(u, v),
+    pir: (m, u, v) => m.setPir(u, v),
+    sn: (m, u, v) => { if (u.sn !== v) { m.changed(u, 'sn', u.sn, v); u.sn = v; } },
+    nv: (m, u, v) => { if (u.nv !== v) { m.changed(u, 'nv', u.nv, v); u.nv = v; } },
+    ndst: (m, u, v) => { if (u.ndst !== v) { m.changed(u, 'ndst', u.ndst, v); u.ndst = v; } },
+};
+
 function compileSet(env: CompileEnv, a: ast.SetAction): Exec {
     const s = pathShape(a.path);
     const v = compileExpr(env, a.value).eval;
@@ -103,12 +115,13 @@ function compileSet(env: CompileEnv, a: ast.SetAction): Exec {
         const f = s.field;
         const m = mask(UPID_FIELDS[f]);
         const access = `set ${text} writes`; // made once: hooks run this on every context switch
+        const write = UPID_WRITE[f];
         return ctx => {
             const u = upidOf(x(ctx));
             checkUpidWrite(ctx.m, u, access);
             const operand = v(ctx);
             const nv = combine(u[f], operand) & m;
-            ctx.m.w(u, f, nv);
+            write(ctx.m, u, nv);
             if (f === 'pir' && op !== '&=') {
                 // every vector this write sets counts as posted here (never-delivered sits on the last post)
                 for (const i of setBits(operand & nv)) notePosted(ctx.m, u, i, ctx.m.cause);

@@ -49,11 +49,11 @@ function processNotification(m: Machine, c: Cpu): void {
         if (!upid) return;
     }
     const tmp = upid.pir;
-    m.w(upid, 'on', 0n);
-    m.w(upid, 'pir', 0n);
+    m.setOn(upid, 0n);
+    m.setPir(upid, 0n);
     if (tmp !== 0n) {
-        m.w(c, 'uirr', c.uirr | tmp);
-        m.meta(c, 'uirrTags', tagBits(c.uirrTags, tmp, upid.owner, upid.postedBy));
+        m.setUirr(c, c.uirr | tmp);
+        m.setUirrTags(c, tagBits(c.uirrTags, tmp, upid.owner, upid.postedBy));
     }
 }
 
@@ -92,7 +92,7 @@ export function untag(tags: UirrTags, v: number): UirrTags {
  */
 export function deliverAll(m: Machine): void {
     for (const c of m.cpus) {
-        if (c.mode === 'user' && c.uif === 1n && c.uirr !== 0n) deliver(m, c);
+        if (c.uirr !== 0n && c.uif === 1n && c.mode === 'user') deliver(m, c);
     }
 }
 
@@ -101,11 +101,11 @@ function deliver(m: Machine, c: Cpu): void {
     while (c.uif === 1n && c.uirr !== 0n) {
         const v = highestBit(c.uirr);
         const bit = 1n << BigInt(v);
-        m.w(c, 'uirr', c.uirr & ~bit);
-        m.w(c, 'uif', 0n);
+        m.setUirr(c, c.uirr & ~bit);
+        m.setUif(c, 0n);
         const tag = tagOf(c.uirrTags, v);
         if (tag) {
-            m.meta(c, 'uirrTags', untag(c.uirrTags, v));
+            m.setUirrTags(c, untag(c.uirrTags, v));
             if (tag.owner !== task.id) {
                 m.emit({
                     type: 'misdelivered', cause: m.cause, cpu: c.index, vector: v,
@@ -113,9 +113,10 @@ function deliver(m: Machine, c: Cpu): void {
                 });
             }
         }
-        m.w(task, 'delivered', task.delivered | bit);
+        const delivered = task.delivered | bit;
+        if (delivered !== task.delivered) { m.changed(task, 'delivered', task.delivered, delivered); task.delivered = delivered; }
         m.counters.deliveries++;
         m.emit({ type: 'delivered', cause: m.cause, cpu: c.index, task: task.id, vector: v });
-        if (m.config.handlersAuto) m.w(c, 'uif', 1n);
+        if (m.config.handlersAuto) m.setUif(c, 1n);
     }
 }

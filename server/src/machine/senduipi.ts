@@ -35,10 +35,10 @@ export function senduipi(m: Machine, c: Cpu, n: bigint): SenduipiResult {
         m.emit({ type: 'upid-use-after-free', cause: m.cause, access: 'SENDUIPI writes', upidOwner: owner, addr: upid.addr, freedBy: upid.freedBy });
     }
     const v = Number(entry.uv);
-    m.w(upid, 'pir', upid.pir | (1n << entry.uv));
+    m.setPir(upid, upid.pir | (1n << entry.uv));
     notePosted(m, upid, v, m.cause);
     if (upid.sn === 0n && upid.on === 0n) {
-        m.w(upid, 'on', 1n);
+        m.setOn(upid, 1n);
         return { fault: null, ipi: m.ipi(upid.nv, Number(upid.ndst), upid.addr, m.cause) };
     }
     return NOTHING;

@@ -321,15 +321,86 @@ export class Machine implements MachineObjects {
         r.runningOn = v;
     }
 
+    // Written at every notification, delivery and SENDUIPI: by name too.
+
+    setUirr(c: Cpu, v: bigint): void {
+        const old = c.uirr;
+        if (old === v) return;
+        this.changed(c, 'uirr', old, v);
+        c.uirr = v;
+    }
+
+    setUif(c: Cpu, v: bigint): void {
+        const old = c.uif;
+        if (old === v) return;
+        this.changed(c, 'uif', old, v);
+        c.uif = v;
+    }
+
+    setPir(u: Upid, v: bigint): void {
+        const old = u.pir;
+        if (old === v) return;
+        this.changed(u, 'pir', old, v);
+        u.pir = v;
+    }
+
+    setOn(u: Upid, v: bigint): void {
+        const old = u.on;
+        if (old === v) return;
+        this.changed(u, 'on', old, v);
+        u.on = v;
+    }
+
+    setLastCpu(r: Runnable, v: number): void {
+        const old = r.lastCpu;
+        if (old === v) return;
+        this.changed(r, 'lastCpu', old, v);
+        r.lastCpu = v;
+    }
+
+    setFpregsOwner(c: Cpu, v: number): void {
+        const old = c.fpregsOwner;
+        if (old === v) return;
+        this.changed(c, 'fpregsOwner', old, v);
+        c.fpregsOwner = v;
+    }
+
+    // Provenance written by XSAVES, XRSTORS and notifications, by name (see {@link meta}).
+
+    setUirrTags(obj: Cpu | XsaveImage, v: UirrTags): void {
+        this.metaChanged(obj, 'uirrTags', obj.uirrTags);
+        obj.uirrTags = v;
+    }
+
+    setSavedBy(img: XsaveImage, v: number): void {
+        this.metaChanged(img, 'savedBy', img.savedBy);
+        img.savedBy = v;
+    }
+
+    setUinvChangedBy(c: Cpu, v: number): void {
+        this.metaChanged(c, 'uinvChangedBy', c.uinvChangedBy);
+        c.uinvChangedBy = v;
+    }
+
+    setUinvArmedBy(c: Cpu, v: number): void {
+        this.metaChanged(c, 'uinvArmedBy', c.uinvArmedBy);
+        c.uinvArmedBy = v;
+    }
+
     /**
      * Writes provenance (`uirrTags`, `savedBy`, `uinvChangedBy`, `uinvArmedBy`, `freedBy`,
      * `postedBy`): not traced, but undone with the rest, and the object's interned key is
      * dropped (tags and savedBy are part of the state an exploration compares).
      */
     meta<T extends Cpu | XsaveImage | Upid, K extends MetaKey & keyof T>(obj: T, key: K, v: T[K]): void {
-        const undo = this.undo ?? this.metaUndo;
-        if (undo) undo.push(obj, key, obj[key], obj.kid);
+        this.metaChanged(obj, key, obj[key]);
         obj[key] = v;
+    }
+
+    /** Records that provenance obj[key] changes from `old`, before the caller assigns it (see {@link meta}, {@link changed}). */
+    private metaChanged(obj: Cpu | XsaveImage | Upid, key: MetaKey, old: unknown): void {
+        const undo = this.undo ?? this.metaUndo;
+        if (undo) undo.push(obj, key, old, obj.kid);
         obj.kid = -1;
     }
 

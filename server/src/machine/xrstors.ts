@@ -36,12 +36,12 @@ export function xrstors(m: Machine, c: Cpu, task: Runnable | null): Fault | null
     if (c.upidaddr !== from.upidaddr) { m.changed(c, 'upidaddr', c.upidaddr, from.upidaddr); c.upidaddr = from.upidaddr; }
     if (c.uirr !== from.uirr) { m.changed(c, 'uirr', c.uirr, from.uirr); c.uirr = from.uirr; }
     if (c.uittaddr !== from.uittaddr) { m.changed(c, 'uittaddr', c.uittaddr, from.uittaddr); c.uittaddr = from.uittaddr; }
-    m.meta(c, 'uirrTags', from.uirrTags);
-    if (img) m.meta(img, 'savedBy', NO_CAUSE);
+    m.setUirrTags(c, from.uirrTags);
+    if (img) m.setSavedBy(img, NO_CAUSE);
     // Bookkeeping: for `init`, Linux marks the fresh registers as the running task's.
     const owner = task ?? m.currentOf(c);
-    m.w(c, 'fpregsOwner', owner.id);
-    if (owner.kind === 'task') m.w(owner, 'lastCpu', c.index);
+    m.setFpregsOwner(c, owner.id);
+    if (owner.kind === 'task') m.setLastCpu(owner, c.index);
     return null;
 }
 
@@ -58,13 +58,13 @@ const INIT = {
 export function setUinv(m: Machine, c: Cpu, v: bigint): void {
     if (c.uinv === v) {
         // rewriting the same value is not a change, but it does set UINV (xrstors-gp's related step)
-        if (v !== 0n && c.uinvArmedBy !== m.cause) m.meta(c, 'uinvArmedBy', m.cause);
+        if (v !== 0n && c.uinvArmedBy !== m.cause) m.setUinvArmedBy(c, m.cause);
         return;
     }
     m.changed(c, 'uinv', c.uinv, v);
     c.uinv = v;
-    m.meta(c, 'uinvChangedBy', m.cause);
-    if (v !== 0n) m.meta(c, 'uinvArmedBy', m.cause);
+    m.setUinvChangedBy(c, m.cause);
+    if (v !== 0n) m.setUinvArmedBy(c, m.cause);
 }
 
 /** The image checks of XRSTORS, or null when the image can be loaded. */

@@ -2,6 +2,7 @@
  * XSAVES of the user-interrupt component (SEMANTICS.md §2.1; SDM Vol. 1 §13.5.11, §13.11).
  */
 import { Machine, NO_CAUSE, type Cpu, type Runnable } from './state.js';
+import { setUinv } from './xrstors.js';
 
 /** True when every live field, UIF included, is zero: the init configuration. */
 export function liveStateIsInit(c: Cpu): boolean {
@@ -24,8 +25,8 @@ export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
         m.emit({ type: 'xsaves-clobbers-image', cause: m.cause, task: task.name, lostUinv: img.uinv, savedBy: img.savedBy });
     }
     if (init) {
-        m.w(img, 'present', 0n);
-        m.meta(img, 'savedBy', NO_CAUSE);
+        if (img.present !== 0n) { m.changed(img, 'present', img.present, 0n); img.present = 0n; }
+        m.setSavedBy(img, NO_CAUSE);
     } else {
         // each field by name (see Machine.changed)
         if (img.present !== 1n) { m.changed(img, 'present', img.present, 1n); img.present = 1n; }
@@ -38,12 +39,9 @@ export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
         if (img.uirr !== c.uirr) { m.changed(img, 'uirr', img.uirr, c.uirr); img.uirr = c.uirr; }
         if (img.uittaddr !== c.uittaddr) { m.changed(img, 'uittaddr', img.uittaddr, c.uittaddr); img.uittaddr = c.uittaddr; }
         if (img.miscReserved !== 0n) { m.changed(img, 'miscReserved', img.miscReserved, 0n); img.miscReserved = 0n; }
-        m.meta(img, 'uirrTags', c.uirrTags);
-        m.meta(img, 'savedBy', c.uinv !== 0n ? m.cause : NO_CAUSE);
+        m.setUirrTags(img, c.uirrTags);
+        m.setSavedBy(img, c.uinv !== 0n ? m.cause : NO_CAUSE);
     }
-    if (c.uinv !== 0n) {
-        m.w(c, 'uinv', 0n);
-        m.meta(c, 'uinvChangedBy', m.cause);
-    }
-    m.w(task, 'lastCpu', c.index);
+    setUinv(m, c, 0n);
+    m.setLastCpu(task, c.index);
 }
