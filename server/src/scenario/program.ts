@@ -122,42 +122,48 @@ export function lowerProgram(file: ast.File): Program {
     // text compile to the same code: each distinct step and expectation is compiled once
     // (scenarios repeat lines a lot). An item's text runs from its start to the next item's.
     const keys = itemTexts(file);
-    const steps = new Map<string, Pick<StepItem, 'cpu' | 'kernelAction' | 'run'>>();
-    const checks = new Map<string, Pick<ExpectItem, 'check' | 'form'>>();
+    // a text's code, a step's or an expectation's (a race is never kept: its steps have causes of their own)
+    const codes = new Map<string, StepCode | ExpectCode>();
     let stepCount = 0;
-    const lowerStep = (step: ast.Step, key?: string): StepItem => {
+    const stepCode = (step: ast.Step): StepCode => ({ kind: 'step', cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action) });
+    const stepItem = (step: ast.Step, code: StepCode): StepItem => {
         stepCount++;
-        const cause = newCause(step);
-        // the memo first: most steps repeat a text seen before, and then no closure is made
-        const code = (key !== undefined ? steps.get(key) : undefined)
-            ?? compiledOnce(steps, key, () => ({ cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action) }));
-        return { kind: 'step', cause, cpu: code.cpu, kernelAction: code.kernelAction, run: code.run, node: step };
+        return { kind: 'step', cause: newCause(step), cpu: code.cpu, kernelAction: code.kernelAction, run: code.run, node: step };
     };
     const items: ProgramItem[] = [];
     for (let i = 0; i < file.items.length; i++) {
         const item = file.items[i];
         const key = keys?.[i];
-        if (item.$type === ast.Step.$type) items.push(lowerStep(item, key));
-        else if (item.$type === ast.Expect.$type) {
-            const code = (key !== undefined ? checks.get(key) : undefined) ?? compiledOnce(checks, key, (): Pick<ExpectItem, 'check' | 'form'> => ({
-                check: compileExpect(env, item), form: ast.isGpExp(item.body) ? 'gp' : ast.isNoLostExp(item.body) ? 'no-lost' : 'state',
-            }));
-            items.push({ kind: 'expect', cause: newCause(item), node: item, check: code.check, form: code.form });
+        // the memo first: most items repeat a text seen before, and then neither the item's
+        // node is read nor a closure made
+        let code = key !== undefined ? codes.get(key) : undefined;
+        if (code === undefined) {
+            if (item.$type === ast.Race.$type) {
+                const cause = newCause(item);
+                items.push({ kind: 'race', cause, node: item, branches: item.branches.map(b => b.steps.map(s => stepItem(s, stepCode(s)))) });
+                continue;
+            }
+            code = item.$type === ast.Step.$type ? stepCode(item) : expectCode(env, item as ast.Expect);
+            if (key !== undefined) codes.set(key, code);
         }
-        else {
-            const cause = newCause(item);
-            items.push({ kind: 'race', cause, node: item, branches: item.branches.map(b => b.steps.map(s => lowerStep(s))) });
-        }
+        if (code.kind === 'step') items.push(stepItem(item as ast.Step, code));
+        else items.push({ kind: 'expect', cause: newCause(item), node: item as ast.Expect, check: code.check, form: code.form });
     }
     return { config, ipiDeferred, tasks, kthreads: kthreadDecls.map(k => k.name), items, loc, causes: nodes.length, stepCount, env, policy, causeOf };
 }
 
-/** What the text `key` compiled to before in this file, or `compile()` now (no key: never kept). */
-function compiledOnce<T>(memo: Map<string, T>, key: string | undefined, compile: () => T): T {
-    if (key === undefined) return compile();
-    let code = memo.get(key);
-    if (code === undefined) memo.set(key, code = compile());
-    return code;
+/** What a step's text compiles to. */
+interface StepCode extends Pick<StepItem, 'cpu' | 'kernelAction' | 'run'> {
+    readonly kind: 'step';
+}
+
+/** What an expectation's text compiles to. */
+interface ExpectCode extends Pick<ExpectItem, 'check' | 'form'> {
+    readonly kind: 'expect';
+}
+
+function expectCode(env: CompileEnv, e: ast.Expect): ExpectCode {
+    return { kind: 'expect', check: compileExpect(env, e), form: ast.isGpExp(e.body) ? 'gp' : ast.isNoLostExp(e.body) ? 'no-lost' : 'state' };
 }
 
 /**
