@@ -21,13 +21,10 @@ export type Resolve = (ctx: ExecContext) => Runnable;
 
 /** Compiles a reference to a task or kthread: a declared name, a foreach variable, prev/next/cur. */
 export function compileObject(env: CompileEnv, bound: string | undefined, target: AstNode | undefined, text: string): Resolve {
-    if (bound === 'prev' || bound === 'next' || bound === 'cur') {
-        return ctx => {
-            const r = ctx[bound];
-            if (!r) throw new RunError(`'${bound}' is not bound here`);
-            return r;
-        };
-    }
+    // one closure per name: `ctx[bound]` was a keyed access on every context switch
+    if (bound === 'prev') return ctx => ctx.prev ?? unbound(bound);
+    if (bound === 'next') return ctx => ctx.next ?? unbound(bound);
+    if (bound === 'cur') return ctx => ctx.cur ?? unbound(bound);
     if (ast.isForeachStmt(target)) {
         const slot = env.slotOf(target);
         return ctx => {
@@ -41,6 +38,10 @@ export function compileObject(env: CompileEnv, bound: string | undefined, target
         return ctx => ctx.m.runnables[id];
     }
     throw new RunError(`unknown name '${text}'`);
+}
+
+function unbound(name: string): never {
+    throw new RunError(`'${name}' is not bound here`);
 }
 
 /** A name as messages show it. */
