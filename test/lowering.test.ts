@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { CstUtils } from 'langium';
 import { lowerProgram, scanItemStarts, treeItemStarts, type ExpectItem, type StepItem } from '../server/src/scenario/program.js';
 import { startOffset } from '../server/src/syntax/cst-offsets.js';
+import { compilePolicyForRun } from '../server/src/kernel/policy.js';
 import { check, workspace } from './helpers.js';
 
 const TEXT = `scenario "repeated lines"
@@ -82,6 +83,30 @@ describe('lowering', () => {
             }
         }
         expect(nodes).toBeGreaterThan(5_000);
+    });
+
+    test('a built-in policy is compiled once per UINV and kernel vector; a policy of the file afresh for each run', async () => {
+        const ws = await workspace();
+        const doc = await ws.load(TEXT, '/test/builtin-policy.uintr');
+        try {
+            const file = doc.parseResult.value;
+            const env = lowerProgram(file).env;
+            const rfc = ws.findPolicy('linux_rfc', file)!;
+            expect(compilePolicyForRun(env, rfc)).toBe(compilePolicyForRun(lowerProgram(file).env, rfc));
+            expect(compilePolicyForRun({ ...env, uinv: 0x21n }, rfc)).not.toBe(compilePolicyForRun(env, rfc));
+            expect(compilePolicyForRun({ ...env, kernelVector: 0x22n }, rfc)).not.toBe(compilePolicyForRun(env, rfc));
+        } finally {
+            ws.release(doc);
+        }
+        const own = await ws.load('machine { cpus 2 policy mine }\npolicy mine extends linux_rfc { on exit { put cur.upid } }\ntask rx { handler 1 }\ncpu0: switch rx\n', '/test/own-policy.uintr');
+        try {
+            const file = own.parseResult.value;
+            const mine = ws.findPolicy('mine', file)!;
+            const env = lowerProgram(file).env;
+            expect(compilePolicyForRun(env, mine)).not.toBe(compilePolicyForRun(env, mine));
+        } finally {
+            ws.release(own);
+        }
     });
 
     test('the scan of the text finds the items where the tree starts them, in every clean file here and in items written oddly', async () => {

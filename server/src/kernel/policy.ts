@@ -3,6 +3,7 @@
  * `extends`, compiled into closures that run against the machine.
  */
 import * as ast from '../syntax/generated/ast.js';
+import { isPreludeUri } from '../syntax/prelude-uri.js';
 import type { Exec } from './context.js';
 import { compileCond } from './expressions.js';
 import { compileInstruction, compileTake, logged } from './instructions.js';
@@ -72,6 +73,26 @@ export function hookPlace(where: string | null): [string | null, string] {
     if (at < 0) return [where, ''];
     const hook = where.slice(0, at);
     return [hook, `${hook} is inherited by ${where.slice(at + INHERITED.length, -1)}`];
+}
+
+/** Built-in policies compiled for a UINV and kernel vector ("uinv:kv"), per policy node. */
+const builtins = new WeakMap<ast.Policy, Map<string, CompiledPolicy>>();
+
+/**
+ * A policy compiled for a run: a built-in one once per UINV and kernel vector (its hooks name
+ * no task of the file, so that is all its code depends on; a small scenario's run spent a tenth
+ * of its time compiling it again), any other one afresh.
+ */
+export function compilePolicyForRun(base: Omit<CompileEnv, 'slotOf'>, p: ast.Policy): CompiledPolicy {
+    let root: { $container?: unknown; $document?: { uri: { toString(): string } } } = p;
+    while (root.$container) root = root.$container as typeof root;
+    if (!root.$document || !isPreludeUri(root.$document.uri.toString())) return compilePolicy(base, p);
+    let byConfig = builtins.get(p);
+    if (!byConfig) builtins.set(p, byConfig = new Map());
+    const key = `${base.uinv}:${base.kernelVector}`;
+    let compiled = byConfig.get(key);
+    if (!compiled) byConfig.set(key, compiled = compilePolicy(base, p));
+    return compiled;
 }
 
 export function compilePolicy(base: Omit<CompileEnv, 'slotOf'>, p: ast.Policy): CompiledPolicy {

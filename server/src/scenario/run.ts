@@ -13,7 +13,7 @@ import { NO_CAUSE, postedCause, type Counters, type Machine } from '../machine/s
 import { UndoLog } from '../machine/undo-log.js';
 import { RunError, type Exec, type ExecContext, type RunSink } from '../kernel/context.js';
 import { Kernel } from '../kernel/kernel.js';
-import { compilePolicy, hookPlace } from '../kernel/policy.js';
+import { compilePolicyForRun, hookPlace } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
 import { DEFAULT_SEVERITY, DiagnosticSet, type DiagnosticCode, type ScenarioDiagnostic, type Severity, type SourceLoc } from './diagnostics.js';
 import { expectText, type ExpectItem, type Program, type ProgramItem, type StepItem } from './program.js';
@@ -65,7 +65,7 @@ export class ProgramRun {
         const recordTrace = options.recordTrace ?? true;
         const m = buildMachine(program.config, program.tasks, program.kthreads);
         m.recording = recordTrace;
-        const kernel = new Kernel(compilePolicy(program.env, policy));
+        const kernel = new Kernel(compilePolicyForRun(program.env, policy));
         const ran = recordTrace ? new PairLog() : null;
         const runner = new Runner(program, kernel, m, new DiagnosticSet(), new Trace(program, m, ran), ran);
         this.runner = runner;
