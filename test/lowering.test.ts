@@ -6,8 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CstUtils } from 'langium';
-import { lowerProgram, scanItemStarts, treeItemStarts, type ExpectItem, type StepItem } from '../server/src/scenario/program.js';
-import { startOffset } from '../server/src/syntax/cst-offsets.js';
+import { lowerProgram, type ExpectItem, type StepItem } from '../server/src/scenario/program.js';
+import { scanItemStarts, startOffset, treeItemStarts } from '../server/src/syntax/cst-offsets.js';
 import { compilePolicyForRun } from '../server/src/kernel/policy.js';
 import { check, workspace } from './helpers.js';
 

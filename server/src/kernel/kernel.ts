@@ -7,25 +7,12 @@ import { RunError, type ExecContext } from './context.js';
 import type { CompiledHook, CompiledPolicy } from './policy.js';
 
 export class Kernel {
-    // the policy's hooks, each in a field of its own: looked up by name on every context switch,
-    // `hooks[name]` was a megamorphic access in V8 (a twentieth of a switch)
-    private readonly switchOut: CompiledHook | undefined;
-    private readonly switchIn: CompiledHook | undefined;
-    private readonly returnToUser: CompiledHook | undefined;
-    private readonly onExec: CompiledHook | undefined;
-    private readonly onExit: CompiledHook | undefined;
-    private readonly onWait: CompiledHook | undefined;
-    private readonly onWake: CompiledHook | undefined;
+    // each call site reads its hook by name (`hooks.switch_out`): looked up as `hooks[name]` on
+    // every context switch, it was a megamorphic access in V8 (a twentieth of a switch)
+    private readonly hooks: CompiledPolicy['hooks'];
 
     constructor(readonly policy: CompiledPolicy) {
-        const h = policy.hooks;
-        this.switchOut = h.switch_out;
-        this.switchIn = h.switch_in;
-        this.returnToUser = h.return_to_user;
-        this.onExec = h.exec;
-        this.onExit = h.exit;
-        this.onWait = h.wait;
-        this.onWake = h.wake;
+        this.hooks = policy.hooks;
     }
 
     /** Runs one hook, if the policy has it, with the names it binds. */
@@ -67,8 +54,8 @@ export class Kernel {
     exec(ctx: ExecContext): void {
         const cur = this.runningTask(ctx, 'exec');
         ctx.m.setMode(ctx.cpu, 'kernel');
-        this.runHook(ctx, this.onExec, null, null, cur);
-        this.runHook(ctx, this.returnToUser, null, null, cur);
+        this.runHook(ctx, this.hooks.exec, null, null, cur);
+        this.runHook(ctx, this.hooks.return_to_user, null, null, cur);
         ctx.m.setMode(ctx.cpu, 'user');
     }
 
@@ -76,7 +63,7 @@ export class Kernel {
     exit(ctx: ExecContext): void {
         const cur = this.runningTask(ctx, 'exit');
         ctx.m.setMode(ctx.cpu, 'kernel');
-        this.runHook(ctx, this.onExit, null, null, cur);
+        this.runHook(ctx, this.hooks.exit, null, null, cur);
         ctx.m.setRunState(cur, 'dead');
         this.contextSwitch(ctx, ctx.m.idleOf(ctx.cpu.index));
     }
@@ -85,14 +72,14 @@ export class Kernel {
     wait(ctx: ExecContext): void {
         const cur = this.runningTask(ctx, 'wait');
         ctx.m.setMode(ctx.cpu, 'kernel');
-        this.runHook(ctx, this.onWait, null, null, cur);
+        this.runHook(ctx, this.hooks.wait, null, null, cur);
         ctx.m.setRunState(cur, 'waiting');
         this.contextSwitch(ctx, ctx.m.idleOf(ctx.cpu.index));
     }
 
     /** The kernel vector arrived: the wake hook runs on that CPU. */
     wake(ctx: ExecContext): void {
-        this.runHook(ctx, this.onWake, null, null, null);
+        this.runHook(ctx, this.hooks.wake, null, null, null);
     }
 
     private runningTask(ctx: ExecContext, what: string): Runnable {
@@ -108,15 +95,15 @@ export class Kernel {
         const c = ctx.cpu;
         const prev = m.currentOf(c);
         m.setMode(c, 'kernel');
-        this.runHook(ctx, this.switchOut, prev, x, null);
+        this.runHook(ctx, this.hooks.switch_out, prev, x, null);
         if (prev.state === 'running') m.setRunState(prev, 'runnable');
         m.setRunningOn(prev, -1);
         m.setCurrent(c, x.id);
         m.setRunState(x, 'running');
         m.setRunningOn(x, c.index);
-        this.runHook(ctx, this.switchIn, prev, x, null);
+        this.runHook(ctx, this.hooks.switch_in, prev, x, null);
         if (x.kind === 'task') {
-            this.runHook(ctx, this.returnToUser, null, null, x);
+            this.runHook(ctx, this.hooks.return_to_user, null, null, x);
             m.setMode(c, 'user');
         }
     }

@@ -3,7 +3,7 @@
  * `extends`, compiled into closures that run against the machine.
  */
 import * as ast from '../syntax/generated/ast.js';
-import { isPreludeUri } from '../syntax/prelude-uri.js';
+import { inPrelude } from '../syntax/prelude-uri.js';
 import type { Exec } from './context.js';
 import { compileCond } from './expressions.js';
 import { compileInstruction, compileTake, logged } from './instructions.js';
@@ -84,9 +84,7 @@ const builtins = new WeakMap<ast.Policy, Map<string, CompiledPolicy>>();
  * of its time compiling it again), any other one afresh.
  */
 export function compilePolicyForRun(base: Omit<CompileEnv, 'slotOf'>, p: ast.Policy): CompiledPolicy {
-    let root: { $container?: unknown; $document?: { uri: { toString(): string } } } = p;
-    while (root.$container) root = root.$container as typeof root;
-    if (!root.$document || !isPreludeUri(root.$document.uri.toString())) return compilePolicy(base, p);
+    if (!inPrelude(p)) return compilePolicy(base, p);
     let byConfig = builtins.get(p);
     if (!byConfig) builtins.set(p, byConfig = new Map());
     const key = `${base.uinv}:${base.kernelVector}`;

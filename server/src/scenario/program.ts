@@ -10,7 +10,7 @@ import { RunError } from '../kernel/context.js';
 import { compileInstruction } from '../kernel/instructions.js';
 import type { CompileEnv } from '../kernel/names.js';
 import * as ast from '../syntax/generated/ast.js';
-import { startOffset } from '../syntax/cst-offsets.js';
+import { scanItemStarts, startOffset, treeItemStarts } from '../syntax/cst-offsets.js';
 import { parseNumber } from '../syntax/numbers.js';
 import { cpuIndex } from '../syntax/paths.js';
 import { isReceiver, machineSettings } from '../syntax/uintr-validator.js';
@@ -183,44 +183,6 @@ function itemTexts(file: ast.File): string[] | undefined {
     const texts: string[] = new Array<string>(items.length);
     for (let i = 0; i < items.length; i++) texts[i] = full.slice(starts[i], i + 1 < items.length ? starts[i + 1] : full.length);
     return texts;
-}
-
-/** Where each item starts, read from the tree. */
-export function treeItemStarts(items: readonly ast.Item[]): number[] | undefined {
-    const starts: number[] = new Array<number>(items.length);
-    for (let i = 0; i < items.length; i++) {
-        const cst = items[i].$cstNode;
-        if (!cst) return undefined;
-        starts[i] = startOffset(cst);
-    }
-    return starts;
-}
-
-/**
- * What can start an item outside brackets, and what to step over: a comment, a string, a
- * bracket. An item starts with a CPU name and its `:`, `expect` or `race` (reserved words: no
- * name or path of an item is one), so in a file that parsed without an error these are where
- * the items start.
- */
-const ITEM_SCAN = /\/\/[^\n\r]*|\/\*[\s\S]*?(?:\*\/|$)|"(?:\\[^\n\r]|[^"\\\n\r])*"?|[{}()]|(?<![A-Za-z0-9_])(?:cpu\d+[ \t]*:|(?:expect|race)(?![A-Za-z0-9_]))/g;
-
-/**
- * Where each item starts, found by one scan of the text from the first item's start (a regular
- * expression: several times faster than reading each item's first token from a freshly parsed
- * tree); undefined when it does not find as many as the tree has.
- */
-export function scanItemStarts(full: string, first: number, count: number): number[] | undefined {
-    const starts: number[] = new Array<number>(count);
-    starts[0] = first;
-    let n = 1, depth = 0;
-    ITEM_SCAN.lastIndex = first + 1;
-    for (let m: RegExpExecArray | null; n < count && (m = ITEM_SCAN.exec(full)) !== null;) {
-        const c = full.charCodeAt(m.index);
-        if (c === 0x7b || c === 0x28) depth++;
-        else if (c === 0x7d || c === 0x29) depth--;
-        else if (c !== 0x2f && c !== 0x22 && depth === 0) starts[n++] = m.index;
-    }
-    return n === count ? starts : undefined;
 }
 
 function taskSpec(t: ast.Task): TaskSpec {

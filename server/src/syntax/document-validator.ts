@@ -7,7 +7,7 @@
  * consequence of it), as is a static check's error at the token where it noticed that one.
  */
 import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, isOperationCancelled, type AstNode, type LangiumDocument, type ParseResult, type ValidationOptions } from 'langium';
-import { startOffset } from './cst-offsets.js';
+import { partStarts } from './cst-offsets.js';
 import { placeParserErrors } from './parse-errors.js';
 import { countBelow } from './nesting.js';
 import type { Diagnostic, Position } from 'vscode-languageserver-types';
@@ -22,10 +22,7 @@ export class UintrDocumentValidator extends DefaultDocumentValidator {
     /** Langium's, with the errors placed as parse-errors.ts says (no cascades; a short line's error on that line). */
     protected override processParsingErrors(parseResult: ParseResult, diagnostics: Diagnostic[], options: ValidationOptions): void {
         const value = parseResult.value as AstNode & { decls?: AstNode[]; items?: AstNode[] };
-        const starts: number[] = [];
-        for (const n of [...(value.decls ?? []), ...(value.items ?? [])]) if (n.$cstNode) starts.push(startOffset(n.$cstNode));
-        starts.sort((a, b) => a - b);
-        const placed = placeParserErrors(parseResult.parserErrors, value.$cstNode?.root.fullText ?? '', starts);
+        const placed = placeParserErrors(parseResult.parserErrors, value.$cstNode?.root.fullText ?? '', partStarts(value).offsets);
         const from = diagnostics.length;
         super.processParsingErrors({ ...parseResult, parserErrors: placed.map(p => p.error) }, diagnostics, options);
         if (diagnostics.length - from !== placed.length) return;

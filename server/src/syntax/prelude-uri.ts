@@ -2,6 +2,8 @@
  * Which documents are the built-in prelude. The prelude is a real file (so that
  * go-to-definition can open it); its URI is registered when it is loaded.
  */
+import { AstUtils, type AstNode } from 'langium';
+
 const preludeUris = new Set<string>();
 const preludeTexts = new Set<string>();
 
@@ -28,4 +30,10 @@ export function isPreludeCopy(uri: string, text: string): boolean {
 /** The built-in prelude, or a copy of it (see {@link isPreludeCopy}): never edited, never held to a user file's rules. */
 export function isPreludeOrCopy(uri: string, text: string): boolean {
     return isPreludeUri(uri) || isPreludeCopy(uri, text);
+}
+
+/** Whether a node belongs to the built-in prelude (a built-in policy, say). */
+export function inPrelude(node: AstNode): boolean {
+    const doc = AstUtils.findRootNode(node).$document;
+    return doc !== undefined && isPreludeUri(doc.uri.toString());
 }

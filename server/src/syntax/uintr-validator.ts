@@ -13,6 +13,7 @@ import { isPreludeOrCopy } from './prelude-uri.js';
 import { BRANCH_HOLDS_STEPS } from './message-text.js';
 import { startsPart } from './parse-errors.js';
 import { countBelow } from './nesting.js';
+import { partStarts } from './cst-offsets.js';
 import { reservedName } from './reserved.js';
 import type { UintrServices } from './uintr-module.js';
 
@@ -109,18 +110,6 @@ function report(accept: ValidationAcceptor, code: Kind, message: string, node: A
     accept('error', message, { node, property: property as never, index, code, data: kind ? { kind } : undefined });
 }
 
-const partStartsCache = new WeakMap<ast.File, { offsets: number[]; positions: Range['start'][] }>();
-
-/** Where the file's parts (declarations and items) start, by offset, ascending (made once per file). */
-function partStarts(file: ast.File): { offsets: number[]; positions: Range['start'][] } {
-    let parts = partStartsCache.get(file);
-    if (parts === undefined) {
-        const csts = [...file.decls, ...file.items].flatMap(p => (p.$cstNode ? [p.$cstNode] : [])).sort((a, b) => a.offset - b.offset);
-        partStartsCache.set(file, parts = { offsets: csts.map(c => c.offset), positions: csts.map(c => c.range.start) });
-    }
-    return parts;
-}
-
 /** What starts a part of the file, or a hook (`on` alone, then `on exec { … }`: the first took the second's `on`). */
 function startsPartOrHook(text: string): boolean {
     return startsPart(text) || /^on(?![A-Za-z0-9_])/.test(text);
@@ -147,9 +136,9 @@ function reportTaken(accept: ValidationAcceptor, node: AstNode, property: string
     const range: Range = { start: before.range.end, end: before.range.end };
     // what the parser met from the taken word on, until the next part it found, follows from it
     // (normalizeDiagnostics): the text after the word was read as the rest of this part
-    const parts = partStarts(AstUtils.findRootNode(node) as ast.File);
+    const parts = partStarts(AstUtils.findRootNode(node));
     const next = countBelow(parts.offsets, word.offset + 1);
-    const until = next < parts.offsets.length ? parts.positions[next] : undefined;
+    const until = next < parts.offsets.length ? parts.nodes[next].range.start : undefined;
     accept('error', `this line ends too early: '${word.text}', which starts the next line, was read as ${what}`,
         { node, range, code: 'syntax', data: { kind: TAKEN_WORD, takenAt: word.range.start, until } });
     return true;
