@@ -20,24 +20,34 @@ import { sourceText } from './source-text.js';
 
 export type KernelActionKind = 'switch' | 'exec' | 'exit' | 'wait';
 
-export interface StepItem {
+/** What a step's text compiles to: the same for every step written the same way (see {@link lowerProgram}). */
+export interface StepCode {
     readonly kind: 'step';
-    readonly cause: number;
     readonly cpu: number;
     /** The kernel-level action, or null for an instruction, event or memory step. */
     readonly kernelAction: KernelActionKind | null;
     readonly run: Exec;
-    readonly node: ast.Step;
 }
 
-export interface ExpectItem {
+/** What an expectation's text compiles to. */
+export interface ExpectCode {
     readonly kind: 'expect';
-    readonly cause: number;
-    readonly node: ast.Expect;
     /** Which form: `gp`, `no lost`, or a state check (comparison, delivered, pending). */
     readonly form: 'gp' | 'no-lost' | 'state';
     /** The compiled state check of a comparison or delivered/pending expectation. */
     readonly check: StateCheck | null;
+}
+
+export type ItemCode = StepCode | ExpectCode;
+
+export interface StepItem extends StepCode {
+    readonly cause: number;
+    readonly node: ast.Step;
+}
+
+export interface ExpectItem extends ExpectCode {
+    readonly cause: number;
+    readonly node: ast.Expect;
 }
 
 export interface RaceItem {
@@ -54,9 +64,22 @@ export interface Program {
     readonly ipiDeferred: boolean;
     readonly tasks: readonly TaskSpec[];
     readonly kthreads: readonly string[];
+    /**
+     * The items in file order, as objects (a race's steps have causes of their own, right
+     * after the race's): made on first read. A run reads {@link codes} and {@link itemCodes}.
+     */
     readonly items: readonly ProgramItem[];
+    /** The distinct codes of the file's steps and expectations. */
+    readonly codes: readonly ItemCode[];
+    /**
+     * Per item in file order, the index of its code in {@link codes}, or -1 for a race. The
+     * items before the first race have their index as their cause.
+     */
+    readonly itemCodes: Int32Array;
     /** Source location of a cause (step, expectation or race), computed when asked. */
     loc(cause: number): SourceLoc;
+    /** The node of a cause. */
+    node(cause: number): AstNode | undefined;
     /** Number of causes. */
     readonly causes: number;
     /** `cpuN:` items written in the file, races included. */
@@ -105,61 +128,83 @@ export function lowerProgram(file: ast.File): Program {
         uinv: s.uinv,
         kernelVector: s.kernelVector,
     };
-    const nodes: AstNode[] = [];
-    const locs: (SourceLoc | undefined)[] = [];
-    let index: Map<AstNode, number> | undefined;
-    const causeOf = (node: AstNode): number | undefined => {
-        index ??= new Map(nodes.map((n, i) => [n, i]));
-        return index.get(node);
-    };
-    const newCause = (node: AstNode): number => nodes.push(node) - 1;
-    const loc = (cause: number): SourceLoc => {
-        const node = nodes[cause];
-        if (!node) return { line: 1, column: 1, offset: 0, end: 0 };
-        return (locs[cause] ??= locOf(node));
-    };
     // Within a file every name means the same thing everywhere, so items with the same source
     // text compile to the same code: each distinct step and expectation is compiled once
-    // (scenarios repeat lines a lot). An item's text runs from its start to the next item's.
-    const keys = itemTexts(file);
-    // a text's code, a step's or an expectation's (a race is never kept: its steps have causes of their own)
-    const codes = new Map<string, StepCode | ExpectCode>();
-    let stepCount = 0;
+    // (scenarios repeat lines a lot), and an item is the index of its code, not an object
+    // (lowering a fresh 10k-step file allocated one per item). An item's text runs from its
+    // start to the next item's.
+    const fileItems = file.items;
+    const n = fileItems.length;
+    const starts = itemStarts(file);
+    const full = starts && (file.$cstNode as RootCstNode).fullText;
+    const memo = new Map<string, number>();
+    const codes: ItemCode[] = [];
+    const itemCodes = new Int32Array(n);
     const stepCode = (step: ast.Step): StepCode => ({ kind: 'step', cpu: cpuIndex(step.cpu), ...lowerAction(env, step.action) });
-    const stepItem = (step: ast.Step, code: StepCode): StepItem => {
-        stepCount++;
-        return { kind: 'step', cause: newCause(step), cpu: code.cpu, kernelAction: code.kernelAction, run: code.run, node: step };
-    };
-    const items: ProgramItem[] = [];
-    for (let i = 0; i < file.items.length; i++) {
-        const item = file.items[i];
-        const key = keys?.[i];
-        // the memo first: most items repeat a text seen before, and then neither the item's
-        // node is read nor a closure made
-        let code = key !== undefined ? codes.get(key) : undefined;
-        if (code === undefined) {
+    let steps = 0;
+    // causes: an item's index, but a race's steps take the causes right after their race's
+    let shift = 0;
+    const races = new Map<number, RaceItem>();
+    for (let i = 0; i < n; i++) {
+        // the memo first: most items repeat a text seen before, and then the item's node is not read
+        const key = starts !== undefined ? full!.slice(starts[i], i + 1 < n ? starts[i + 1] : full!.length) : undefined;
+        let c = key !== undefined ? memo.get(key) : undefined;
+        if (c === undefined) {
+            const item = fileItems[i];
             if (item.$type === ast.Race.$type) {
-                const cause = newCause(item);
-                items.push({ kind: 'race', cause, node: item, branches: item.branches.map(b => b.steps.map(s => stepItem(s, stepCode(s)))) });
+                const race = item as ast.Race;
+                const cause = i + shift;
+                let next = cause + 1;
+                const branches = race.branches.map(b => b.steps.map((step): StepItem => ({ ...stepCode(step), cause: next++, node: step })));
+                races.set(i, { kind: 'race', cause, node: race, branches });
+                shift += next - cause - 1;
+                steps += next - cause - 1;
+                itemCodes[i] = -1;
                 continue;
             }
-            code = item.$type === ast.Step.$type ? stepCode(item) : expectCode(env, item as ast.Expect);
-            if (key !== undefined) codes.set(key, code);
+            c = codes.push(item.$type === ast.Step.$type ? stepCode(item as ast.Step) : expectCode(env, item as ast.Expect)) - 1;
+            if (key !== undefined) memo.set(key, c);
         }
-        if (code.kind === 'step') items.push(stepItem(item as ast.Step, code));
-        else items.push({ kind: 'expect', cause: newCause(item), node: item as ast.Expect, check: code.check, form: code.form });
+        itemCodes[i] = c;
     }
-    return { config, ipiDeferred, tasks, kthreads: kthreadDecls.map(k => k.name), items, loc, causes: nodes.length, stepCount, env, policy, causeOf };
-}
-
-/** What a step's text compiles to. */
-interface StepCode extends Pick<StepItem, 'cpu' | 'kernelAction' | 'run'> {
-    readonly kind: 'step';
-}
-
-/** What an expectation's text compiles to. */
-interface ExpectCode extends Pick<ExpectItem, 'check' | 'form'> {
-    readonly kind: 'expect';
+    for (let i = 0; i < n; i++) if (itemCodes[i] >= 0 && codes[itemCodes[i]].kind === 'step') steps++;
+    // the node of each cause: the items' own list when there is no race
+    const nodes: readonly AstNode[] = races.size === 0 ? fileItems : fileItems.flatMap((item, i) => {
+        const race = races.get(i);
+        return race ? [item, ...race.branches.flatMap(b => b.map(s => s.node))] : [item];
+    });
+    let items: ProgramItem[] | undefined;
+    const materialise = (): ProgramItem[] => {
+        const out: ProgramItem[] = [];
+        let shift = 0;
+        for (let i = 0; i < n; i++) {
+            const race = races.get(i);
+            if (race) {
+                out.push(race);
+                shift += race.branches.reduce((k, b) => k + b.length, 0);
+                continue;
+            }
+            const code = codes[itemCodes[i]];
+            const cause = i + shift;
+            out.push(code.kind === 'step' ? { ...code, cause, node: fileItems[i] as ast.Step } : { ...code, cause, node: fileItems[i] as ast.Expect });
+        }
+        return out;
+    };
+    let index: Map<AstNode, number> | undefined;
+    const locs: (SourceLoc | undefined)[] = [];
+    return {
+        config, ipiDeferred, tasks, kthreads: kthreadDecls.map(k => k.name), codes, itemCodes, causes: nodes.length, stepCount: steps, env, policy,
+        get items() {
+            return (items ??= materialise());
+        },
+        node: cause => nodes[cause],
+        loc: cause => {
+            const node = nodes[cause];
+            if (!node) return { line: 1, column: 1, offset: 0, end: 0 };
+            return (locs[cause] ??= locOf(node));
+        },
+        causeOf: node => (index ??= new Map(nodes.map((x, i) => [x, i]))).get(node),
+    };
 }
 
 function expectCode(env: CompileEnv, e: ast.Expect): ExpectCode {
@@ -167,22 +212,18 @@ function expectCode(env: CompileEnv, e: ast.Expect): ExpectCode {
 }
 
 /**
- * The source text of each item, from its first token to the next item's (the last: to the end
- * of the file); undefined when the tree has no text to go by.
+ * Where each item starts, in the file's text (an item's text runs to the next item's start;
+ * the last one's to the end of the file); undefined when the tree has no text to go by.
  * Declarations all come before the items (the grammar's `File`), so a text holds items only.
  */
-function itemTexts(file: ast.File): string[] | undefined {
+function itemStarts(file: ast.File): number[] | undefined {
     const full = (file.$cstNode as RootCstNode | undefined)?.fullText;
     const items = file.items;
     if (full === undefined) return undefined;
     if (items.length === 0) return [];
     const first = items[0].$cstNode;
     if (!first) return undefined;
-    const starts = scanItemStarts(full, startOffset(first), items.length) ?? treeItemStarts(items);
-    if (!starts) return undefined;
-    const texts: string[] = new Array<string>(items.length);
-    for (let i = 0; i < items.length; i++) texts[i] = full.slice(starts[i], i + 1 < items.length ? starts[i + 1] : full.length);
-    return texts;
+    return scanItemStarts(full, startOffset(first), items.length) ?? treeItemStarts(items);
 }
 
 function taskSpec(t: ast.Task): TaskSpec {
@@ -200,7 +241,7 @@ function taskSpec(t: ast.Task): TaskSpec {
     };
 }
 
-function lowerAction(env: CompileEnv, a: ast.Action): Pick<StepItem, 'kernelAction' | 'run'> {
+function lowerAction(env: CompileEnv, a: ast.Action): Pick<StepCode, 'kernelAction' | 'run'> {
     if (ast.isSwitchAction(a)) {
         const target = a.target?.ref;
         const id = a.idle || !target ? -1 : env.runnableId(target);

@@ -16,7 +16,7 @@ import { Kernel } from '../kernel/kernel.js';
 import { compilePolicyForRun, hookPlace } from '../kernel/policy.js';
 import * as ast from '../syntax/generated/ast.js';
 import { DEFAULT_SEVERITY, DiagnosticSet, type DiagnosticCode, type ScenarioDiagnostic, type Severity, type SourceLoc } from './diagnostics.js';
-import { expectText, type ExpectItem, type Program, type ProgramItem, type StepItem } from './program.js';
+import { expectText, type ExpectCode, type ExpectItem, type Program, type StepCode, type StepItem } from './program.js';
 import { RaceExploration, type ExploreOptions, type RaceReport } from './race-explorer.js';
 import { Trace } from './trace.js';
 
@@ -62,20 +62,15 @@ export class ProgramRun {
     readonly exploration: RaceExploration | null = null;
 
     constructor(private readonly program: Program, private readonly policy: ast.Policy, options: RunOptions = {}) {
-        const recordTrace = options.recordTrace ?? true;
-        const m = buildMachine(program.config, program.tasks, program.kthreads);
-        m.recording = recordTrace;
-        const kernel = new Kernel(compilePolicyForRun(program.env, policy));
-        const ran = recordTrace ? new PairLog() : null;
-        const runner = new Runner(program, kernel, m, new DiagnosticSet(), new Trace(program, m, ran), ran);
+        const runner = newRunner(program, policy, options.recordTrace ?? true);
         this.runner = runner;
-        const race = runToRace(runner, program.items);
+        const race = runToRace(runner, program);
         if (race < 0) {
             runner.finish();
             return;
         }
         runner.flushDeferred();
-        runner.trace?.endItem(program.items[race].cause);
+        runner.trace?.endItem(race); // the items before the first race have their index as their cause
         this.exploration = new RaceExploration(runner, race, options);
     }
 
@@ -84,13 +79,16 @@ export class ProgramRun {
         const r = this.runner.result(this.exploration ? [...this.exploration.reports] : []);
         if (!this.exploration) return r;
         let written: Counters | undefined;
-        const { program, policy } = this;
-        return {
-            ...r,
-            countsAsWritten: () => (written ??= runProgram({ ...program, items: program.items.flatMap(i => (i.kind === 'race' ? i.branches.flat() : [i])) },
-                policy, { recordTrace: false }).counters),
-        };
+        return { ...r, countsAsWritten: () => (written ??= countsAsWritten(this.program, this.policy)) };
     }
+}
+
+function newRunner(program: Program, policy: ast.Policy, recordTrace: boolean): Runner {
+    const m = buildMachine(program.config, program.tasks, program.kthreads);
+    m.recording = recordTrace;
+    const kernel = new Kernel(compilePolicyForRun(program.env, policy));
+    const ran = recordTrace ? new PairLog() : null;
+    return new Runner(program, kernel, m, new DiagnosticSet(), new Trace(program, m, ran), ran);
 }
 
 /**
@@ -98,14 +96,28 @@ export class ProgramRun {
  * of its own: the hot loop stays optimised (inside the constructor, V8 threw its code away at
  * the end of every run).
  */
-function runToRace(runner: Runner, items: readonly ProgramItem[]): number {
-    for (let i = 0; i < items.length; i++) {
-        const item = items[i];
-        if (item.kind === 'step') runner.step(item);
-        else if (item.kind === 'expect') runner.expectItem(item);
-        else return i;
+function runToRace(runner: Runner, program: Program): number {
+    const { codes, itemCodes } = program;
+    for (let i = 0; i < itemCodes.length; i++) {
+        const c = itemCodes[i];
+        if (c < 0) return i;
+        const code = codes[c];
+        if (code.kind === 'step') runner.runStep(code, i);
+        else runner.runExpect(code, i);
     }
     return -1;
+}
+
+/** The counts of the file run as written: each race's branches one after another, in written order. */
+function countsAsWritten(program: Program, policy: ast.Policy): Counters {
+    const runner = newRunner(program, policy, false);
+    for (const item of program.items) {
+        if (item.kind === 'race') for (const branch of item.branches) for (const step of branch) runner.step(step);
+        else if (item.kind === 'step') runner.step(item);
+        else runner.expectItem(item);
+    }
+    runner.finish();
+    return runner.m.counters;
 }
 
 /** Runs a lowered program under a policy (the file's own, or an override), races included. */
@@ -274,26 +286,34 @@ export class Runner implements RunSink {
     }
 
     expectItem(item: ExpectItem): void {
-        this.flushDeferred();
-        this.expect(item);
-        this.trace?.endItem(item.cause);
+        this.runExpect(item, item.cause);
     }
 
     step(item: StepItem): void {
+        this.runStep(item, item.cause);
+    }
+
+    runExpect(code: ExpectCode, cause: number): void {
+        this.flushDeferred();
+        this.expect(code, cause);
+        this.trace?.endItem(cause);
+    }
+
+    runStep(code: StepCode, cause: number): void {
         const m = this.m;
-        m.cause = item.cause;
-        this.lastStep = item.cause;
-        this.ctx.cpu = m.cpus[item.cpu];
-        this.ctx.inKernelAction = item.kernelAction !== null;
-        const impossible = !this.runAction(item.run, item.cause, item.kernelAction !== null);
+        m.cause = cause;
+        this.lastStep = cause;
+        this.ctx.cpu = m.cpus[code.cpu];
+        this.ctx.inKernelAction = code.kernelAction !== null;
+        const impossible = !this.runAction(code.run, cause, code.kernelAction !== null);
         this.ctx.inKernelAction = false;
         this.ctx.where = null;
         m.where = null;
         deliverAll(m);
         this.drainEvents();
-        if (item.kernelAction && item.kernelAction !== 'exec' && !impossible) this.staleUinv(item);
+        if (code.kernelAction && code.kernelAction !== 'exec' && !impossible) this.staleUinv(code, cause);
         this.dispatchSent();
-        this.trace?.endItem(item.cause);
+        this.trace?.endItem(cause);
     }
 
     /**
@@ -489,20 +509,20 @@ export class Runner implements RunSink {
         }
     }
 
-    private staleUinv(item: StepItem): void {
-        const c = this.m.cpus[item.cpu];
+    private staleUinv(code: StepCode, cause: number): void {
+        const c = this.m.cpus[code.cpu];
         const cur = this.m.currentOf(c);
         if (cur.kind === 'task' || c.uinv === 0n) return;
         const who = cur.kind === 'idle' ? 'idle' : `kthread ${cur.name}`;
-        this.add('stale-uinv', item.cause,
-            `${item.kernelAction} leaves cpu${c.index} running ${who} with UINV ${hex(c.uinv)}: a notification now would be processed with a UPID that ${who} does not own`,
+        this.add('stale-uinv', cause,
+            `${code.kernelAction} leaves cpu${c.index} running ${who} with UINV ${hex(c.uinv)}: a notification now would be processed with a UPID that ${who} does not own`,
             this.rel(c.uinvArmedBy, `UINV of cpu${c.index} set to ${hex(c.uinv)} here`));
     }
 
     // ---- expectations -----------------------------------------------------------------
 
-    private expect(item: ExpectItem): void {
-        const { node, cause } = item;
+    private expect(item: ExpectCode, cause: number): void {
+        const node = this.program.node(cause) as ast.Expect;
         if (item.form === 'gp') {
             const text = expectText(node);
             const step = this.lastStep;
