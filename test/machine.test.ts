@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { buildMachine, type TaskSpec } from '../server/src/machine/build.js';
-import { highestBit, isCanonical, setBits } from '../server/src/machine/bits.js';
+import { and64, highestBit, highHalf, isCanonical, lowHalf, or64, setBits } from '../server/src/machine/bits.js';
 import { ChangeLog, PairLog } from '../server/src/machine/change-log.js';
 import type { MachineEvent } from '../server/src/machine/events.js';
 import { arrive, deliverAll, tagBits } from '../server/src/machine/interrupt.js';
@@ -73,6 +73,23 @@ describe('64-bit helpers', () => {
         expect(setBits((1n << 31n) | (1n << 32n) | (1n << 63n) | 0b1010n)).toEqual([1, 3, 31, 32, 63]);
         expect(setBits((1n << 64n) - 1n)).toEqual([...Array(64).keys()]);
         for (const v of [1n, 0x80n, 1n << 31n, 1n << 32n, (1n << 63n) | 1n]) expect(highestBit(v)).toBe(setBits(v).at(-1));
+    });
+
+    test('the forms written for speed give exact values at the edges: 2^32 - 1, 2^32, 2^64 - 1', () => {
+        const max = (1n << 64n) - 1n;
+        const edges = [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, 0x1_0000_0001n, 0xffff_ffff_0000_0000n, max];
+        for (const v of edges) {
+            expect(lowHalf(v)).toBe(Number(v % (1n << 32n)));
+            expect(highHalf(v)).toBe(Number(v / (1n << 32n)));
+            if (v !== 0n) expect(highestBit(v)).toBe(v.toString(2).length - 1);
+            for (const w of edges) {
+                expect(and64(v, w)).toBe(v & w);
+                expect(or64(v, w)).toBe(v | w);
+            }
+        }
+        expect(highestBit(0n)).toBe(0);
+        // clearing one bit with its complement, as delivery does
+        expect(and64(max, ~(1n << 63n))).toBe(max >> 1n);
     });
 });
 

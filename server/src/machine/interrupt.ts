@@ -1,7 +1,7 @@
 /**
  * Interrupt arrival and user-interrupt delivery (SEMANTICS.md §2.5, §2.6; SDM Vol. 3 §9.4, §9.5).
  */
-import { highestBit } from './bits.js';
+import { and64, highestBit, highHalf, lowHalf, or64 } from './bits.js';
 import type { Ipi } from './events.js';
 import { NO_CAUSE, postedCause, type Cpu, type Machine, type Posted, type UirrTag, type UirrTags } from './state.js';
 
@@ -52,7 +52,7 @@ function processNotification(m: Machine, c: Cpu): void {
     m.setOn(upid, 0n);
     m.setPir(upid, 0n);
     if (tmp !== 0n) {
-        m.setUirr(c, c.uirr | tmp);
+        m.setUirr(c, or64(c.uirr, tmp));
         m.setUirrTags(c, tagBits(c.uirrTags, tmp, upid.owner, upid.postedBy));
     }
 }
@@ -63,7 +63,7 @@ export function tagBits(tags: UirrTags, bits: bigint, owner: number, postedBy: P
     // at every notification)
     let out = tags;
     for (let base = 0; base < 64; base += 32) {
-        for (let half = Number((bits >> BigInt(base)) & 0xffff_ffffn) | 0; half !== 0; half &= half - 1) {
+        for (let half = (base === 0 ? lowHalf(bits) : highHalf(bits)) | 0; half !== 0; half &= half - 1) {
             const v = base + 31 - Math.clz32(half & -half);
             out = { vector: v, owner, cause: postedCause(postedBy, v) ?? NO_CAUSE, next: out };
         }
@@ -101,7 +101,7 @@ function deliver(m: Machine, c: Cpu): void {
     while (c.uif === 1n && c.uirr !== 0n) {
         const v = highestBit(c.uirr);
         const bit = 1n << BigInt(v);
-        m.setUirr(c, c.uirr & ~bit);
+        m.setUirr(c, and64(c.uirr, ~bit));
         m.setUif(c, 0n);
         const tag = tagOf(c.uirrTags, v);
         if (tag) {
@@ -113,7 +113,7 @@ function deliver(m: Machine, c: Cpu): void {
                 });
             }
         }
-        const delivered = task.delivered | bit;
+        const delivered = or64(task.delivered, bit);
         if (delivered !== task.delivered) { m.changed(task, 'delivered', task.delivered, delivered); task.delivered = delivered; }
         m.counters.deliveries++;
         m.emit({ type: 'delivered', cause: m.cause, cpu: c.index, task: task.id, vector: v });

@@ -1,7 +1,7 @@
 /**
  * SENDUIPI (SEMANTICS.md §2.4; SDM SENDUIPI page; Bochs uintr.cc).
  */
-import { hex } from './bits.js';
+import { and64, hex, or64 } from './bits.js';
 import type { Fault, Ipi } from './events.js';
 import { notePosted, type Cpu, type Machine } from './state.js';
 
@@ -17,7 +17,7 @@ export interface SenduipiResult {
  * to the CPU that NDST names. A freed target UPID is written anyway (and reported).
  */
 export function senduipi(m: Machine, c: Cpu, n: bigint): SenduipiResult {
-    if ((c.uittaddr & 1n) === 0n) return fail(n, 'ud', 'the UITT is not enabled (IA32_UINTR_TT bit 0 is 0)');
+    if (and64(c.uittaddr, 1n) === 0n) return fail(n, 'ud', 'the UITT is not enabled (IA32_UINTR_TT bit 0 is 0)');
     if (n > c.uittsz) return fail(n, 'senduipi-gp', `index ${n} is above UITTSZ ${c.uittsz}`);
     const uitt = m.uittAt(c.uittaddr);
     if (!uitt) return fail(n, 'senduipi-gp', `UITTADDR ${hex(c.uittaddr & ~0xfn)} points to no UITT`);
@@ -35,7 +35,7 @@ export function senduipi(m: Machine, c: Cpu, n: bigint): SenduipiResult {
         m.emit({ type: 'upid-use-after-free', cause: m.cause, access: 'SENDUIPI writes', upidOwner: owner, addr: upid.addr, freedBy: upid.freedBy });
     }
     const v = Number(entry.uv);
-    m.setPir(upid, upid.pir | (1n << entry.uv));
+    m.setPir(upid, or64(upid.pir, 1n << entry.uv));
     notePosted(m, upid, v, m.cause);
     if (upid.sn === 0n && upid.on === 0n) {
         m.setOn(upid, 1n);

@@ -1,7 +1,7 @@
 /**
  * XRSTORS of the user-interrupt component (SEMANTICS.md §2.2; SDM Vol. 1 §13.5.11, §13.12).
  */
-import { hex, isCanonical } from './bits.js';
+import { and64, hex, isCanonical } from './bits.js';
 import type { Fault } from './events.js';
 import { Machine, NO_CAUSE, type Cpu, type Runnable } from './state.js';
 
@@ -74,7 +74,7 @@ function imageFault(img: NonNullable<Runnable['image']>): string | null {
     if (!isCanonical(img.upidaddr)) return `the image's UPIDADDR ${hex(img.upidaddr)} is not canonical`;
     if (!isCanonical(img.uittaddr)) return `the image's UITTADDR ${hex(img.uittaddr)} is not canonical`;
     if (img.miscReserved !== 0n) return `the image's MISC has reserved bits 62:40 set`;
-    if ((img.upidaddr & 0x3fn) !== 0n) return `the image's UPIDADDR ${hex(img.upidaddr)} has reserved bits 5:0 set`;
-    if ((img.uittaddr & 0xen) !== 0n) return `the image's UITTADDR ${hex(img.uittaddr)} has reserved bits 3:1 set`;
+    if (and64(img.upidaddr, 0x3fn) !== 0n) return `the image's UPIDADDR ${hex(img.upidaddr)} has reserved bits 5:0 set`;
+    if (and64(img.uittaddr, 0xen) !== 0n) return `the image's UITTADDR ${hex(img.uittaddr)} has reserved bits 3:1 set`;
     return null;
 }
