@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as ast from '../server/src/syntax/generated/ast.js';
 import { registerPreludeUri } from '../server/src/syntax/prelude-uri.js';
 import { createUintrCoreServices, TOO_LARGE, UintrModule, UNMATCHED } from '../server/src/syntax/uintr-module.js';
+import { MAX_RECOVERED_ERRORS } from '../server/src/syntax/parse-errors.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule, UintrLanguageMetaData } from '../server/src/syntax/generated/module.js';
 import { countTokens, MAX_TOKENS, tooLarge } from '../server/src/syntax/limits.js';
 import { UintrTokenBuilder } from '../server/src/syntax/lexer-patterns.js';
@@ -1245,6 +1246,25 @@ describe('unmatched brackets (nesting.ts: the parser\'s recovery costs their num
         expect(few.parseResult.parserErrors.length).toBeGreaterThan(0);
         expect(few.parseResult.parserErrors.every(e => e.name !== UNMATCHED)).toBe(true);
         await expectStatic(`machine { policy manual }\nexpect <|${'('.repeat(40)}1\n`, 'syntax');
+    });
+
+    test('beyond MAX_RECOVERED_ERRORS the parser stops recovering, and says where it stopped: the errors before stay at their lines', async () => {
+        // a path cut after its '.' before a race: three parser errors each, and each recovery
+        // inside the repetition scanned the rest of the file (quadratic: 8,000 of them took 22 s)
+        const broken = (n: number) => 'machine { cpus 2 }\ntask rx { handler 1 }\n' + 'expect rx.upid.\nrace { cpu0: switch rx } with { cpu1: switch rx }\n'.repeat(n);
+        const many = await check(broken(2000));
+        const last = many.diagnostics.at(-1)!;
+        const lines = 2 + 2 * 2000;
+        expect(last.message).toBe(`the parser stopped here: after ${thousands(MAX_RECOVERED_ERRORS)} syntax errors it no longer recovers, so the rest of the file (lines ${last.loc.line}–${thousands(lines)}) is not read; mend the errors above first`);
+        expect(last.loc.column).toBe(1);
+        // every error before it on a cut path's line (3, 5, 7, …), one per line, and up to where it stopped
+        const before = many.diagnostics.slice(0, -1);
+        expect(before.length).toBeGreaterThan(300);
+        expect(before.map(d => d.loc.line)).toEqual(before.map((_, i) => 3 + 2 * i));
+        expect(last.loc.line).toBe(before.at(-1)!.loc.line + 1);
+        // fewer errors: every cut path reported, and no such message
+        const few = await check(broken(300));
+        expect(few.diagnostics.map(d => d.loc.line)).toEqual(Array.from({ length: 300 }, (_, i) => 3 + 2 * i));
     });
 });
 

@@ -29,7 +29,7 @@
  *   parser error: the grammar takes it, and the static check reports it, checkBranch).
  */
 import type { IRecognitionException, IToken } from 'chevrotain';
-import { BRANCH_HOLDS_STEPS } from './message-text.js';
+import { BRANCH_HOLDS_STEPS, thousands } from './message-text.js';
 import { bracketMap, countBelow, lineBreakAt, nonCodeEnd, space, wordChar, type BracketMap } from './nesting.js';
 
 /** Words that start an item or a declaration: with a CPU name and its `:`, what follows a finished part of the file. */
@@ -42,6 +42,15 @@ const CPU_NAME = /^cpu\d+$/;
 export function startsPart(text: string): boolean {
     return PART.test(text);
 }
+
+/**
+ * Parse errors after which the parser no longer recovers inside a repetition (uintr-module.ts,
+ * capRecovery). Each such recovery scans ahead for a token to resume at and keeps what it
+ * skips, so a file broken the same way thousands of times took quadratic time (8,000 paths cut
+ * after their `.`, each before a race: 22 s). Beyond this many errors the parser leaves the
+ * items instead, and the last error says where it stopped reading (see placeParserErrors).
+ */
+export const MAX_RECOVERED_ERRORS = 1000;
 
 /** A parser error to report, and what to say besides (or instead of) its message. */
 export interface PlacedError {
@@ -113,7 +122,36 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
         noticedTaken = placed.taken === true;
         out.push(placed);
     }
+    if (errors.length > MAX_RECOVERED_ERRORS) {
+        // the parser gave up: where it stopped is what to say there (at the start of that line),
+        // and nothing after it was read
+        const last = errors[errors.length - 1];
+        const kept = out.findIndex(p => p.error === last);
+        if (kept >= 0) out.splice(kept, 1);
+        const line = last.token.startLine ?? 1;
+        const at = offsetOf(last.token);
+        let error = last;
+        if (at !== undefined) {
+            const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+            let from = lineStart;
+            while (from < at && space(text.charCodeAt(from))) from++;
+            error = at_(last, from, line, from - lineStart + 1);
+        }
+        const lines = lineOf(text, text.trimEnd().length);
+        const rest = line < lines ? `lines ${thousands(line)}–${thousands(lines)}` : `line ${thousands(line)}`;
+        out.push({
+            error, replaces: true,
+            note: `the parser stopped here: after ${thousands(MAX_RECOVERED_ERRORS)} syntax errors it no longer recovers, so the rest of the file (${rest}) is not read; mend the errors above first`,
+        });
+    }
     return out;
+}
+
+/** The 1-based line of an offset (the last line's, at the end). */
+function lineOf(text: string, offset: number): number {
+    let n = 1;
+    for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) n++;
+    return n;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 import { CstNodeBuilder, createLangiumParser, type CompositeCstNode, type CstNode, type LangiumParser } from 'langium';
 import type { IRecognitionException } from 'chevrotain';
 import { bracketTrouble, deepest, MAX_UNMATCHED } from './nesting.js';
+import { MAX_RECOVERED_ERRORS } from './parse-errors.js';
 import { tooLarge } from './limits.js';
 import { UintrGeneratedModule, UintrGeneratedSharedModule, UintrLanguageMetaData } from './generated/module.js';
 import { UintrDocumentValidator } from './document-validator.js';
@@ -69,6 +70,7 @@ export const UNMATCHED = 'uintr.unmatched';
  * again on a deep stack; the language server reports it).
  */
 function guardedParser(parser: LangiumParser): LangiumParser {
+    capRecovery(parser);
     const parse = parser.parse.bind(parser);
     parser.parse = ((text: string, options?: Parameters<LangiumParser['parse']>[1]) => {
         // more than memory takes (limits.ts): one error at the start, nothing parsed
@@ -114,6 +116,21 @@ function guardedParser(parser: LangiumParser): LangiumParser {
         return failedParse(TOO_DEEP, message, pos, text);
     }) as LangiumParser['parse'];
     return parser;
+}
+
+/** Chevrotain's parser as recovery sees it (what Langium's wrapper inherits). */
+interface Recovering {
+    errors: unknown[];
+    shouldInRepetitionRecoveryBeTried(...args: unknown[]): boolean;
+}
+
+/** Stops Chevrotain's recovery inside a repetition after {@link MAX_RECOVERED_ERRORS} errors. */
+function capRecovery(parser: LangiumParser): void {
+    const chevrotain = (parser as unknown as { wrapper: Recovering }).wrapper;
+    const tryIt = chevrotain.shouldInRepetitionRecoveryBeTried;
+    chevrotain.shouldInRepetitionRecoveryBeTried = function (this: Recovering, ...args: unknown[]): boolean {
+        return this.errors.length < MAX_RECOVERED_ERRORS && tryIt.apply(this, args);
+    };
 }
 
 /** An empty file with one parse error, named `name` (TOO_DEEP, TOO_LARGE, UNMATCHED), at `pos`. */
