@@ -2,7 +2,7 @@
  * The bundled CLI, run as a user runs it: exit codes, formats, bad input, Node 20.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -230,6 +230,20 @@ describe('uintr check', () => {
         expect(r.stdout).toContain(`${bad}:4: unexpected xrstors-gp`);
         expect(r.stdout).toContain('0/1 files agree');
     });
+
+    test('--annotations with JSON: the differences go to stderr, coloured only when stderr is a terminal', async () => {
+        const bad = write('ann-bad-color.uintr', 'machine { policy manual }\ntask rx { handler 1 }\ncpu0: xrstors rx //! ud\ncpu0: xrstors rx\n');
+        const preludePath = join(ROOT, 'server', 'src', 'kernel', 'prelude.uintr');
+        const escape = /\u001b\[/;
+        for (const errColor of [false, true]) {
+            let out = '', err = '';
+            const status = await main(['check', '--annotations', '--format', 'json', bad], { out: t => { out += t; }, err: t => { err += t; }, color: true, errColor }, { preludePath });
+            expect(status).toBe(1);
+            expect(JSON.parse(out).files).toHaveLength(1);
+            expect(err.replace(/\u001b\[\d+m/g, '')).toContain(`${bad}:3: missing ud`);
+            expect(escape.test(err), `errColor ${errColor}`).toBe(errColor);
+        }
+    });
     test('--annotations: a //! comment that is not an annotation is named by line but not counted, as accept.py does not count it (text and JSON)', () => {
         const f = write('ann-unread.uintr', [
             'machine { policy manual }', 'task rx { handler 1 }', 'cpu0: xrstors rx',
@@ -279,6 +293,34 @@ describe('bad input: one clear line, exit 2, no stack trace', () => {
             expect(r.stdout, format).toBe('');
             expect(r.stderr.trim().split('\n'), format).toEqual([expect.stringMatching(/cannot read .*missing\.uintr/)]);
         }
+    });
+    test('output that cannot be written (a full disk): one line on stderr, exit 2, whatever the check found', () => {
+        const full = '/dev/full';
+        if (!existsSync(full)) return;
+        const good = join(ROOT, 'examples', 'double-xsaves.uintr');
+        const bad = write('twice-full.uintr', XRSTORS_TWICE);
+        for (const f of [good, bad]) {
+            const r = spawnSync(process.execPath, [CLI, 'check', f], { cwd: ROOT, encoding: 'utf8', timeout: 60000, stdio: ['ignore', openSync(full, 'w'), 'pipe'] });
+            expect(r.status, f).toBe(2);
+            expect(r.stderr.trim().split('\n')).toEqual(['uintr: cannot write to standard output: ENOSPC (no space left on the device)']);
+        }
+        // nowhere to say it: the status says it
+        const r = spawnSync(process.execPath, [CLI, 'check', join(tmp, 'missing.uintr')], { cwd: ROOT, encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', openSync(full, 'w')] });
+        expect(r.status).toBe(2);
+        expect(r.stdout).toBe('');
+    });
+    test('help for a command that does not exist is bad usage', () => {
+        const r = run(['help', 'bogus']);
+        expect(r.status).toBe(2);
+        expect(r.stderr.trim().split('\n').at(-1)).toBe("uintr: unknown command 'bogus' (the commands are check, trace, compare)");
+        expect(run(['help', 'check']).status).toBe(0);
+        expect(run(['help']).status).toBe(0);
+    });
+    test('a path through a file: what is wrong, in words', () => {
+        const f = write('plain.uintr', 'cpu0: stui\n');
+        const r = run(['check', join(f, 'x.uintr')]);
+        expect(r.status).toBe(2);
+        expect(r.stderr.trim()).toBe(`uintr: cannot read '${join(f, 'x.uintr')}': a part of the path before the last is not a directory`);
     });
     test('folder without scenarios', () => {
         const d = join(tmp, 'empty');
@@ -401,7 +443,13 @@ describe('bounds and progress of race exploration', () => {
         expect(deep.diagnostics[0].message).toMatch(/bound of events per interleaving.*--max-depth N/);
         const tr = JSON.parse(run(['trace', '--format', 'json', '--max-states', '1000', f]).stdout);
         expect(tr.diagnostics.map((d: { message: string }) => d.message)).toEqual([expect.stringMatching(/^the search stopped at 1000 states/)]);
-        expect(run(['compare', '--max-states', '1000', f]).status).toBe(0);
+        const compared = run(['compare', '--max-states', '1000', f]);
+        expect(compared.status).toBe(0);
+        // the table's verdict says that the search was cut short (its information diagnostic is not listed)
+        const rows = compared.stdout.trim().split('\n').slice(2);
+        expect(rows.filter(row => / clean \(the search of the race at line \d+ was cut short by a bound/.test(row)).length).toBeGreaterThan(3);
+        expect(rows.filter(row => / clean$/.test(row))).toEqual([]);
+        expect(run(['compare', f]).stdout).not.toMatch(/cut short/);
         for (const bad of ['0', '-3', 'many', '1e6', '2.5']) {
             const r = run(['check', '--max-states', bad, f]);
             expect(r.status, bad).toBe(2);

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { main, NEEDS_DEEP_STACK } from './main.js';
-import { processIO, type CliIO } from './output.js';
+import { processIO, type CliIO, type ProcessIO } from './output.js';
 
 declare const __dirname: string;
 declare const __filename: string;
@@ -20,28 +20,32 @@ const preludePath = join(__dirname, 'prelude.uintr');
 interface DeepRun {
     readonly argv: string[];
     readonly color: boolean;
+    readonly errColor: boolean;
 }
 
 type Message = ['out' | 'err', string] | ['exit', number];
 
-function fail(e: unknown): void {
-    process.stderr.write(`uintr: internal error: ${(e as Error)?.message ?? e}\n`);
+/** Ends with status 2 after an internal failure (one line) or a failed write (said where it failed: output.ts). */
+function fail(io: ProcessIO, e: unknown): void {
+    io.err(`uintr: internal error: ${(e as Error)?.message ?? e}\n`);
     process.exitCode = 2;
 }
 
+/** The exit status: the command's, unless the output could not be written. */
+function exitWith(io: ProcessIO, status: number): void {
+    process.exitCode = io.failed() ? 2 : status;
+}
+
 /** Runs the command again in a worker with a deep stack, writing what it sends. */
-function runDeep(run: DeepRun): void {
+function runDeep(run: DeepRun, io: ProcessIO): void {
     const worker = new Worker(__filename, { workerData: run, resourceLimits: { stackSizeMb: DEEP_STACK_MB } });
     let status: number | undefined;
     worker.on('message', (m: Message) => {
         if (m[0] === 'exit') status = m[1];
-        else (m[0] === 'out' ? process.stdout : process.stderr).write(m[1]);
+        else (m[0] === 'out' ? io.out : io.err)(m[1]);
     });
-    worker.on('error', fail);
-    worker.on('exit', () => {
-        if (status !== undefined) process.exitCode = status;
-        else process.exitCode ??= 2;
-    });
+    worker.on('error', e => fail(io, e));
+    worker.on('exit', () => exitWith(io, status ?? 2));
 }
 
 if (isMainThread) {
@@ -49,15 +53,15 @@ if (isMainThread) {
     const io = processIO();
     main(argv, io, { preludePath, deepStack: false }).then(
         status => {
-            if (status === NEEDS_DEEP_STACK) runDeep({ argv, color: io.color });
-            else process.exitCode = status;
+            if (status === NEEDS_DEEP_STACK) runDeep({ argv, color: io.color, errColor: io.errColor ?? false }, io);
+            else exitWith(io, status);
         },
-        fail,
+        e => fail(io, e),
     );
 } else {
     const run = workerData as DeepRun;
     const post = (m: Message): void => parentPort!.postMessage(m);
-    const io: CliIO = { out: t => post(['out', t]), err: t => post(['err', t]), color: run.color };
+    const io: CliIO = { out: t => post(['out', t]), err: t => post(['err', t]), color: run.color, errColor: run.errColor };
     main(run.argv, io, { preludePath, deepStack: true }).then(
         status => post(['exit', status]),
         e => {

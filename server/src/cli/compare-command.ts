@@ -30,6 +30,13 @@ function listed(items: readonly string[]): string {
     return `${items.slice(0, COMPARE_LISTED).join(' ')} … and ${thousands(items.length - COMPARE_LISTED)} more (--format json lists them all)`;
 }
 
+/** What the verdict leaves out: races whose search a bound cut (their information diagnostic is not listed). */
+function cutShort(report: FileReport): string {
+    const cut = (report.stats?.races ?? []).filter(r => r.cutBy !== null).map(r => r.line);
+    if (cut.length === 0) return '';
+    return ` (the search of the race${cut.length === 1 ? '' : 's'} at line${cut.length === 1 ? '' : 's'} ${cut.join(', ')} was cut short by a bound: --max-states, --max-depth)`;
+}
+
 export function formatCompareText(file: string, rows: readonly CompareRow[]): string {
     const header = ['policy', 'errors', 'warnings', 'XSAVES', 'XRSTORS', 'WRMSR', 'self-IPIs', 'deliveries', 'diagnostics (code@line)'];
     const table = rows.map(r => {
@@ -40,7 +47,7 @@ export function formatCompareText(file: string, rows: readonly CompareRow[]): st
             String(ds.filter(d => d.severity === 'error').length),
             String(ds.filter(d => d.severity === 'warning').length),
             String(st?.xsaves ?? '-'), String(st?.xrstors ?? '-'), String(st?.wrmsr ?? '-'), String(st?.selfIpis ?? '-'), String(st?.deliveries ?? '-'),
-            ds.length ? listed(ds.map(d => `${d.code}@${d.loc.line}`)) : 'clean',
+            (ds.length ? listed(ds.map(d => `${d.code}@${d.loc.line}`)) : 'clean') + cutShort(r.report),
         ];
     });
     const widths = header.map((h, i) => table.reduce((w, row) => Math.max(w, row[i].length), h.length));

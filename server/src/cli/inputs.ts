@@ -18,11 +18,19 @@ function describeFsError(path: string, e: unknown): InputError {
     const why = code === 'ENOENT' ? 'no such file or directory'
         : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
         : code === 'EISDIR' ? 'is a directory'
-        : (e as Error).message;
+        : code === 'ENOTDIR' ? 'a part of the path before the last is not a directory'
+        : code === 'ELOOP' ? 'too many symbolic links (a loop?)'
+        : code === 'ENAMETOOLONG' ? 'the path is too long'
+        // Node's message names the call ("ENOTSUP: …, open 'x'"): the code and what it means
+        : ((e as Error).message ?? String(e)).replace(/, \w+ '.*'$/, '');
     return new InputError(`cannot read '${path}': ${why}`);
 }
 
-/** Each file as given, each folder searched recursively for `*.uintr`, its files in path order. */
+/**
+ * Each file as given, each folder searched recursively for `*.uintr`, its files in path order
+ * (a file given twice is checked twice, as given). Symbolic links to folders are not followed
+ * inside a folder (a link may loop); a link to a file is read.
+ */
 export function resolveInputs(paths: readonly string[]): string[] {
     if (paths.length === 0) throw new InputError('no input: give one or more .uintr files or folders');
     const out: string[] = [];

@@ -116,8 +116,10 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
             else if (o.format === 'sarif') io.out(formatSarif(reports, VERSION, Boolean(o.stats)));
             else io.out(formatText(io, reports, Boolean(o.stats)));
             if (o.annotations) {
-                const diff = formatAnnotationDiffs(io, reports);
-                (o.format === 'text' ? io.out : io.err)(diff.text);
+                // with JSON or SARIF on stdout the differences go to stderr, coloured only if that is a terminal
+                const toErr = o.format !== 'text';
+                const diff = formatAnnotationDiffs(toErr ? { ...io, color: io.errColor ?? false } : io, reports);
+                (toErr ? io.err : io.out)(diff.text);
                 status = diff.ok ? 0 : 1;
             } else {
                 status = reports.some(r => r.diagnostics.some(d => d.severity === 'error')) ? 1 : 0;
@@ -166,7 +168,14 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
         if (e instanceof CommanderError) {
             if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
             // no command: the help went to stderr as for any bad usage (LANGUAGE.md §9: exit 2)
-            if (e.code === 'commander.help') return argv.length === 0 || argv[0] !== 'help' ? 2 : 0;
+            if (e.code === 'commander.help') {
+                if (argv[0] !== 'help') return 2;
+                // `help NAME` of a command that does not exist is bad usage too
+                const name = argv[1];
+                if (name === undefined || program.commands.some(c => c.name() === name)) return 0;
+                io.err(`uintr: unknown command '${name}' (the commands are ${program.commands.map(c => c.name()).filter(n => n !== 'help').join(', ')})\n`);
+                return 2;
+            }
             if (e.code === 'commander.executeSubCommandAsync') return 2;
             return 2; // commander already printed its one-line message
         }

@@ -6,27 +6,46 @@ export interface CliIO {
     err(text: string): void;
     /** Colour the output (stdout is a TTY and NO_COLOR is unset). */
     readonly color: boolean;
+    /** Colour what goes to stderr (stderr is a TTY and NO_COLOR is unset). */
+    readonly errColor?: boolean;
     /** Show the progress of long explorations on stderr (a terminal; never in a pipe or a log). */
     readonly progress?: boolean;
 }
 
-export function processIO(): CliIO {
-    // a reader that stops early (`uintr trace … | head`) closes the pipe: the rest of the output
-    // has nowhere to go, which is no error of the command (it was an unhandled EPIPE, a stack
-    // trace); the command runs to its end and exits with its own status
-    const writer = (stream: NodeJS.WriteStream): ((text: string) => void) => {
+/** The process's streams, and whether writing to them failed (see {@link processIO}). */
+export interface ProcessIO extends CliIO {
+    /** Writing failed for another reason than a reader gone (a full disk): the exit status is then 2. */
+    readonly failed: () => boolean;
+}
+
+/**
+ * A reader that stops early (`uintr trace … | head`) closes the pipe: the rest of the output has
+ * nowhere to go, which is no error of the command (it was an unhandled EPIPE, a stack trace);
+ * the command runs to its end and exits with its own status. Any other failure to write (a
+ * full disk: ENOSPC) loses output: one line on stderr, if it can still be written, and the exit
+ * status is 2 whatever the check found (it was a stack trace, and status 1).
+ */
+export function processIO(): ProcessIO {
+    let failed = false;
+    const writer = (stream: NodeJS.WriteStream, name: string): ((text: string) => void) => {
         let closed = false;
         stream.on('error', (e: NodeJS.ErrnoException) => {
-            if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
             closed = true;
+            if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+            failed = true;
+            process.exitCode = 2;
+            if (stream !== process.stderr && process.stderr.writable) process.stderr.write(`uintr: cannot write to ${name}: ${e.code ?? e.message}${e.code === 'ENOSPC' ? ' (no space left on the device)' : ''}\n`);
         });
         return text => { if (!closed && stream.writable) stream.write(text); };
     };
+    const plain = Boolean(process.env.NO_COLOR) || process.env.TERM === 'dumb';
     return {
-        out: writer(process.stdout),
-        err: writer(process.stderr),
-        color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
+        out: writer(process.stdout, 'standard output'),
+        err: writer(process.stderr, 'standard error'),
+        color: Boolean(process.stdout.isTTY) && !plain,
+        errColor: Boolean(process.stderr.isTTY) && !plain,
         progress: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
+        failed: () => failed,
     };
 }
 
