@@ -1265,6 +1265,10 @@ describe('unmatched brackets (nesting.ts: the parser\'s recovery costs their num
         // fewer errors: every cut path reported, and no such message
         const few = await check(broken(300));
         expect(few.diagnostics.map(d => d.loc.line)).toEqual(Array.from({ length: 300 }, (_, i) => 3 + 2 * i));
+        // more than the cap, each recovered without a repetition's recovery: the parser read to the end, and says nothing of stopping
+        const read = await check('machine { cpus 2 }\ntask rx { handler 1 }\n' + 'cpu0: switch\n'.repeat(MAX_RECOVERED_ERRORS + 200));
+        expect(read.diagnostics).toHaveLength(MAX_RECOVERED_ERRORS + 200);
+        expect(read.diagnostics.filter(d => /stopped/.test(d.message))).toEqual([]);
     });
 });
 

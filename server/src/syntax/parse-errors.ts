@@ -122,10 +122,11 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
         noticedTaken = placed.taken === true;
         out.push(placed);
     }
-    if (errors.length > MAX_RECOVERED_ERRORS) {
-        // the parser gave up: where it stopped is what to say there (at the start of that line),
-        // and nothing after it was read
-        const last = errors[errors.length - 1];
+    // the parser gave up (past the cap, it left the items: its last error is that the file did
+    // not end there): where it stopped is what to say there (at the start of that line), and
+    // nothing after it was read
+    const last = errors[errors.length - 1];
+    if (errors.length > MAX_RECOVERED_ERRORS && last.name === 'NotAllInputParsedException') {
         const kept = out.findIndex(p => p.error === last);
         if (kept >= 0) out.splice(kept, 1);
         const line = last.token.startLine ?? 1;
