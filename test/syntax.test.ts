@@ -1347,6 +1347,17 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         expect((await codes('machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: stui\npolicy q { }\n')).codes).toEqual(['syntax@4']);
     });
 
+    test('two paths cut after their \'.\' one after the other: each cut line says so, though the parser saw only the first', async () => {
+        const r = await codes('machine { cpus 2 }\ntask rx { handler 1 }\ncpu0: switch rx\nexpect cpu0.\nexpect cpu1.\nexpect no lost\n');
+        expect(r.messages).toEqual([
+            "4:13 this line ends too early: 'expect', which starts the next line, was read as part of it",
+            "5:13 this line ends too early: 'expect', which starts the next line, was read as part of it",
+        ]);
+        // a field on the next line that starts nothing is the path's own (a bad register, said as such)
+        const field = await codes('machine { cpus 2 }\ncpu0: stui\nexpect cpu0.\n  nope == 0\n');
+        expect(field.messages).toEqual([expect.stringMatching(/^4:3 a CPU has no register 'nope'/)]);
+    });
+
     test('a name taken from the next line is said so; a name on the next line that starts no part, or a reserved one on the same line, is not', async () => {
         const taken = await codes('machine { cpus 2 }\ntask rx { handler 1 }\ntask\ntask rz { handler 2 }\n');
         expect(taken.messages).toEqual(["3:5 this line ends too early: 'task', which starts the next line, was read as the task's name"]);

@@ -27,10 +27,10 @@ export class UintrDocumentValidator extends DefaultDocumentValidator {
         super.processParsingErrors({ ...parseResult, parserErrors: placed.map(p => p.error) }, diagnostics, options);
         if (diagnostics.length - from !== placed.length) return;
         placed.forEach((p, i) => {
-            if (p.note === undefined && p.noticedAt === undefined) return;
+            if (p.note === undefined && p.noticedAt === undefined && p.stops === undefined) return;
             const d = diagnostics[from + i];
             const noticedAt = p.noticedAt && { line: (p.noticedAt.startLine ?? 1) - 1, character: (p.noticedAt.startColumn ?? 1) - 1 };
-            d.data = { ...(d.data as object), note: p.note, replaces: p.replaces === true, noticedAt, endsBlock: p.endsBlock === true };
+            d.data = { ...(d.data as object), note: p.note, replaces: p.replaces === true, noticedAt, endsBlock: p.endsBlock === true, stops: p.stops === true };
         });
     }
 
@@ -92,7 +92,8 @@ export function normalizeDiagnostics(ds: Diagnostic[], text?: string): Diagnosti
     }).sort((a, b) => a.from - b.from);
     const froms = taken.map(t => t.from);
     const afterTaken = (d: Diagnostic) => {
-        if (taken.length === 0 || !fromParser(d)) return false;
+        // where the parser stopped reading is said whatever came before it (parse-errors.ts)
+        if (taken.length === 0 || !fromParser(d) || (d.data as { stops?: boolean } | undefined)?.stops === true) return false;
         const at = key(d.range.start);
         const i = countBelow(froms, at + 1) - 1;
         return i >= 0 && at <= taken[i].until;

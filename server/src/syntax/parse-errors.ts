@@ -43,6 +43,11 @@ export function startsPart(text: string): boolean {
     return PART.test(text);
 }
 
+/** Whether the text starts with what starts a part of a file or a hook's statement (a path cut after its `.` takes either). */
+export function startsPartOrStatement(text: string): boolean {
+    return PART.test(text) || (STATEMENT.test(text) && text.charAt(0) !== '}');
+}
+
 /**
  * Parse errors after which the parser no longer recovers inside a repetition (uintr-module.ts,
  * capRecovery). Each such recovery scans ahead for a token to resume at and keeps what it
@@ -65,6 +70,8 @@ export interface PlacedError {
     readonly taken?: boolean;
     /** Placed where a block never closed ends by its indentation (neverClosed): what its parser reads in it after that is not in it. */
     readonly endsBlock?: boolean;
+    /** Where the parser stopped reading (past {@link MAX_RECOVERED_ERRORS}): never a consequence of another error. */
+    readonly stops?: boolean;
 }
 
 /**
@@ -141,7 +148,7 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
         const lines = lineOf(text, text.trimEnd().length);
         const rest = line < lines ? `lines ${thousands(line)}–${thousands(lines)}` : `line ${thousands(line)}`;
         out.push({
-            error, replaces: true,
+            error, replaces: true, stops: true,
             note: `the parser stopped here: after ${thousands(MAX_RECOVERED_ERRORS)} syntax errors it no longer recovers, so the rest of the file (${rest}) is not read; mend the errors above first`,
         });
     }

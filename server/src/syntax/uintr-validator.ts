@@ -11,7 +11,7 @@ import { TWO_64, parseNumber } from './numbers.js';
 import { pathShape, type ObjHead, type PathShape } from './paths.js';
 import { isPreludeOrCopy } from './prelude-uri.js';
 import { BRANCH_HOLDS_STEPS } from './message-text.js';
-import { startsPart } from './parse-errors.js';
+import { startsPart, startsPartOrStatement } from './parse-errors.js';
 import { countBelow } from './nesting.js';
 import { partStarts } from './cst-offsets.js';
 import { reservedName } from './reserved.js';
@@ -127,8 +127,8 @@ export const TAKEN_WORD = 'taken-word';
  * keyword), or `on` then a declaration. Reported right after the word before it, on the line
  * that ends too early, as the parser's errors are (parse-errors.ts, decisions #33).
  */
-function reportTaken(accept: ValidationAcceptor, node: AstNode, property: string, what: string, starts: (text: string) => boolean = startsPart): boolean {
-    const word = GrammarUtils.findNodeForProperty(node.$cstNode, property);
+function reportTaken(accept: ValidationAcceptor, node: AstNode, property: string, what: string, starts: (text: string) => boolean = startsPart, index?: number): boolean {
+    const word = GrammarUtils.findNodeForProperty(node.$cstNode, property, index);
     const before = word && CstUtils.getPreviousNode(word, false);
     const text = node.$cstNode?.root.fullText;
     if (!word || !before || text === undefined || before.offset < node.$cstNode!.offset || before.range.end.line >= word.range.start.line
@@ -357,7 +357,11 @@ export class UintrValidator {
         if (!p.head) return; // the parser's recovery made it: its syntax error says what is missing
         const shape = pathShape(p);
         if (shape.kind === 'error') {
-            if (p.segments.length > 0) report(accept, 'semantic', shape.message, p, 'segments', Math.min(shape.segment, p.segments.length - 1), 'bad-path');
+            const at = Math.min(shape.segment, p.segments.length - 1);
+            // a path cut after its '.' that took the next line's first word (`expect cpu1.`, then
+            // `expect no lost`): the cut line is what is wrong (the parser saw nothing amiss)
+            if (p.segments.length > 0 && reportTaken(accept, p, 'segments', 'part of it', startsPartOrStatement, at)) return;
+            if (p.segments.length > 0) report(accept, 'semantic', shape.message, p, 'segments', at, 'bad-path');
             else report(accept, 'semantic', shape.message, p);
             return;
         }
