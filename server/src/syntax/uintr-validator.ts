@@ -122,10 +122,12 @@ export const MISPLACED_EXPECT = 'misplaced-expect';
 export const TAKEN_WORD = 'taken-word';
 
 /**
- * A word that a declaration or a hook took for its name from the start of the next line, where
- * it starts a part of the file: `task` alone, then `task rz { … }` (the first took the second's
- * keyword), or `on` then a declaration. Reported right after the word before it, on the line
- * that ends too early, as the parser's errors are (parse-errors.ts, decisions #33).
+ * A word that a declaration or a hook took for its name, or a path for its field (`index`: the
+ * segment), from the start of the next line, where it starts a part of the file (or, by
+ * `starts`, a statement): `task` alone, then `task rz { … }` (the first took the second's
+ * keyword), `on` then a declaration, `expect cpu1.` then `expect no lost`. Reported right after
+ * the word before it, on the line that ends too early, as the parser's errors are
+ * (parse-errors.ts, decisions #33).
  */
 function reportTaken(accept: ValidationAcceptor, node: AstNode, property: string, what: string, starts: (text: string) => boolean = startsPart, index?: number): boolean {
     const word = GrammarUtils.findNodeForProperty(node.$cstNode, property, index);
