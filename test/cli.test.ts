@@ -9,6 +9,9 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { ROOT } from './helpers.js';
 import { ring } from '../bench/ring.mjs';
 import { main } from '../server/src/cli/main.js';
+import { comparePolicies } from '../server/src/cli/compare-command.js';
+import { checkFile } from '../server/src/cli/run-files.js';
+import { UintrWorkspace } from '../server/src/syntax/workspace.js';
 import { MAX_TOKENS } from '../server/src/syntax/limits.js';
 import { formatTraceText, type TraceRow } from '../server/src/cli/trace-command.js';
 
@@ -555,6 +558,24 @@ describe('trace and compare', () => {
         expect(lazy.diagnostics.map((d: { code: string }) => d.code)).toContain('notification-lost');
         expect(rows.find((p: { policy: string }) => p.policy === 'linux_rfc').diagnostics).toEqual([]);
         expect(run(['compare', f]).stdout).toMatch(/lazy_fpu \*/);
+    });
+
+    test('compare parses and checks the file once for all its policies, with the verdicts of a check under each', async () => {
+        const text = 'machine { cpus 2 policy lazy_fpu }\ntask rx { handler 1 }\ntask tx { target rx vector 3 }\nkthread k\ncpu0: switch rx\ncpu1: switch tx\ncpu0: switch k\ncpu0: switch rx\ncpu1: senduipi 0\n';
+        const preludePath = join(ROOT, 'server', 'src', 'kernel', 'prelude.uintr');
+        const ws = new UintrWorkspace();
+        await ws.loadPrelude(readFileSync(preludePath, 'utf8'), preludePath);
+        const load = ws.load.bind(ws);
+        let loads = 0;
+        ws.load = (t, path) => { loads++; return load(t, path); };
+        const rows = await comparePolicies(ws, '/test/cmp.uintr', text);
+        expect(loads).toBe(1);
+        expect(rows.map(r => [r.policy, r.own])).toEqual([['manual', false], ['eager', false], ['lazy_fpu', true], ['linux_rfc', false], ['independent', false], ['tglx', false]]);
+        for (const row of rows) {
+            const alone = await checkFile(ws, '/test/cmp.uintr', text, { policy: row.policy });
+            expect(row.report.diagnostics, row.policy).toEqual(alone.diagnostics);
+            expect(row.report.stats, row.policy).toEqual(alone.stats);
+        }
     });
 });
 

@@ -2,7 +2,7 @@
  * `uintr compare FILE`: the verdicts and costs of one scenario under every built-in policy.
  */
 import type { UintrWorkspace } from '../syntax/workspace.js';
-import { checkFile, type FileReport, type RunFilesOptions } from './run-files.js';
+import { checkFileUnder, type FileReport, type RunFilesOptions } from './run-files.js';
 import { thousands } from '../syntax/message-text.js';
 
 export interface CompareRow {
@@ -12,14 +12,11 @@ export interface CompareRow {
 }
 
 export async function comparePolicies(ws: UintrWorkspace, file: string, text: string, options: Pick<RunFilesOptions, 'overflow' | 'explore' | 'progress' | 'defaultPolicy'> = {}): Promise<CompareRow[]> {
-    const own = await checkFile(ws, file, text, options);
+    // the file's own policy first (to mark its row), then each built-in one, from one parse
+    const builtins = ws.builtinPolicies();
+    const [own, ...reports] = await checkFileUnder(ws, file, text, [undefined, ...builtins.map(p => p.name)], options);
     const ownPolicy = own.stats?.policy;
-    const rows: CompareRow[] = [];
-    for (const p of ws.builtinPolicies()) {
-        const report = await checkFile(ws, file, text, { ...options, policy: p.name });
-        rows.push({ policy: p.name, own: p.name === ownPolicy, report });
-    }
-    return rows;
+    return builtins.map((p, i) => ({ policy: p.name, own: p.name === ownPolicy, report: reports[i] }));
 }
 
 /** A table's cell lists this many diagnostics at most; `--format json` has them all. */

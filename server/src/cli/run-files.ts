@@ -8,6 +8,8 @@ import { policyChain } from '../kernel/policy.js';
 import { startCheck, staticDiagnostics, type CheckResult } from '../scenario/check.js';
 import type { ExploreOptions } from '../scenario/race-explorer.js';
 import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
+import type { LangiumDocument } from 'langium';
+import type * as ast from '../syntax/generated/ast.js';
 import { findTooDeep, MAX_NESTING, type TooDeep } from '../syntax/nesting.js';
 import { TOO_DEEP } from '../syntax/uintr-module.js';
 import type { UintrWorkspace } from '../syntax/workspace.js';
@@ -91,23 +93,32 @@ function nestedTooDeeply(file: string, text: string, at: TooDeep | undefined): F
 }
 
 export async function checkFile(ws: UintrWorkspace, file: string, text: string, options: RunFilesOptions): Promise<FileReport> {
+    return (await checkFileUnder(ws, file, text, [options.policy], options))[0];
+}
+
+/**
+ * One file checked under each of `policies` in turn (undefined: the file's own, or the
+ * default), parsed and statically checked once (`uintr compare` parsed it once per policy:
+ * seven times).
+ */
+export async function checkFileUnder(ws: UintrWorkspace, file: string, text: string, policies: readonly (string | undefined)[], options: Omit<RunFilesOptions, 'policy'>): Promise<FileReport[]> {
     const tooDeep = findTooDeep(text);
-    if (tooDeep) return nestedTooDeeply(file, text, tooDeep);
+    if (tooDeep) return policies.map(() => nestedTooDeeply(file, text, tooDeep));
     try {
-        const report = await checkLoaded(ws, file, text, options);
+        const reports = await checkLoaded(ws, file, text, policies, options);
         // an overflow inside the parser's error recovery can surface as another error, or as an
         // internal error of the emulator: on a small stack, any failure is tried again on a deep one
-        if (report.internalError && options.overflow === 'escalate') throw new StackOverflow(`${file} failed on a small stack`);
-        return report;
+        if (reports.some(r => r.internalError) && options.overflow === 'escalate') throw new StackOverflow(`${file} failed on a small stack`);
+        return reports;
     } catch (e) {
         if (e instanceof InputError) throw e;
         if (options.overflow === 'escalate') throw e instanceof StackOverflow ? e : new StackOverflow(`${file} failed on a small stack`);
         if (!isStackOverflow(e)) throw e;
-        return nestedTooDeeply(file, text, undefined);
+        return policies.map(() => nestedTooDeeply(file, text, undefined));
     }
 }
 
-async function checkLoaded(ws: UintrWorkspace, file: string, text: string, options: RunFilesOptions): Promise<FileReport> {
+async function checkLoaded(ws: UintrWorkspace, file: string, text: string, policies: readonly (string | undefined)[], options: Omit<RunFilesOptions, 'policy'>): Promise<FileReport[]> {
     let doc;
     try {
         doc = await ws.load(text, file);
@@ -115,43 +126,51 @@ async function checkLoaded(ws: UintrWorkspace, file: string, text: string, optio
         if (isStackOverflow(e) || options.overflow === 'escalate') throw e;
         const message = `the file could not be parsed: ${(e as Error).message}`;
         const diagnostics: ScenarioDiagnostic[] = [{ code: 'syntax', severity: 'error', message, loc: { line: 1, column: 1, offset: 0, end: 0 }, related: [] }];
-        return { file, text, steps: 0, diagnostics, internalError: (e as Error).stack };
+        return policies.map(() => ({ file, text, steps: 0, diagnostics, internalError: (e as Error).stack }));
     }
     if (options.overflow === 'escalate' && doc.parseResult.parserErrors.some(e => e.name === TOO_DEEP)) {
         ws.release(doc);
         throw new StackOverflow(`${file} is nested too deeply for this stack`);
     }
     try {
-        if (options.policy !== undefined && !ws.findPolicy(options.policy, doc.parseResult.value)) {
-            throw new InputError(`unknown policy '${options.policy}': neither built-in (${ws.builtinPolicies().map(p => p.name).join(', ')}) nor defined in ${file}`);
-        }
-        const pending = startCheck(doc.parseResult.value, staticDiagnostics(doc), ws,
-            { policy: options.policy, defaultPolicy: options.defaultPolicy, recordTrace: options.recordTrace ?? false, explore: options.explore });
-        if (options.progress) {
-            while (!pending.advance(PROGRESS_SLICE)) options.progress(file, pending.progress());
-        } else {
-            pending.advance();
-        }
-        const result = pending.result();
-        let stats: Stats | undefined;
-        if (result.run) {
-            const policy = ws.findPolicy(result.run.policy, doc.parseResult.value);
-            const separate = policy ? policyChain(policy).some(p => p.name === 'independent' && ws.builtinPolicies().includes(p)) : false;
-            const program = result.run.trace.program;
-            const races = result.run.races.map(r => ({
-                line: program.loc(r.cause).line, interleavings: r.interleavings, states: r.states, reducedStates: r.reducedStates, sleptEvents: r.sleptEvents, cutBy: r.cutBy,
-            }));
-            const counters = result.run.countsAsWritten();
-            stats = { policy: result.run.policy, ...counters, bufferBytesPerTask: separate ? SEPARATE_BUFFER_BYTES : UINTR_COMPONENT_BYTES, races };
-        }
-        const annotations = options.annotations ? compareAnnotations(readAnnotations(text), result.diagnostics) : undefined;
-        return { file, text, steps: result.steps, diagnostics: result.diagnostics, stats, annotations, internalError: result.internalError, result };
+        const statics = staticDiagnostics(doc);
+        const reports: FileReport[] = [];
+        for (const policy of policies) reports.push(checkUnder(ws, doc, file, text, statics, policy, options));
+        return reports;
     } finally {
         ws.release(doc);
     }
 }
 
-/** Reads and checks each file in order. */
+/** The run of a loaded file under one policy (see {@link checkFileUnder}). */
+function checkUnder(ws: UintrWorkspace, doc: LangiumDocument<ast.File>, file: string, text: string, statics: ScenarioDiagnostic[], policyName: string | undefined,
+    options: Omit<RunFilesOptions, 'policy'>): FileReport {
+    if (policyName !== undefined && !ws.findPolicy(policyName, doc.parseResult.value)) {
+        throw new InputError(`unknown policy '${policyName}': neither built-in (${ws.builtinPolicies().map(p => p.name).join(', ')}) nor defined in ${file}`);
+    }
+    const pending = startCheck(doc.parseResult.value, statics, ws,
+        { policy: policyName, defaultPolicy: options.defaultPolicy, recordTrace: options.recordTrace ?? false, explore: options.explore });
+    if (options.progress) {
+        while (!pending.advance(PROGRESS_SLICE)) options.progress(file, pending.progress());
+    } else {
+        pending.advance();
+    }
+    const result = pending.result();
+    let stats: Stats | undefined;
+    if (result.run) {
+        const policy = ws.findPolicy(result.run.policy, doc.parseResult.value);
+        const separate = policy ? policyChain(policy).some(p => p.name === 'independent' && ws.builtinPolicies().includes(p)) : false;
+        const program = result.run.trace.program;
+        const races = result.run.races.map(r => ({
+            line: program.loc(r.cause).line, interleavings: r.interleavings, states: r.states, reducedStates: r.reducedStates, sleptEvents: r.sleptEvents, cutBy: r.cutBy,
+        }));
+        const counters = result.run.countsAsWritten();
+        stats = { policy: result.run.policy, ...counters, bufferBytesPerTask: separate ? SEPARATE_BUFFER_BYTES : UINTR_COMPONENT_BYTES, races };
+    }
+    const annotations = options.annotations ? compareAnnotations(readAnnotations(text), result.diagnostics) : undefined;
+    return { file, text, steps: result.steps, diagnostics: result.diagnostics, stats, annotations, internalError: result.internalError, result };
+}
+
 export async function checkFiles(ws: UintrWorkspace, files: readonly string[], options: RunFilesOptions): Promise<FileReport[]> {
     const reports: FileReport[] = [];
     for (const f of files) reports.push(await checkFile(ws, f, readScenario(f), options));
