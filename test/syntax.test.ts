@@ -1262,6 +1262,9 @@ describe('unmatched brackets (nesting.ts: the parser\'s recovery costs their num
         expect(before.length).toBeGreaterThan(300);
         expect(before.map(d => d.loc.line)).toEqual(before.map((_, i) => 3 + 2 * i));
         expect(last.loc.line).toBe(before.at(-1)!.loc.line + 1);
+        // lines that end in a lone CR count the same
+        const cr = (await check(broken(2000).replace(/\n/g, '\r'))).diagnostics.at(-1)!;
+        expect([cr.loc.line, cr.loc.column, cr.message]).toEqual([last.loc.line, 1, last.message]);
         // fewer errors: every cut path reported, and no such message
         const few = await check(broken(300));
         expect(few.diagnostics.map(d => d.loc.line)).toEqual(Array.from({ length: 300 }, (_, i) => 3 + 2 * i));

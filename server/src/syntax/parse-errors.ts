@@ -136,30 +136,18 @@ export function placeParserErrors(errors: readonly IRecognitionException[], text
     if (errors.length > MAX_RECOVERED_ERRORS && last.name === 'NotAllInputParsedException') {
         const kept = out.findIndex(p => p.error === last);
         if (kept >= 0) out.splice(kept, 1);
-        const line = last.token.startLine ?? 1;
-        const at = offsetOf(last.token);
-        let error = last;
-        if (at !== undefined) {
-            const lineStart = text.lastIndexOf('\n', at - 1) + 1;
-            let from = lineStart;
-            while (from < at && space(text.charCodeAt(from))) from++;
-            error = at_(last, from, line, from - lineStart + 1);
-        }
-        const lines = lineOf(text, text.trimEnd().length);
+        code.ends ??= new CodeEnds(text);
+        const at = offsetOf(last.token) ?? text.length;
+        const start = code.ends.firstCodeOnLineOf(at) ?? at;
+        const { line, column } = code.ends.position(start);
+        const lines = code.ends.position(Math.max(0, text.trimEnd().length - 1)).line;
         const rest = line < lines ? `lines ${thousands(line)}–${thousands(lines)}` : `line ${thousands(line)}`;
         out.push({
-            error, replaces: true, stops: true,
+            error: at_(last, start, line, column), replaces: true, stops: true,
             note: `the parser stopped here: after ${thousands(MAX_RECOVERED_ERRORS)} syntax errors it no longer recovers, so the rest of the file (${rest}) is not read; mend the errors above first`,
         });
     }
     return out;
-}
-
-/** The 1-based line of an offset (the last line's, at the end). */
-function lineOf(text: string, offset: number): number {
-    let n = 1;
-    for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) n++;
-    return n;
 }
 
 /**
@@ -430,6 +418,12 @@ class CodeEnds {
         const to = this.firsts[line];
         for (let i = from; i < to; i++) if (this.text.charCodeAt(i) === 0x09) return undefined;
         return to - from;
+    }
+
+    /** The offset of the first code on the line that `offset` is on, if it has any. */
+    firstCodeOnLineOf(offset: number): number | undefined {
+        const first = this.firsts[this.lineOf(offset)];
+        return first < 0 ? undefined : first;
     }
 
     /** The end of the code before the line that `offset` is on. */
