@@ -649,6 +649,47 @@ describe('long outputs', () => {
         expect(none.stdout).toBe(JSON.stringify(JSON.parse(none.stdout), null, 2) + '\n');
     });
 
+    test('trace --format json waits for a slow reader between rows: while stdout has not drained, no next row is made (piped to `wc`, a trace of 1,000 tasks queued 1.4 GB and ran out of memory)', async () => {
+        const preludePath = join(ROOT, 'server', 'src', 'kernel', 'prelude.uintr');
+        const f = join(ROOT, 'examples', 'xrstors-twice.uintr');
+        const chunks: string[] = [];
+        let release: (() => void) | undefined;
+        let waits = 0;
+        const io = {
+            out: (t: string) => { chunks.push(t); }, err: () => undefined, color: false,
+            // after the third piece the reader is slow: the command must wait
+            drained: () => (chunks.length === 3 ? new Promise<void>(r => { waits++; release = r; }) : undefined),
+        };
+        const done = main(['trace', '--format', 'json', f], io, { preludePath });
+        await new Promise(r => setTimeout(r, 50));
+        expect(waits).toBe(1);
+        expect(chunks).toHaveLength(3);
+        release!();
+        expect(await done).toBe(1);
+        const text = chunks.join('');
+        expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2) + '\n');
+        expect(chunks.length).toBeGreaterThan(5);
+    });
+
+    test('the process\'s stdout says when it has drained: a pipe that nobody reads holds the command, and it goes on once read', async () => {
+        const lines = ['machine { cpus 64 }', ...Array.from({ length: 1000 }, (_, i) => `task r${i} { handler 0x1000 }`), ...Array.from({ length: 500 }, (_, i) => `cpu${i % 64}: switch r${i}`)];
+        const f = write('wide-trace.uintr', lines.join('\n') + '\n');
+        const child = spawn(process.execPath, ['--max-old-space-size=200', CLI, 'trace', '--format', 'json', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', d => { stderr += String(d); });
+        let bytes = 0;
+        child.stdout.on('data', d => { bytes += d.length; });
+        // not read for a while: the command waits instead of queuing the rest in memory
+        child.stdout.pause();
+        await new Promise(r => setTimeout(r, 1500));
+        expect(child.exitCode).toBeNull();
+        child.stdout.resume();
+        const status = await new Promise<number | null>(resolve => child.on('close', code => resolve(code)));
+        expect(stderr).toBe('');
+        expect(status).toBe(0);
+        expect(bytes).toBeGreaterThan(200 * 1024 * 1024);
+    }, 60_000);
+
     test('a trace table of 600,000 rows is formatted (its column widths were a spread into Math.max: 200,000 rows overflowed the stack of a command)', () => {
         const cpu = { cpu: 0, current: 'idle', mode: 'kernel', uinv: '0x0', uirr: '0x0', uif: '0x0' };
         const rows = Array.from({ length: 600_000 }, (_, i) => ({

@@ -14,7 +14,7 @@ import { InputError, readScenario, resolveInputs } from './inputs.js';
 import type { CliIO } from './output.js';
 import { checkFile, checkFiles, StackOverflow, type ExplorationProgress, type RunFilesOptions } from './run-files.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES } from '../scenario/race-explorer.js';
-import { traceTable, writeTraceJson } from './trace-command.js';
+import { traceJson, traceTable } from './trace-command.js';
 import { thousands } from '../syntax/message-text.js';
 
 declare const __UINTR_VERSION__: string | undefined;
@@ -139,7 +139,10 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
             const explore = exploreOptions(io, o);
             const report = await checkFile(ws, file, text, { policy: o.policy, recordTrace: true, overflow, ...explore.options }).finally(explore.done);
             if (o.format === 'json') {
-                writeTraceJson(report, io.out);
+                for (const piece of traceJson(report)) {
+                    io.out(piece);
+                    await io.drained?.();
+                }
             } else {
                 io.out(traceTable(report));
             }

@@ -10,6 +10,13 @@ export interface CliIO {
     readonly errColor?: boolean;
     /** Show the progress of long explorations on stderr (a terminal; never in a pipe or a log). */
     readonly progress?: boolean;
+    /**
+     * When what was written to stdout is still waiting for a slow reader (a pipe), a promise
+     * that settles once it has gone (or the stream has failed); else undefined. A command that
+     * writes a lot in pieces waits for it between them, so that memory holds a piece, not the
+     * whole output (`uintr trace --format json` of a large machine is gigabytes).
+     */
+    readonly drained?: () => Promise<void> | undefined;
 }
 
 /** The process's streams, and whether writing to them failed (see {@link processIO}). */
@@ -38,6 +45,7 @@ export function processIO(): ProcessIO {
         });
         return text => { if (!closed && stream.writable) stream.write(text); };
     };
+    const stdout = process.stdout;
     const plain = Boolean(process.env.NO_COLOR) || process.env.TERM === 'dumb';
     return {
         out: writer(process.stdout, 'standard output'),
@@ -46,6 +54,16 @@ export function processIO(): ProcessIO {
         errColor: Boolean(process.stderr.isTTY) && !plain,
         progress: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
         failed: () => failed,
+        drained: () => {
+            if (!stdout.writableNeedDrain || !stdout.writable) return undefined;
+            return new Promise<void>(resolve => {
+                const done = (): void => {
+                    stdout.off('drain', done).off('close', done).off('error', done);
+                    resolve();
+                };
+                stdout.on('drain', done).on('close', done).on('error', done);
+            });
+        },
     };
 }
 

@@ -69,15 +69,15 @@ function nameIds(m: Machine, c: Change): Change {
 export function traceTable(report: FileReport): string {
     // the table shows the CPUs' registers: the rest of each row's state is let go
     const rows: TraceRow[] = [];
-    forEachTraceRow(report, r => rows.push({ ...r, state: { ...r.state, upids: [], images: [], tasks: [] } }));
+    for (const r of traceRows(report)) rows.push({ ...r, state: { ...r.state, upids: [], images: [], tasks: [] } });
     return formatTraceText(report, rows);
 }
 
 /**
- * The trace's rows, one at a time, each let go once visited: a row holds the whole machine's
+ * The trace's rows, one at a time, each let go once taken: a row holds the whole machine's
  * state, and a trace of 1,000 steps on 64 CPUs with 700 tasks is half a gigabyte of JSON.
  */
-export function forEachTraceRow(report: FileReport, visit: (row: TraceRow) => void): void {
+export function* traceRows(report: FileReport): Generator<TraceRow> {
     const run = report.result?.run;
     if (!run) return;
     let count = 0;
@@ -95,61 +95,67 @@ export function forEachTraceRow(report: FileReport, visit: (row: TraceRow) => vo
         nodes.set(item.cause, { text: item.kind === 'race' ? 'race { … }' : text, kind: item.kind });
     }
     let lastLine = 0;
-    run.trace.replay((entry, state, changes) => {
+    for (const { entry, state, changes } of run.trace.replaySteps()) {
+        if (entry === null) {
+            // what arrives there is reported on the lines of the steps that sent it
+            yield {
+                index: ++count, line: lastLine, item: 'end of scenario: deferred IPIs arrive', kind: 'end',
+                changes: shownChanges(changes, state), state: snapshot(state), diagnostics: [],
+            };
+            continue;
+        }
         const loc = program.loc(entry.cause);
         const n = nodes.get(entry.cause)!;
         lastLine = loc.line;
-        visit({
+        yield {
             index: ++count, line: loc.line, item: n.text, kind: n.kind,
             changes: shownChanges(changes, state),
             state: snapshot(state), diagnostics: byLine.get(loc.line) ?? [],
-        });
-    }, (state, changes) => {
-        // what arrives there is reported on the lines of the steps that sent it
-        visit({
-            index: ++count, line: lastLine, item: 'end of scenario: deferred IPIs arrive', kind: 'end',
-            changes: shownChanges(changes, state), state: snapshot(state), diagnostics: [],
-        });
-    });
+        };
+    }
     for (const race of run.races) {
         if (!race.counterexample) continue;
         const raceLine = program.loc(race.cause).line;
         // a later race starts where an interleaving of the segment before it ended: that
         // interleaving first (from the first race's start), then the counterexample
         for (const { race: from, step, state, changes } of race.replayLeadIn()) {
-            visit({
+            yield {
                 index: ++count, line: program.loc(step.cause).line, item: `race@${program.loc(from).line} (to race@${raceLine}): ${step.text}`,
                 kind: 'lead-in', changes: shownChanges(changes, state), state: snapshot(state), diagnostics: [],
-            });
+            };
         }
         const events = race.replay();
-        events.forEach(({ step, state, changes }, i) => {
+        for (let i = 0; i < events.length; i++) {
+            const { step, state, changes } = events[i];
             // the last event is where the counterexample's finding arises (or, at the end, the segment's end checks)
             const f = i === events.length - 1 ? race.finding : null;
-            visit({
+            yield {
                 index: ++count, line: program.loc(step.cause).line, item: `race@${raceLine}: ${step.text}`, kind: 'counterexample',
                 changes: shownChanges(changes, state), state: snapshot(state),
                 diagnostics: f ? [{ code: f.code, severity: DEFAULT_SEVERITY[f.code], loc: program.loc(f.cause), message: f.message, related: [] }] : [],
-            });
-        });
+            };
+        }
     }
 }
 
-/** The trace as one JSON document, of the layout JSON.stringify(…, null, 2) gives, written a row at a time. */
-export function writeTraceJson(report: FileReport, out: (text: string) => void): void {
+/**
+ * The trace as one JSON document, of the layout JSON.stringify(…, null, 2) gives, in pieces of
+ * a row each: a writer can wait between them for a slow reader (see CliIO.drained).
+ */
+export function* traceJson(report: FileReport): Generator<string> {
     const head = JSON.stringify({ file: report.file, policy: report.result?.run?.policy ?? null, steps: report.steps }, null, 2);
-    out(`${head.slice(0, -2)},\n  "rows": [`);
+    yield `${head.slice(0, -2)},\n  "rows": [`;
     let rows = 0;
-    forEachTraceRow(report, r => {
+    for (const r of traceRows(report)) {
         const row = {
             index: r.index, line: r.line, item: r.item, kind: r.kind,
             changes: r.changes.map(c => ({ path: c.path, old: val(c.old), new: val(c.value) })),
             state: r.state, diagnostics: r.diagnostics.map(diagnosticJson),
         };
-        out(`${rows++ === 0 ? '\n' : ',\n'}${indent(JSON.stringify(row, null, 2), '    ')}`);
-    });
-    out(rows === 0 ? '],\n' : '\n  ],\n');
-    out(`  "diagnostics": ${indent(JSON.stringify(report.diagnostics.map(diagnosticJson), null, 2), '  ').trimStart()}\n}\n`);
+        yield `${rows++ === 0 ? '\n' : ',\n'}${indent(JSON.stringify(row, null, 2), '    ')}`;
+    }
+    yield rows === 0 ? '],\n' : '\n  ],\n';
+    yield `  "diagnostics": ${indent(JSON.stringify(report.diagnostics.map(diagnosticJson), null, 2), '  ').trimStart()}\n}\n`;
 }
 
 function indent(text: string, by: string): string {

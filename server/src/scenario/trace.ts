@@ -128,6 +128,17 @@ export class Trace {
      * those changes. The machine passed is reused: read it, do not keep it.
      */
     replay(visit: (entry: TraceEntry, state: Machine, changes: Change[]) => void, atEnd?: (state: Machine, changes: Change[]) => void): void {
+        for (const s of this.replaySteps()) {
+            if (s.entry) visit(s.entry, s.state, s.changes);
+            else atEnd?.(s.state, s.changes);
+        }
+    }
+
+    /**
+     * The replay of {@link replay}, one item at a time, for a reader that stops between items
+     * (the CLI waits for a slow pipe): `entry` is null for the end of the scenario.
+     */
+    *replaySteps(): Generator<{ entry: TraceEntry | null; state: Machine; changes: Change[] }> {
         const fresh = buildMachine(this.program.config, this.program.tasks, this.program.kthreads);
         fresh.recording = false;
         const map = new Map<unknown, Traced>();
@@ -149,8 +160,11 @@ export class Trace {
             }
             return changes;
         };
-        for (const entry of this.entries) visit(entry, fresh, apply(entry.logEnd));
-        if (atEnd && at < log.length) atEnd(fresh, apply(log.length));
+        for (let i = 0; i < this.count; i++) {
+            const entry = this.entry(i);
+            yield { entry, state: fresh, changes: apply(entry.logEnd) };
+        }
+        if (at < log.length) yield { entry: null, state: fresh, changes: apply(log.length) };
     }
 }
 
