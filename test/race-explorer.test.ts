@@ -1392,6 +1392,9 @@ race {                                                   // #race
         expect(defaultMaxStates(160)).toBe(200_000);
         expect(defaultMaxStates(3_100)).toBe(Math.floor(1e9 / (1_300 + 9 * 3_100)));
         expect(defaultMaxStates(1e7)).toBe(1_000);
+        // and 12 bytes per branch of the race: 1,000 branches on 64 CPUs took 2.7 GB for 200,000 states
+        expect(defaultMaxStates(160, undefined, 2)).toBe(200_000);
+        expect(defaultMaxStates(131, undefined, 1_000)).toBe(Math.floor(1e9 / (1_300 + 9 * 131 + 12 * 1_000)));
         // on a race of more than 1,000 states, with the memory the default bound allows made small
         const text = ring(2, 3);
         const full = await check(text);
@@ -1402,6 +1405,12 @@ race {                                                   // #race
         expect(small.diagnostics.find(d => d.severity === 'information')?.message).toMatch(/^the search stopped at 1000 states/);
         const given = await check(text, { explore: { stateMemory: 1_000_000, maxStates: 1_500 } });
         expect(given.run!.races[0].states).toBe(1_500);
+        // a race of 300 branches on a small machine: its branches count, not only its objects
+        const wide = `machine { cpus 2 }\ntask rx { handler 0x401000 }\nrace ${Array.from({ length: 300 }, (_, i) => `{ cpu${i % 2}: switch idle cpu${i % 2}: xrstors init }`).join(' with ')}\n`;
+        const many = await check(wide, { explore: { stateMemory: 10_000_000 } });
+        expect(many.run!.races[0].cutBy).toBe('states');
+        expect(many.run!.races[0].states).toBeLessThanOrEqual(Math.floor(1e7 / (1_300 + 12 * 300)));
+        expect(many.run!.races[0].states).toBeGreaterThan(Math.floor(1e7 / (1_300 + 9 * 100 + 12 * 300)));
     });
 
     test('a depth bound cuts the search with an information diagnostic on the race', async () => {

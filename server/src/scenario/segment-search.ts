@@ -29,13 +29,15 @@ export const DEFAULT_MAX_DEPTH = 10_000;
  * on states is lowered on a machine so large that 200,000 of its states would take more. A
  * state costs about 1.3 KB plus 9 bytes per machine object keyed (measured: 2.7 KB at 160
  * objects, 28 KB at 3,100), so a race on 64 CPUs with 2,000 tasks ran out of a 4 GB heap (a
- * 50 KB file) before it reached 200,000. An explicit `--max-states` is taken as given.
+ * 50 KB file) before it reached 200,000. Each branch of the race adds about 12 bytes (its
+ * position, in the state and in its key: 12.3 KB a state with 1,000 branches on 64 CPUs, where
+ * 200,000 states took 2.7 GB). An explicit `--max-states` is taken as given.
  */
 export const DEFAULT_STATE_MEMORY = 1_000_000_000;
 
-/** The default bound on a race's distinct states for a machine whose states key `width` objects. */
-export function defaultMaxStates(width: number, memory = DEFAULT_STATE_MEMORY): number {
-    return Math.max(1_000, Math.min(DEFAULT_MAX_STATES, Math.floor(memory / (1_300 + 9 * width))));
+/** The default bound on a race's distinct states for a machine whose states key `width` objects, in a race of `branches` branches. */
+export function defaultMaxStates(width: number, memory = DEFAULT_STATE_MEMORY, branches = 0): number {
+    return Math.max(1_000, Math.min(DEFAULT_MAX_STATES, Math.floor(memory / (1_300 + 9 * width + 12 * branches))));
 }
 
 /**
@@ -335,7 +337,7 @@ export class SegmentSearch {
     private key(r: Runner, pos: readonly number[], post: number, from = -1): Int32Array {
         if (!this.visited) {
             this.machineWidth = StateInterner.width(r.m);
-            if (this.defaultBound) this.maxStates = defaultMaxStates(this.machineWidth, this.stateMemory);
+            if (this.defaultBound) this.maxStates = defaultMaxStates(this.machineWidth, this.stateMemory, pos.length);
             const width = this.machineWidth + pos.length + 7;
             this.visited = new VectorSet(width);
             this.scratch = new Int32Array(width);
