@@ -838,6 +838,10 @@ describe('§8 static checks', () => {
             expect((await check('scenario\n')).diagnostics[0].message).toBe('expected a string but found end of file');
             expect((await check('task rx {\n')).diagnostics[0].message).toBe("expected '}' but found end of file");
             expect((await check('cpu0: stui \u0001\n')).diagnostics[0].message).toBe('unexpected character U+0001');
+            // an invisible one too (a zero-width space pasted from a web page); a visible one as itself
+            expect((await check('cpu0: stui\n\u200bcpu0: stui\n')).diagnostics.map(d => `${d.loc.line}:${d.loc.column} ${d.message}`)).toEqual(['2:1 unexpected character U+200B (invisible)']);
+            expect((await check('cpu0: stui \u{E000}\n')).diagnostics[0].message).toBe('unexpected character U+E000 (invisible)');
+            expect((await check('cpu0: stui \u00e9\n')).diagnostics[0].message).toBe("unexpected character 'é'");
             const s = await check('machine { cpus 2 }\ncpu0: senduipi\n');
             expect(s.diagnostics[0].message).toMatch(/^unexpected end of file: expected ~, \(, a number, uinv, kernel_vector/);
         });

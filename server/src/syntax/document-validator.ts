@@ -124,6 +124,9 @@ function normalize(d: Diagnostic, text: string | undefined): Diagnostic {
     return message === raw ? d : { ...d, message };
 }
 
+/** Characters that show nothing: format characters, unassigned and private-use code points, lone surrogates. */
+const INVISIBLE = /^[\p{Cf}\p{Cn}\p{Co}\p{Cs}]$/u;
+
 /**
  * A lexer error ("unexpected character: ->0<- at offset: 15, …") said in the terms of
  * LANGUAGE.md §2, from the text at that offset: a malformed number (one that runs into a name,
@@ -147,9 +150,12 @@ function lexingMessage(raw: string, text: string): string | undefined {
         return 'a string is not closed on its line';
     }
     const code = rest.codePointAt(0) ?? 0x3f;
-    // a control character is named by its code point, not written raw into the message
-    const ch = code < 0x20 || (code >= 0x7f && code < 0xa0) ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : `'${String.fromCodePoint(code)}'`;
-    return `unexpected character ${ch}`;
+    // a control or invisible character (a zero-width space, a direction mark) is named by its
+    // code point, not written raw into the message, where it would not be seen
+    const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    if (code < 0x20 || (code >= 0x7f && code < 0xa0)) return `unexpected character ${name}`;
+    if (INVISIBLE.test(String.fromCodePoint(code))) return `unexpected character ${name} (invisible)`;
+    return `unexpected character '${String.fromCodePoint(code)}'`;
 }
 
 /** How a reference's target type reads in a message. */
