@@ -42,7 +42,10 @@ async function checkTrace(text: string, label: string): Promise<number> {
     const live = (trace as unknown as { machine: Machine }).machine;
     const states: Machine[] = [];
     let end: Machine | undefined;
-    trace.replay((_entry, state) => states.push(snapshot(trace, state)), state => (end = snapshot(trace, state)));
+    for (const { entry, state } of trace.replay()) {
+        if (entry) states.push(snapshot(trace, state));
+        else end = snapshot(trace, state);
+    }
     expect(states.length, label).toBe(trace.length);
     const last = end ?? states[states.length - 1] ?? snapshot(trace, buildMachine(trace.program.config, trace.program.tasks, trace.program.kthreads));
     expect(differences(last, live), `${label}: the replayed end state differs from the run's`).toEqual([]);

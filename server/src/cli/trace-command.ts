@@ -95,7 +95,7 @@ export function* traceRows(report: FileReport): Generator<TraceRow> {
         nodes.set(item.cause, { text: item.kind === 'race' ? 'race { … }' : text, kind: item.kind });
     }
     let lastLine = 0;
-    for (const { entry, state, changes } of run.trace.replaySteps()) {
+    for (const { entry, state, changes } of run.trace.replay()) {
         if (entry === null) {
             // what arrives there is reported on the lines of the steps that sent it
             yield {

@@ -122,32 +122,17 @@ export class Trace {
     }
 
     /**
-     * Replays the run: calls `visit` after each item with a machine in the state after it and
-     * the changes the item made; then `atEnd`, if the run changed the machine after its last
-     * item (IPIs deferred to the end of the scenario arriving), with the state at the end and
-     * those changes. The machine passed is reused: read it, do not keep it.
+     * Replays the run, one item at a time: after each item, a machine in the state after it and
+     * the changes the item made; then, if the run changed the machine after its last item (IPIs
+     * deferred to the end of the scenario arriving), the state at the end and those changes,
+     * with `entry` null. The machine given is reused: read it, do not keep it. A generator, so
+     * that a reader may stop between items (the CLI waits for a slow pipe).
      */
-    replay(visit: (entry: TraceEntry, state: Machine, changes: Change[]) => void, atEnd?: (state: Machine, changes: Change[]) => void): void {
-        for (const s of this.replaySteps()) {
-            if (s.entry) visit(s.entry, s.state, s.changes);
-            else atEnd?.(s.state, s.changes);
-        }
-    }
-
-    /**
-     * The replay of {@link replay}, one item at a time, for a reader that stops between items
-     * (the CLI waits for a slow pipe): `entry` is null for the end of the scenario.
-     */
-    *replaySteps(): Generator<{ entry: TraceEntry | null; state: Machine; changes: Change[] }> {
+    *replay(): Generator<{ entry: TraceEntry | null; state: Machine; changes: Change[] }> {
         const fresh = buildMachine(this.program.config, this.program.tasks, this.program.kthreads);
         fresh.recording = false;
-        const map = new Map<unknown, Traced>();
-        const src = this.machine;
-        src.cpus.forEach((c, i) => map.set(c, fresh.cpus[i]));
-        src.upids.forEach((u, i) => map.set(u, fresh.upids[i]));
-        src.images.forEach((x, i) => map.set(x, fresh.images[i]));
-        src.runnables.forEach((r, i) => map.set(r, fresh.runnables[i]));
-        const log = src.log;
+        const map = pairObjects(this.machine, fresh);
+        const log = this.machine.log;
         let at = 0;
         const apply = (end: number): Change[] => {
             const changes: Change[] = [];
@@ -168,6 +153,16 @@ export class Trace {
     }
 }
 
+/** Each traced object of a run's machine, to the same object of a fresh machine built alike (where its logged changes are replayed). */
+function pairObjects(src: Machine, fresh: Machine): Map<unknown, Traced> {
+    const map = new Map<unknown, Traced>();
+    src.cpus.forEach((c, i) => map.set(c, fresh.cpus[i]));
+    src.upids.forEach((u, i) => map.set(u, fresh.upids[i]));
+    src.images.forEach((x, i) => map.set(x, fresh.images[i]));
+    src.runnables.forEach((r, i) => map.set(r, fresh.runnables[i]));
+    return map;
+}
+
 /** The state path of a traced field, as LANGUAGE.md §5 writes it. */
 export function labelOf(m: Machine, obj: Traced, key: string): string {
     if ('current' in obj) return `cpu${obj.index}.${key}`;
@@ -179,17 +174,14 @@ export function labelOf(m: Machine, obj: Traced, key: string): string {
 /** The state after any entry, reached by applying (or undoing) logged changes. */
 export class TraceCursor {
     readonly state: Machine;
-    private readonly map = new Map<unknown, Traced>();
+    private readonly map: Map<unknown, Traced>;
     /** Log position the state reflects. */
     private at = 0;
 
     constructor(program: Program, private readonly source: Machine, private readonly trace: Trace) {
         this.state = buildMachine(program.config, program.tasks, program.kthreads);
         this.state.recording = false;
-        source.cpus.forEach((c, i) => this.map.set(c, this.state.cpus[i]));
-        source.upids.forEach((u, i) => this.map.set(u, this.state.upids[i]));
-        source.images.forEach((x, i) => this.map.set(x, this.state.images[i]));
-        source.runnables.forEach((r, i) => this.map.set(r, this.state.runnables[i]));
+        this.map = pairObjects(source, this.state);
     }
 
     /** The state after entry `index` (-1: the initial state). Read it; do not keep it. */
