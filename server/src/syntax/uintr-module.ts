@@ -16,6 +16,7 @@ import { UintrGeneratedModule, UintrGeneratedSharedModule, UintrLanguageMetaData
 import { UintrDocumentValidator } from './document-validator.js';
 import { UintrScopeComputation } from './scope-computation.js';
 import { UintrScopeProvider } from './scope-provider.js';
+import { UintrLinker, UintrReferenceDescriptionProvider } from './linking.js';
 import { UintrLexer, UintrTokenBuilder } from './lexer-patterns.js';
 import { UintrValidator, registerValidationChecks } from './uintr-validator.js';
 
@@ -178,6 +179,10 @@ export const UintrModule: Module<UintrServices, PartialLangiumCoreServices & Uin
     references: {
         ScopeComputation: services => new UintrScopeComputation(services),
         ScopeProvider: services => new UintrScopeProvider(services),
+        Linker: services => new UintrLinker(services),
+    },
+    workspace: {
+        ReferenceDescriptionProvider: services => new UintrReferenceDescriptionProvider(services),
     },
     validation: {
         UintrValidator: () => new UintrValidator(),
@@ -185,12 +190,15 @@ export const UintrModule: Module<UintrServices, PartialLangiumCoreServices & Uin
     },
 };
 
-/** Creates the core services (no LSP) for the CLI and tests. */
-export function createUintrCoreServices(context: DefaultSharedCoreModuleContext): {
+/**
+ * Creates the core services (no LSP) for the CLI and tests; `extra`, when given, overrides
+ * services of the language (UintrWorkspace's has no reference index).
+ */
+export function createUintrCoreServices(context: DefaultSharedCoreModuleContext, extra: Module<UintrServices, PartialLangiumCoreServices> = {}): {
     shared: LangiumSharedCoreServices; Uintr: UintrServices;
 } {
     const shared = inject(createDefaultSharedCoreModule(context), UintrGeneratedSharedModule);
-    const Uintr = inject(createDefaultCoreModule({ shared }), UintrGeneratedModule, UintrModule);
+    const Uintr = inject(createDefaultCoreModule({ shared }), UintrGeneratedModule, UintrModule, extra);
     shared.ServiceRegistry.register(Uintr);
     registerValidationChecks(Uintr);
     return { shared, Uintr };

@@ -6,7 +6,15 @@ import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
 import * as ast from './generated/ast.js';
 import { registerPreludeUri } from './prelude-uri.js';
 import { createUintrCoreServices, type UintrServices } from './uintr-module.js';
-import type { LangiumSharedCoreServices } from 'langium';
+import type { LangiumSharedCoreServices, ReferenceDescriptionProvider } from 'langium';
+
+/**
+ * The index of references (which node refers to which, across documents) serves the editor's
+ * find-references and rename; nothing that uses a UintrWorkspace (the CLI, the exploration and
+ * fix-checking workers, the benches) reads it, and building it took about 50 ms of a 10,000-step
+ * check in the CLI. So a UintrWorkspace indexes none.
+ */
+const NO_REFERENCE_INDEX: ReferenceDescriptionProvider = { createDescriptions: async () => [] };
 
 export class UintrWorkspace {
     readonly shared: LangiumSharedCoreServices;
@@ -15,7 +23,7 @@ export class UintrWorkspace {
     private counter = 0;
 
     constructor() {
-        const { shared, Uintr } = createUintrCoreServices(EmptyFileSystem);
+        const { shared, Uintr } = createUintrCoreServices(EmptyFileSystem, { workspace: { ReferenceDescriptionProvider: () => NO_REFERENCE_INDEX } });
         this.shared = shared;
         this.services = Uintr;
     }
