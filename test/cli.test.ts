@@ -690,6 +690,59 @@ describe('long outputs', () => {
         expect(bytes).toBeGreaterThan(200 * 1024 * 1024);
     }, 60_000);
 
+    test('on the deep stack too (files nested beyond ~90 parentheses run in a worker): a pipe nobody reads holds the worker, instead of its whole output queuing in memory', async () => {
+        const lines = ['machine { cpus 64 }', ...Array.from({ length: 1000 }, (_, i) => `task r${i} { handler 0x1000 }`), ...Array.from({ length: 500 }, (_, i) => `cpu${i % 64}: switch r${i}`)];
+        const f = write('wide-deep-trace.uintr', [...lines, `expect ${'('.repeat(300)}1${')'.repeat(300)} == 1`].join('\n') + '\n');
+        const child = spawn(process.execPath, [CLI, 'trace', '--format', 'json', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', d => { stderr += String(d); });
+        let bytes = 0;
+        child.stdout.on('data', d => { bytes += d.length; });
+        child.stdout.pause();
+        // its memory while unread: about 180 MB here; without the wait, 640 MB (400 MB of output queued)
+        let peak = 0;
+        for (let i = 0; i < 24; i++) {
+            await new Promise(r => setTimeout(r, 250));
+            const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            peak = Math.max(peak, Number(m?.[1] ?? 0) * 1024);
+        }
+        expect(child.exitCode).toBeNull();
+        expect(peak).toBeGreaterThan(0);
+        expect(peak).toBeLessThan(350 * 1024 * 1024);
+        child.stdout.resume();
+        const status = await new Promise<number | null>(resolve => child.on('close', code => resolve(code)));
+        expect(stderr).toBe('');
+        expect(status).toBe(0);
+        expect(bytes).toBeGreaterThan(350 * 1024 * 1024);
+    }, 90_000);
+
+    test('a reader that leaves early does not change the exit status: the command runs to its end (it stalled waiting for a drain that never comes, and exited 0 on a file with an error, or hung on the deep stack)', async () => {
+        const lines = ['machine { cpus 64 }', ...Array.from({ length: 1000 }, (_, i) => `task r${i} { handler 0x1000 }`), ...Array.from({ length: 500 }, (_, i) => `cpu${i % 64}: switch r${i}`)];
+        const failing = write('leave-early.uintr', [...lines, 'expect cpu0.uinv == 5'].join('\n') + '\n');
+        const deep = write('leave-early-deep.uintr', [...lines, `expect ${'('.repeat(300)}1${')'.repeat(300)} == 2`].join('\n') + '\n');
+        for (const f of [failing, deep]) {
+            const child = spawn(process.execPath, [CLI, 'trace', '--format', 'json', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+            let stderr = '';
+            child.stderr.on('data', d => { stderr += String(d); });
+            // read part of the output (into its first row), then close the pipe, as `head -c` does
+            let read = 0;
+            await new Promise<void>(resolve => child.stdout.on('data', d => {
+                read += d.length;
+                if (read >= 100_000 && !child.stdout.destroyed) {
+                    child.stdout.destroy();
+                    resolve();
+                }
+            }));
+            const status = await Promise.race([
+                new Promise<number | null>(resolve => child.on('close', code => resolve(code))),
+                new Promise<string>(resolve => setTimeout(() => resolve('still running after 40 s'), 40_000)),
+            ]);
+            if (status === 'still running after 40 s') child.kill();
+            expect(status, f).toBe(1);
+            expect(stderr).toBe('');
+        }
+    }, 90_000);
+
     test('a trace table of 600,000 rows is formatted (its column widths were a spread into Math.max: 200,000 rows overflowed the stack of a command)', () => {
         const cpu = { cpu: 0, current: 'idle', mode: 'kernel', uinv: '0x0', uirr: '0x0', uif: '0x0' };
         const rows = Array.from({ length: 600_000 }, (_, i) => ({

@@ -34,18 +34,21 @@ export interface ProcessIO extends CliIO {
  */
 export function processIO(): ProcessIO {
     let failed = false;
+    // a stream that failed: Node's stdout and stderr stay `writable` after an EPIPE, never
+    // drain, and say nothing of it (neither `errored` nor `destroyed`)
+    const closed = new Set<NodeJS.WriteStream>();
     const writer = (stream: NodeJS.WriteStream, name: string): ((text: string) => void) => {
-        let closed = false;
         stream.on('error', (e: NodeJS.ErrnoException) => {
-            closed = true;
+            closed.add(stream);
             if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
             failed = true;
             process.exitCode = 2;
             if (stream !== process.stderr && process.stderr.writable) process.stderr.write(`uintr: cannot write to ${name}: ${e.code ?? e.message}${e.code === 'ENOSPC' ? ' (no space left on the device)' : ''}\n`);
         });
-        return text => { if (!closed && stream.writable) stream.write(text); };
+        return text => { if (!closed.has(stream) && stream.writable) stream.write(text); };
     };
     const stdout = process.stdout;
+    let waiting: Promise<void> | undefined;
     const plain = Boolean(process.env.NO_COLOR) || process.env.TERM === 'dumb';
     return {
         out: writer(process.stdout, 'standard output'),
@@ -54,15 +57,19 @@ export function processIO(): ProcessIO {
         errColor: Boolean(process.stderr.isTTY) && !plain,
         progress: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
         failed: () => failed,
+        // one wait at a time, shared by whoever asks while it lasts (the deep-stack worker's
+        // pieces each ask: bin.ts); none once stdout has failed (it would never drain: the
+        // command stalled there and the process ended with status 0 when its reader left early)
         drained: () => {
-            if (!stdout.writableNeedDrain || !stdout.writable) return undefined;
-            return new Promise<void>(resolve => {
+            if (!stdout.writableNeedDrain || !stdout.writable || closed.has(stdout)) return undefined;
+            return (waiting ??= new Promise<void>(resolve => {
                 const done = (): void => {
                     stdout.off('drain', done).off('close', done).off('error', done);
+                    waiting = undefined;
                     resolve();
                 };
                 stdout.on('drain', done).on('close', done).on('error', done);
-            });
+            }));
         },
     };
 }
