@@ -617,6 +617,20 @@ describe('runs where users run it', () => {
 });
 
 describe('long outputs', () => {
+    /** 64 CPUs, 1,000 tasks, 500 switches: a trace --format json of about 400 MB (each row holds the whole machine). */
+    const wideTrace = (): string[] => ['machine { cpus 64 }', ...Array.from({ length: 1000 }, (_, i) => `task r${i} { handler 0x1000 }`), ...Array.from({ length: 500 }, (_, i) => `cpu${i % 64}: switch r${i}`)];
+
+    /** `uintr trace --format json FILE` in a child process, its stdout piped and paused (not read). */
+    const unreadTrace = (file: string, nodeArgs: string[] = []) => {
+        const child = spawn(process.execPath, [...nodeArgs, CLI, 'trace', '--format', 'json', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const got = { stderr: '', bytes: 0 };
+        child.stderr.on('data', d => { got.stderr += String(d); });
+        child.stdout.on('data', d => { got.bytes += d.length; });
+        child.stdout.pause();
+        const closed = new Promise<number | null>(resolve => child.on('close', code => resolve(code)));
+        return { child, got, closed };
+    };
+
     test('a reader that stops early (`| head`) ends the output, not the command: no EPIPE stack trace, the command\'s own exit status', async () => {
         const lines = ['machine { cpus 1 policy manual }', 'task rx { handler 0x401000 }', 'cpu0: switch rx', 'cpu0: xrstors rx'];
         const f = write('long-trace.uintr', [...lines, ...Array(3000).fill('cpu0: xrstors rx')].join('\n') + '\n');
@@ -672,33 +686,22 @@ describe('long outputs', () => {
     });
 
     test('the process\'s stdout says when it has drained: a pipe that nobody reads holds the command, and it goes on once read', async () => {
-        const lines = ['machine { cpus 64 }', ...Array.from({ length: 1000 }, (_, i) => `task r${i} { handler 0x1000 }`), ...Array.from({ length: 500 }, (_, i) => `cpu${i % 64}: switch r${i}`)];
+        const lines = wideTrace();
         const f = write('wide-trace.uintr', lines.join('\n') + '\n');
-        const child = spawn(process.execPath, ['--max-old-space-size=200', CLI, 'trace', '--format', 'json', f], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', d => { stderr += String(d); });
-        let bytes = 0;
-        child.stdout.on('data', d => { bytes += d.length; });
         // not read for a while: the command waits instead of queuing the rest in memory
-        child.stdout.pause();
+        const { child, got, closed } = unreadTrace(f, ['--max-old-space-size=200']);
         await new Promise(r => setTimeout(r, 1500));
         expect(child.exitCode).toBeNull();
         child.stdout.resume();
-        const status = await new Promise<number | null>(resolve => child.on('close', code => resolve(code)));
-        expect(stderr).toBe('');
-        expect(status).toBe(0);
-        expect(bytes).toBeGreaterThan(200 * 1024 * 1024);
+        expect(await closed).toBe(0);
+        expect(got.stderr).toBe('');
+        expect(got.bytes).toBeGreaterThan(200 * 1024 * 1024);
     }, 60_000);
 
     test('on the deep stack too (files nested beyond ~90 parentheses run in a worker): a pipe nobody reads holds the worker, instead of its whole output queuing in memory', async () => {
-        const lines = ['machine { cpus 64 }', ...Array.from({ length: 1000 }, (_, i) => `task r${i} { handler 0x1000 }`), ...Array.from({ length: 500 }, (_, i) => `cpu${i % 64}: switch r${i}`)];
+        const lines = wideTrace();
         const f = write('wide-deep-trace.uintr', [...lines, `expect ${'('.repeat(300)}1${')'.repeat(300)} == 1`].join('\n') + '\n');
-        const child = spawn(process.execPath, [CLI, 'trace', '--format', 'json', f], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', d => { stderr += String(d); });
-        let bytes = 0;
-        child.stdout.on('data', d => { bytes += d.length; });
-        child.stdout.pause();
+        const { child, got, closed } = unreadTrace(f);
         // its memory while unread: about 180 MB here; without the wait, 640 MB (400 MB of output queued)
         let peak = 0;
         for (let i = 0; i < 24; i++) {
@@ -710,14 +713,13 @@ describe('long outputs', () => {
         expect(peak).toBeGreaterThan(0);
         expect(peak).toBeLessThan(350 * 1024 * 1024);
         child.stdout.resume();
-        const status = await new Promise<number | null>(resolve => child.on('close', code => resolve(code)));
-        expect(stderr).toBe('');
-        expect(status).toBe(0);
-        expect(bytes).toBeGreaterThan(350 * 1024 * 1024);
+        expect(await closed).toBe(0);
+        expect(got.stderr).toBe('');
+        expect(got.bytes).toBeGreaterThan(350 * 1024 * 1024);
     }, 90_000);
 
     test('a reader that leaves early does not change the exit status: the command runs to its end (it stalled waiting for a drain that never comes, and exited 0 on a file with an error, or hung on the deep stack)', async () => {
-        const lines = ['machine { cpus 64 }', ...Array.from({ length: 1000 }, (_, i) => `task r${i} { handler 0x1000 }`), ...Array.from({ length: 500 }, (_, i) => `cpu${i % 64}: switch r${i}`)];
+        const lines = wideTrace();
         const failing = write('leave-early.uintr', [...lines, 'expect cpu0.uinv == 5'].join('\n') + '\n');
         const deep = write('leave-early-deep.uintr', [...lines, `expect ${'('.repeat(300)}1${')'.repeat(300)} == 2`].join('\n') + '\n');
         for (const f of [failing, deep]) {
