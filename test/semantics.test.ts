@@ -2277,6 +2277,26 @@ expect gp            // #e
             expect((await run(text)).codes).toEqual([at(text, 'xrstors-gp', 'gp'), at(text, 'expect-failed', 'e')]);
         });
 
+        test('two steps on one line: the second\'s #GP is expected, the first\'s unexpected one stays an error (one diagnostic per code and line; it became information)', async () => {
+            const text = `
+machine { policy manual }
+task rx { handler 0x401000 }
+cpu0: xrstors rx
+cpu0: xrstors rx  cpu0: xrstors rx     // #gp
+expect gp
+`;
+            const r = await run(text);
+            expect(r.codes).toEqual([at(text, 'xrstors-gp', 'gp')]);
+            const d = diag(r, 'xrstors-gp', L(text, 'gp'));
+            expect(d.severity).toBe('error');
+            // both steps are its causes: the second at its column among the related locations
+            expect(d.loc.column).toBe(1);
+            expect(d.related.map(x => [x.loc.line, x.loc.column])).toContainEqual([L(text, 'gp'), 19]);
+            // alone on its line, the same step's #GP is expected
+            const alone = text.replace('cpu0: xrstors rx  cpu0: xrstors rx', 'cpu0: xrstors rx');
+            expect((await run(alone)).codes).toEqual([]);
+        });
+
         test('fails with no step before it', async () => {
             const text = `
 machine { policy manual }

@@ -56,7 +56,10 @@ export class DiagnosticSet {
             this.byKey.set(key, d);
             return d;
         }
-        if (d.message !== old.message && !old.related.some(r => r.message === d.message && r.loc.line === d.loc.line)) {
+        // another cause on the line (another step, or another message of the same one) is one
+        // of its related locations (LANGUAGE.md §8), once
+        const another = d.loc.offset !== old.loc.offset || d.message !== old.message;
+        if (another && !old.related.some(r => r.message === d.message && r.loc.line === d.loc.line && r.loc.offset === d.loc.offset)) {
             old.related.push({ loc: d.loc, message: d.message });
         }
         for (const r of d.related) {

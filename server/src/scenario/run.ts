@@ -172,6 +172,8 @@ export class Runner implements RunSink {
     raceMode = false;
     /** #GP diagnostics raised by each step (cause), for `expect gp`. */
     private gpByCause: Map<number, ScenarioDiagnostic[]> | null = null;
+    /** The steps whose #GPs each of those holds (two steps on one line share one: see `expect gp`). */
+    private gpCauses = new Map<ScenarioDiagnostic, Set<number>>();
     lostAt: number = NO_CAUSE;
     lastStep: number = NO_CAUSE;
     /** Exploring: what this interleaving found so far (semantic errors go to `diags`). */
@@ -206,6 +208,7 @@ export class Runner implements RunSink {
         r.semantics = this.semantics ? [...this.semantics] : [];
         r.events = this.events;
         r.gpByCause = this.gpByCause; // read only while exploring (see fault)
+        r.gpCauses = this.gpCauses;
         return r;
     }
 
@@ -437,6 +440,9 @@ export class Runner implements RunSink {
             const list = this.gpByCause.get(this.m.cause) ?? [];
             if (!list.includes(d)) list.push(d);
             this.gpByCause.set(this.m.cause, list);
+            const causes = this.gpCauses.get(d);
+            if (causes) causes.add(this.m.cause);
+            else this.gpCauses.set(d, new Set([this.m.cause]));
         }
     }
 
@@ -540,6 +546,9 @@ export class Runner implements RunSink {
             const gps = this.gpByCause?.get(step);
             if (step !== NO_CAUSE && gps && gps.length) {
                 for (const d of gps) {
+                    // one diagnostic per (code, line): where an earlier step on the line also
+                    // faulted, unexpected, the error stays
+                    if ([...this.gpCauses.get(d) ?? []].some(c => c !== step)) continue;
                     if (d.severity !== 'information') {
                         d.severity = 'information';
                         d.message = `expected: ${d.message}`;
