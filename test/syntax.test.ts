@@ -897,12 +897,15 @@ policy p extends linux_rfc {
             await expectNoStatic(`${MACHINE2}task plain { }\ncpu0: xsaves rx\ncpu0: xsaves tx\ncpu0: xsaves plain\ncpu0: xrstors init\n`);
         });
         test.each([
-            ['free of a sender', `${MACHINE2}<|cpu0: free tx.upid\n`],
-            ['put of a sender', `${MACHINE2}<|cpu0: put tx.upid\n`],
-            ['free of a kthread', `${MACHINE2}<|cpu0: free kw.upid\n`],
-            ['put of a task with neither', 'task plain { }\n<|cpu0: put plain.upid\n'],
-        ])('%s (not a receiver) is semantic on its line', async (_name, src) => {
-            await expectStatic(src, 'semantic', { column: false });
+            ['free of a sender', `${MACHINE2}cpu0: free <|tx.upid\n`],
+            ['put of a sender', `${MACHINE2}cpu0: put <|tx.upid\n`],
+            ['free of a kthread', `${MACHINE2}cpu0: free <|kw.upid\n`],
+            ['put of a task with neither', 'task plain { }\ncpu0: put <|plain.upid\n'],
+            ['set of a sender\'s UPID', `${MACHINE2}cpu0: set <|tx.upid.sn = 1\n`],
+            ['expect of a kthread\'s image', `${MACHINE2}expect <|kw.xsave.uinv == 0\n`],
+            ['expect of a receiver\'s UITT', `${MACHINE2}expect <|rx.uitt == 0\n`],
+        ])('%s (not a receiver) is semantic on its line, at the task (the offending token, as for `xsaves k`)', async (_name, src) => {
+            await expectStatic(src, 'semantic');
         });
         test('free and put of a receiver are fine', async () => {
             await expectNoStatic(`${MACHINE2}cpu0: put rx.upid\ncpu0: free rx.upid\n`);

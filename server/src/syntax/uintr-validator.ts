@@ -398,7 +398,7 @@ export class UintrValidator {
         report(accept, 'semantic', `'${w.word}' is not a number: it is compared with ${beside} only`, w, undefined, undefined, 'not-a-number');
     }
 
-    /** X.upid needs a receiver, X.uitt a sender, X.xsave a task. */
+    /** X.upid needs a receiver, X.uitt a sender, X.xsave a task: an error at X, the offending token (LANGUAGE.md §9), as for `xsaves k`. */
     private checkObjectPart(shape: Extract<PathShape, { obj: ObjHead }>, p: ast.PathExpr, accept: ValidationAcceptor): void {
         if (shape.obj.bound) {
             this.checkBound(shape.obj.bound, p.head, 'bound', accept);
@@ -406,13 +406,13 @@ export class UintrValidator {
         }
         const target = shape.obj.ref?.ref;
         if (ast.isKThread(target) && shape.kind !== 'object') {
-            report(accept, 'semantic', `${target.name} is a kernel thread: it has no ${shape.kind === 'xsave-field' ? 'XSAVE image' : shape.kind === 'uitt' ? 'UITT' : 'UPID'}`, p, 'segments', 0, 'kthread-state');
+            report(accept, 'semantic', `${target.name} is a kernel thread: it has no ${shape.kind === 'xsave-field' ? 'XSAVE image' : shape.kind === 'uitt' ? 'UITT' : 'UPID'}`, p.head, 'ref', undefined, 'kthread-state');
         } else if (ast.isTask(target)) {
             if ((shape.kind === 'upid' || shape.kind === 'upid-field') && !isReceiver(target)) {
-                report(accept, 'semantic', `${target.name} is not a receiver: it has no UPID`, p, 'segments', 0, 'not-receiver');
+                report(accept, 'semantic', `${target.name} is not a receiver: it has no UPID`, p.head, 'ref', undefined, 'not-receiver');
             }
             if (shape.kind === 'uitt' && !isSender(target)) {
-                report(accept, 'semantic', `${target.name} is not a sender: it has no UITT`, p, 'segments', 0, 'not-sender');
+                report(accept, 'semantic', `${target.name} is not a sender: it has no UITT`, p.head, 'ref', undefined, 'not-sender');
             }
         }
     }
