@@ -893,6 +893,17 @@ policy p extends linux_rfc {
         test('xrstors of a kthread', async () => {
             await expectStatic(`${MACHINE2}cpu0: xrstors <|kw\n`, 'semantic');
         });
+        test.each(['xsaves', 'xrstors'])('%s idle: idle is the CPU\'s idle kthread (LANGUAGE.md §4), so the same semantic error at idle (decisions #23; it was syntax)', async op => {
+            await expectStatic(`${MACHINE2}cpu0: ${op} <|idle\n`, 'semantic');
+            const r = await check(`${MACHINE2}cpu0: ${op} idle\n`);
+            expect(r.diagnostics.map(d => d.message)).toEqual(['idle is a kernel thread (the CPU\'s idle thread): it has no XSAVE image']);
+        });
+        test.each([
+            ['wake idle', 'policy p { on switch_in { wake <|idle } }\n'],
+            ['a predicate of idle', 'policy p { on switch_in { if user(<|idle) { stui } } }\n'],
+        ])('%s in a hook is a semantic error at idle (it names an object only in `switch idle` and `cpuN.current == idle`)', async (_name, src) => {
+            await expectStatic(src, 'semantic');
+        });
         test('xsaves/xrstors of tasks, senders and pure tasks are fine, and xrstors init', async () => {
             await expectNoStatic(`${MACHINE2}task plain { }\ncpu0: xsaves rx\ncpu0: xsaves tx\ncpu0: xsaves plain\ncpu0: xrstors init\n`);
         });

@@ -59,7 +59,7 @@ export class UintrSemanticTokenProvider extends AbstractSemanticTokenProvider {
         else if (ast.isWrmsrAction(node)) acceptor({ node, property: 'msr', type: SemanticTokenTypes.enumMember });
         else if (ast.isObjRef(node)) {
             if (node.bound) acceptor({ node, property: 'bound', type: SemanticTokenTypes.parameter });
-            else acceptor({ node, property: 'ref', type: SemanticTokenTypes.variable });
+            else if (node.ref) acceptor({ node, property: 'ref', type: SemanticTokenTypes.variable });
         } else if (ast.isPathHead(node)) {
             if (node.cpu) acceptor({ node, property: 'cpu', type: SemanticTokenTypes.namespace });
             else if (node.bound) acceptor({ node, property: 'bound', type: SemanticTokenTypes.parameter });

@@ -432,6 +432,14 @@ export class UintrValidator {
 
     checkObjRef(r: ast.ObjRef, accept: ValidationAcceptor): void {
         if (r.bound) this.checkBound(r.bound, r, 'bound', accept);
+        if (!r.idle) return;
+        // `idle` names the CPU's idle kthread in `switch idle` and `cpuN.current == idle` only
+        // (decisions.md #23): of an XSAVES or XRSTORS it is §8's error of a kthread
+        if (ast.isXsavesAction(r.$container) || ast.isXrstorsAction(r.$container)) {
+            report(accept, 'semantic', 'idle is a kernel thread (the CPU\'s idle thread): it has no XSAVE image', r, 'idle', undefined, 'kthread-state');
+        } else {
+            report(accept, 'semantic', '\'idle\' names the CPU\'s idle thread only in `switch idle` and `cpuN.current == idle`: here a task, a kthread or a bound name is needed', r, 'idle', undefined, 'idle-object');
+        }
     }
 
     checkSaveRestore(a: ast.XsavesAction | ast.XrstorsAction, accept: ValidationAcceptor): void {

@@ -652,12 +652,14 @@ export interface ObjRef extends langium.AstNode {
     readonly $container: PredCond | WakeStmt | XrstorsAction | XsavesAction;
     readonly $type: 'ObjRef';
     bound?: 'cur' | 'next' | 'prev';
+    idle: boolean;
     ref?: langium.Reference<NamedElement>;
 }
 
 export const ObjRef = {
     $type: 'ObjRef',
     bound: 'bound',
+    idle: 'idle',
     ref: 'ref'
 } as const;
 
@@ -1490,6 +1492,11 @@ export class UintrAstReflection extends langium.AbstractAstReflection {
             properties: {
                 bound: {
                     name: ObjRef.bound,
+                    optional: true
+                },
+                idle: {
+                    name: ObjRef.idle,
+                    defaultValue: false,
                     optional: true
                 },
                 ref: {

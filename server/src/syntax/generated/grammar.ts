@@ -2479,6 +2479,15 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
           },
           {
             "$type": "Assignment",
+            "feature": "idle",
+            "operator": "?=",
+            "terminal": {
+              "$type": "Keyword",
+              "value": "idle"
+            }
+          },
+          {
+            "$type": "Assignment",
             "feature": "ref",
             "operator": "=",
             "terminal": {
