@@ -173,7 +173,7 @@ export class Runner implements RunSink {
     /** #GP diagnostics raised by each step (cause), for `expect gp`. */
     private gpByCause: Map<number, ScenarioDiagnostic[]> | null = null;
     /** The steps whose #GPs each of those holds (two steps on one line share one: see `expect gp`). */
-    private gpCauses = new Map<ScenarioDiagnostic, Set<number>>();
+    private gpCauses: Map<ScenarioDiagnostic, Set<number>> | null = null;
     lostAt: number = NO_CAUSE;
     lastStep: number = NO_CAUSE;
     /** Exploring: what this interleaving found so far (semantic errors go to `diags`). */
@@ -440,6 +440,7 @@ export class Runner implements RunSink {
             const list = this.gpByCause.get(this.m.cause) ?? [];
             if (!list.includes(d)) list.push(d);
             this.gpByCause.set(this.m.cause, list);
+            this.gpCauses ??= new Map();
             const causes = this.gpCauses.get(d);
             if (causes) causes.add(this.m.cause);
             else this.gpCauses.set(d, new Set([this.m.cause]));
@@ -548,7 +549,7 @@ export class Runner implements RunSink {
                 for (const d of gps) {
                     // one diagnostic per (code, line): where an earlier step on the line also
                     // faulted, unexpected, the error stays
-                    if ([...this.gpCauses.get(d) ?? []].some(c => c !== step)) continue;
+                    if ([...this.gpCauses?.get(d) ?? []].some(c => c !== step)) continue;
                     if (d.severity !== 'information') {
                         d.severity = 'information';
                         d.message = `expected: ${d.message}`;
