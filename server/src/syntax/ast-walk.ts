@@ -9,6 +9,9 @@
  */
 import type { AstNode, Reference, ReferenceInfo } from 'langium';
 
+/** How many nodes the walks' users (linking.ts, the validator) visit between two calls of `interruptAndCheck` (an `await` each). */
+export const NODES_PER_CHECK = 64;
+
 type Fields = Record<string, unknown>;
 
 function isNode(value: unknown): value is AstNode {

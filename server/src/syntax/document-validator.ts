@@ -7,8 +7,7 @@
  * consequence of it), as is a static check's error at the token where it noticed that one.
  */
 import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, isOperationCancelled, type AstNode, type LangiumDocument, type ParseResult, type ValidationAcceptor, type ValidationCheck, type ValidationOptions } from 'langium';
-import { walkAst } from './ast-walk.js';
-import { NODES_PER_CHECK } from './linking.js';
+import { NODES_PER_CHECK, walkAst } from './ast-walk.js';
 import { partStarts } from './cst-offsets.js';
 import { placeParserErrors } from './parse-errors.js';
 import { countBelow } from './nesting.js';

@@ -5,10 +5,7 @@
  * event loop and sees a cancellation between nodes, a few dozen nodes apart rather than at each.
  */
 import { Cancellation, DefaultLinker, DefaultReferenceDescriptionProvider, interruptAndCheck, type AstNode, type LangiumDocument, type ReferenceDescription } from 'langium';
-import { forEachReference, walkAst } from './ast-walk.js';
-
-/** How many nodes go between two calls of `interruptAndCheck` (an `await` each). */
-export const NODES_PER_CHECK = 64;
+import { forEachReference, NODES_PER_CHECK, walkAst } from './ast-walk.js';
 
 /** The nodes of `document`'s AST in `streamAst`'s order. */
 export function astNodes(document: LangiumDocument): AstNode[] {
