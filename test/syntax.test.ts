@@ -816,6 +816,13 @@ describe('§8 static checks', () => {
             await expectStatic('policy p {\n  on <|switchout { }\n}\n', 'syntax');
             await expectStatic('policy p { on <|return { } }\n', 'syntax');
         });
+        test('a hook named after a property every JavaScript object has is unknown too, and its body checked without a crash', async () => {
+            for (const w of ['toString', 'constructor', 'hasOwnProperty', '__proto__', 'valueOf']) {
+                await expectStatic(`policy p {\n  on <|${w} { xsaves cur }\n}\n`, 'syntax');
+                const r = await check(`policy p {\n  on ${w} { xsaves cur  set cpu.uinv = 1 }\n}\n`);
+                expect(r.diagnostics.map(d => d.message).join('\n')).not.toMatch(/error occurred|is not a function/);
+            }
+        });
         test('a reserved word as a hook name is an unknown hook, said by name at the word; no word at all is the parser\'s', async () => {
             for (const w of ['switch', 'idle', 'policy', 'on']) {
                 await expectStatic(`policy p { on <|${w} { } }\n`, 'syntax');

@@ -8,24 +8,9 @@ import type { Exec } from './context.js';
 import { compileCond } from './expressions.js';
 import { compileInstruction, compileTake, logged } from './instructions.js';
 import { compileObject, type CompileEnv } from './names.js';
+import { HOOK_NAMES, type HookName } from '../syntax/hooks.js';
 
-export const HOOK_NAMES = ['switch_out', 'switch_in', 'return_to_user', 'exec', 'exit', 'wait', 'wake'] as const;
-export type HookName = typeof HOOK_NAMES[number];
-
-export function isHookName(s: string): s is HookName {
-    return (HOOK_NAMES as readonly string[]).includes(s);
-}
-
-/** The names each hook binds (LANGUAGE.md §10); `cpu` is bound in every hook. */
-export const HOOK_BINDINGS: Record<HookName, readonly string[]> = {
-    switch_out: ['prev', 'next', 'cpu'],
-    switch_in: ['prev', 'next', 'cpu'],
-    return_to_user: ['cur', 'cpu'],
-    exec: ['cur', 'cpu'],
-    exit: ['cur', 'cpu'],
-    wait: ['cur', 'cpu'],
-    wake: ['cpu'],
-};
+export { HOOK_BINDINGS, HOOK_NAMES, isHookName, type HookName } from '../syntax/hooks.js';
 
 export interface CompiledHook {
     readonly run: Exec;

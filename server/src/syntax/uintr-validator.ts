@@ -15,18 +15,10 @@ import { startsPart, startsPartOrStatement } from './parse-errors.js';
 import { countBelow } from './nesting.js';
 import { partStarts } from './cst-offsets.js';
 import { reservedName } from './reserved.js';
+import { HOOK_BINDINGS, HOOK_NAMES, isHookName } from './hooks.js';
 import type { UintrServices } from './uintr-module.js';
 
 export const BUILTIN_POLICIES = ['manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx'] as const;
-export const HOOKS: Record<string, readonly string[]> = {
-    switch_out: ['prev', 'next', 'cpu'],
-    switch_in: ['prev', 'next', 'cpu'],
-    return_to_user: ['cur', 'cpu'],
-    exec: ['cur', 'cpu'],
-    exit: ['cur', 'cpu'],
-    wait: ['cur', 'cpu'],
-    wake: ['cpu'],
-};
 export const DEFAULT_UINV = 0xecn;
 export const DEFAULT_KERNEL_VECTOR = 0xebn;
 export const MAX_CPUS = 64;
@@ -327,8 +319,8 @@ export class UintrValidator {
 
     checkHook(h: ast.Hook, accept: ValidationAcceptor): void {
         // no word at all (`on {`, `on 42`): the parser's error says what is missing
-        if (h.hook !== undefined && !(h.hook in HOOKS) && !reportTaken(accept, h, 'hook', 'the hook\'s name', startsPartOrHook)) {
-            report(accept, 'syntax', `unknown hook '${h.hook}' (expected one of ${Object.keys(HOOKS).join(', ')})`, h, 'hook');
+        if (h.hook !== undefined && !isHookName(h.hook) && !reportTaken(accept, h, 'hook', 'the hook\'s name', startsPartOrHook)) {
+            report(accept, 'syntax', `unknown hook '${h.hook}' (expected one of ${HOOK_NAMES.join(', ')})`, h, 'hook');
         }
     }
 
@@ -424,7 +416,7 @@ export class UintrValidator {
             report(accept, 'semantic', `'${name}' is bound only inside a policy hook`, node, property, undefined, 'unbound-name');
             return;
         }
-        const bound = HOOKS[hook.hook];
+        const bound = isHookName(hook.hook) ? HOOK_BINDINGS[hook.hook] : undefined;
         if (bound && !bound.includes(name)) {
             report(accept, 'semantic', `'${name}' is not bound in hook '${hook.hook}' (it binds ${bound.join(', ')})`, node, property, undefined, 'unbound-name');
         }
