@@ -208,8 +208,10 @@ function runEvents(r: Runner, seg: Segment, ce: readonly CounterStep[]): { why: 
         const ev = ce[i];
         r.events++;
         if (ev.event.kind === 'deferred') {
-            // the end of the segment: the first deferred IPI arrives (written out by withEndArrivals)
-            if (inRace() || post < seg.post.length || r.inFlight.length > 0) return fail(`event ${i + 1} (${ev.text}): an end arrival before the end`);
+            // the first deferred IPI arrives (written out by withEndArrivals): at the end of the
+            // segment, or as the next item after the race, an expectation, is reached
+            const atExpect = post < seg.post.length && seg.post[post].kind === 'expect';
+            if (inRace() || (post < seg.post.length && !atExpect) || r.inFlight.length > 0) return fail(`event ${i + 1} (${ev.text}): a deferred arrival neither at the end nor before an expectation`);
             if (r.deferred.length === 0 || ipiKey(r.deferred[0]) !== ev.event.ipi) return fail(`event ${i + 1} (${ev.text}): not the first deferred IPI`);
             r.raceMode = false;
             r.arriveDeferred();
@@ -513,9 +515,14 @@ describe('random races: the explorer against brute force', () => {
             const { b, races } = await both(render(s));
             const rep = races[0];
             if (!rep.counterexample) return;
-            // the arrivals that end the segment are written out but are no choice: not counted
-            const chosen = rep.counterexample.filter(e => e.event.kind !== 'deferred');
-            expect(chosen.length, `counterexample [${rep.counterexample.map(e => e.text).join(' ; ')}]`).toBe(b.results[0].minAt);
+            // deferred arrivals are written out but are no choice: not counted; when they end the
+            // counterexample before the segment's end, they stand for the expectation that flushes them
+            const ce = rep.counterexample;
+            const chosen = ce.filter(e => e.event.kind !== 'deferred').length;
+            const posts = ce.filter(e => e.event.kind === 'post').length;
+            const atExpectation = ce[ce.length - 1].event.kind === 'deferred' && posts < b.segments[0].post.length;
+            if (atExpectation) expect(b.segments[0].post[posts].kind).toBe('expect');
+            expect(chosen + (atExpectation ? 1 : 0), `counterexample [${ce.map(e => e.text).join(' ; ')}]`).toBe(b.results[0].minAt);
         }), FC);
     });
 });
@@ -1003,6 +1010,45 @@ cpu0: xsaves rx          // #xsaves
         const states = report.replay();
         expect(states.map(x => x.step.event.kind)).toEqual(['branch', 'post', 'post', 'deferred']);
         expect(states[3].state.upids[0].pir).toBe(8n);
+    });
+
+    test('IPIs deferred by the items after the race arrive at the next expectation: the counterexample lists each arrival, at its sender\'s line, before it', async () => {
+        const text = `
+machine { cpus 2 policy lazy_fpu ipi deferred }
+task rx { handler 0x401000 }
+task tx { target rx vector 3 }
+kthread kw
+cpu0: switch rx
+cpu1: switch tx
+race {                   // #race
+  cpu1: clui             // #clui
+} with {
+  cpu1: stui             // #stui
+}
+cpu1: senduipi 0         // #send
+cpu0: switch kw          // #kw
+cpu0: switch rx          // #rx
+expect delivered rx 3    // #expect
+`;
+        const c = await check(text);
+        const d = c.diagnostics.find(x => x.code === 'race-counterexample')!;
+        expect(d.loc.line).toBe(L(text, 'race'));
+        expect(d.message).toContain('counterexample (6 events) ends in notification-lost');
+        // the arrival raises it: the expectation, which flushed it, is not part of the counterexample
+        expect(d.related.map(r => [r.loc.line, r.message])).toEqual([
+            [L(text, 'clui'), 'cpu1: clui'], [L(text, 'stui'), 'cpu1: stui'], [L(text, 'send'), 'cpu1: senduipi 0'],
+            [L(text, 'kw'), 'cpu0: switch kw'], [L(text, 'rx'), 'cpu0: switch rx'], [L(text, 'send'), 'IPI 0xec arrives at cpu0'],
+        ]);
+        const states = c.run!.races[0].replay();
+        expect(states.map(x => x.step.event.kind)).toEqual(['branch', 'branch', 'post', 'post', 'post', 'deferred']);
+        expect(states[5].state.upids[0].pir).toBe(8n);
+        expect(states[5].state.cpus[0].uinv).toBe(0n);
+        // an expectation that fails with the IPI arrived lists the arrival before it
+        const failing = text.replace('cpu0: switch kw          // #kw\ncpu0: switch rx          // #rx\n', '');
+        const f = await check(failing.replace('expect delivered rx 3', 'expect cpu0.uinv == 0'));
+        const e = f.diagnostics.find(x => x.code === 'race-counterexample')!;
+        expect(e.message).toContain('ends in expect-failed');
+        expect(e.related.map(r => r.message).slice(-2)).toEqual(['IPI 0xec arrives at cpu0', 'expect cpu0.uinv == 0']);
     });
 
     test('a later race that faults only after one order of the earlier: its lead-in is that order, and the chain replays from the first race', async () => {

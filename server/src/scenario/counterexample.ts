@@ -118,15 +118,16 @@ function inWrittenOrder(found: Found, race: RaceItem, post: readonly ProgramItem
 }
 
 /**
- * The counterexample with the arrivals that end its segment written out, when its finding arises
- * only there: the IPIs deferred by the items after the race (`ipi deferred`) arrive at the next
- * race or the end of the file, in order, and LANGUAGE.md §7 lists each IPI arrival at the line of
- * the step that sent it.
+ * The counterexample with the arrivals of deferred IPIs written out: the IPIs deferred by the
+ * items after the race (`ipi deferred`) arrive at the next expectation (before it is checked),
+ * and at the next race or the end of the file, in order, and LANGUAGE.md §7 lists each IPI
+ * arrival at the line of the step that sent it.
  */
 function withEndArrivals(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: CounterStep[]): CounterStep[] {
     const end: Ipi[] = [];
-    if (!exhibits(found, race, post, last, path, end) || end.length === 0) return path;
-    return [...path, ...endArrivalSteps(end)];
+    const written = exhibits(found, race, post, last, path, end, true);
+    if (!written) return path;
+    return end.length === 0 ? written : [...written, ...endArrivalSteps(end)];
 }
 
 /** The steps of IPIs deferred to the end of a segment arriving there, in order (LANGUAGE.md §7: at the sender's line). */
@@ -137,9 +138,11 @@ export function endArrivalSteps(deferred: readonly Ipi[]): CounterStep[] {
 /**
  * The path with its IPI indices set right when it is an interleaving that raises the finding at
  * its end; else null. When the finding arises only with the arrivals that end the segment,
- * `endArrivals` (if given) receives the deferred IPIs that arrive there.
+ * `endArrivals` (if given) receives the deferred IPIs that arrive there. With `arrivals`, the
+ * deferred IPIs that arrive as an expectation after the race is reached are written out before
+ * it, as events of their own (a path with them is for showing and replaying, not to shorten).
  */
-function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: readonly CounterStep[], endArrivals?: Ipi[]): CounterStep[] | null {
+function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], last: boolean, path: readonly CounterStep[], endArrivals?: Ipi[], arrivals = false): CounterStep[] | null {
     const r = found.origin.fork();
     r.findings = [];
     r.semantics = [];
@@ -148,6 +151,8 @@ function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], la
     let next = 0;
     const out: CounterStep[] = [];
     const inRace = (): boolean => pos.some((p, b) => p < race.branches[b].length);
+    const f = found.finding;
+    const raised = (): boolean => r.findings!.some(x => x.code === f.code && x.cause === f.cause && x.at === path.length);
     for (const step of path) {
         const e = step.event;
         r.events++;
@@ -182,14 +187,21 @@ function exhibits(found: Found, race: RaceItem, post: readonly ProgramItem[], la
             if (item.kind === 'step') r.step(item);
             else if (item.kind === 'expect') {
                 if (r.inFlight.length) return null;
+                // what runExpect would do first, one IPI at a time (one sent meanwhile joins the end)
+                if (arrivals && r.deferred.length) {
+                    while (r.deferred.length) {
+                        out.push(...endArrivalSteps([r.deferred[0]]));
+                        r.arriveDeferred();
+                    }
+                    // raised by an arrival: the counterexample ends there, before the expectation
+                    if (raised()) return out;
+                }
                 r.expectItem(item);
             }
             next++;
         }
         out.push(step);
     }
-    const f = found.finding;
-    const raised = (): boolean => r.findings!.some(x => x.code === f.code && x.cause === f.cause && x.at === path.length);
     if (raised()) return out;
     if (inRace() || next < post.length || r.inFlight.length) return null;
     r.raceMode = false;
