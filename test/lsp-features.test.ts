@@ -384,6 +384,14 @@ describe('completion', () => {
         expect(hook).not.toContain('cpu');
         expect(hook).not.toContain('kw');
         expect(namePlace('cpu0: set rx.upid.sn = ')).toBeUndefined();
+        // where an object stands in a hook, the bound tasks, never `cpu` (the grammar takes it to report it)
+        for (const at of ['xsaves <|>', 'wake <|>', 'if user(<|>']) {
+            const labels = await completionAt(DECLS + `policy p extends linux_rfc {\n  on switch_out { ${at}`);
+            expect(labels, at).toEqual(expect.arrayContaining(['prev', 'next', 'rx']));
+            expect(labels, at).not.toContain('cpu');
+            expect(labels, at).not.toContain('cur');
+        }
+        expect((await completionAt(DECLS + 'expect delivered <|>')).sort()).toEqual(['rx', 'tx']);
     });
 
     test('actions after `cpuN:`', async () => {

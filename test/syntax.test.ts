@@ -227,6 +227,14 @@ task rx { handler /* between */ 0x401000 }
         await expectNoStatic(`${MACHINE2}expect rx.upid.on == 0\nexpect rx.xsave.uinv == 0xec\nexpect cpu0.uif == 0\nexpect rx.upid.ndst == 0\n`);
     });
 
+    test('a CPU name right after `.` is a segment too: an unknown one is semantic at it, as any other word', async () => {
+        for (const src of [`${MACHINE2}expect rx.upid.<|cpu0 == 0\n`, `${MACHINE2}expect cpu0.<|cpu1 == 0\n`, `${MACHINE2}cpu0: set rx.xsave.<|cpu1 = 0\n`]) {
+            await expectStatic(src, 'semantic');
+        }
+        const r = await check(`${MACHINE2}expect rx.upid.cpu0 == 0\n`);
+        expect(r.diagnostics.map(d => d.message)).toEqual([expect.stringMatching(/^a UPID has no field 'cpu0'/)]);
+    });
+
     test('MSR names are ordinary words in their place', async () => {
         const f = await parsed('machine { policy manual }\ncpu0: wrmsr IA32_UINTR_MISC 0\ncpu0: wrmsr IA32_UINTR_TT 0\n');
         expect(f.items.map(i => ((i as ast.Step).action as ast.WrmsrAction).msr)).toEqual(['IA32_UINTR_MISC', 'IA32_UINTR_TT']);
@@ -872,8 +880,29 @@ describe('§8 static checks', () => {
             ['next in wait', 'policy p { on wait { if <|next.upid.on == 1 { stui } } }\n'],
             ['cur in wake', 'policy p { on wake { xrstors <|cur } }\n'],
             ['prev in wake', 'policy p { on wake { xsaves <|prev } }\n'],
+            // wherever a task stands outside a hook: semantic, as in the places above, not syntax
+            ['prev switched to', 'task rx { handler 1 }\ncpu0: switch <|prev\n'],
+            ['cpu switched to', 'cpu0: switch <|cpu\n'],
+            ['cur in delivered', 'task rx { handler 1 }\nexpect delivered <|cur 3\n'],
+            ['next in not delivered', 'task rx { handler 1 }\nexpect not delivered <|next 3\n'],
+            ['cpu in pending', 'task rx { handler 1 }\nexpect pending <|cpu 3\n'],
+            ['cpu saved in a step', 'cpu0: xsaves <|cpu\n'],
+            ['cpu restored in a step', 'cpu0: xrstors <|cpu\n'],
+            // bound in every hook, but to a CPU: no object
+            ['cpu saved in a hook', 'policy p {\n  on exec { xsaves <|cpu }\n}\n'],
+            ['cpu woken in a hook', 'policy p { on wake { wake <|cpu } }\n'],
+            ['cpu as a predicate\'s object', 'policy p { on exec { if user(<|cpu) { stui } } }\n'],
         ])('%s is a semantic error', async (_name, src) => {
             await expectStatic(src, 'semantic');
+        });
+
+        test('where a bound name never fits, the parser\'s messages do not offer it', async () => {
+            const r = await check('task rx { handler 1 }\ncpu0: switch 5\nexpect delivered 5 5\ncpu0: xsaves 5\n');
+            expect(r.diagnostics.map(d => d.message)).toEqual([
+                "unexpected '5': expected idle, a name",
+                "unexpected '5': expected a name",
+                "unexpected '5': expected prev, next, cur, idle, a name",
+            ]);
         });
 
         test('each hook accepts its own bound names, and cpu everywhere', async () => {
@@ -1026,6 +1055,19 @@ policy p extends linux_rfc {
         });
         test('in a hook', async () => {
             expect(await codesOf('policy p { on exec {\n  if cur.upid.ndst == cur { stui } } }\n')).toEqual(['semantic@2']);
+        });
+        test.each([
+            [`${decls}expect cpu0.uirr == <|rx\n`],
+            [`${decls}expect <|rx == 0\n`],
+            [`${decls}expect 0 == <|user\n`],
+            [`${decls}expect cpu0.current == <|0\n`],
+            [`${decls}expect cpu0.current == <|user\n`],
+            [`${decls}expect <|kernel == cpu0.current\n`],
+            [`${decls}expect cpu0.mode == <|rx\n`],
+            [`${decls}expect cpu0.mode == <|cpu0.current\n`],
+            [`${decls}policy p { on exec {\n  if cur.upid.ndst == <|cur { stui } } }\n`],
+        ])('an operand that cannot be compared so is the error, at that operand: %s', async src => {
+            await expectStatic(src, 'semantic');
         });
         test('the message says what the name is and what to write', async () => {
             const r = await check(`${decls}cpu1: senduipi rx\ncpu1: senduipi tx\ncpu1: senduipi kw\n`);

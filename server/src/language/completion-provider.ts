@@ -102,6 +102,8 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         if (keyword.value === 'pending' && /\bexpect\s+not\s+$/.test(textBefore(context))) return false;
         // the grammar takes `idle` for an object only to report it (decisions.md #23)
         if (keyword.value === 'idle' && AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'ObjRef') return false;
+        // nor `cpu` for an object: a bound name that names the CPU, not a task
+        if (keyword.value === 'cpu' && AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'ObjRef') return false;
         if ((place === 'set' || place === 'upid') && keyword.value === 'cpu') return false; // a CPU's registers change only through instructions
         if (AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'WordExpr' && inNumberPlace(textBefore(context))) return false;
         if (!BOUND.has(keyword.value)) return true;

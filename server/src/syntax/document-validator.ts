@@ -228,6 +228,9 @@ function quotedToken(t: string): string {
     return word === t ? `'${t}'` : word;
 }
 
+/** The names a hook binds (syntax/hooks.ts), as tokens. */
+const BOUND_WORDS = ['prev', 'next', 'cur', 'cpu'];
+
 /**
  * The parser's "one of these token sequences" said shortly: the tokens that could come where
  * `found` stands, once each; or, when `found` starts some of the sequences (the parser looked
@@ -242,7 +245,14 @@ function alternativesMessage(list: string, found: string): string {
     const where = foundText(found);
     const after = options.filter(o => o[0] === found && o.length > 1).map(o => o[1]);
     if (after.length > 0) return `after ${where} expected ${shown(after)}`;
-    const first = new Set(options.map(o => o[0]));
+    let first = new Set(options.map(o => o[0]));
+    // where a task stands (switch, delivered/pending, an object), the grammar takes prev, next, cur
+    // and cpu only to report them (LANGUAGE §8): not offered where they never fit — cpu never, the
+    // others only for an object (an ObjRef, the list that has idle after them), which hooks bind
+    if (first.has('ID') && first.size <= 6 && BOUND_WORDS.every(w => first.has(w))) {
+        const objRef = first.has('idle') && options[0][0] !== 'idle';
+        first = new Set([...first].filter(t => t !== 'cpu' && (objRef || !BOUND_WORDS.includes(t))));
+    }
     // any word may stand there (a hook's name, a path's segment): the reserved words are no news
     if (first.has('ID') && first.size > 30) return `unexpected ${where}: expected a name`;
     if (first.size === 1) {

@@ -48,6 +48,7 @@ export function registerValidationChecks(services: UintrServices): void {
         CmpCond: v.checkCondCompare.bind(v),
         ParenCmp: v.checkParenCmp.bind(v),
         DeliveredExp: v.checkDelivered.bind(v),
+        SwitchAction: v.checkSwitch.bind(v),
     };
     registry.register(checks, v);
 }
@@ -423,7 +424,13 @@ export class UintrValidator {
     }
 
     checkObjRef(r: ast.ObjRef, accept: ValidationAcceptor): void {
-        if (r.bound) this.checkBound(r.bound, r, 'bound', accept);
+        if (r.bound) {
+            this.checkBound(r.bound, r, 'bound', accept);
+            // bound in every hook, but to the CPU: where a task or kthread must stand it is no object
+            if (r.bound === 'cpu' && hookOf(r)) {
+                report(accept, 'semantic', `'cpu' names the CPU the hook runs on, not a task: here a task, a kthread or a bound task (prev, next, cur) is needed`, r, 'bound', undefined, 'cpu-object');
+            }
+        }
         if (!r.idle) return;
         // `idle` names the CPU's idle kthread in `switch idle` and `cpuN.current == idle` only
         // (decisions.md #23): of an XSAVES or XRSTORS it is §8's error of a kthread
@@ -552,7 +559,12 @@ export class UintrValidator {
             || (l === 'current' && (r === 'name' || r === 'word-runnable')) || (r === 'current' && (l === 'name' || l === 'word-runnable'))
             || (l === 'mode' && r === 'mode') || (l === 'current' && r === 'current');
         if (!ok) {
-            report(accept, 'semantic', `cannot compare these: mode compares with user or kernel, current with a task, kthread or idle`, c, 'op', undefined, 'bad-compare');
+            // at the offending operand (LANGUAGE §9: the offending token): the one beside a mode or
+            // current that does not fit it (the right one of mode and current); with neither, the
+            // name or word that is not a number
+            const selector = (k: string) => k === 'mode' || k === 'current';
+            const at = selector(l) !== selector(r) ? (selector(l) ? c.right : c.left) : selector(l) || !special(l) ? c.right : c.left;
+            report(accept, 'semantic', `cannot compare these: mode compares with user or kernel, current with a task, kthread or idle`, at, undefined, undefined, 'bad-compare');
             return;
         }
         if ((l === 'mode' || l === 'current' || r === 'mode' || r === 'current') && c.op !== '==' && c.op !== '!=') {
@@ -560,7 +572,13 @@ export class UintrValidator {
         }
     }
 
+    /** `switch prev` (or next, cur, cpu): a bound name outside a hook (a switch is never in one). */
+    checkSwitch(a: ast.SwitchAction, accept: ValidationAcceptor): void {
+        if (a.bound) this.checkBound(a.bound, a, 'bound', accept);
+    }
+
     checkDelivered(e: ast.DeliveredExp, accept: ValidationAcceptor): void {
+        if (e.bound) this.checkBound(e.bound, e, 'bound', accept);
         // LANGUAGE §6: "`not` stands only here" (before `delivered`); the grammar takes it before
         // `pending` too, for this message (decisions #2)
         if (e.negated && e.kind === 'pending') {

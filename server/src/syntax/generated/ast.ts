@@ -264,14 +264,16 @@ export function isDeclName(item: unknown): item is DeclName {
 export interface DeliveredExp extends langium.AstNode {
     readonly $container: Expect;
     readonly $type: 'DeliveredExp';
+    bound?: 'cpu' | 'cur' | 'next' | 'prev';
     kind: 'delivered' | 'pending';
     negated: boolean;
-    task: langium.Reference<Task>;
+    task?: langium.Reference<Task>;
     vector: string;
 }
 
 export const DeliveredExp = {
     $type: 'DeliveredExp',
+    bound: 'bound',
     kind: 'kind',
     negated: 'negated',
     task: 'task',
@@ -651,7 +653,7 @@ export function isNumberProp(item: unknown): item is NumberProp {
 export interface ObjRef extends langium.AstNode {
     readonly $container: PredCond | WakeStmt | XrstorsAction | XsavesAction;
     readonly $type: 'ObjRef';
-    bound?: 'cur' | 'next' | 'prev';
+    bound?: 'cpu' | 'cur' | 'next' | 'prev';
     idle: boolean;
     ref?: langium.Reference<NamedElement>;
 }
@@ -707,7 +709,7 @@ export interface PathExpr extends langium.AstNode {
     readonly $container: BinExpr | CmpCond | CmpExp | FreeAction | InterruptAction | NotExpr | ParenCmp | SenduipiAction | SetAction | TakeStmt | WrmsrAction;
     readonly $type: 'PathExpr';
     head: PathHead;
-    segments: Array<Word>;
+    segments: Array<Word | string>;
 }
 
 export const PathExpr = {
@@ -887,12 +889,14 @@ export function isStmt(item: unknown): item is Stmt {
 export interface SwitchAction extends langium.AstNode {
     readonly $container: Step;
     readonly $type: 'SwitchAction';
+    bound?: 'cpu' | 'cur' | 'next' | 'prev';
     idle: boolean;
     target?: langium.Reference<Runnable>;
 }
 
 export const SwitchAction = {
     $type: 'SwitchAction',
+    bound: 'bound',
     idle: 'idle',
     target: 'target'
 } as const;
@@ -1222,6 +1226,10 @@ export class UintrAstReflection extends langium.AbstractAstReflection {
         DeliveredExp: {
             name: DeliveredExp.$type,
             properties: {
+                bound: {
+                    name: DeliveredExp.bound,
+                    optional: true
+                },
                 kind: {
                     name: DeliveredExp.kind
                 },
@@ -1232,7 +1240,8 @@ export class UintrAstReflection extends langium.AbstractAstReflection {
                 },
                 task: {
                     name: DeliveredExp.task,
-                    referenceType: Task.$type
+                    referenceType: Task.$type,
+                    optional: true
                 },
                 vector: {
                     name: DeliveredExp.vector
@@ -1672,6 +1681,10 @@ export class UintrAstReflection extends langium.AbstractAstReflection {
         SwitchAction: {
             name: SwitchAction.$type,
             properties: {
+                bound: {
+                    name: SwitchAction.bound,
+                    optional: true
+                },
                 idle: {
                     name: SwitchAction.idle,
                     defaultValue: false,

@@ -1983,6 +1983,32 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
               },
               {
                 "$type": "Assignment",
+                "feature": "bound",
+                "operator": "=",
+                "terminal": {
+                  "$type": "Alternatives",
+                  "elements": [
+                    {
+                      "$type": "Keyword",
+                      "value": "prev"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "next"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "cur"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "cpu"
+                    }
+                  ]
+                }
+              },
+              {
+                "$type": "Assignment",
                 "feature": "target",
                 "operator": "=",
                 "terminal": {
@@ -2473,6 +2499,10 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 {
                   "$type": "Keyword",
                   "value": "cur"
+                },
+                {
+                  "$type": "Keyword",
+                  "value": "cpu"
                 }
               ]
             }
@@ -2615,24 +2645,55 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
             }
           },
           {
-            "$type": "Assignment",
-            "feature": "task",
-            "operator": "=",
-            "terminal": {
-              "$type": "CrossReference",
-              "type": {
-                "$ref": "#/rules@8"
+            "$type": "Alternatives",
+            "elements": [
+              {
+                "$type": "Assignment",
+                "feature": "bound",
+                "operator": "=",
+                "terminal": {
+                  "$type": "Alternatives",
+                  "elements": [
+                    {
+                      "$type": "Keyword",
+                      "value": "prev"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "next"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "cur"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "cpu"
+                    }
+                  ]
+                }
               },
-              "terminal": {
-                "$type": "RuleCall",
-                "rule": {
-                  "$ref": "#/rules@76"
-                },
-                "arguments": []
-              },
-              "deprecatedSyntax": false,
-              "isMulti": false
-            }
+              {
+                "$type": "Assignment",
+                "feature": "task",
+                "operator": "=",
+                "terminal": {
+                  "$type": "CrossReference",
+                  "type": {
+                    "$ref": "#/rules@8"
+                  },
+                  "terminal": {
+                    "$type": "RuleCall",
+                    "rule": {
+                      "$ref": "#/rules@76"
+                    },
+                    "arguments": []
+                  },
+                  "deprecatedSyntax": false,
+                  "isMulti": false
+                }
+              }
+            ]
           },
           {
             "$type": "Assignment",
@@ -3264,11 +3325,23 @@ export const UintrGrammar = (): Grammar => loadedUintrGrammar ?? (loadedUintrGra
                 "feature": "segments",
                 "operator": "+=",
                 "terminal": {
-                  "$type": "RuleCall",
-                  "rule": {
-                    "$ref": "#/rules@71"
-                  },
-                  "arguments": []
+                  "$type": "Alternatives",
+                  "elements": [
+                    {
+                      "$type": "RuleCall",
+                      "rule": {
+                        "$ref": "#/rules@71"
+                      },
+                      "arguments": []
+                    },
+                    {
+                      "$type": "RuleCall",
+                      "rule": {
+                        "$ref": "#/rules@75"
+                      },
+                      "arguments": []
+                    }
+                  ]
                 }
               }
             ],
