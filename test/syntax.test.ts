@@ -940,6 +940,28 @@ policy p extends linux_rfc {
         ])('%s in a hook is a semantic error at idle (it names an object only in `switch idle` and `cpuN.current == idle`)', async (_name, src) => {
             await expectStatic(src, 'semantic');
         });
+        test.each([
+            ['free', `${MACHINE2}cpu0: free <|idle.upid\n`],
+            ['put', `${MACHINE2}cpu0: put <|idle.upid\n`],
+            ['set', `${MACHINE2}cpu0: set <|idle.xsave.uif = 0\n`],
+            ['an expectation', `${MACHINE2}expect <|idle.upid.on == 0\n`],
+            ['a take in a hook', 'policy p { on exec { take <|idle.upid.pir into cur.xsave.uirr } }\n'],
+            ['a condition in a hook', 'policy p { on exec { if <|idle.upid.on == 1 { stui } } }\n'],
+        ])('idle at the head of a path in %s: the semantic error of a kthread\'s state, at idle (decisions #23)', async (_name, src) => {
+            await expectStatic(src, 'semantic');
+            const r = await check(src.replace('<|', ''));
+            expect(r.diagnostics.map(d => d.message)).toEqual(['idle is a kernel thread (the CPU\'s idle thread): it has no UPID, UITT or XSAVE image']);
+        });
+        test('idle alone stays a word beside current', async () => {
+            await expectNoStatic(`${MACHINE2}expect cpu0.current == idle\nexpect idle != cpu1.current\n`);
+        });
+        test('a path cut after its \'.\' takes the next line\'s cpuN: one syntax error on the cut line, saying so', async () => {
+            const r = await check(`${MACHINE2}cpu0: put rx.\ncpu1: stui\nexpect rx.upid.\ncpu0: stui\n`);
+            expect(r.diagnostics.map(d => [d.code, d.loc.line, d.message, d.related.length])).toEqual([
+                ['syntax', 5, "this line ends too early: 'cpu1', which starts the next line's step, was taken as a segment of its path, and its ':' cannot follow", 0],
+                ['syntax', 7, "this line ends too early: 'cpu0', which starts the next line's step, was taken as a segment of its path, and its ':' cannot follow", 0],
+            ]);
+        });
         test('xsaves/xrstors of tasks, senders and pure tasks are fine, and xrstors init', async () => {
             await expectNoStatic(`${MACHINE2}task plain { }\ncpu0: xsaves rx\ncpu0: xsaves tx\ncpu0: xsaves plain\ncpu0: xrstors init\n`);
         });

@@ -100,8 +100,8 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         if (place === 'current') return keyword.value === 'idle';
         // `not` stands only before `delivered` (LANGUAGE §6; the grammar takes `pending` for a message)
         if (keyword.value === 'pending' && /\bexpect\s+not\s+$/.test(textBefore(context))) return false;
-        // the grammar takes `idle` for an object only to report it (decisions.md #23)
-        if (keyword.value === 'idle' && AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'ObjRef') return false;
+        // the grammar takes `idle` for an object or a path's head only to report it (decisions.md #23)
+        if (keyword.value === 'idle' && ['ObjRef', 'IdlePathHead'].includes(AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name ?? '')) return false;
         // nor `cpu` for an object: a bound name that names the CPU, not a task
         if (keyword.value === 'cpu' && AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'ObjRef') return false;
         if ((place === 'set' || place === 'upid') && keyword.value === 'cpu') return false; // a CPU's registers change only through instructions

@@ -224,7 +224,8 @@ function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEn
     if (before === undefined) return undefined;
     // a part's first word after a line that ends in a path's '.': the path took it as its name
     // (`cpu0: set rx.upid.` then `expect no lost`), wherever the parser stopped after it
-    const afterDot = (part || STATEMENT.test(text.slice(start, start + 40))) && text.charCodeAt(before - 1) === 0x2e;
+    const dotBefore = text.charCodeAt(before - 1) === 0x2e;
+    const afterDot = (part || STATEMENT.test(text.slice(start, start + 40))) && dotBefore;
     if (!cpu && !atFileLevel && !afterDot) return undefined;
     const { line, column } = code.ends.position(before);
     const taken = code.ends.position(start);
@@ -233,7 +234,7 @@ function wordTaken(e: IRecognitionException, text: string, code: { ends?: CodeEn
         // the taken word: what the checks say of it (a CPU name as a task's name) follows from this
         noticedAt: { ...e.token, image: word, startOffset: start, startLine: taken.line, startColumn: taken.column },
         note: cpu
-            ? `this line ends too early: '${word}', which starts the next line's step, was taken as part of it (a CPU name alone is a number), and its ':' cannot follow`
+            ? `this line ends too early: '${word}', which starts the next line's step, was taken as ${dotBefore ? 'a segment of its path' : 'part of it (a CPU name alone is a number)'}, and its ':' cannot follow`
             : `this line ends too early: '${word}', which starts the next line, was read as part of it`,
         replaces: true,
         taken: true,

@@ -38,12 +38,16 @@ export function pathText(p: ast.PathExpr): string {
     return [head, ...p.segments].join('.');
 }
 
+/** What `idle.upid` and the like are (decisions.md #23): the static check says it at `idle`. */
+export const IDLE_PATH = 'idle is a kernel thread (the CPU\'s idle thread): it has no UPID, UITT or XSAVE image';
+
 export function pathShape(p: ast.PathExpr): PathShape {
     const h = p.head;
     const segs = p.segments;
     const err = (message: string, segment: number): PathShape => ({ kind: 'error', message, segment });
     // no head: only after the parser's recovery, which reported what is missing
     if (h === undefined) return err('a path starts with a CPU, a bound name or a task', 0);
+    if (h.idle) return err(IDLE_PATH, 0);
     if (h.cpu !== undefined || h.bound === 'cpu') {
         const cpu: CpuHead = h.cpu !== undefined ? cpuIndex(h.cpu) : 'hook';
         if (segs.length === 0) return { kind: 'cpu', cpu };

@@ -8,7 +8,7 @@ import { isMsrName } from '../machine/layout.js';
 import { UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
 import * as ast from './generated/ast.js';
 import { TWO_64, parseNumber } from './numbers.js';
-import { pathShape, type ObjHead, type PathShape } from './paths.js';
+import { IDLE_PATH, pathShape, type ObjHead, type PathShape } from './paths.js';
 import { isPreludeOrCopy } from './prelude-uri.js';
 import { BRANCH_HOLDS_STEPS } from './message-text.js';
 import { startsPart, startsPartOrStatement } from './parse-errors.js';
@@ -137,6 +137,15 @@ function reportTaken(accept: ValidationAcceptor, node: AstNode, property: string
     accept('error', `this line ends too early: '${word.text}', which starts the next line, was read as ${what}`,
         { node, range, code: 'syntax', data: { kind: TAKEN_WORD, takenAt: word.range.start, until } });
     return true;
+}
+
+/** Whether a path's segment is a CPU name that starts a line, with a ':' after it: the next line's step, taken into a path cut after its '.'. */
+function takenStep(p: ast.PathExpr, index: number): boolean {
+    const word = GrammarUtils.findNodeForProperty(p.$cstNode, 'segments', index);
+    const text = p.$cstNode?.root.fullText;
+    if (!word || text === undefined || !/^cpu(?:0|[1-9][0-9]*)$/.test(word.text)) return false;
+    const before = CstUtils.getPreviousNode(word, false);
+    return before !== undefined && before.range.end.line < word.range.start.line && /^[ \t]*:/.test(text.slice(word.end, word.end + 80));
 }
 
 /** `1 << vector` as a hexadecimal literal for a message, or `(1 << vector)` when the vector is not a user vector. */
@@ -350,11 +359,18 @@ export class UintrValidator {
 
     checkPath(p: ast.PathExpr, accept: ValidationAcceptor): void {
         if (!p.head) return; // the parser's recovery made it: its syntax error says what is missing
+        if (p.head.idle) {
+            // §8's error of a kthread's state, as `free k.upid` of a declared one (decisions.md #23)
+            report(accept, 'semantic', IDLE_PATH, p.head, 'idle', undefined, 'kthread-state');
+            return;
+        }
         const shape = pathShape(p);
         if (shape.kind === 'error') {
             const at = Math.min(shape.segment, p.segments.length - 1);
             // a path cut after its '.' that took the next line's first word (`expect cpu1.`, then
             // `expect no lost`): the cut line is what is wrong (the parser saw nothing amiss)
+            // the next line's `cpuN:` taken so: the parser's error at the ':' says it (parse-errors.ts)
+            if (p.segments.length > 0 && takenStep(p, at)) return;
             if (p.segments.length > 0 && reportTaken(accept, p, 'segments', 'part of it', startsPartOrStatement, at)) return;
             if (p.segments.length > 0) report(accept, 'semantic', shape.message, p, 'segments', at, 'bad-path');
             else report(accept, 'semantic', shape.message, p);

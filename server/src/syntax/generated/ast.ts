@@ -727,6 +727,7 @@ export interface PathHead extends langium.AstNode {
     readonly $type: 'PathHead';
     bound?: 'cpu' | 'cur' | 'next' | 'prev';
     cpu?: string;
+    idle: boolean;
     ref?: langium.Reference<NamedElement>;
 }
 
@@ -734,6 +735,7 @@ export const PathHead = {
     $type: 'PathHead',
     bound: 'bound',
     cpu: 'cpu',
+    idle: 'idle',
     ref: 'ref'
 } as const;
 
@@ -1551,8 +1553,7 @@ export class UintrAstReflection extends langium.AbstractAstReflection {
                 },
                 segments: {
                     name: PathExpr.segments,
-                    defaultValue: [],
-                    optional: true
+                    defaultValue: []
                 }
             },
             superTypes: [Expr.$type]
@@ -1566,6 +1567,11 @@ export class UintrAstReflection extends langium.AbstractAstReflection {
                 },
                 cpu: {
                     name: PathHead.cpu,
+                    optional: true
+                },
+                idle: {
+                    name: PathHead.idle,
+                    defaultValue: false,
                     optional: true
                 },
                 ref: {
