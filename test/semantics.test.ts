@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { ScenarioDiagnostic } from '../server/src/scenario/diagnostics.js';
+import { STORM_MAX } from '../server/src/scenario/run.js';
 import { check } from './helpers.js';
 
 type Checked = Awaited<ReturnType<typeof check>>;
@@ -2176,6 +2177,44 @@ expect cpu0.uinv == 0xec     // #e
 
 // ---------------------------------------------------------------------------------------
 describe('§8 smaller decisions', () => {
+    describe('an interrupt storm (decisions #45)', () => {
+        const STORM = (deferred: boolean) => `
+machine { cpus 2 policy storm${deferred ? ' ipi deferred' : ''} }
+policy storm extends linux_rfc {
+  on wake { interrupt kernel_vector }
+}
+task rx { handler 0x401000 }
+cpu0: switch rx
+cpu1: interrupt kernel_vector      // #storm
+cpu1: stui
+expect cpu0.current == idle        // #fails
+`;
+        test.each([false, true])('a wake hook that raises the kernel vector again ends after STORM_MAX arrivals, a semantic error on the step; the run goes on (ipi deferred: %s)', async deferred => {
+            const text = STORM(deferred);
+            const r = await run(text);
+            expect(r.codes).toEqual([at(text, 'semantic', 'storm'), at(text, 'expect-failed', 'fails')]);
+            expect(diag(r, 'semantic', L(text, 'storm')).message).toMatch(/^interrupt storm: 1,000 interrupts arrived in a row, .* the run drops the rest \(the first dropped: vector 0xeb at cpu1\)$/);
+            expect(r.run!.counters.selfIpis).toBe(STORM_MAX);
+        });
+        test('in a race too, where the kernel action and its self-IPIs are one event: explored to its end', async () => {
+            const text = `
+machine { cpus 2 policy storm }
+policy storm extends linux_rfc {
+  on wake { interrupt kernel_vector }
+}
+task rx { handler 0x401000 }
+race {                             // #race
+  cpu1: interrupt kernel_vector    // #storm
+} with {
+  cpu0: switch rx
+}
+`;
+            const r = await run(text);
+            expect(r.codes).toEqual([at(text, 'semantic', 'storm')]);
+            expect(r.run!.races[0].truncated).toBe(false);
+        });
+    });
+
     test('user(X) holds for a dead task at the final switch; receiver and sender do not; kthread(idle) holds', async () => {
         const text = `
 machine { policy p }

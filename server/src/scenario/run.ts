@@ -37,6 +37,12 @@ export interface RunResult {
 
 export const GP_CODES = new Set<DiagnosticCode>(['xrstors-gp', 'senduipi-gp', 'wrmsr-gp']);
 
+/**
+ * At most this many interrupts arrive in a row before the run moves on (decisions.md #45): one
+ * step of a real scenario brings a few (an IPI, the self-IPI a hook raises, the kernel vector's).
+ */
+export const STORM_MAX = 1000;
+
 /** A diagnostic found while exploring a race, kept per interleaving. */
 export interface Finding {
     readonly code: DiagnosticCode;
@@ -162,6 +168,8 @@ export class RunnerMark {
  */
 export class Runner implements RunSink {
     readonly ctx: ExecContext;
+    /** Interrupts that arrived since the run last moved on (a step, an expectation, an explorer's event, a flush): see {@link arrive}. */
+    private arrivals = 0;
     /** IPIs sent during the current step or action, in order. */
     private sent: { ipi: Ipi; self: boolean }[] = [];
     /** `ipi deferred`: IPIs waiting for the next expectation, race or end (never changed in place). */
@@ -297,6 +305,7 @@ export class Runner implements RunSink {
     }
 
     runExpect(code: ExpectCode, cause: number): void {
+        this.arrivals = 0;
         this.flushDeferred();
         this.expect(code, cause);
         this.trace?.endItem(cause);
@@ -304,6 +313,7 @@ export class Runner implements RunSink {
 
     runStep(code: StepCode, cause: number): void {
         const m = this.m;
+        this.arrivals = 0;
         m.cause = cause;
         this.lastStep = cause;
         this.ctx.cpu = m.cpus[code.cpu];
@@ -385,6 +395,7 @@ export class Runner implements RunSink {
 
     /** One IPI in flight (by index) arrives now. */
     arriveInFlight(index: number): Ipi {
+        this.arrivals = 0;
         const flight = this.inFlight;
         const ipi = flight[index];
         const rest: Ipi[] = [];
@@ -406,12 +417,21 @@ export class Runner implements RunSink {
 
     /** Every deferred IPI arrives, in order (one sent meanwhile joins the end of the list). */
     flushDeferred(): void {
+        this.arrivals = 0;
         while (this.deferred.length) this.arriveDeferred();
     }
 
     /** An interrupt arrives; what it causes is reported at the step that sent it. */
     private arrive(ipi: Ipi): void {
         const m = this.m;
+        if (++this.arrivals > STORM_MAX) {
+            // a policy whose hooks raise an interrupt at every arrival (a wake hook that sends
+            // the kernel vector again): a real machine livelocks; the run drops the rest and goes on
+            if (this.arrivals === STORM_MAX + 1) {
+                this.add('semantic', ipi.cause, `interrupt storm: ${STORM_MAX.toLocaleString('en-US')} interrupts arrived in a row, each raised by what the one before made the policy's hooks do; a real machine would not get past this, and the run drops the rest (the first dropped: vector ${hex(ipi.vector)} at cpu${ipi.dest})`);
+            }
+            return;
+        }
         const saved = m.cause;
         m.cause = ipi.cause;
         const what = arrive(m, ipi.dest, ipi.vector, ipi);
