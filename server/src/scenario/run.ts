@@ -428,7 +428,7 @@ export class Runner implements RunSink {
             // a policy whose hooks raise an interrupt at every arrival (a wake hook that sends
             // the kernel vector again): a real machine livelocks; the run drops the rest and goes on
             if (this.arrivals === STORM_MAX + 1) {
-                this.add('semantic', ipi.cause, `interrupt storm: ${STORM_MAX.toLocaleString('en-US')} interrupts arrived in a row, each raised by what the one before made the policy's hooks do; a real machine would not get past this, and the run drops the rest (the first dropped: vector ${hex(ipi.vector)} at cpu${ipi.dest})`);
+                this.add('semantic', ipi.cause, `interrupt storm: ${STORM_MAX.toLocaleString('en-US')} interrupts arrived in a row, each raised by the policy's hooks as the one before was handled; a real machine would not get past this step, and the run drops the rest (the first dropped: vector ${hex(ipi.vector)} at cpu${ipi.dest})`);
             }
             return;
         }

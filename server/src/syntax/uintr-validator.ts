@@ -14,7 +14,7 @@ import { BRANCH_HOLDS_STEPS } from './message-text.js';
 import { startsPart, startsPartOrStatement } from './parse-errors.js';
 import { countBelow } from './nesting.js';
 import { partStarts } from './cst-offsets.js';
-import { reservedName } from './reserved.js';
+import { CPU_NAME, reservedName } from './reserved.js';
 import { HOOK_BINDINGS, HOOK_NAMES, isHookName } from './hooks.js';
 import type { UintrServices } from './uintr-module.js';
 
@@ -143,7 +143,7 @@ function reportTaken(accept: ValidationAcceptor, node: AstNode, property: string
 function takenStep(p: ast.PathExpr, index: number): boolean {
     const word = GrammarUtils.findNodeForProperty(p.$cstNode, 'segments', index);
     const text = p.$cstNode?.root.fullText;
-    if (!word || text === undefined || !/^cpu(?:0|[1-9][0-9]*)$/.test(word.text)) return false;
+    if (!word || text === undefined || !CPU_NAME.test(word.text)) return false;
     const before = CstUtils.getPreviousNode(word, false);
     return before !== undefined && before.range.end.line < word.range.start.line && /^[ \t]*:/.test(text.slice(word.end, word.end + 80));
 }
@@ -367,10 +367,10 @@ export class UintrValidator {
         const shape = pathShape(p);
         if (shape.kind === 'error') {
             const at = Math.min(shape.segment, p.segments.length - 1);
+            // the next line's `cpuN:` taken as a segment: the parser's error at the ':' says it (parse-errors.ts)
+            if (p.segments.length > 0 && takenStep(p, at)) return;
             // a path cut after its '.' that took the next line's first word (`expect cpu1.`, then
             // `expect no lost`): the cut line is what is wrong (the parser saw nothing amiss)
-            // the next line's `cpuN:` taken so: the parser's error at the ':' says it (parse-errors.ts)
-            if (p.segments.length > 0 && takenStep(p, at)) return;
             if (p.segments.length > 0 && reportTaken(accept, p, 'segments', 'part of it', startsPartOrStatement, at)) return;
             if (p.segments.length > 0) report(accept, 'semantic', shape.message, p, 'segments', at, 'bad-path');
             else report(accept, 'semantic', shape.message, p);
