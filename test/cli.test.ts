@@ -359,6 +359,13 @@ describe('bad input: one clear line, exit 2, no stack trace', () => {
         expect(r.stderr).toMatch(/over the 16 MiB limit/);
         expect(Date.now() - started).toBeLessThan(20000);
     });
+    test.runIf(existsSync('/proc/version'))('a file whose size says 0 (/proc/version) is read to its end, not taken for an empty scenario', () => {
+        const r = run(['check', '--format', 'json', '/proc/version']);
+        expect(r.status, r.stderr).toBe(1);
+        const d = JSON.parse(r.stdout).files[0].diagnostics;
+        expect(d.length).toBeGreaterThan(0);
+        expect(d[0]).toMatchObject({ code: 'syntax', line: 1 });
+    });
     test('a file of more tokens than a check takes (15 MiB of short expectations ran out of a 4 GB heap) is refused before it is parsed, exit 2; a long file of few tokens is checked', () => {
         const line = 'expect 1 | 1 == 1\n'; // 6 tokens
         const over = write('too-many-tokens.uintr', 'machine { policy manual }\n' + line.repeat(Math.ceil(MAX_TOKENS / 6) + 1));

@@ -80,14 +80,20 @@ export function readScenario(path: string): string {
             throw new InputError(`'${path}' is not a scenario: ${(st.size / 1048576).toFixed(1)} MiB is over the 16 MiB limit`);
         }
         fd = openSync(path, 'r');
-        const buf = Buffer.alloc(st.size);
-        let at = 0;
-        while (at < st.size) {
-            const n = readSync(fd, buf, at, st.size - at, at);
+        // to the end of the file, not to the size stat gave: a file that says 0 bytes (/proc) or
+        // grows meanwhile is read whole, and one that outgrows the limit is refused
+        const chunks: Buffer[] = [];
+        let total = 0;
+        for (let size = Math.max(st.size + 1, 1 << 16); ;) {
+            const buf = Buffer.alloc(Math.min(size, MAX_FILE_BYTES + 1 - total));
+            const n = readSync(fd, buf, 0, buf.length, null);
             if (n === 0) break;
-            at += n;
+            chunks.push(buf.subarray(0, n));
+            total += n;
+            if (total > MAX_FILE_BYTES) throw new InputError(`'${path}' is not a scenario: it is over the 16 MiB limit`);
+            size = 1 << 16;
         }
-        const bytes = buf.subarray(0, at);
+        const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
         if (bytes.includes(0)) throw new InputError(`'${path}' is not a scenario: it contains a NUL byte (a binary file?)`);
         let text = bytes.toString('utf8');
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
