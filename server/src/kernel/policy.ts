@@ -10,8 +10,6 @@ import { compileInstruction, compileTake, logged } from './instructions.js';
 import { compileObject, type CompileEnv } from './names.js';
 import { HOOK_NAMES, type HookName } from '../syntax/hooks.js';
 
-export { HOOK_BINDINGS, HOOK_NAMES, isHookName, type HookName } from '../syntax/hooks.js';
-
 export interface CompiledHook {
     readonly run: Exec;
     /** For messages: "lazy_fpu.return_to_user", or "linux_rfc.exit (inherited by tglx)". */

@@ -12,7 +12,7 @@ import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionCont
 import { CompletionItemKind } from 'vscode-languageserver';
 import { CPU_FIELDS, UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
 import { MSRS } from '../machine/layout.js';
-import { HOOK_BINDINGS, isHookName } from '../kernel/policy.js';
+import { BOUND_NAMES, HOOK_BINDINGS, HOOK_NAMES, isHookName } from '../syntax/hooks.js';
 import * as ast from '../syntax/generated/ast.js';
 import { isReceiver, isSender, machineSettings } from '../syntax/uintr-validator.js';
 
@@ -46,7 +46,6 @@ export function namePlace(before: string): NamePlace {
 }
 
 /** The names hooks bind (LANGUAGE.md §10), offered as keywords only inside a hook that binds them. */
-const BOUND = new Set(Object.values(HOOK_BINDINGS).flat());
 
 /** What a path's head names, when the file says: a CPU's count, a declared task's parts. */
 export interface PathHeadInfo {
@@ -100,13 +99,14 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         if (place === 'current') return keyword.value === 'idle';
         // `not` stands only before `delivered` (LANGUAGE §6; the grammar takes `pending` for a message)
         if (keyword.value === 'pending' && /\bexpect\s+not\s+$/.test(textBefore(context))) return false;
+        const rule = AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name;
         // the grammar takes `idle` for an object or a path's head only to report it (decisions.md #23)
-        if (keyword.value === 'idle' && ['ObjRef', 'IdlePathHead'].includes(AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name ?? '')) return false;
+        if (keyword.value === 'idle' && (rule === 'ObjRef' || rule === 'IdlePathHead')) return false;
         // nor `cpu` for an object: a bound name that names the CPU, not a task
-        if (keyword.value === 'cpu' && AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'ObjRef') return false;
+        if (keyword.value === 'cpu' && rule === 'ObjRef') return false;
         if ((place === 'set' || place === 'upid') && keyword.value === 'cpu') return false; // a CPU's registers change only through instructions
-        if (AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'WordExpr' && inNumberPlace(textBefore(context))) return false;
-        if (!BOUND.has(keyword.value)) return true;
+        if (rule === 'WordExpr' && inNumberPlace(textBefore(context))) return false;
+        if (!BOUND_NAMES.has(keyword.value)) return true;
         const hook = context.node && AstUtils.getContainerOfType(context.node, ast.isHook);
         if (!hook || !isHookName(hook.hook)) return false;
         return HOOK_BINDINGS[hook.hook].includes(keyword.value);
@@ -133,7 +133,7 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         if ((word && /\bon\s+\w*$/.test(textBefore(context))) || AstUtils.getContainerOfType(next.feature, GrammarAST.isAssignment)?.feature === 'hook') {
             if (this.hooksOffered.has(context)) return;
             this.hooksOffered.add(context);
-            for (const h of ['switch_out', 'switch_in', 'return_to_user', 'exec', 'exit', 'wait', 'wake']) {
+            for (const h of HOOK_NAMES) {
                 acceptor(context, { label: h, kind: CompletionItemKind.Event, detail: 'policy hook', sortText: '0' + h });
             }
             return;

@@ -35,7 +35,8 @@ import type { VectorSet } from '../machine/vector-set.js';
 import * as ast from '../syntax/generated/ast.js';
 import { parseNumber } from '../syntax/numbers.js';
 import { cpuIndex } from '../syntax/paths.js';
-import type { CompiledPolicy, HookName } from '../kernel/policy.js';
+import type { CompiledPolicy } from '../kernel/policy.js';
+import type { HookName } from '../syntax/hooks.js';
 import type { ProgramItem, RaceItem, StepItem } from './program.js';
 
 /** What one step may touch, found from its text alone. */

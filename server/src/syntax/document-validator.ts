@@ -8,6 +8,7 @@
  */
 import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, isOperationCancelled, type AstNode, type LangiumDocument, type ParseResult, type ValidationAcceptor, type ValidationCheck, type ValidationOptions } from 'langium';
 import { NODES_PER_CHECK, walkAst } from './ast-walk.js';
+import { BOUND_NAMES } from './hooks.js';
 import { partStarts } from './cst-offsets.js';
 import { placeParserErrors } from './parse-errors.js';
 import { countBelow } from './nesting.js';
@@ -228,9 +229,6 @@ function quotedToken(t: string): string {
     return word === t ? `'${t}'` : word;
 }
 
-/** The names a hook binds (syntax/hooks.ts), as tokens. */
-const BOUND_WORDS = ['prev', 'next', 'cur', 'cpu'];
-
 /**
  * The parser's "one of these token sequences" said shortly: the tokens that could come where
  * `found` stands, once each; or, when `found` starts some of the sequences (the parser looked
@@ -249,9 +247,9 @@ function alternativesMessage(list: string, found: string): string {
     // where a task stands (switch, delivered/pending, an object), the grammar takes prev, next, cur
     // and cpu only to report them (LANGUAGE §8): not offered where they never fit — cpu never, the
     // others only for an object (an ObjRef, the list that has idle after them), which hooks bind
-    if (first.has('ID') && first.size <= 6 && BOUND_WORDS.every(w => first.has(w))) {
+    if (first.has('ID') && first.size <= 6 && [...BOUND_NAMES].every(w => first.has(w))) {
         const objRef = first.has('idle') && options[0][0] !== 'idle';
-        first = new Set([...first].filter(t => t !== 'cpu' && (objRef || !BOUND_WORDS.includes(t))));
+        first = new Set([...first].filter(t => t !== 'cpu' && (objRef || !BOUND_NAMES.has(t))));
     }
     // any word may stand there (a hook's name, a path's segment): the reserved words are no news
     if (first.has('ID') && first.size > 30) return `unexpected ${where}: expected a name`;

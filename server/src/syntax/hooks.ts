@@ -19,3 +19,6 @@ export const HOOK_BINDINGS: Record<HookName, readonly string[]> = {
     wait: ['cur', 'cpu'],
     wake: ['cpu'],
 };
+
+/** Every name some hook binds: prev, next, cur, cpu. */
+export const BOUND_NAMES: ReadonlySet<string> = new Set(Object.values(HOOK_BINDINGS).flat());
