@@ -554,6 +554,28 @@ describe('trace and compare', () => {
         const text = run(['trace', f]).stdout;
         expect(text).toMatch(/race@5 \(to race@11\): cpu0: switch rx .*cpu0\.uinv 0x0→0xec/);
     });
+    test('trace: in a later race\'s lead-in, a deferred IPI arrives as a row of its own, before the expectation it arrives at', () => {
+        const f = write('trace-lead-deferred.uintr', [
+            'machine { cpus 2 policy linux_rfc ipi deferred }', 'task rx { handler 0x401000 }', 'task tx { target rx vector 3 }',
+            'cpu0: switch rx', 'cpu1: switch tx',
+            'race {', '  cpu0: stui', '} with {', '  cpu1: stui', '}',
+            'cpu1: senduipi 0', 'expect no lost',
+            'race {', '  cpu0: xrstors rx', '} with {', '  cpu1: stui', '}', '',
+        ].join('\n'));
+        const j = JSON.parse(run(['trace', '--format', 'json', f]).stdout);
+        const rows = j.rows.filter((r: { kind: string }) => r.kind === 'lead-in' || r.kind === 'counterexample');
+        expect(rows.map((r: { kind: string; line: number; item: string }) => [r.kind, r.line, r.item])).toEqual([
+            ['lead-in', 7, 'race@6 (to race@13): cpu0: stui'],
+            ['lead-in', 9, 'race@6 (to race@13): cpu1: stui'],
+            ['lead-in', 11, 'race@6 (to race@13): cpu1: senduipi 0'],
+            ['lead-in', 11, 'race@6 (to race@13): IPI 0xec arrives at cpu0'],
+            ['lead-in', 12, 'race@6 (to race@13): expect no lost'],
+            ['counterexample', 14, 'race@13: cpu0: xrstors rx'],
+        ]);
+        // what the arrival does is on its own row; the expectation changes nothing
+        expect(rows[3].changes).toContainEqual({ path: 'rx.delivered', old: '0x0', new: '0x8' });
+        expect(rows[4].changes).toEqual([]);
+    });
     test('compare runs every built-in policy', () => {
         const f = write('cmp.uintr', 'machine { cpus 2 policy lazy_fpu }\ntask rx { handler 1 }\ntask tx { target rx vector 3 }\nkthread k\ncpu0: switch rx\ncpu1: switch tx\ncpu0: switch k\ncpu0: switch rx\ncpu1: senduipi 0\n');
         const r = run(['compare', '--format', 'json', f]);

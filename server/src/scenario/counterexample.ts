@@ -225,7 +225,11 @@ export interface ReplayedStep {
     readonly changes: Change[];
 }
 
-/** Redoes a counterexample's events from its start state, copying the state after each. */
+/**
+ * Redoes a counterexample's events from its start state, copying the state after each. A
+ * deferred IPI that arrives as an expectation runs (a lead-in's path has no event for it: see
+ * RaceReport.leadIn) is an event of its own, at its sender's line, before the expectation.
+ */
 export function replay(origin: Runner, race: RaceItem, post: readonly ProgramItem[], path: readonly CounterStep[]): ReplayedStep[] {
     const r = origin.fork();
     r.findings = [];
@@ -233,6 +237,11 @@ export function replay(origin: Runner, race: RaceItem, post: readonly ProgramIte
     let next = 0;
     const out: ReplayedStep[] = [];
     let before = cloneMachine(r.m);
+    const record = (step: CounterStep): void => {
+        const state = cloneMachine(r.m);
+        out.push({ step, state, changes: machineChanges(before, state) });
+        before = state;
+    };
     for (const step of path) {
         const e = step.event;
         const inRace = pos.some((p, b) => p < race.branches[b].length);
@@ -244,11 +253,15 @@ export function replay(origin: Runner, race: RaceItem, post: readonly ProgramIte
             const item = post[next++];
             r.raceMode = false;
             if (item.kind === 'step') r.step(item);
-            else if (item.kind === 'expect') r.expectItem(item);
+            else if (item.kind === 'expect') {
+                for (let ipi = r.deferred[0]; ipi !== undefined; ipi = r.deferred[0]) {
+                    r.arriveDeferred();
+                    record({ cause: ipi.cause, text: arrivalText(ipi), event: { kind: 'deferred', ipi: ipiKey(ipi) } });
+                }
+                r.expectItem(item);
+            }
         }
-        const state = cloneMachine(r.m);
-        out.push({ step, state, changes: machineChanges(before, state) });
-        before = state;
+        record(step);
     }
     return out;
 }
