@@ -6,7 +6,8 @@
 //
 // Checks: diagnostics in the Problems panel (code xrstors-gp at Ln 12), the inline squiggle
 // (screenshot saved to docs/screenshot-inline-gp.png), the hover on a step (UINV row), the
-// quick fix on line 12 applied through Ctrl+. and, after Ctrl+S, the problem disappearing.
+// quick fix on line 12 applied through Ctrl+. and, after Ctrl+S, the problem disappearing; the
+// command UINTR: Show trace on an unsaved file opening its table beside it.
 // Prints `ok - …` / `not ok - …` per check and a closing `N passed, M failed` line; exits 1 on
 // any failure. A check that cannot run counts as failed.
 //

@@ -1,8 +1,9 @@
 /**
  * Resolving the CLI's paths into scenario files, and reading them safely: a missing path, a
  * folder without `.uintr` files, a file over 16 MiB or with a NUL byte is an input error
- * (exit status 2), found before anything is read in full; so is a file of more tokens than a
- * check takes (syntax/limits.ts), found before it is parsed.
+ * (exit status 2): a file's size as stat gives it is checked before it is read, and its bytes
+ * are read to the end (stopping once they pass 16 MiB) and then checked; so is a file of more
+ * tokens than a check takes (syntax/limits.ts), found before it is parsed.
  */
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { sep } from 'node:path';

@@ -3,9 +3,10 @@
  * of its own, run on open and on save), publishes the run's diagnostics with their related
  * locations, and keeps the result per document version for hovers, hints and lenses.
  *
- * Races are explored off the request path: a small race at once, a larger one in slices of a
- * few milliseconds between turns of the event loop (so hovers and completion are answered in
- * between), with progress reported to the client, dropped when the document changes or closes
+ * Races are explored off the request path: a small race at once, a larger one in a worker
+ * thread (language/background-exploration.ts; in slices of a few milliseconds between turns of
+ * the event loop when the worker is not there), so hovers and completion are answered
+ * meanwhile, with progress reported to the client, dropped when the document changes or closes
  * or the user cancels, and bounded in time (`uintr.raceTimeLimit`, reported as information).
  * When it ends, the document's diagnostics are published again with the races' findings.
  */
