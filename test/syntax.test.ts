@@ -1539,6 +1539,22 @@ describe('where a syntax error is reported: on the line that is wrong, once (dec
         expect(r.codes, r.messages.join('\n')).toEqual(lines.map(l => `syntax@${l}`));
     });
 
+    test('on a syntax error\'s line, a name check\'s error in a part the parser had read whole before it stays; one in its part goes', async () => {
+        // two steps read whole, then the malformed number: each error is its own
+        const steps = await codes('machine { cpus 2 }\ntask rx { handler 1 }\ncpu5: stui  cpu0: switch zz  cpu1: 0xecfoo\n');
+        expect(steps.codes, steps.messages.join('\n')).toEqual(['semantic@3', 'syntax@3']);
+        expect(steps.messages).toEqual([
+            expect.stringMatching(/^3:1 cpu5 does not exist/),
+            expect.stringMatching(/^3:36 malformed number '0xecfoo'/),
+        ]);
+        const tasks = await codes('machine { cpus 2 }\ntask rx { handler 1 uif 2 } task cpu0 { }\n');
+        expect(tasks.messages).toEqual([expect.stringMatching(/^2:25 uif is one bit/), expect.stringMatching(/^2:34 'cpu0' is a CPU name/)]);
+        // the unknown policy is what the parser made of a policy written in the machine block: one error
+        expect((await codes('machine { cpus 2 policy q { } }\n')).codes).toEqual(['syntax@1']);
+        // and in the same item, before the error: the same
+        expect((await codes('machine { cpus 2 }\ncpu0: switch zz 5\n')).codes).toEqual(['syntax@2']);
+    });
+
     test('independent errors on separate lines are all reported; a stray } is reported when nothing came before it', async () => {
         const r = await codes(`${M}cpu0: sendipi 0\ncpu1: stui\ncpu1: xrstor rx\n`);
         expect(r.codes, r.messages.join('\n')).toEqual(['syntax@3', 'syntax@5']);

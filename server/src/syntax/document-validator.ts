@@ -4,7 +4,8 @@
  * `unknown-name`, goes in `data.kind` for quick fixes), messages are shortened, parser errors
  * are placed as parse-errors.ts says, and a `semantic` error on a line that already has a
  * `syntax` error, or where the parser noticed one it reports on the line before, is dropped (a
- * consequence of it), as is a static check's error at the token where it noticed that one.
+ * consequence of it) unless it is in a declaration or item that ended before that one's, as is
+ * a static check's error at the token where it noticed that one.
  */
 import { Cancellation, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, isOperationCancelled, type AstNode, type LangiumDocument, type ParseResult, type ValidationAcceptor, type ValidationCheck, type ValidationOptions } from 'langium';
 import { NODES_PER_CHECK, walkAst } from './ast-walk.js';
@@ -18,7 +19,12 @@ import { shortenRuns } from './message-text.js';
 
 export class UintrDocumentValidator extends DefaultDocumentValidator {
     override async validateDocument(document: LangiumDocument, options: ValidationOptions = {}, cancelToken = Cancellation.CancellationToken.None): Promise<Diagnostic[]> {
-        return normalizeDiagnostics(await this.validateAll(document, options, cancelToken), document.textDocument.getText());
+        const ds = await this.validateAll(document, options, cancelToken);
+        const td = document.textDocument;
+        const starts = partStarts(document.parseResult.value).offsets;
+        // whether a declaration or an item starts after `a` and at or before `b`
+        const partBetween = (a: Position, b: Position) => countBelow(starts, td.offsetAt(b) + 1) > countBelow(starts, td.offsetAt(a) + 1);
+        return normalizeDiagnostics(ds, td.getText(), partBetween);
     }
 
     /** Langium's, with the errors placed as parse-errors.ts says (no cascades; a short line's error on that line). */
@@ -89,20 +95,35 @@ export class UintrDocumentValidator extends DefaultDocumentValidator {
     }
 }
 
-/** `text`, when given, is the document's: a lexer error is then described by what it stopped at. */
-export function normalizeDiagnostics(ds: Diagnostic[], text?: string): Diagnostic[] {
+/**
+ * `text`, when given, is the document's: a lexer error is then described by what it stopped at.
+ * `partBetween`, when given, says whether a declaration or an item starts after one position and
+ * at or before another (see the syntax errors' lines below).
+ */
+export function normalizeDiagnostics(ds: Diagnostic[], text?: string, partBetween?: (a: Position, b: Position) => boolean): Diagnostic[] {
     // a condition's operand without its operator: the parser's error at the token after it
     // ("expected '{'") only follows from it
     const missing = ds.flatMap(d => ((d.data as { kind?: string } | undefined)?.kind === MISSING_OPERATOR ? [(d.data as { next: Position }).next] : []));
     const out = ds.filter(d => !((d.data as { code?: string } | undefined)?.code === 'parsing-error'
         && missing.some(p => p.line === d.range.start.line && p.character === d.range.start.character))).map(d => normalize(d, text));
-    // the lines of syntax errors
-    const syntaxLines = new Set(out.filter(d => d.code === 'syntax' && d.severity === 1).map(d => d.range.start.line));
+    // where each line's first syntax error starts: a name check's error on that line follows from
+    // what the parser's recovery made of the text, but in a declaration or item that ended before
+    // the one the syntax error is in (`cpu5: stui  cpu1: 0xecfoo`: the parser had read it whole)
+    const syntaxFrom = new Map<number, Position>();
+    const syntaxAt = (p: Position) => {
+        const c = syntaxFrom.get(p.line);
+        if (c === undefined || p.character < c.character) syntaxFrom.set(p.line, p);
+    };
+    for (const d of out) if (d.code === 'syntax' && d.severity === 1) syntaxAt(d.range.start);
     // where the parser noticed an error it reports on a line before (parse-errors.ts): what the
-    // checks find there follows from what its recovery made of the text (a name check on that
-    // line, a static check at that token)
+    // checks find from there on follows from its recovery too (a name check on that line, a
+    // static check at that token)
     const noticed = ds.flatMap(d => (d.data as { noticedAt?: Position } | undefined)?.noticedAt ?? []);
-    for (const p of noticed) syntaxLines.add(p.line);
+    for (const p of noticed) syntaxAt(p);
+    const afterSyntax = (d: Diagnostic) => {
+        const at = d.code === 'semantic' ? syntaxFrom.get(d.range.start.line) : undefined;
+        return at !== undefined && (d.range.start.character >= at.character || !partBetween?.(d.range.start, at));
+    };
     const fromParser = (d: Diagnostic) => ['parsing-error', 'lexing-error'].includes((d.data as { code?: string } | undefined)?.code ?? '');
     const atNoticed = (d: Diagnostic) => !fromParser(d) && noticed.some(p => p.line === d.range.start.line && p.character === d.range.start.character);
     // a name a check found taken from the start of the next line (uintr-validator.ts, reportTaken):
@@ -128,7 +149,7 @@ export function normalizeDiagnostics(ds: Diagnostic[], text?: string): Diagnosti
     const blockEnd = ds.find(d => (d.data as { endsBlock?: boolean } | undefined)?.endsBlock === true)?.range.start;
     const notInBranch = (d: Diagnostic) => blockEnd !== undefined && (d.data as { kind?: string } | undefined)?.kind === MISPLACED_EXPECT
         && key(d.range.start) > key(blockEnd);
-    return out.filter(d => (d.code !== 'semantic' || !syntaxLines.has(d.range.start.line)) && !atNoticed(d) && !afterTaken(d) && !notInBranch(d));
+    return out.filter(d => !afterSyntax(d) && !atNoticed(d) && !afterTaken(d) && !notInBranch(d));
 }
 
 /** A diagnostic's message as text (LSP allows Markdown content too). */
