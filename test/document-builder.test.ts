@@ -1,7 +1,8 @@
 /**
  * The language server's document builder (server/src/language/document-builder.ts): a request
  * waiting for a document's state is answered when the document is added after it asked, and
- * when the build that brought the document there was cancelled while telling the waiters.
+ * when the build that brought the document there was cancelled while telling the waiters; a
+ * validated document's listeners (the diagnostics' publication) run even when its build is cancelled.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,6 +53,25 @@ describe('waiting for a document state', () => {
         await builder.update([uri], [], source.token).catch(() => undefined);
         expect(shared.workspace.LangiumDocuments.getDocument(uri)!.state).toBe(DocumentState.Linked);
         expect(await waiting).toBe('answered');
+    });
+
+    test('a build cancelled as a document reaches Validated still tells its listeners: the diagnostics are published', async () => {
+        // Langium checked the token before each listener: cancelled then (by the next change, as
+        // the first listener ran), the diagnostics' publication was skipped, while the document,
+        // marked validated and complete, was never validated again by the next build
+        const { shared } = createUintrServices(EmptyFileSystem, PRELUDE);
+        const builder = shared.workspace.DocumentBuilder;
+        const uri = URI.parse('file:///w/validated.uintr');
+        shared.workspace.TextDocuments.set(TextDocument.create(uri.toString(), 'uintr', 1, TEXT));
+        const source = new Cancellation.CancellationTokenSource();
+        const published: string[] = [];
+        builder.onDocumentPhase(DocumentState.Validated, () => source.cancel());
+        builder.onDocumentPhase(DocumentState.Validated, doc => { published.push(doc.uri.toString()); });
+        await builder.update([uri], [], source.token).catch(e => {
+            if (!isOperationCancelled(e)) throw e;
+        });
+        expect(shared.workspace.LangiumDocuments.getDocument(uri)!.state).toBe(DocumentState.Validated);
+        expect(published).toEqual([uri.toString()]);
     });
 
     test('a document closed before an update added it: the wait fails as for a document never opened', async () => {

@@ -24,7 +24,7 @@
  * its file was deleted on disk ({@link UintrDocumentBuilder.update}): requests on it would wait
  * for an update that never comes.
  */
-import { DefaultDocumentBuilder, DocumentState, isOperationCancelled, OperationCancelled, URI, UriUtils, type LangiumDocument, type MaybePromise, type RootCstNode, type WorkspaceLock } from 'langium';
+import { Cancellation, DefaultDocumentBuilder, DocumentState, isOperationCancelled, OperationCancelled, URI, UriUtils, type LangiumDocument, type MaybePromise, type RootCstNode, type WorkspaceLock } from 'langium';
 import type { LangiumSharedServices } from 'langium/lsp';
 import type { CancellationToken } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
@@ -123,7 +123,12 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
             else this.parsedFrom.delete(document);
         }
         try {
-            await super.notifyDocumentPhase(document, state, cancelToken);
+            // A validated document's listeners (the diagnostics' publication) run even when the
+            // build is cancelled just then: Langium checks the token before each listener, and
+            // skipped them while the document, already marked validated and complete, was never
+            // validated again, so its diagnostics were never published (a build cancelled by the
+            // next change, at a moment that a slow validation made likely)
+            await super.notifyDocumentPhase(document, state, state === DocumentState.Validated ? Cancellation.CancellationToken.None : cancelToken);
         } finally {
             this.checkWaiters();
         }
