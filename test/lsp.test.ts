@@ -204,6 +204,10 @@ describe('language server over stdio', () => {
             const r = await client.request<{ text?: string; error?: string }>(method, { uri: prelude });
             expect(r.text).toBeUndefined();
             expect(r.error).toMatch(/built-in policies, not a scenario/);
+            // parameters without a uri are refused as invalid, not failed on as an internal error
+            for (const params of [null, {}, { uri: 5 }]) {
+                await expect(client.request(method, params)).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('{ uri: string }') });
+            }
         }
         // opened, edited without saving, closed: the shipped text again
         const shipped = readFileSync(join(ROOT, 'out', 'prelude.uintr'), 'utf8');

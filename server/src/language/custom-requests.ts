@@ -3,7 +3,7 @@
  * (the trace table) for a document, both computed from the document's current text.
  */
 import { URI, type LangiumSharedCoreServices } from 'langium';
-import type { Connection } from 'vscode-languageserver';
+import { ErrorCodes, ResponseError, type Connection } from 'vscode-languageserver';
 import { isPreludeOrCopy } from '../syntax/prelude-uri.js';
 import type { UintrLspServices } from './uintr-lsp-module.js';
 
@@ -27,16 +27,23 @@ export function registerCustomRequests(connection: Connection, shared: LangiumSh
         if (!docs.hasDocument(u)) return undefined;
         return { text: docs.getDocument(u)!.textDocument.getText(), path: u.fsPath };
     };
+    /** The request's document, or why there is none (params without a `uri` string are refused as invalid). */
+    const documentOf = (params: unknown): { text: string; path: string } | { error: string } => {
+        const uri = (params as Partial<DocumentRequest> | null | undefined)?.uri;
+        if (typeof uri !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, 'expected the parameters { uri: string }');
+        const doc = textOf(uri);
+        if (!doc) return { error: `unknown document ${uri}` };
+        if (isPreludeOrCopy(uri, doc.text)) return { error: NOT_A_SCENARIO };
+        return doc;
+    };
     connection.onRequest(COMPARE_REQUEST, async (params: DocumentRequest) => {
-        const doc = textOf(params.uri);
-        if (!doc) return { error: `unknown document ${params.uri}` };
-        if (isPreludeOrCopy(params.uri, doc.text)) return { error: NOT_A_SCENARIO };
+        const doc = documentOf(params);
+        if ('error' in doc) return doc;
         return { text: await services.uintr.FixChecker.compareTable(doc.text, doc.path, services.uintr.Emulation.defaultPolicy) };
     });
     connection.onRequest(TRACE_REQUEST, async (params: DocumentRequest) => {
-        const doc = textOf(params.uri);
-        if (!doc) return { error: `unknown document ${params.uri}` };
-        if (isPreludeOrCopy(params.uri, doc.text)) return { error: NOT_A_SCENARIO };
+        const doc = documentOf(params);
+        if ('error' in doc) return doc;
         return { text: await services.uintr.FixChecker.traceTable(doc.text, doc.path, services.uintr.Emulation.defaultPolicy) };
     });
 }
