@@ -321,6 +321,17 @@ describe('completion', () => {
         expect(empty).toEqual(expect.arrayContaining(['scenario', 'machine', 'task', 'kthread', 'policy', 'expect', 'race']));
     });
 
+    test('nothing inside a comment, a block comment never closed included; right after one, as usual', async () => {
+        expect(await completionAt(DECLS + '// cpu0: <|>')).toEqual([]);
+        expect(await completionAt(DECLS + '/* cpu0: sw<|>')).toEqual([]);
+        expect(await completionAt(DECLS + '/* cpu0: sw<|> */\n')).toEqual([]);
+        expect(await completionAt(DECLS + 'cpu0: stui // <|>\n')).toEqual([]);
+        expect(await completionAt(DECLS + '/* a */ <|>')).toEqual(expect.arrayContaining(['expect', 'race', 'cpu0:']));
+        expect(await completionAt(DECLS + '// a\n<|>')).toEqual(expect.arrayContaining(['expect', 'race']));
+        // a string's // is no comment
+        expect(await completionAt('scenario "a // b"\n<|>')).toEqual(expect.arrayContaining(['machine', 'task']));
+    });
+
     test('the machine\'s CPUs where a step starts (`cpu0:`), also in a race branch, and where a path starts (`cpu0`)', async () => {
         const start = await completionAt(DECLS + 'cpu0: switch rx\n<|>');
         expect(start).toEqual(expect.arrayContaining(['cpu0:', 'cpu1:']));

@@ -7,9 +7,9 @@
  * `X.mode ==`, `X.current ==` and at the head of a `set`, `free` or `put` path only what can
  * stand there ({@link namePlace}).
  */
-import { AstUtils, GrammarAST, type AstNodeDescription, type MaybePromise, type ReferenceInfo, type Stream } from 'langium';
+import { AstUtils, GrammarAST, type AstNodeDescription, type LangiumDocument, type MaybePromise, type ReferenceInfo, type Stream } from 'langium';
 import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionProviderOptions, type NextFeature } from 'langium/lsp';
-import { CompletionItemKind } from 'vscode-languageserver';
+import { CompletionItemKind, type CancellationToken, type CompletionList, type CompletionParams } from 'vscode-languageserver';
 import { CPU_FIELDS, UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
 import { MSRS } from '../machine/layout.js';
 import { BOUND_NAMES, HOOK_BINDINGS, HOOK_NAMES, isHookName } from '../syntax/hooks.js';
@@ -90,6 +90,13 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
 
     /** A `.` opens the fields of a state path. */
     override readonly completionOptions: CompletionProviderOptions = { triggerCharacters: ['.'] };
+
+    /** Nothing inside a comment (a block comment never closed included): what is written there is prose. */
+    override async getCompletion(document: LangiumDocument, params: CompletionParams, cancelToken?: CancellationToken): Promise<CompletionList | undefined> {
+        const td = document.textDocument;
+        if (inComment(td.getText(), td.offsetAt(params.position))) return { isIncomplete: false, items: [] };
+        return super.getCompletion(document, params, cancelToken);
+    }
 
     /** Hook-bound names only inside a hook that binds them; everything else as Langium offers it. */
     protected override filterKeyword(context: CompletionContext, keyword: GrammarAST.Keyword): boolean {
@@ -182,4 +189,18 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
 /** The text before the cursor: its line and the one above (an item or an expression rarely spans more). */
 function textBefore(context: CompletionContext): string {
     return context.textDocument.getText({ start: { line: Math.max(0, context.position.line - 1), character: 0 }, end: context.position });
+}
+
+/** Comments and strings, in the lexer's terms (a block comment or a string may be left open). */
+const COMMENT_SCAN = /\/\/[^\n\r]*|\/\*[\s\S]*?(?:\*\/|$)|"(?:\\[^\n\r]|[^"\\\n\r])*"?/g;
+
+/** Whether `offset` lies inside a comment of `text`: after its opening, up to a line comment's end or before a block comment's close. */
+export function inComment(text: string, offset: number): boolean {
+    COMMENT_SCAN.lastIndex = 0;
+    for (let m: RegExpExecArray | null; (m = COMMENT_SCAN.exec(text)) !== null && m.index < offset;) {
+        const end = m.index + m[0].length;
+        if (m[0].startsWith('//') && offset <= end) return true;
+        if (m[0].startsWith('/*') && (offset < end || !m[0].endsWith('*/') || m[0].length < 4)) return true;
+    }
+    return false;
 }
