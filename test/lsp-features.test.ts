@@ -321,6 +321,20 @@ describe('completion', () => {
         expect(empty).toEqual(expect.arrayContaining(['scenario', 'machine', 'task', 'kthread', 'policy', 'expect', 'race']));
     });
 
+    test('only what the checks then accept: no expectation or race in a race\'s branch, a receiver as a target, another policy to extend', async () => {
+        const branch = await completionAt(DECLS + 'race {\n  <|>\n} with {\n  cpu1: stui\n}\n');
+        expect(branch).toEqual(expect.arrayContaining(['cpu0:', 'cpu1:']));
+        expect(branch).not.toContain('expect');
+        expect(branch).not.toContain('race');
+        expect(await completionAt(DECLS + 'cpu0: stui\n<|>')).toEqual(expect.arrayContaining(['expect', 'race']));
+        const target = await completionAt('machine { cpus 2 }\ntask rx { handler 1 }\ntask tx { target <|> }\n');
+        expect(target).toContain('rx');
+        expect(target).not.toContain('tx');
+        const parent = await completionAt('policy p extends <|>');
+        expect(parent).toEqual(expect.arrayContaining(['linux_rfc', 'manual']));
+        expect(parent).not.toContain('p');
+    });
+
     test('nothing inside a comment, a block comment never closed included; right after one, as usual', async () => {
         expect(await completionAt(DECLS + '// cpu0: <|>')).toEqual([]);
         expect(await completionAt(DECLS + '/* cpu0: sw<|>')).toEqual([]);

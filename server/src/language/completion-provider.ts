@@ -113,6 +113,8 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         if (keyword.value === 'cpu' && rule === 'ObjRef') return false;
         if ((place === 'set' || place === 'upid') && keyword.value === 'cpu') return false; // a CPU's registers change only through instructions
         if (rule === 'WordExpr' && inNumberPlace(textBefore(context))) return false;
+        // a race's branches hold steps only (LANGUAGE §7: the grammar reads an expectation there to report it)
+        if ((keyword.value === 'expect' || keyword.value === 'race') && context.node && AstUtils.getContainerOfType(context.node, ast.isBranch)) return false;
         if (!BOUND_NAMES.has(keyword.value)) return true;
         const hook = context.node && AstUtils.getContainerOfType(context.node, ast.isHook);
         if (!hook || !isHookName(hook.hook)) return false;
@@ -127,7 +129,11 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         const place = namePlace(textBefore(context));
         if (place === 'mode') return all.filter(() => false);
         if (place === 'current') return all.filter(d => d.type === ast.Task.$type || d.type === ast.KThread.$type);
-        if (place === 'upid') return all.filter(d => d.type === ast.Task.$type && d.node !== undefined && ast.isTask(d.node) && isReceiver(d.node));
+        const receivers = () => all.filter(d => d.type === ast.Task.$type && d.node !== undefined && ast.isTask(d.node) && isReceiver(d.node));
+        if (place === 'upid') return receivers();
+        // a target is a receiver (LANGUAGE §3); a policy extends another one
+        if (ast.isTaskProp(c) && refInfo.property === 'target') return receivers();
+        if (ast.isPolicy(c) && refInfo.property === 'parent') return all.filter(d => d.node !== c && !(d.name === c.name && d.documentUri.toString() === AstUtils.getDocument(c).uri.toString()));
         const tasksOnly = place === 'set' || ast.isXsavesAction(c.$container) || ast.isXrstorsAction(c.$container) || ast.isTaskProp(c) || ast.isDeliveredExp(c.$container) || ast.isDeliveredExp(c)
             || (refInfo.property === 'ref' && !ast.isObjRef(c) && inNumberPlace(textBefore(context)));
         return tasksOnly ? all.filter(d => d.type !== ast.KThread.$type) : all;
