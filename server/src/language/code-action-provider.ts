@@ -172,12 +172,11 @@ export class UintrCodeActionProvider implements CodeActionProvider {
             const observed = evaluate(run.trace.program.env, read, state.after());
             const w = written.$cstNode;
             if (observed === undefined || !w) return [];
-            const shown = leftReads ? `${oneLine(read)} ${body.op} ${observed}` : `${observed} ${body.op} ${oneLine(read)}`;
-            if (body.op === '==') return [replaceRange(doc, w.offset, w.end, observed, `Expect the observed value: ${shown}`, line)];
+            const equal = leftReads ? `${oneLine(read)} == ${observed}` : `${observed} == ${oneLine(read)}`;
+            if (body.op === '==') return [replaceRange(doc, w.offset, w.end, observed, `Expect the observed value: ${equal}`, line)];
             // an order or `!=`: the observed value put in the written one's place would hold always
             // (`>= 0x0`) or never; the comparison becomes an equality with it
             const cst = body.$cstNode!;
-            const equal = leftReads ? `${oneLine(read)} == ${observed}` : `${observed} == ${oneLine(read)}`;
             return [replaceRange(doc, cst.offset, cst.end, equal, `Expect the observed value: ${equal}`, line)];
         }
         return [];

@@ -12,6 +12,7 @@ import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionCont
 import { CompletionItemKind, type CancellationToken, type CompletionList, type CompletionParams } from 'vscode-languageserver';
 import { CPU_FIELDS, UPID_FIELDS, XSAVE_FIELDS } from '../machine/fields.js';
 import { MSRS } from '../machine/layout.js';
+import { inComment } from '../syntax/cst-offsets.js';
 import { BOUND_NAMES, HOOK_BINDINGS, HOOK_NAMES, isHookName } from '../syntax/hooks.js';
 import * as ast from '../syntax/generated/ast.js';
 import { isReceiver, isSender, machineSettings } from '../syntax/uintr-validator.js';
@@ -133,7 +134,7 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
         if (place === 'upid') return receivers();
         // a target is a receiver (LANGUAGE §3); a policy extends another one
         if (ast.isTaskProp(c) && refInfo.property === 'target') return receivers();
-        if (ast.isPolicy(c) && refInfo.property === 'parent') return all.filter(d => d.node !== c && !(d.name === c.name && d.documentUri.toString() === AstUtils.getDocument(c).uri.toString()));
+        if (ast.isPolicy(c) && refInfo.property === 'parent') return all.filter(d => !(d.name === c.name && d.documentUri.toString() === AstUtils.getDocument(c).uri.toString()));
         const tasksOnly = place === 'set' || ast.isXsavesAction(c.$container) || ast.isXrstorsAction(c.$container) || ast.isTaskProp(c) || ast.isDeliveredExp(c.$container) || ast.isDeliveredExp(c)
             || (refInfo.property === 'ref' && !ast.isObjRef(c) && inNumberPlace(textBefore(context)));
         return tasksOnly ? all.filter(d => d.type !== ast.KThread.$type) : all;
@@ -197,16 +198,3 @@ function textBefore(context: CompletionContext): string {
     return context.textDocument.getText({ start: { line: Math.max(0, context.position.line - 1), character: 0 }, end: context.position });
 }
 
-/** Comments and strings, in the lexer's terms (a block comment or a string may be left open). */
-const COMMENT_SCAN = /\/\/[^\n\r]*|\/\*[\s\S]*?(?:\*\/|$)|"(?:\\[^\n\r]|[^"\\\n\r])*"?/g;
-
-/** Whether `offset` lies inside a comment of `text`: after its opening, up to a line comment's end or before a block comment's close. */
-export function inComment(text: string, offset: number): boolean {
-    COMMENT_SCAN.lastIndex = 0;
-    for (let m: RegExpExecArray | null; (m = COMMENT_SCAN.exec(text)) !== null && m.index < offset;) {
-        const end = m.index + m[0].length;
-        if (m[0].startsWith('//') && offset <= end) return true;
-        if (m[0].startsWith('/*') && (offset < end || !m[0].endsWith('*/') || m[0].length < 4)) return true;
-    }
-    return false;
-}

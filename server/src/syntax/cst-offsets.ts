@@ -57,13 +57,29 @@ export function treeItemStarts(items: readonly AstNode[]): number[] | undefined 
     return starts;
 }
 
+/** A comment or a string, in the lexer's terms, but that a block comment or a string may be left open. */
+const COMMENT_OR_STRING = String.raw`\/\/[^\n\r]*|\/\*[\s\S]*?(?:\*\/|$)|"(?:\\[^\n\r]|[^"\\\n\r])*"?`;
+
 /**
  * What can start an item outside brackets, and what to step over: a comment, a string, a
  * bracket. An item starts with a CPU name and its `:`, `expect` or `race` (reserved words: no
  * name or path of an item is one), so in a file that parsed without an error these are where
  * the items start.
  */
-const ITEM_SCAN = /\/\/[^\n\r]*|\/\*[\s\S]*?(?:\*\/|$)|"(?:\\[^\n\r]|[^"\\\n\r])*"?|[{}()]|(?<![A-Za-z0-9_])(?:cpu\d+[ \t]*:|(?:expect|race)(?![A-Za-z0-9_]))/g;
+const ITEM_SCAN = new RegExp(String.raw`${COMMENT_OR_STRING}|[{}()]|(?<![A-Za-z0-9_])(?:cpu\d+[ \t]*:|(?:expect|race)(?![A-Za-z0-9_]))`, 'g');
+
+const COMMENT_SCAN = new RegExp(COMMENT_OR_STRING, 'g');
+
+/** Whether `offset` lies inside a comment of `text`: after its opening, up to a line comment's end or before a block comment's close. */
+export function inComment(text: string, offset: number): boolean {
+    COMMENT_SCAN.lastIndex = 0;
+    for (let m: RegExpExecArray | null; (m = COMMENT_SCAN.exec(text)) !== null && m.index < offset;) {
+        const end = m.index + m[0].length;
+        if (m[0].startsWith('//') && offset <= end) return true;
+        if (m[0].startsWith('/*') && (offset < end || !m[0].endsWith('*/') || m[0].length < 4)) return true;
+    }
+    return false;
+}
 
 /**
  * Where each item starts, found by one scan of the text from the first item's start (a regular
