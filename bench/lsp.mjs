@@ -5,6 +5,9 @@
 //                       each save follows a didChange (a new version, so nothing is cached),
 //                       and the change's own publish is awaited before the save is sent;
 //   hover               latency of textDocument/hover on random step lines (seeded);
+//   typing burst        BURST changes sent back to back (one edit each, as fast typing sends
+//                       them), then a hover: time from the first change to the hover's answer,
+//                       which must come from the last text (each change re-parses the file);
 //   hover while racing  the same while the server explores a large race in the background
 //                       (a ring of 3 CPUs, 3 rounds: about 200,000 states), counting only the
 //                       hovers answered before the exploration's diagnostics are published.
@@ -31,6 +34,8 @@ const HOVERS = 200;
 const TARGET_SAVE_MS = 300;
 const TARGET_HOVER_P95_MS = 20;
 const RACE_HOVERS = 200;
+const BURST = 20;
+const BURSTS = 6; // the first is a warm-up, not counted
 const TIMEOUT_MS = 60_000;
 
 const SERVER = join(ROOT, 'out', 'server.cjs');
@@ -249,6 +254,8 @@ const MARKER = 'xsaves-clobbers-image';
 let openMs, saveTimes = [], hoverTimes = [], savedDiagCounts = [], emptyHovers = 0, failure;
 let changeEmulated = 0, savesWithoutRun = 0;
 const raceHoverTimes = [];
+const burstTimes = [];
+let burstStale = 0;
 let raceExploreMs, raceHoversAfter = 0;
 
 try {
@@ -292,6 +299,21 @@ try {
         const hover = await client.request('textDocument/hover', { textDocument: { uri }, position: { line, character: 1 } });
         hoverTimes.push(performance.now() - th);
         if (!hover || !/register/.test(hover.contents?.value ?? '')) emptyHovers++;
+    }
+    // Typing bursts: BURST changes back to back (each edits the last line, a comment), then a
+    // hover on a random step; the server answers it from the tree of the last text
+    // (document-builder.ts). Then the document's symbols, a check that the server still serves.
+    for (let b = 0; b < BURSTS; b++) {
+        const tb = performance.now();
+        for (let k = 0; k < BURST; k++) {
+            lines[lines.length - 1] = `// burst ${b} edit ${k}`;
+            client.change(uri, lines.join('\n'), ++version);
+        }
+        const line = scenario.stepLines[Math.floor(rnd() * scenario.stepLines.length)];
+        const hover = await client.request('textDocument/hover', { textDocument: { uri }, position: { line, character: 1 } });
+        if (b > 0) burstTimes.push(performance.now() - tb);
+        const symbols = await client.request('textDocument/documentSymbol', { textDocument: { uri } });
+        if (!hover || !/register/.test(hover.contents?.value ?? '') || !Array.isArray(symbols)) burstStale++;
     }
     // Hovers while a large race is explored in the background: the first publish carries the
     // items before the race, the next one the race's verdict.
@@ -337,6 +359,7 @@ const rows = [
         saveTimes.length ? verdict(median(saveTimes) <= TARGET_SAVE_MS) : 'MISS'],
     ['hover on a step', hoverTimes.length, fmt(hoverTimes.length ? median(hoverTimes) : undefined), fmt(hoverTimes.length ? percentile(hoverTimes, 95) : undefined), `p95 < ${TARGET_HOVER_P95_MS} ms`,
         hoverTimes.length ? verdict(percentile(hoverTimes, 95) < TARGET_HOVER_P95_MS) : 'MISS'],
+    [`typing burst (${BURST})`, burstTimes.length, fmt(burstTimes.length ? median(burstTimes) : undefined), fmt(burstTimes.length ? percentile(burstTimes, 95) : undefined), '', ''],
     ['hover while racing', raceHoverTimes.length, fmt(raceHoverTimes.length ? median(raceHoverTimes) : undefined), fmt(raceHoverTimes.length ? percentile(raceHoverTimes, 95) : undefined), `p95 < ${TARGET_HOVER_P95_MS} ms`,
         raceHoverTimes.length ? verdict(percentile(raceHoverTimes, 95) < TARGET_HOVER_P95_MS) : 'MISS'],
 ];
@@ -353,6 +376,7 @@ if (saveTimes.length) {
         `publishes after a change with a fresh one: ${changeEmulated} (want 0: emulation runs on open and save only; an edit keeps the last run's, stale)`);
 }
 if (hoverTimes.length) console.log(`hover: min ${fmt(Math.min(...hoverTimes))} ms, max ${fmt(Math.max(...hoverTimes))} ms; hovers without a register table: ${emptyHovers}`);
+if (burstTimes.length) console.log(`typing burst: ${BURST} changes then a hover, each (ms): ${burstTimes.map(fmt).join(' ')}; answers without a register table: ${burstStale}`);
 if (raceExploreMs !== undefined) {
     console.log(`race (ring 3x3, linux_rfc): open → the race's diagnostics ${fmt(raceExploreMs)} ms; ${raceHoverTimes.length} hovers answered while it was explored` +
         (raceHoverTimes.length ? ` (max ${fmt(Math.max(...raceHoverTimes))} ms)` : '') + `, ${raceHoversAfter} after`);
