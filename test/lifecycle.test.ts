@@ -1,14 +1,16 @@
 /**
  * The LSP lifecycle rules of the language server (server/src/language/lifecycle.ts), message by
- * message, and the watch on the framing of its input (framing.ts); test/lsp.test.ts checks both
- * over stdio.
+ * message, with the check of a request's parameters (params-check.ts), and the watch on the
+ * framing of its input (framing.ts); test/lsp.test.ts checks them over stdio.
  */
 import { describe, expect, test } from 'vitest';
 import type { Message } from 'vscode-languageserver';
 import { FramingWatch } from '../server/src/language/framing.js';
 import { Lifecycle, REFUSED_METHOD } from '../server/src/language/lifecycle.js';
 
-const request = (id: number, method: string): Message => ({ jsonrpc: '2.0', id, method, params: {} } as Message);
+/** A request; by default with the parameters a hover must have. */
+const request = (id: number, method: string, ...params: [unknown?]): Message =>
+    ({ jsonrpc: '2.0', id, method, params: params.length ? params[0] : { textDocument: { uri: 'file:///w/a.uintr' }, position: { line: 0, character: 0 } } } as Message);
 const notification = (method: string): Message => ({ jsonrpc: '2.0', method, params: {} } as Message);
 
 describe('Lifecycle.admit', () => {
@@ -42,6 +44,54 @@ describe('Lifecycle.admit', () => {
         expect(l.admit(forged)).toEqual({ jsonrpc: '2.0', id: 2, method: REFUSED_METHOD, params: { code: -32601, message: `Unhandled method ${REFUSED_METHOD}` } });
         // before initialize it is refused like any other request
         expect(new Lifecycle().admit(forged)).toMatchObject({ id: 2, params: { code: -32002 } });
+    });
+});
+
+describe('parameters a request must have (params-check.ts)', () => {
+    const running = () => {
+        const l = new Lifecycle();
+        l.admit(request(1, 'initialize', { capabilities: {} }));
+        return l;
+    };
+    const td = { uri: 'file:///w/a.uintr' };
+    const pos = { line: 3, character: 7 };
+    const range = { start: { line: 0, character: 0 }, end: { line: 9, character: 0 } };
+    const options = { tabSize: 4, insertSpaces: true };
+
+    test.each([
+        ['textDocument/hover', {}, 'textDocument.uri must be a string'],
+        ['textDocument/hover', undefined, 'textDocument.uri must be a string'],
+        ['textDocument/hover', { textDocument: { uri: 5 }, position: pos }, 'textDocument.uri must be a string'],
+        ['textDocument/hover', { textDocument: td }, 'position must be an object { line, character }'],
+        ['textDocument/hover', { textDocument: td, position: { line: -1, character: 0 } }, 'position.line must be a non-negative integer'],
+        ['textDocument/completion', { textDocument: td, position: { line: 1, character: 0.5 } }, 'position.character must be a non-negative integer'],
+        ['textDocument/references', { textDocument: td, position: pos }, 'context must be an object { includeDeclaration: boolean }'],
+        ['textDocument/rename', { textDocument: td, position: pos }, 'newName must be a string'],
+        ['textDocument/formatting', { textDocument: td }, 'options must be an object { tabSize: number, insertSpaces: boolean }'],
+        ['textDocument/rangeFormatting', { textDocument: td, options }, 'range must be an object { start, end }'],
+        ['textDocument/rangeFormatting', { textDocument: td, options, range: { start: pos, end: {} } }, 'range.end.line must be a non-negative integer'],
+        ['textDocument/codeAction', { textDocument: td, range }, 'context must be an object { diagnostics: Diagnostic[] }'],
+        ['textDocument/inlayHint', { textDocument: td }, 'range must be an object { start, end }'],
+        ['textDocument/documentSymbol', { textDocument: {} }, 'textDocument.uri must be a string'],
+        ['textDocument/selectionRange', { textDocument: td, positions: [pos, { line: 1 }] }, 'positions[1].character must be a non-negative integer'],
+        ['workspace/symbol', {}, 'query must be a string'],
+    ])('%s with %j: refused with -32602 under its own id, saying what is wrong', (method, params, problem) => {
+        expect(running().admit(request(9, method, params))).toEqual({
+            jsonrpc: '2.0', id: 9, method: REFUSED_METHOD, params: { code: -32602, message: `invalid parameters of '${method}': ${problem}` },
+        });
+    });
+
+    test.each([
+        ['textDocument/hover', { textDocument: td, position: { line: 10_000, character: 10_000 } }], // past the end: LSP says the end is taken
+        ['textDocument/references', { textDocument: td, position: pos, context: { includeDeclaration: false } }],
+        ['textDocument/codeAction', { textDocument: td, range, context: { diagnostics: [] } }],
+        ['textDocument/formatting', { textDocument: td, options: { ...options, trimFinalNewlines: true } }],
+        ['workspace/symbol', { query: '' }],
+        ['uintr/trace', {}], // the server's own requests check their parameters themselves (custom-requests.ts)
+        ['textDocument/moniker', {}], // not served: the connection answers -32601
+    ])('%s with %j passes', (method, params) => {
+        const m = request(9, method, params);
+        expect(running().admit(m)).toBe(m);
     });
 });
 

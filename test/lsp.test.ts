@@ -318,6 +318,26 @@ describe('the lifecycle (LSP 3.17, "Server lifecycle")', () => {
 });
 
 describe('malformed messages', () => {
+    test('requests without what LSP says they must have are refused with InvalidParams (-32602) saying what is missing, not an internal error; the server serves on', async () => {
+        const c = new LspClient(ROOT);
+        try {
+            await c.initialize(pathToFileURL(ws).toString());
+            await c.openAndWait(uri, text, ds => ds.some(d => d.code === 'xrstors-gp'));
+            const td = { uri };
+            // each of these was answered -32603 "Cannot read properties of undefined (…)", or, the hover, null
+            await expect(c.request('textDocument/references', { textDocument: td, position: { line: 0, character: 0 } }))
+                .rejects.toMatchObject({ code: -32602, message: "invalid parameters of 'textDocument/references': context must be an object { includeDeclaration: boolean }" });
+            await expect(c.request('textDocument/formatting', { textDocument: td }))
+                .rejects.toMatchObject({ code: -32602, message: expect.stringContaining('options must be an object') });
+            await expect(c.request('textDocument/documentSymbol', {})).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('textDocument.uri must be a string') });
+            await expect(c.request('textDocument/hover', { textDocument: td })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('position must be') });
+            const symbols = await c.request<unknown[]>('textDocument/documentSymbol', { textDocument: td });
+            expect(symbols.length).toBeGreaterThan(0);
+        } finally {
+            await c.stop();
+        }
+    });
+
     test('the internal method of refusals, sent by a client, is a method the server lacks; a header without Content-Length makes the server say why and exit (it was deaf for good)', async () => {
         const c = new LspClient(ROOT);
         try {

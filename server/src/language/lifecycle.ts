@@ -3,13 +3,15 @@
  * lifecycle"): before `initialize`, a request is answered with ServerNotInitialized (-32002) and
  * a notification other than `exit` is dropped; after `shutdown`, a request is answered with
  * InvalidRequest (-32600). Without them a request sent too early waited for the workspace and
- * then failed with "No document found", and one sent after shutdown was served.
+ * then failed with "No document found", and one sent after shutdown was served. A request whose
+ * parameters lack what LSP says it must have is answered InvalidParams (-32602; params-check.ts).
  *
  * The rules sit in the connection's message strategy, which sees every message before it is
  * dispatched: a request to refuse goes on under an internal method whose handler throws the
  * error, so the connection answers it under the request's own id.
  */
 import { ErrorCodes, Message, ResponseError, type MessageStrategy, type RequestMessage } from 'vscode-languageserver';
+import { paramsProblem } from './params-check.js';
 
 /** The internal method a refused request is dispatched to (never sent by a client). */
 export const REFUSED_METHOD = '$/uintr/refused';
@@ -44,6 +46,9 @@ export class Lifecycle {
                 // the internal method is the strategy's own: a client that names it is refused as
                 // for any method the server lacks (else it could make the server answer any error)
                 return refuse(message, { code: ErrorCodes.MethodNotFound, message: `Unhandled method ${message.method}` });
+            } else {
+                const problem = paramsProblem(message.method, message.params);
+                if (problem) return refuse(message, { code: ErrorCodes.InvalidParams, message: problem });
             }
             return message;
         }
