@@ -335,6 +335,16 @@ describe('completion', () => {
         expect(parent).not.toContain('p');
     });
 
+    test('nothing right after a number (an item was written onto it: `0x10cpu0:`); after a space, or after a name ending in a digit, as usual', async () => {
+        for (const t of ['cpu0: senduipi 0x10', 'cpu0: senduipi 1', 'expect cpu0.uinv == 0xec', 'cpu0: wrmsr uinv 12_3', 'expect rx.upid.pir == 0b1', 'cpu0: senduipi 0x']) {
+            expect(await completionAt(`${DECLS}${t}<|>`), t).toEqual([]);
+        }
+        expect(await completionAt(DECLS + 'cpu0: senduipi 0x10 <|>')).toEqual(expect.arrayContaining(['cpu0:', 'expect']));
+        expect(await completionAt(DECLS + 'expect cpu0.uinv == 0xec\n<|>')).toEqual(expect.arrayContaining(['cpu0:', 'expect']));
+        expect(await completionAt(DECLS + 'cpu1<|>')).toEqual(expect.arrayContaining(['cpu1:']));
+        expect(await completionAt(DECLS + 'expect cpu0.<|>')).toEqual(expect.arrayContaining(['uinv', 'mode']));
+    });
+
     test('nothing inside a comment, a block comment never closed included; right after one, as usual', async () => {
         expect(await completionAt(DECLS + '// cpu0: <|>')).toEqual([]);
         expect(await completionAt(DECLS + '/* cpu0: sw<|>')).toEqual([]);

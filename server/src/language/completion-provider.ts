@@ -29,6 +29,11 @@ export function inNumberPlace(before: string): boolean {
     return /(?:\bsenduipi|\binterrupt|\bwrmsr\s+[A-Za-z_]\w*|(?<![=!<>|&])=|[|&]=|[|^&~]|<<|>>|<=|>=|<|>)\s*$/.test(t);
 }
 
+/** Whether the cursor, after `before` (its line up to it), is in or right after a number: a word that starts with a digit. */
+export function inNumber(before: string): boolean {
+    return /(?:^|[^\w.])\d\w*$/.test(before);
+}
+
 /**
  * Where only some names can stand, by the text before the cursor: beside `X.mode ==` only
  * `user` and `kernel`; beside `X.current ==` a task, a kthread or `idle` (LANGUAGE.md §5); the
@@ -92,10 +97,16 @@ export class UintrCompletionProvider extends DefaultCompletionProvider {
     /** A `.` opens the fields of a state path. */
     override readonly completionOptions: CompletionProviderOptions = { triggerCharacters: ['.'] };
 
-    /** Nothing inside a comment (a block comment never closed included): what is written there is prose. */
+    /**
+     * Nothing inside a comment (a block comment never closed included): what is written there is
+     * prose. Nothing right after a number either (`senduipi 0x10|`): no name or keyword continues
+     * one, and an item offered there was written onto it (`0x10cpu0:`).
+     */
     override async getCompletion(document: LangiumDocument, params: CompletionParams, cancelToken?: CancellationToken): Promise<CompletionList | undefined> {
         const td = document.textDocument;
-        if (inComment(td.getText(), td.offsetAt(params.position))) return { isIncomplete: false, items: [] };
+        const offset = td.offsetAt(params.position);
+        if (inComment(td.getText(), offset) || inNumber(td.getText({ start: { line: params.position.line, character: 0 }, end: params.position })))
+            return { isIncomplete: false, items: [] };
         return super.getCompletion(document, params, cancelToken);
     }
 
