@@ -180,10 +180,25 @@ describe('hover', () => {
         expect(await hoverAt(misc.replace('0xff | uinv', '0x<|>ff | uinv').replace('3<|>2', '32'))).toContain('= `0xec000000ff`');
         const gp = await hoverAt('machine { policy manual }\ncpu0: wrmsr IA32_UINTR_MISC 0xff | 1 << 6<|>3\nexpect gp\n');
         expect(gp).toMatch(/\| reserved \| 63:40 \| `0x800000` — #GP: reserved bits set \|/);
-        // a value that reads the machine is known only at run time: the step's registers after it
-        const read = await hoverAt('machine { policy manual }\ntask rx { handler 0x401000 }\ncpu0: switch rx\ncpu0: wrmsr IA32_UINTR_MISC cpu0.uittsz | 0x<|>ec00000000\n');
-        expect(read).not.toContain('←');
-        expect(read).toContain('| UINV | `0xec` (was `0x0`) |');
+        // a value that reads the machine: read on the state before the step (it used to show the step's registers)
+        const reads = 'machine { policy manual }\ntask rx { handler 0x401000 }\ncpu0: switch rx\ncpu0: wrmsr IA32_UINTR_MISC 5\ncpu0: wrmsr IA32_UINTR_MISC cpu0.uittsz | 0x<|>ec00000000\n';
+        const read = await hoverAt(reads);
+        expect(read).toContain('**IA32_UINTR_MISC** ← `cpu0.uittsz | 0xec00000000` = `0xec00000005`');
+        expect(read).toContain('| UITTSZ | 31:0 | `5` |');
+        expect(read).toContain('*The value as read on the state before this step.*');
+        // the step's own part still shows the registers after it
+        const regs = await hoverAt(reads.replace('0x<|>ec', '0xec').replace('cpu0: wrmsr IA32_UINTR_MISC cpu0', 'cp<|>u0: wrmsr IA32_UINTR_MISC cpu0'));
+        expect(regs).toContain('| UINV | `0xec` (was `0x0`) |');
+    });
+
+    test('on a step where the run found something: what it found, before the registers', async () => {
+        const twice = example('xrstors-twice');
+        const line = twice.split('\n').findIndex(l => l.includes('//! xrstors-gp'));
+        const md = await hoverAt(mark(twice, line, 2));
+        expect(md).toMatch(/^\*\*cpu0\*\* after `cpu0: xrstors rx`.*\n\n\*\*xrstors-gp\*\* \(error\): XRSTORS rx would #GP: UINV is 0xec, not 0\n/);
+        expect(md).toContain('| UINV | `0xec` |');
+        // a step where nothing was found has no such line
+        expect(await hoverAt(mark(twice, line - 2, 2))).not.toMatch(/\*\*[a-z-]+\*\* \((error|warning|information)\)/);
     });
 
     test('on an expectation: whether it holds, and the values it compares as they were', async () => {

@@ -27,13 +27,25 @@ export function readsMachine(e: ast.Expr): boolean {
 
 /** The value of an expression on a state, as the source would write it (undefined: it cannot be read there). */
 export function evaluate(env: CompileEnv, e: ast.Expr, m: Machine): string | undefined {
+    const read = readValue(env, e, m);
+    if (!read) return undefined;
+    const { kind, value: v } = read;
+    if (kind === 'mode') return v === MODE_USER ? 'user' : 'kernel';
+    if (kind === 'runnable') return v === IDLE ? 'idle' : m.runnables[Number(v)]?.name;
+    return hex(v);
+}
+
+/** The number an expression gives on a state (undefined: it cannot be read there, or it is a mode or a runnable). */
+export function numberValue(env: CompileEnv, e: ast.Expr, m: Machine): bigint | undefined {
+    const read = readValue(env, e, m);
+    return read?.kind === 'number' ? read.value : undefined;
+}
+
+function readValue(env: CompileEnv, e: ast.Expr, m: Machine): { kind: string; value: bigint } | undefined {
     try {
         const c = compileExpr(env, e);
         const ctx: ExecContext = { m, kernel: NO_KERNEL, sink: NOTHING_SINKS, cpu: m.cpus[0], prev: null, next: null, cur: null, vars: [], where: null, inKernelAction: false, ran: null };
-        const v = c.eval(ctx);
-        if (c.kind === 'mode') return v === MODE_USER ? 'user' : 'kernel';
-        if (c.kind === 'runnable') return v === IDLE ? 'idle' : m.runnables[Number(v)]?.name;
-        return hex(v);
+        return { kind: c.kind, value: c.eval(ctx) };
     } catch {
         return undefined;
     }

@@ -1,14 +1,15 @@
 /**
- * Hovers (Markdown tables, narrow): on a step, the CPU's registers after it with the old
- * value of what changed, and for a kernel action the instructions its policy ran; on a task
- * name, its UPID and XSAVE image there; on a number written to an MSR, its fields; on a
- * policy, its hooks; inside a hook, the names it binds and its statements; on a declaration,
- * the initial state. Nothing here re-emulates: it reads the run's trace.
+ * Hovers (Markdown tables, narrow): on a step, what the run found there (a fault…), the CPU's
+ * registers after it with the old value of what changed, and for a kernel action the
+ * instructions its policy ran; on a task name, its UPID and XSAVE image there; on a value
+ * written to an MSR, its fields (read from the state when it reads one); on a policy, its
+ * hooks; inside a hook, the names it binds and its statements; on a declaration, the initial
+ * state. Nothing here re-emulates: it reads the run's trace.
  */
 import { AstUtils, CstUtils, type AstNode, type LangiumDocument, type MaybePromise } from 'langium';
 import type { HoverProvider, LangiumServices } from 'langium/lsp';
 import type { Hover, HoverParams } from 'vscode-languageserver';
-import { hex } from '../machine/bits.js';
+import { hex, MASK64 } from '../machine/bits.js';
 import { isMsrName } from '../machine/layout.js';
 import { decodeMsr } from '../machine/msr-decode.js';
 import type { Cpu, Machine, Runnable } from '../machine/state.js';
@@ -18,7 +19,7 @@ import * as ast from '../syntax/generated/ast.js';
 import { cpuIndex } from '../syntax/paths.js';
 import { constantOf, machineSettings } from '../syntax/uintr-validator.js';
 import type { EmulationService } from './emulation.js';
-import { evaluate, readsMachine } from './expr-values.js';
+import { evaluate, numberValue, readsMachine } from './expr-values.js';
 import { netChanges } from './inlay-hint-provider.js';
 import { initialState, itemOf, itemState } from './trace-lookup.js';
 import type { UintrLspServices } from './uintr-lsp-module.js';
@@ -71,12 +72,15 @@ export class UintrHoverProvider implements HoverProvider {
         const state = itemState(this.emulation, doc, item);
         if (!state) return '*Not emulated: the file has static errors (or has not been checked yet).*';
         if (state.entry < 0) return '*After a race: this item runs in every interleaving of the race; hover the race for what was found.*';
-        // The value written to an MSR, hovered anywhere in it: decoded when known before the run
-        // (a number, or numbers and uinv/kernel_vector); one that reads the machine is the step's
+        // The value written to an MSR, hovered anywhere in it, decoded: known before the run (a
+        // number, or numbers and uinv/kernel_vector), or read from the state before the step
         const wrmsr = AstUtils.getContainerOfType(node, ast.isWrmsrAction);
         if (wrmsr && wrmsr.value && isMsrName(wrmsr.msr) && node !== wrmsr) {
             const v = constantOf(wrmsr.value, machineSettings(AstUtils.getContainerOfType(wrmsr, ast.isFile)!));
-            if (v !== undefined) return msrHover(wrmsr.msr, v & ((1n << 64n) - 1n), oneLine(wrmsr.value));
+            if (v !== undefined) return msrHover(wrmsr.msr, v & MASK64, oneLine(wrmsr.value));
+            const env = state.emulated.result.run?.trace.program.env;
+            const read = env && numberValue(env, wrmsr.value, state.before());
+            if (read !== undefined) return msrHover(wrmsr.msr, read & MASK64, oneLine(wrmsr.value)) + '\n*The value as read on the state before this step.*\n';
         }
         // A task named in the step
         const named = namedRunnable(node, leaf.text);
@@ -98,6 +102,11 @@ export class UintrHoverProvider implements HoverProvider {
         const c = m.cpus[cpu];
         const cur = m.runnables[c.current];
         let s = `**${step.cpu}** after \`${oneLine(step)}\` — ${cur.kind === 'idle' ? 'idle' : cur.name}, ${c.mode} mode (policy ${run.policy})\n\n`;
+        // what the run found at this step (a fault, a lost notification…): the editor may not show diagnostics beside hovers
+        const start = step.$cstNode?.offset ?? -1, end = step.$cstNode?.end ?? -1;
+        for (const d of state.emulated.result.diagnostics) {
+            if (d.loc.offset >= start && d.loc.offset < end) s += `**${d.code}** (${d.severity}): ${d.message}\n\n`;
+        }
         s += '| register | value |\n|---|---|\n';
         for (const [key, label] of CPU_REGS) {
             const path = `cpu${cpu}.${key}`;
