@@ -4,7 +4,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { ROOT } from './helpers.js';
 import { ring } from '../bench/ring.mjs';
@@ -92,6 +93,23 @@ describe('uintr check', () => {
         expect(res.level).toBe('error');
         expect(res.locations[0].physicalLocation.region).toEqual({ startLine: 4, startColumn: 1 });
         expect(res.relatedLocations[0].physicalLocation.region.startLine).toBe(3);
+        // an absolute path is a file: URI; columns are UTF-16 code units; no placeholder link
+        expect(res.locations[0].physicalLocation.artifactLocation.uri).toBe(pathToFileURL(f).href);
+        expect(run0.artifacts).toEqual([{ location: { uri: pathToFileURL(f).href } }]);
+        expect(run0.columnKind).toBe('utf16CodeUnits');
+        expect(run0.tool.driver.informationUri).toBeUndefined();
+    });
+
+    test('sarif: a relative path is a relative URI of the same file: a backslash is part of a Linux name, // and ./ are normalised', () => {
+        const dir = join(tmp, 'sarif-uris');
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'back\\slash.uintr'), XRSTORS_TWICE);
+        writeFileSync(join(dir, 'a b#1.uintr'), XRSTORS_TWICE);
+        const rel = relative(ROOT, dir);
+        const uris = (path: string) => JSON.parse(run(['check', '--format', 'sarif', path]).stdout).runs[0].artifacts.map((a: { location: { uri: string } }) => a.location.uri);
+        // it was cases/back/slash.uintr: another file
+        expect(uris(`${rel}/back\\slash.uintr`)).toEqual([`${rel.split('/').map(encodeURIComponent).join('/')}/back%5Cslash.uintr`]);
+        expect(uris(`./${rel}//a b#1.uintr`)).toEqual([`${rel.split('/').map(encodeURIComponent).join('/')}/a%20b%231.uintr`]);
     });
 
     test('folders recurse into *.uintr in path order, file paths joined with the folder', () => {

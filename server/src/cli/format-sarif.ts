@@ -1,6 +1,8 @@
 /**
  * `--format sarif`: SARIF 2.1.0, as code-scanning tools read it.
  */
+import { isAbsolute, normalize, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type * as sarif from 'sarif';
 import { DEFAULT_SEVERITY, type DiagnosticCode, type Severity } from '../scenario/diagnostics.js';
 import type { FileReport } from './run-files.js';
@@ -25,8 +27,16 @@ const RULES: Record<DiagnosticCode, string> = {
 
 const LEVEL: Record<Severity, sarif.Result.level> = { error: 'error', warning: 'warning', information: 'note' };
 
-function uriOf(file: string): string {
-    return file.split(/[\\/]/).map(encodeURIComponent).join('/');
+/**
+ * A file's URI: an absolute path as a `file:` URI, a relative one as a relative reference (to
+ * the directory the command ran in), each segment percent-encoded. Only the platform's own
+ * separators separate segments: on Linux a backslash is a character of the name (it split the
+ * name, so the URI named another file). A path given with `//` or `./` in it is normalised
+ * (`//tmp/a.uintr` read as a URI is host `tmp`).
+ */
+export function uriOf(file: string): string {
+    if (isAbsolute(file)) return pathToFileURL(file).href;
+    return normalize(file).split(sep).map(encodeURIComponent).join('/');
 }
 
 export function formatSarif(reports: readonly FileReport[], version: string, stats = false): string {
@@ -57,7 +67,9 @@ export function formatSarif(reports: readonly FileReport[], version: string, sta
         $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
         version: '2.1.0',
         runs: [{
-            tool: { driver: { name: 'uintr', informationUri: 'https://example.invalid/uintr-lab', semanticVersion: version, version, rules } },
+            tool: { driver: { name: 'uintr', semanticVersion: version, version, rules } },
+            // columns count UTF-16 code units, as the other formats' (decisions.md #35)
+            columnKind: 'utf16CodeUnits',
             artifacts: [...new Set(reports.map(r => uriOf(r.file)))].map(uri => ({ location: { uri } })), // unique (the schema's uniqueItems), a file given twice too
             results,
             // --stats: the counts of SEMANTICS.md §7 per file, in the run's property bag
