@@ -605,6 +605,20 @@ describe('trace and compare', () => {
         expect(lazy.diagnostics.map((d: { code: string }) => d.code)).toContain('notification-lost');
         expect(rows.find((p: { policy: string }) => p.policy === 'linux_rfc').diagnostics).toEqual([]);
         expect(run(['compare', f]).stdout).toMatch(/lazy_fpu \*/);
+        expect(rows.every((p: { builtin: boolean }) => p.builtin)).toBe(true);
+    });
+
+    test('compare of a file with a policy of its own: its row first, beside the built-in ones (it had none, and no row was marked the file\'s own)', () => {
+        // a policy that leaves exec out: UINV stays armed over the exec, so the built-in ones #GP there
+        const f = write('cmp-own.uintr', 'machine { policy mine }\npolicy mine extends linux_rfc { on exec { } }\ntask rx { handler 0x401000 }\ncpu0: switch rx\ncpu0: exec\nexpect cpu0.uinv == 0xec\n');
+        const rows = JSON.parse(run(['compare', '--format', 'json', f]).stdout).policies;
+        expect(rows.map((p: { policy: string }) => p.policy)).toEqual(['mine', 'manual', 'eager', 'lazy_fpu', 'linux_rfc', 'independent', 'tglx']);
+        expect(rows[0]).toMatchObject({ own: true, builtin: false, diagnostics: [] });
+        expect(rows.slice(1).every((p: { own: boolean; builtin: boolean }) => p.builtin && !p.own)).toBe(true);
+        expect(rows.find((p: { policy: string }) => p.policy === 'linux_rfc').diagnostics.map((d: { code: string; line: number }) => `${d.code}@${d.line}`)).toEqual(['xrstors-gp@5']);
+        const text = run(['compare', f]).stdout;
+        expect(text).toMatch(/verdicts under the file's own policy and every built-in one \(\* = the file's own\)\n/);
+        expect(text).toMatch(/\nmine \*\s+0\s+0 .* clean\n/);
     });
 
     test('compare parses and checks the file once for all its policies, with the verdicts of a check under each', async () => {

@@ -1,5 +1,6 @@
 /**
- * `uintr compare FILE`: the verdicts and costs of one scenario under every built-in policy.
+ * `uintr compare FILE`: the verdicts and costs of one scenario under every built-in policy,
+ * and under the file's own policy when it is not a built-in one.
  */
 import type { UintrWorkspace } from '../syntax/workspace.js';
 import { checkFileUnder, type FileReport, type RunFilesOptions } from './run-files.js';
@@ -7,7 +8,10 @@ import { thousands } from '../syntax/message-text.js';
 
 export interface CompareRow {
     readonly policy: string;
+    /** The file's own policy (the machine block's, or the default one when it names none). */
     readonly own: boolean;
+    /** One of the six built-in policies (a file's own one is not). */
+    readonly builtin: boolean;
     readonly report: FileReport;
 }
 
@@ -16,7 +20,10 @@ export async function comparePolicies(ws: UintrWorkspace, file: string, text: st
     const builtins = ws.builtinPolicies();
     const [own, ...reports] = await checkFileUnder(ws, file, text, [undefined, ...builtins.map(p => p.name)], options);
     const ownPolicy = own.stats?.policy;
-    return builtins.map((p, i) => ({ policy: p.name, own: p.name === ownPolicy, report: reports[i] }));
+    const rows: CompareRow[] = builtins.map((p, i) => ({ policy: p.name, own: p.name === ownPolicy, builtin: true, report: reports[i] }));
+    // a policy of the file's own (one that extends a built-in one, most often): its row first,
+    // beside the built-in ones it is meant to be compared with
+    return ownPolicy !== undefined && !rows.some(r => r.own) ? [{ policy: ownPolicy, own: true, builtin: false, report: own }, ...rows] : rows;
 }
 
 /** A table's cell lists this many diagnostics at most; `--format json` has them all. */
@@ -49,14 +56,15 @@ export function formatCompareText(file: string, rows: readonly CompareRow[]): st
     });
     const widths = header.map((h, i) => table.reduce((w, row) => Math.max(w, row[i].length), h.length));
     const fmt = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-    return `${file}: verdicts under every built-in policy (* = the file's own)\n` + [header, ...table].map(fmt).join('\n') + '\n';
+    const under = rows.some(r => !r.builtin) ? "the file's own policy and every built-in one" : 'every built-in policy';
+    return `${file}: verdicts under ${under} (* = the file's own)\n` + [header, ...table].map(fmt).join('\n') + '\n';
 }
 
 export function formatCompareJson(file: string, rows: readonly CompareRow[]): string {
     return JSON.stringify({
         file,
         policies: rows.map(r => ({
-            policy: r.policy, own: r.own, stats: r.report.stats ?? null,
+            policy: r.policy, own: r.own, builtin: r.builtin, stats: r.report.stats ?? null,
             diagnostics: r.report.diagnostics.map(d => ({ code: d.code, severity: d.severity, line: d.loc.line, column: d.loc.column, message: d.message })),
         })),
     }, null, 2) + '\n';
