@@ -555,23 +555,53 @@ describe('trace and compare', () => {
             'race {', '  cpu0: xrstors rx', '} with {', '  cpu1: switch kw', '}', '',
         ].join('\n'));
         const j = JSON.parse(run(['trace', '--format', 'json', f]).stdout);
-        const rows = j.rows.map((r: { kind: string; line: number; item: string }) => [r.kind, r.line, r.item]);
-        expect(rows).toEqual([
-            ['race', 5, 'race { … }'],
+        const all = j.rows.map((r: { kind: string; line: number; item: string }) => [r.kind, r.line, r.item]);
+        // (the file as written comes first: see the test below)
+        expect(all[0]).toEqual(['race', 5, 'race { … }']);
+        const replayed = j.rows.filter((r: { kind: string }) => r.kind === 'lead-in' || r.kind === 'counterexample');
+        expect(replayed.map((r: { kind: string; line: number; item: string }) => [r.kind, r.line, r.item])).toEqual([
             ['lead-in', 6, 'race@5 (to race@11): cpu0: switch tx'],
             ['lead-in', 8, 'race@5 (to race@11): cpu0: switch rx'],
             ['lead-in', 10, 'race@5 (to race@11): expect no lost'],
             ['counterexample', 12, 'race@11: cpu0: xrstors rx'],
         ]);
-        expect(j.rows[2].changes).toContainEqual({ path: 'cpu0.uinv', old: '0x0', new: '0xec' });
-        expect(j.rows[2].changes).toContainEqual({ path: 'cpu0.current', old: 'tx', new: 'rx' });
-        expect(j.rows[2].state.cpus[0].current).toBe('rx');
+        expect(all.slice(-4)).toEqual(replayed.map((r: { kind: string; line: number; item: string }) => [r.kind, r.line, r.item]));
+        expect(replayed[1].changes).toContainEqual({ path: 'cpu0.uinv', old: '0x0', new: '0xec' });
+        expect(replayed[1].changes).toContainEqual({ path: 'cpu0.current', old: 'tx', new: 'rx' });
+        expect(replayed[1].state.cpus[0].current).toBe('rx');
         // the row where the counterexample's finding arises carries it
-        expect(j.rows[4].diagnostics.map((d: { code: string; line: number }) => [d.code, d.line])).toEqual([['xrstors-gp', 12]]);
-        expect(j.rows.slice(0, 4).every((r: { diagnostics: unknown[] }) => r.diagnostics.length === 0)).toBe(true);
+        expect(replayed[3].diagnostics.map((d: { code: string; line: number }) => [d.code, d.line])).toEqual([['xrstors-gp', 12]]);
+        expect(replayed.slice(0, 3).every((r: { diagnostics: unknown[] }) => r.diagnostics.length === 0)).toBe(true);
         const text = run(['trace', f]).stdout;
         expect(text).toMatch(/race@5 \(to race@11\): cpu0: switch rx .*cpu0\.uinv 0x0→0xec/);
     });
+    test('trace: from the first race on, the file as written (each race\'s branches one after another), each row with what that interleaving raised; a clean race\'s steps and the items after it had no row', () => {
+        const clean = write('trace-after-clean-race.uintr', [
+            'machine { cpus 2 policy linux_rfc }', 'task rx { handler 0x401000 }', 'task tx { target rx vector 3 }',
+            'cpu0: switch rx', 'race { cpu1: switch tx } with { cpu0: stui }', 'cpu1: senduipi 0', 'expect delivered rx 3', '',
+        ].join('\n'));
+        const j = JSON.parse(run(['trace', '--format', 'json', clean]).stdout);
+        expect(j.rows.map((r: { kind: string; line: number; item: string }) => [r.kind, r.line, r.item])).toEqual([
+            ['step', 4, 'cpu0: switch rx'],
+            ['race', 5, 'race { … }'],
+            ['as-written', 5, 'as written: race@5: cpu1: switch tx'],
+            ['as-written', 5, 'as written: race@5: cpu0: stui'],
+            ['as-written', 6, 'as written: cpu1: senduipi 0'],
+            ['as-written', 7, 'as written: expect delivered rx 3'],
+        ]);
+        expect(j.rows[4].changes).toContainEqual({ path: 'rx.delivered', old: '0x0', new: '0x8' });
+        expect(j.rows[5].state.tasks.find((t: { name: string }) => t.name === 'rx').delivered).toBe('0x8');
+        expect(j.rows.every((r: { diagnostics: unknown[] }) => r.diagnostics.length === 0)).toBe(true);
+
+        // a race with a counterexample: as written, then the counterexample; the as-written rows
+        // carry what that one interleaving raised, at the lines of its steps
+        const rows = JSON.parse(run(['trace', '--format', 'json', join(ROOT, 'examples', 'race-kthread-roundtrip-lazy.uintr')]).stdout).rows;
+        const kinds = rows.map((r: { kind: string }) => r.kind);
+        expect(kinds.indexOf('counterexample')).toBeGreaterThan(kinds.lastIndexOf('as-written'));
+        const codes = (kind: string) => rows.filter((r: { kind: string }) => r.kind === kind).flatMap((r: { diagnostics: { code: string }[] }) => r.diagnostics.map(d => d.code));
+        expect(codes('as-written')).toEqual(expect.arrayContaining(['never-delivered', 'expect-failed']));
+    });
+
     test('trace: in a later race\'s lead-in, a deferred IPI arrives as a row of its own, before the expectation it arrives at', () => {
         const f = write('trace-lead-deferred.uintr', [
             'machine { cpus 2 policy linux_rfc ipi deferred }', 'task rx { handler 0x401000 }', 'task tx { target rx vector 3 }',

@@ -14,12 +14,14 @@ export interface TraceRow {
     readonly line: number;
     readonly item: string;
     /**
+     * `as-written`: from the first race on, a step or item of the file run as written (each
+     * race's branches one after another: one of its interleavings; a race has no one run);
      * `counterexample`: an event of a race's counterexample interleaving, replayed; `lead-in`: an
      * event of the earlier race's interleaving that led to a later race's start state; `end`:
      * the end of the scenario, where IPIs deferred until then arrive (`ipi deferred`), on the
      * last item's line.
      */
-    readonly kind: 'step' | 'expect' | 'race' | 'counterexample' | 'lead-in' | 'end';
+    readonly kind: 'step' | 'expect' | 'race' | 'as-written' | 'counterexample' | 'lead-in' | 'end';
     readonly changes: Change[];
     readonly state: ReturnType<typeof snapshot>;
     readonly diagnostics: ScenarioDiagnostic[];
@@ -112,6 +114,38 @@ export function* traceRows(report: FileReport): Generator<TraceRow> {
             changes: shownChanges(changes, state),
             state: snapshot(state), diagnostics: byLine.get(loc.line) ?? [],
         };
+    }
+    // from the first race on there is no one run: the file as written (one interleaving of each
+    // race), its steps and items after the first race's point, each with what it raised there
+    const firstRace = program.items.find(i => i.kind === 'race');
+    if (firstRace) {
+        const written = run.asWritten();
+        const raised = new Map<number, ScenarioDiagnostic[]>();
+        for (const d of written.diagnostics) {
+            const list = raised.get(d.loc.line);
+            if (list) list.push(d);
+            else raised.set(d.loc.line, [d]);
+        }
+        const raceOf = new Map<number, number>(); // a race step's cause -> its race's line
+        for (const item of program.items) {
+            if (item.kind !== 'race') continue;
+            const line = program.loc(item.cause).line;
+            for (const branch of item.branches) for (const step of branch) raceOf.set(step.cause, line);
+        }
+        for (const { entry, state, changes } of written.trace.replay()) {
+            if (entry !== null && entry.cause <= firstRace.cause) continue;
+            const loc = entry === null ? null : program.loc(entry.cause);
+            const node = entry === null ? undefined : program.node(entry.cause);
+            const race = entry === null ? undefined : raceOf.get(entry.cause);
+            const text = entry === null ? 'end of scenario: deferred IPIs arrive'
+                : node && node.$type === 'Race' ? 'race { … }'
+                    : race !== undefined ? `race@${race}: ${sourceText(node!)}` : sourceText(node!);
+            yield {
+                index: ++count, line: loc?.line ?? lastLine, item: `as written: ${text}`, kind: entry === null ? 'end' : 'as-written',
+                changes: shownChanges(changes, state), state: snapshot(state), diagnostics: loc ? raised.get(loc.line) ?? [] : [],
+            };
+            if (loc) lastLine = loc.line;
+        }
     }
     for (const race of run.races) {
         if (!race.counterexample) continue;

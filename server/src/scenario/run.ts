@@ -30,9 +30,22 @@ export interface RunResult {
      * order (a race has no one run; --stats and the code lens show these), made when asked.
      */
     countsAsWritten(): Counters;
+    /**
+     * The file run as written, each race's branches one after another in written order: one of
+     * its interleavings, with its trace and what it found (`uintr trace` shows it after the first
+     * race, which has no one run), made when asked. Without a race, the run itself.
+     */
+    asWritten(): AsWrittenRun;
     readonly policy: string;
     /** What the exploration of each race found (in file order). */
     readonly races: RaceReport[];
+}
+
+/** A run of the file as written (see {@link RunResult.asWritten}). */
+export interface AsWrittenRun {
+    readonly trace: Trace;
+    /** What this one interleaving raised, at the lines of its steps and items (not folded into `race-counterexample`). */
+    readonly diagnostics: ScenarioDiagnostic[];
 }
 
 export const GP_CODES = new Set<DiagnosticCode>(['xrstors-gp', 'senduipi-gp', 'wrmsr-gp']);
@@ -85,7 +98,18 @@ export class ProgramRun {
         const r = this.runner.result(this.exploration ? [...this.exploration.reports] : []);
         if (!this.exploration) return r;
         let written: Counters | undefined;
-        return { ...r, countsAsWritten: () => (written ??= countsAsWritten(this.program, this.policy)) };
+        let run: AsWrittenRun | undefined;
+        return {
+            ...r,
+            countsAsWritten: () => (written ??= runAsWritten(this.program, this.policy, false).m.counters),
+            asWritten: () => {
+                if (!run) {
+                    const runner = runAsWritten(this.program, this.policy, true);
+                    run = { trace: runner.trace!, diagnostics: runner.diags.sorted() };
+                }
+                return run;
+            },
+        };
     }
 }
 
@@ -114,16 +138,24 @@ function runToRace(runner: Runner, program: Program): number {
     return -1;
 }
 
-/** The counts of the file run as written: each race's branches one after another, in written order. */
-function countsAsWritten(program: Program, policy: ast.Policy): Counters {
-    const runner = newRunner(program, policy, false);
+/**
+ * The file run as written: each race's branches one after another, in written order, their IPIs
+ * arriving as the machine's `ipi` mode says (one of the race's interleavings: SEMANTICS §3 lets a
+ * race's IPI arrive at any later point). A race is where deferred IPIs arrive, as outside races;
+ * its point is an entry of the trace of its own.
+ */
+function runAsWritten(program: Program, policy: ast.Policy, recordTrace: boolean): Runner {
+    const runner = newRunner(program, policy, recordTrace);
     for (const item of program.items) {
-        if (item.kind === 'race') for (const branch of item.branches) for (const step of branch) runner.step(step);
-        else if (item.kind === 'step') runner.step(item);
+        if (item.kind === 'race') {
+            runner.flushDeferred();
+            runner.trace?.endItem(item.cause);
+            for (const branch of item.branches) for (const step of branch) runner.step(step);
+        } else if (item.kind === 'step') runner.step(item);
         else runner.expectItem(item);
     }
     runner.finish();
-    return runner.m.counters;
+    return runner;
 }
 
 /** Runs a lowered program under a policy (the file's own, or an override), races included. */
@@ -287,7 +319,11 @@ export class Runner implements RunSink {
 
     result(races: RaceReport[]): RunResult {
         const counters = this.m.counters;
-        return { diagnostics: this.diags.sorted(), trace: this.trace!, counters, countsAsWritten: () => counters, policy: this.kernel.policy.name, races };
+        const diagnostics = this.diags.sorted();
+        return {
+            diagnostics, trace: this.trace!, counters, countsAsWritten: () => counters,
+            asWritten: () => ({ trace: this.trace!, diagnostics }), policy: this.kernel.policy.name, races,
+        };
     }
 
     /** The end of the scenario: IPIs in flight arrive, then the end checks. */
