@@ -228,6 +228,11 @@ describe('uintr check', () => {
         const plain = stats(`${body}cpu1: switch tx\ncpu0: stui\n${tail}`, 'stats-plain.uintr');
         expect(raced).toEqual(plain);
         expect(raced).toMatchObject({ xsaves: 1, xrstors: 3, deliveries: 1 });
+        // ipi deferred: an IPI sent before the race arrives at it (SEMANTICS §3), while rx still
+        // runs on cpu0; it waited for the end, when kw ran there (spurious 1, deliveries 0)
+        const deferred = 'machine { cpus 2 policy linux_rfc ipi deferred }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\nkthread kw\n'
+            + 'cpu0: switch rx\ncpu1: switch tx\ncpu1: senduipi 0\nrace { cpu0: switch kw } with { cpu1: stui }\n';
+        expect(stats(deferred, 'stats-race-deferred.uintr')).toMatchObject({ spurious: 0, deliveries: 1 });
     });
 
     test('--stats gives what each race\'s exploration cost', () => {
