@@ -1203,6 +1203,16 @@ describe('code actions', () => {
         }
     });
 
+    test('a name declared as another kind (a kthread as a target): a name of the right kind close to it, never a second declaration of it', async () => {
+        const doc = await emulated('kthread rx1\ntask rx { handler 0x401000 }\ntask tx { target rx1 vector 3 }\ncpu0: switch tx\n');
+        const d = (doc.diagnostics ?? []).find(x => x.range.start.line === 2 && x.severity === 1)!;
+        expect(d.message).toBe("'rx1' is a kthread, not a task: a UITT target is a receiver, a task with a handler");
+        const titles = (await actionsFor(doc, [d], ['quickfix'])).map(a => a.title);
+        expect(titles).toContain("Change to 'rx'");
+        expect(titles.filter(t => t.startsWith('Declare'))).toEqual([]); // 'task rx1' again: a duplicate
+        await clearDocuments(shared, [doc]);
+    });
+
     test('an unknown name close to a declared or built-in one: change to it (preferred, the only preferred fix)', async () => {
         const policy = await emulated('machine { policy linux_rcf }\ncpu0: stui\n');
         const pd = (policy.diagnostics ?? []).find(x => x.range.start.line === 0 && x.severity === 1)!;

@@ -614,13 +614,27 @@ describe('§8 static checks', () => {
             ['a predicate argument', 'policy p { on exec { if user(<|zz) { stui } } }\n'],
             ['a policy in the machine', 'machine { policy <|nopolicy }\n'],
             ['a parent policy', 'policy mine extends <|lazy_fpuu { }\n'],
-            ['a kthread as a UITT target (only tasks)', 'kthread kw\ntask tx { target <|kw vector 1 }\n'],
         ])('an unknown name in %s is semantic on its token, kind unknown-name', async (_name, src) => {
             await expectStatic(src, 'semantic');
             const { text, line } = marked(src);
             const r = await check(text);
             const d = r.diagnostics.find(x => x.loc.line === line)!;
             expect(d.data).toMatchObject({ kind: 'unknown-name' });
+            expect(d.message).toMatch(/^unknown name '/);
+        });
+
+        test.each([
+            // it was "unknown name 'kw' (no task of that name is declared)", though kw is declared
+            ['a kthread as a UITT target (only tasks)', 'kthread kw\ntask tx { target <|kw vector 1 }\n', "'kw' is a kthread, not a task: a UITT target is a receiver, a task with a handler"],
+            ['a kthread in delivered', 'kthread kw\nexpect delivered <|kw 3\n', "'kw' is a kthread, not a task"],
+            ['a task as the machine\'s policy', 'machine { policy <|rx }\ntask rx { handler 1 }\n', "'rx' is a task, not a policy"],
+            ['a kthread as a parent policy', 'kthread kw\npolicy p extends <|kw { }\n', "'kw' is a kthread, not a policy"],
+        ])('a name declared as another kind in %s: semantic on its token, saying what it is (kind wrong-kind)', async (_name, src, message) => {
+            await expectStatic(src, 'semantic');
+            const { text, line } = marked(src);
+            const d = (await check(text)).diagnostics.find(x => x.loc.line === line)!;
+            expect(d.message).toBe(message);
+            expect(d.data).toMatchObject({ kind: 'wrong-kind' });
         });
 
         test('Langium reports the unknown name as a linking error on the reference', async () => {

@@ -121,7 +121,7 @@ export class UintrCodeActionProvider implements CodeActionProvider {
         }
         if (code === 'expect-failed' && ast.isExpect(item)) out.push(...this.expectFixes(doc, item));
         const kind = (d.data as { kind?: string } | undefined)?.kind;
-        if (code === 'semantic' && kind === 'unknown-name') out.push(...declareFixes(doc, file, d));
+        if (code === 'semantic' && (kind === 'unknown-name' || kind === 'wrong-kind')) out.push(...declareFixes(doc, file, d, kind === 'unknown-name'));
         return out;
     }
 
@@ -401,8 +401,11 @@ function firstCodeLine(file: ast.File): number {
     return first?.$cstNode?.range.start.line ?? 0;
 }
 
-/** Declares an unknown name: a kthread when it is switched to, a receiver when targeted, else a task. */
-function declareFixes(doc: LangiumDocument, file: ast.File, d: Diagnostic): LineEdit[] {
+/**
+ * A name of the right kind close to it; and, when it is declared nowhere (`declare`), its
+ * declaration: a kthread when it is switched to, a receiver when targeted, else a task.
+ */
+function declareFixes(doc: LangiumDocument, file: ast.File, d: Diagnostic, declare: boolean): LineEdit[] {
     const data = d.data as { refText?: string; containerType?: string; property?: string } | undefined;
     const name = data?.refText ?? doc.textDocument.getText(d.range);
     if (!/^[A-Za-z_]\w*$/.test(name)) return [];
@@ -416,6 +419,7 @@ function declareFixes(doc: LangiumDocument, file: ast.File, d: Diagnostic): Line
     for (const near of nearNames(name, namesOfKind(doc, file, ctype))) {
         out.push(replaceRange(doc, doc.textDocument.offsetAt(d.range.start), doc.textDocument.offsetAt(d.range.end), near, `Change to '${near}'`, d.range.start.line));
     }
+    if (!declare) return out;
     if (ctype === 'PolicyProp' || (ctype === 'Policy' && data?.property === 'parent')) {
         out.push(insertBefore(doc, at, `policy ${name} extends linux_rfc { }`, `Declare 'policy ${name} extends linux_rfc'`));
         return out;

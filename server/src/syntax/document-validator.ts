@@ -15,6 +15,7 @@ import { placeParserErrors } from './parse-errors.js';
 import { countBelow } from './nesting.js';
 import type { Diagnostic, Position } from 'vscode-languageserver-types';
 import { MISPLACED_EXPECT, MISSING_OPERATOR, TAKEN_WORD } from './uintr-validator.js';
+import { WRONG_KIND } from './linking.js';
 import { shortenRuns } from './message-text.js';
 
 export class UintrDocumentValidator extends DefaultDocumentValidator {
@@ -166,7 +167,8 @@ function normalize(d: Diagnostic, text: string | undefined): Diagnostic {
     const message = shortenRuns(note?.note === undefined ? said : note.replaces ? note.note : said + note.note);
     if (d.code === 'syntax' || d.code === 'semantic') return { ...d, message };
     if (data?.code === 'lexing-error' || data?.code === 'parsing-error') return { ...d, code: 'syntax', message };
-    if (data?.code === 'linking-error') return { ...d, code: 'semantic', message, data: { ...data, kind: 'unknown-name' } };
+    // (a name declared as another kind: no fix declares it again)
+    if (data?.code === 'linking-error') return { ...d, code: 'semantic', message, data: { ...data, kind: WRONG_KIND.test(message) ? 'wrong-kind' : 'unknown-name' } };
     return message === raw ? d : { ...d, message };
 }
 

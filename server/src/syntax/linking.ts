@@ -4,8 +4,24 @@
  * reference is Langium's own (`doLink`, `createInfoDescriptions`); a build still yields to the
  * event loop and sees a cancellation between nodes, a few dozen nodes apart rather than at each.
  */
-import { Cancellation, DefaultLinker, DefaultReferenceDescriptionProvider, interruptAndCheck, type AstNode, type LangiumDocument, type ReferenceDescription } from 'langium';
+import { AstUtils, Cancellation, DefaultLinker, DefaultReferenceDescriptionProvider, interruptAndCheck, type AstNode, type AstNodeDescription, type LangiumDocument, type LinkingError, type ReferenceDescription, type ReferenceInfo } from 'langium';
 import { forEachReference, NODES_PER_CHECK, walkAst } from './ast-walk.js';
+import * as ast from './generated/ast.js';
+
+/** How a declaration's kind reads in a message. */
+function kindOf(d: ast.Decl): string {
+    return ast.isKThread(d) ? 'kthread' : ast.isPolicy(d) ? 'policy' : 'task';
+}
+
+/** The message of a name declared as something that cannot stand where it is written (see {@link UintrLinker.createLinkingError}). */
+export const WRONG_KIND = /^'[^']*' is a (?:task|kthread|policy), not /;
+
+/** What a reference of each type must name, in a message. */
+const WANTED: Record<string, string> = {
+    Task: 'a task',
+    Policy: 'a policy',
+    Runnable: 'a task or a kthread',
+};
 
 /** The nodes of `document`'s AST in `streamAst`'s order. */
 export function astNodes(document: LangiumDocument): AstNode[] {
@@ -17,6 +33,22 @@ export function astNodes(document: LangiumDocument): AstNode[] {
 }
 
 export class UintrLinker extends DefaultLinker {
+    /**
+     * A name the file declares as something that cannot stand there is said to be that, not
+     * unknown (`target kworker`, a kthread, was "unknown name 'kworker' (no task of that name is
+     * declared)"); a name declared nowhere keeps Langium's error (document-validator.ts words it).
+     */
+    protected override createLinkingError(refInfo: ReferenceInfo, targetDescription?: AstNodeDescription): LinkingError {
+        const error = super.createLinkingError(refInfo, targetDescription);
+        const name = refInfo.reference.$refText;
+        const root = AstUtils.findRootNode(refInfo.container);
+        const wanted = WANTED[this.reflection.getReferenceType(refInfo)];
+        const other = ast.isFile(root) && wanted ? root.decls.find(d => d.name === name) : undefined;
+        if (!other) return error;
+        const why = ast.isTaskProp(refInfo.container) && ast.isKThread(other) ? ': a UITT target is a receiver, a task with a handler' : '';
+        return { ...error, message: `'${name}' is a ${kindOf(other)}, not ${wanted}${why}` };
+    }
+
     override async link(document: LangiumDocument, cancelToken = Cancellation.CancellationToken.None): Promise<void> {
         if (this.profiler?.isActive('linking')) return super.link(document, cancelToken);
         const nodes = astNodes(document);
