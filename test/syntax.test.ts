@@ -269,6 +269,15 @@ task rx { handler /* between */ 0x401000 }
         const r = await check(marked(src).text);
         expect(r.diagnostics).toHaveLength(1);
         expect(r.diagnostics[0].message).toMatch(/^malformed number '\w+': .*'_' may stand only between two digits, and it must not run into a name$/);
+        // and nothing of what the parser made of its pieces (a note "expected a number but found 'xecfoo'", one column into it)
+        expect(r.diagnostics[0].related).toEqual([]);
+    });
+
+    test('a CPU written with a leading zero starts no step: said so, not "where the file should end"', async () => {
+        const src = 'task rx { handler 1 }\n<|cpu01: switch rx\n';
+        await expectStatic(src, 'syntax');
+        const r = await check(marked(src).text);
+        expect(r.diagnostics.map(d => d.message)).toEqual(["'cpu01' is not a CPU name: CPUs are cpu0, cpu1, … with no leading zero, so no step starts here"]);
     });
 
     test.each([

@@ -150,7 +150,15 @@ export function normalizeDiagnostics(ds: Diagnostic[], text?: string, partBetwee
     const blockEnd = ds.find(d => (d.data as { endsBlock?: boolean } | undefined)?.endsBlock === true)?.range.start;
     const notInBranch = (d: Diagnostic) => blockEnd !== undefined && (d.data as { kind?: string } | undefined)?.kind === MISPLACED_EXPECT
         && key(d.range.start) > key(blockEnd);
-    return out.filter(d => !afterSyntax(d) && !atNoticed(d) && !afterTaken(d) && !notInBranch(d));
+    // a malformed number (the lexer's error, on its first character): the parser's error at a
+    // piece of it (`0xecfoo` lexed as 0 and xecfoo: "expected a number but found 'xecfoo'") follows from it
+    const malformed = out.flatMap(d => {
+        const word = /^malformed number '([^']*)'/.exec(messageText(d.message));
+        return word ? [{ line: d.range.start.line, from: d.range.start.character, to: d.range.start.character + word[1].length }] : [];
+    });
+    const inMalformed = (d: Diagnostic) => (d.data as { code?: string } | undefined)?.code === 'parsing-error'
+        && malformed.some(m => m.line === d.range.start.line && d.range.start.character > m.from && d.range.start.character < m.to);
+    return out.filter(d => !afterSyntax(d) && !atNoticed(d) && !afterTaken(d) && !notInBranch(d) && !inMalformed(d));
 }
 
 /** A diagnostic's message as text (LSP allows Markdown content too). */
@@ -220,6 +228,8 @@ export function friendlyMessage(m: string): string {
         return `unknown name '${unresolved[2]}' (no ${kind} of that name is declared)`;
     }
     const eof = /^Expecting (?:end of file|token of type 'EOF') but found `([^`]*)`\.?$/.exec(m);
+    // a CPU written with a leading zero is a name (LANGUAGE §2: cpu0, cpu1, …), so `cpu01:` starts no step
+    if (eof && /^cpu0\d+$/.test(eof[1])) return `'${eof[1]}' is not a CPU name: CPUs are cpu0, cpu1, … with no leading zero, so no step starts here`;
     if (eof) return `unexpected '${eof[1]}' where the file should end (the parts of a file come in a fixed order: scenario, machine, declarations, then steps, expectations and races)`;
     const expecting = /^Expecting token of type '([^']+)' but found `([^`]*)`\.?$/.exec(m);
     if (expecting) {
