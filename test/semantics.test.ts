@@ -734,12 +734,15 @@ cpu0: interrupt 0xec   // #int
         const text = `
 machine { policy manual }
 cpu0: wrmsr IA32_UINTR_PD 0x1000
-cpu0: wrmsr IA32_UINTR_MISC 0xec << 32
+cpu0: wrmsr IA32_UINTR_MISC 0xec << 32   // #armed
 cpu0: interrupt 0xec   // #int
 `;
         const r = await run(text);
         expect(r.codes).toEqual([at(text, 'upid-use-after-free', 'int')]);
-        expect(diag(r, 'upid-use-after-free', L(text, 'int')).message).toContain('0x1000');
+        const d = diag(r, 'upid-use-after-free', L(text, 'int'));
+        expect(d.message).toContain('0x1000');
+        // no free to point at: what armed UINV, so that the CPU processed a notification there
+        expect(d.related.map(x => [x.loc.line, x.message])).toEqual([[L(text, 'armed'), "that CPU's UINV armed here"]]);
     });
 
     test('the kernel vector runs the wake hook; another vector does not', async () => {
@@ -2074,7 +2077,10 @@ expect rx.xsave.present == 0
 `;
         const r = await run(text);
         expect(r.codes).toEqual([at(text, 'xsaves-clobbers-image', 'zero')]);
-        expect(relatedLines(diag(r, 'xsaves-clobbers-image', L(text, 'zero')))).toEqual([L(text, 'saved')]);
+        const d = diag(r, 'xsaves-clobbers-image', L(text, 'zero'));
+        expect(relatedLines(d)).toEqual([L(text, 'saved')]);
+        // it writes nothing: it marks the image init (it said "writes UINV=0 over")
+        expect(d.message).toBe("XSAVES rx finds the live state all zero and marks rx's image init (XSTATE_BV[14] = 0), discarding its saved UINV 0xec, which was never restored");
     });
 
     test.each(['lazy_fpu', 'linux_rfc'])('xsaves-clobbers-image: also at the final XSAVES of an exiting task (§6 to the letter; §8: user(X) holds for a dead task) under %s', async policy => {

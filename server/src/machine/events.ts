@@ -26,6 +26,8 @@ export interface UseAfterFreeEvent {
     readonly upidOwner: string | null;
     readonly addr: bigint;
     readonly freedBy: number;
+    /** Notification processing: the cause that armed the CPU's UINV (what made it process one), or NO_CAUSE. */
+    readonly armedBy?: number;
 }
 
 export interface NotificationLostEvent {
@@ -62,6 +64,8 @@ export interface ClobberEvent {
     readonly task: string;
     readonly lostUinv: bigint;
     readonly savedBy: number;
+    /** The live state was all zero: XSAVES marked the image init (present := 0) rather than writing it. */
+    readonly init: boolean;
 }
 
 export type MachineEvent = UseAfterFreeEvent | NotificationLostEvent | MisdeliveredEvent

@@ -44,7 +44,7 @@ function processNotification(m: Machine, c: Cpu): void {
     if (!upid || upid.freed) {
         m.emit({
             type: 'upid-use-after-free', cause: m.cause, access: `notification processing on cpu${c.index} writes`,
-            upidOwner: upid ? m.runnables[upid.owner].name : null, addr: c.upidaddr, freedBy: upid ? upid.freedBy : NO_CAUSE,
+            upidOwner: upid ? m.runnables[upid.owner].name : null, addr: c.upidaddr, freedBy: upid ? upid.freedBy : NO_CAUSE, armedBy: c.uinvArmedBy,
         });
         if (!upid) return;
     }

@@ -22,7 +22,7 @@ export function xsaves(m: Machine, c: Cpu, task: Runnable): void {
     const init = liveStateIsInit(c);
     const newUinv = init ? 0n : c.uinv;
     if (img.savedBy !== NO_CAUSE && img.uinv !== 0n && img.present === 1n && newUinv === 0n) {
-        m.emit({ type: 'xsaves-clobbers-image', cause: m.cause, task: task.name, lostUinv: img.uinv, savedBy: img.savedBy });
+        m.emit({ type: 'xsaves-clobbers-image', cause: m.cause, task: task.name, lostUinv: img.uinv, savedBy: img.savedBy, init });
     }
     if (init) {
         if (img.present !== 0n) { m.changed(img, 'present', img.present, 0n); img.present = 0n; }

@@ -549,7 +549,9 @@ export class Runner implements RunSink {
         switch (e.type) {
             case 'upid-use-after-free': {
                 const what = e.upidOwner ? `${e.upidOwner}'s UPID at ${hex(e.addr)}, which was freed` : `${hex(e.addr)}, where no UPID is`;
-                this.add('upid-use-after-free', e.cause, `${e.access} ${what}${inHook}`, this.rel(e.freedBy, e.upidOwner ? `${e.upidOwner}'s UPID freed here` : 'freed here'));
+                // a notification processed where no UPID is: what armed UINV, as UPIDADDR pointed there
+                const armed = e.upidOwner === null && e.armedBy !== undefined ? this.rel(e.armedBy, "that CPU's UINV armed here") : [];
+                this.add('upid-use-after-free', e.cause, `${e.access} ${what}${inHook}`, [...this.rel(e.freedBy, e.upidOwner ? `${e.upidOwner}'s UPID freed here` : 'freed here'), ...armed]);
                 return;
             }
             case 'notification-lost':
@@ -566,7 +568,10 @@ export class Runner implements RunSink {
                 return;
             case 'xsaves-clobbers-image':
                 this.add('xsaves-clobbers-image', e.cause,
-                    `XSAVES ${e.task}${inHook} writes UINV=0 over ${e.task}'s saved image, whose UINV ${hex(e.lostUinv)} was never restored`,
+                    e.init
+                        // the live state all zero: the image is marked init, and a later XRSTORS loads UINV 0
+                        ? `XSAVES ${e.task}${inHook} finds the live state all zero and marks ${e.task}'s image init (XSTATE_BV[14] = 0), discarding its saved UINV ${hex(e.lostUinv)}, which was never restored`
+                        : `XSAVES ${e.task}${inHook} writes UINV=0 over ${e.task}'s saved image, whose UINV ${hex(e.lostUinv)} was never restored`,
                     this.rel(e.savedBy, `${e.task}'s image saved with UINV ${hex(e.lostUinv)} here`));
                 return;
         }
