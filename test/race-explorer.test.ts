@@ -1534,6 +1534,40 @@ expect gp
         expect(cut.codes).toEqual([at(notLast, 'race-counterexample', 'race')]);
     });
 
+    test('a cut search runs interleavings drawn at random to their end: a finding raised at the end (never-delivered) that the first interleaving misses is reported (a usage audit: it was "0 errors")', async () => {
+        const text = `
+machine { cpus 3 policy eager }
+task rx { handler 0x401000 }
+task t1 { target rx vector 1 }
+task t2 { target rx vector 2 }
+kthread k
+cpu0: switch rx
+cpu1: switch t1
+cpu2: switch t2
+race {
+  cpu0: switch k
+  cpu0: switch rx
+} with {
+  cpu1: senduipi 0
+} with {
+  cpu2: senduipi 0
+}
+`;
+        const full = await check(text);
+        const cut = await check(text, { explore: { maxStates: 5 } });
+        expect(cut.run!.races[0]).toMatchObject({ truncated: true, cutBy: 'states', interleavings: 1 }); // the drawn ones are not counted
+        // the same verdict as the whole search: the error, with the bound's information among its related locations
+        expect(cut.codes).toEqual(full.codes);
+        expect(cut.run!.races[0].codes).toContain('never-delivered');
+        const error = cut.diagnostics.find(d => d.severity === 'error')!;
+        expect(error.related.at(-1)!.message).toMatch(/^the search stopped at 5 states: .*; 64 interleavings drawn at random were run to their end$/);
+        // a real interleaving: replayed, it ends in the finding
+        const events = cut.run!.races[0].replay();
+        expect(events.length).toBe(cut.run!.races[0].counterexample!.length);
+        // deterministic: the same draws every time
+        expect((await check(text, { explore: { maxStates: 5 } })).diagnostics).toEqual(cut.diagnostics);
+    });
+
     test('a race too large for the bound still reports what one complete interleaving finds: a failed expectation', async () => {
         // 3 branches of 4 steps each, every one changing the PIR: the search stops at 50 states
         // long before any interleaving completes; the expectation fails in all of them

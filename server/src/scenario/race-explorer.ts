@@ -19,7 +19,7 @@ import type { DiagnosticCode } from './diagnostics.js';
 import type { ProgramItem, RaceItem } from './program.js';
 import type { ReplayedStep } from './counterexample.js';
 import type { Finding, Runner } from './run.js';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES, SegmentSearch, type SegmentLead } from './segment-search.js';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES, PROBES, SegmentSearch, type SegmentLead } from './segment-search.js';
 
 export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES };
 
@@ -215,7 +215,7 @@ function addDiagnostics(main: Runner, race: RaceItem, report: RaceReport, stoppe
                 : 'interleavings beyond them were not explored (`uintr check --max-states N` raises the bound)';
         main.diags.add({
             code: 'race-counterexample', severity: 'information', loc,
-            message: `the search stopped at ${report.states} states: ${why}`, related: [],
+            message: `the search stopped at ${report.states} states: ${why}; ${PROBES} interleavings drawn at random were run to their end`, related: [],
         });
     }
 }

@@ -21,6 +21,20 @@ import { applyChanges, objectChanges, TransitionCache, type Transition } from '.
 
 /** Distinct states per race beyond which the search does not go (`--max-states`). */
 export const DEFAULT_MAX_STATES = 200_000;
+/** Interleavings drawn at random and run to their end when a bound cuts a race's search (see SegmentSearch.probe). */
+export const PROBES = 64;
+
+/** A seeded source of numbers in [0, 1) (xorshift32): the same draws on every run. */
+function xorshift32(seed: number): () => number {
+    let x = seed >>> 0 || 0x2545_f491;
+    return () => {
+        x = (x ^ (x << 13)) >>> 0;
+        x = (x ^ (x >>> 17)) >>> 0;
+        x = (x ^ (x << 5)) >>> 0;
+        return x / 4294967296;
+    };
+}
+
 /** Events in one interleaving, counted from the race, beyond which the search does not go (`--max-depth`). */
 export const DEFAULT_MAX_DEPTH = 10_000;
 
@@ -289,9 +303,17 @@ export class SegmentSearch {
 
     result(): { report: RaceReport; ends: Runner[]; leads: ReadonlyMap<Runner, SegmentLead> } {
         const { race, post, last } = this;
-        if (this.cutBy !== null && this.interleavings === 0 && !this.probed) {
+        if (this.cutBy !== null && !this.probed) {
             this.probed = true;
-            this.probe();
+            if (this.interleavings === 0) this.probe(() => 0);
+            // and interleavings drawn at random (seeded by the race: results stay deterministic),
+            // each run to its end: a breadth-first search cut by a bound has finished none of
+            // the deep ones, where a finding raised at the end of the segment is (never-delivered)
+            // (not counted as explored: the same one may be drawn twice, and `interleavings` counts them merged)
+            const random = xorshift32(0x9e37_79b9 ^ race.cause);
+            const counted = this.interleavings;
+            for (let i = 0; i < PROBES; i++) this.probe(n => Math.floor(random() * n));
+            this.interleavings = counted;
         }
         if (this.cutBy !== null) {
             // cut: what arose on the way is real too (a fault or a failed expectation holds in
@@ -934,12 +956,13 @@ export class SegmentSearch {
     }
 
     /**
-     * When a bound cut the search before any interleaving completed, one is run to its end: at
-     * each point the first event in the order the search tries them (an IPI in flight, then the
-     * branches as written, then the next item). What it finds is real, so a race too large to
-     * explore still reports the faults and failed expectations of that interleaving.
+     * When a bound cut the search, interleavings are run to their end: at each point the event
+     * `choose` picks among the enabled ones, in the order the search tries them (IPIs in flight,
+     * then the branches as written, or the next item after the race: an expectation once no IPI
+     * is in flight); with `() => 0`, the first. What they find is real, so a race too large to
+     * explore still reports the faults and failed expectations of those interleavings.
      */
-    private probe(): void {
+    private probe(choose: (enabled: number) => number): void {
         const { race, post } = this;
         const origin = this.origins[0];
         const r = origin.fork();
@@ -949,29 +972,35 @@ export class SegmentSearch {
         const pos = race.branches.map(() => 0);
         let next = 0;
         let path: PathLink | null = null;
+        const branches: number[] = [];
         for (;;) {
-            const branch = pos.findIndex((p, b) => p < race.branches[b].length);
+            branches.length = 0;
+            for (let b = 0; b < pos.length; b++) if (pos[b] < race.branches[b].length) branches.push(b);
+            const inRace = branches.length > 0;
+            const item = inRace || next >= post.length ? undefined : post[next] as StepItem | ExpectItem;
+            const postEnabled = item !== undefined && (item.kind === 'step' || r.inFlight.length === 0);
+            const enabled = r.inFlight.length + branches.length + (postEnabled ? 1 : 0);
+            if (enabled === 0) break;
+            const pick = choose(enabled);
             let step: CounterStep;
             r.events++;
-            if (r.inFlight.length > 0) {
-                const ipi = r.inFlight[0];
-                step = this.arrivalStep(ipi, ipiKey(ipi), 0);
-                r.raceMode = branch >= 0;
-                r.arriveInFlight(0);
-            } else if (branch >= 0) {
-                const item = race.branches[branch][pos[branch]++];
-                step = this.stepOf(item, branch);
+            if (pick < r.inFlight.length) {
+                const ipi = r.inFlight[pick];
+                step = this.arrivalStep(ipi, ipiKey(ipi), pick);
+                r.raceMode = inRace;
+                r.arriveInFlight(pick);
+            } else if (inRace) {
+                const b = branches[pick - r.inFlight.length];
+                const branchItem = race.branches[b][pos[b]++];
+                step = this.stepOf(branchItem, b);
                 r.raceMode = true;
-                r.step(item);
-            } else if (next < post.length) {
-                const item = post[next++] as StepItem | ExpectItem;
-                step = this.stepOf(item, -1);
-                r.raceMode = false;
-                if (item.kind === 'step') r.step(item);
-                else r.expectItem(item);
+                r.step(branchItem);
             } else {
-                r.events--;
-                break;
+                next++;
+                step = this.stepOf(item!, -1);
+                r.raceMode = false;
+                if (item!.kind === 'step') r.step(item!);
+                else r.expectItem(item!);
             }
             path = { step, prev: path };
         }
