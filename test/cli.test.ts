@@ -296,6 +296,22 @@ describe('uintr check', () => {
         const g = run(['check', '--annotations', '--format', 'json', good]);
         expect(JSON.parse(g.stdout).files[0].annotations).toEqual({ missing: [{ code: 'ud', line: 4 }], extra: [], unread: [] });
     });
+    test('--annotations reads white space as accept.py (Python\'s \\s): U+0085 and U+001C count, U+FEFF does not', async () => {
+        const { readAnnotations } = await import('../server/src/cli/annotations.js');
+        const lines = [
+            'cpu0: stui //! xrstors-gp\u0085', // NEL: Python's \s, not JavaScript's
+            'cpu0: stui //!\u001cud\u001f,\u001dwrmsr-gp',
+            'cpu0: stui //! senduipi-gp\ufeff', // BOM: JavaScript's \s, not Python's
+            'cpu0: stui //! expect-failed\u00a0\u3000',
+        ];
+        // what python3 prints for these lines with accept.py's MARK and its strip()
+        expect(readAnnotations(lines.join('\n'))).toEqual({
+            annotations: [
+                { code: 'xrstors-gp', line: 1 }, { code: 'ud', line: 2 }, { code: 'wrmsr-gp', line: 2 }, { code: 'expect-failed', line: 4 },
+            ],
+            unread: [3],
+        });
+    });
     test('--annotations counts lines as the parser does: a file with lone CR line ends', () => {
         const cr = write('ann-cr.uintr', 'machine { policy manual }\rtask rx { handler 1 }\rcpu0: xrstors rx\rcpu0: xrstors rx //! xrstors-gp\r');
         const r = run(['check', '--annotations', cr]);

@@ -4,7 +4,13 @@
  */
 import type { ScenarioDiagnostic } from '../scenario/diagnostics.js';
 
-const MARK = /\/\/!\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\s*$/;
+/**
+ * White space as Python's `\s` reads it in accept.py (str.isspace: JavaScript's `\s` less U+FEFF,
+ * plus U+001C–U+001F and U+0085), so that a line reads the same in both.
+ */
+const S = '[\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const MARK = new RegExp(`//!${S}*([a-z0-9-]+(?:${S}*,${S}*[a-z0-9-]+)*)${S}*$`);
+const AROUND = new RegExp(`^${S}+|${S}+$`, 'g');
 
 export interface Annotation {
     readonly code: string;
@@ -41,7 +47,7 @@ export function readAnnotations(text: string): Annotations {
     const lines = text.split(/\r\n|\r|\n/);
     for (let i = 0; i < lines.length; i++) {
         const m = MARK.exec(lines[i]);
-        if (m) for (const code of m[1].split(',')) annotations.push({ code: code.trim(), line: i + 1 });
+        if (m) for (const code of m[1].split(',')) annotations.push({ code: code.replace(AROUND, ''), line: i + 1 });
         else if (lines[i].includes('//!')) unread.push(i + 1);
     }
     return { annotations, unread };
