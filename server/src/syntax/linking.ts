@@ -16,6 +16,19 @@ function kindOf(d: ast.Decl): string {
 /** The message of a name declared as something that cannot stand where it is written (see {@link UintrLinker.createLinkingError}). */
 export const WRONG_KIND = /^'[^']*' is a (?:task|kthread|policy), not /;
 
+/** Each file's declarations by name (the first of a name), made once per tree: a file of 20,000 unresolved names looked each up in all its declarations. */
+const DECLS = new WeakMap<ast.File, Map<string, ast.Decl>>();
+
+function declsByName(file: ast.File): Map<string, ast.Decl> {
+    let byName = DECLS.get(file);
+    if (!byName) {
+        byName = new Map();
+        for (const d of file.decls) if (d.name !== undefined && !byName.has(d.name)) byName.set(d.name, d);
+        DECLS.set(file, byName);
+    }
+    return byName;
+}
+
 /** What a reference of each type must name, in a message. */
 const WANTED: Record<string, string> = {
     Task: 'a task',
@@ -43,7 +56,7 @@ export class UintrLinker extends DefaultLinker {
         const name = refInfo.reference.$refText;
         const root = AstUtils.findRootNode(refInfo.container);
         const wanted = WANTED[this.reflection.getReferenceType(refInfo)];
-        const other = ast.isFile(root) && wanted ? root.decls.find(d => d.name === name) : undefined;
+        const other = ast.isFile(root) && wanted ? declsByName(root).get(name) : undefined;
         if (!other) return error;
         const why = ast.isTaskProp(refInfo.container) && ast.isKThread(other) ? ': a UITT target is a receiver, a task with a handler' : '';
         return { ...error, message: `'${name}' is a ${kindOf(other)}, not ${wanted}${why}` };
