@@ -1568,6 +1568,24 @@ race {
         expect((await check(text, { explore: { maxStates: 5 } })).diagnostics).toEqual(cut.diagnostics);
     });
 
+    test('an interleaving run to its end when the bound cut the search stops at the bound of events: a policy that answers every arrival with another IPI never lets one end (it hung)', async () => {
+        const text = `
+machine { cpus 2 policy p }
+policy p extends linux_rfc { on wake { foreach waiting w { set w.upid.on = 0 } senduipi 0 } }
+task rx { handler 0x401000 }
+task t0 { target rx vector 1 }
+task t1 { target rx vector 2 }
+cpu0: switch rx
+cpu0: wait
+cpu0: switch t0
+cpu1: switch t1
+race { cpu0: senduipi 0 } with { cpu1: senduipi 0 }
+`;
+        const c = await check(text, { explore: { maxStates: 3 } });
+        expect(c.run!.races[0]).toMatchObject({ truncated: true, cutBy: 'states' });
+        expect(c.diagnostics.some(d => d.code === 'race-counterexample' && /^the search stopped at 3 states/.test(d.message))).toBe(true);
+    });
+
     test('a race too large for the bound still reports what one complete interleaving finds: a failed expectation', async () => {
         // 3 branches of 4 steps each, every one changing the PIR: the search stops at 50 states
         // long before any interleaving completes; the expectation fails in all of them

@@ -959,12 +959,14 @@ export class SegmentSearch {
      * When a bound cut the search, interleavings are run to their end: at each point the event
      * `choose` picks among the enabled ones, in the order the search tries them (IPIs in flight,
      * then the branches as written, or the next item after the race: an expectation once no IPI
-     * is in flight); with `() => 0`, the first. What they find is real, so a race too large to
-     * explore still reports the faults and failed expectations of those interleavings.
+     * is in flight); with `() => 0`, the first, from the first start state. What they find is
+     * real, so a race too large to explore still reports the faults and failed expectations of
+     * those interleavings. One longer than the bound on events (at least the default one) is given up.
      */
     private probe(choose: (enabled: number) => number): void {
         const { race, post } = this;
-        const origin = this.origins[0];
+        // (a later race starts from each end state of the segment before it: drawn too)
+        const origin = this.origins[this.origins.length === 1 ? 0 : choose(this.origins.length)];
         const r = origin.fork();
         r.findings = [];
         r.semantics = [];
@@ -981,6 +983,13 @@ export class SegmentSearch {
             const postEnabled = item !== undefined && (item.kind === 'step' || r.inFlight.length === 0);
             const enabled = r.inFlight.length + branches.length + (postEnabled ? 1 : 0);
             if (enabled === 0) break;
+            // a bound on events: a policy whose hooks answer every arrival with another IPI never
+            // lets an interleaving end (it hung, --max-states 3). The search's own bound, but never
+            // below the default one: under `--max-depth 2` an interleaving still runs to its end
+            if (r.events >= Math.max(this.maxDepth, DEFAULT_MAX_DEPTH)) {
+                this.cutBy ??= 'depth';
+                return;
+            }
             const pick = choose(enabled);
             let step: CounterStep;
             r.events++;
