@@ -73,7 +73,7 @@ describe('parameters a request must have (params-check.ts)', () => {
         ['textDocument/codeAction', { textDocument: td, range }, 'context must be an object { diagnostics: Diagnostic[] }'],
         ['textDocument/inlayHint', { textDocument: td }, 'range must be an object { start, end }'],
         ['textDocument/documentSymbol', { textDocument: {} }, 'textDocument.uri must be a string'],
-        ['textDocument/selectionRange', { textDocument: td, positions: [pos, { line: 1 }] }, 'positions[1].character must be a non-negative integer'],
+        ['textDocument/hover', null, 'textDocument.uri must be a string'], // it was -32603 (reading 'workDoneToken' of null)
         ['workspace/symbol', {}, 'query must be a string'],
     ])('%s with %j: refused with -32602 under its own id, saying what is wrong', (method, params, problem) => {
         expect(running().admit(request(9, method, params))).toEqual({
@@ -89,6 +89,9 @@ describe('parameters a request must have (params-check.ts)', () => {
         ['workspace/symbol', { query: '' }],
         ['uintr/trace', {}], // the server's own requests check their parameters themselves (custom-requests.ts)
         ['textDocument/moniker', {}], // not served: the connection answers -32601
+        ['textDocument/selectionRange', {}], // nor these (they were refused -32602 for their parameters)
+        ['textDocument/linkedEditingRange', {}],
+        ['textDocument/prepareTypeHierarchy', {}],
     ])('%s with %j passes', (method, params) => {
         const m = request(9, method, params);
         expect(running().admit(m)).toBe(m);

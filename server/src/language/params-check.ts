@@ -44,9 +44,7 @@ const CHECKS: Readonly<Record<string, Check>> = {
     'textDocument/documentHighlight': atPosition,
     'textDocument/signatureHelp': atPosition,
     'textDocument/prepareRename': atPosition,
-    'textDocument/linkedEditingRange': atPosition,
     'textDocument/prepareCallHierarchy': atPosition,
-    'textDocument/prepareTypeHierarchy': atPosition,
     'textDocument/references': p => atPosition(p) ?? (isObject(p.context) && typeof p.context.includeDeclaration === 'boolean'
         ? undefined : 'context must be an object { includeDeclaration: boolean }'),
     'textDocument/rename': p => atPosition(p) ?? (typeof p.newName === 'string' ? undefined : 'newName must be a string'),
@@ -63,21 +61,20 @@ const CHECKS: Readonly<Record<string, Check>> = {
     'textDocument/formatting': p => textDocument(p) ?? formattingOptions(p),
     'textDocument/rangeFormatting': p => inRange(p) ?? formattingOptions(p),
     'textDocument/onTypeFormatting': p => atPosition(p) ?? (typeof p.ch === 'string' ? undefined : 'ch must be a string') ?? formattingOptions(p),
-    'textDocument/selectionRange': p => textDocument(p) ?? (Array.isArray(p.positions)
-        ? p.positions.map((q, i) => position(q, `positions[${i}]`)).find(e => e !== undefined) : 'positions must be an array'),
     'workspace/symbol': p => (typeof p.query === 'string' ? undefined : 'query must be a string'),
 };
 
 /**
  * What is wrong with a request's parameters, for the error's message, or undefined when nothing
  * is (or the method is not one checked here: its handler checks, or the connection answers that
- * the method is unknown). Parameters that are not an object (null, an array) are the
+ * the method is unknown: only the methods the server serves are here, so that one it does not
+ * serve is MethodNotFound whatever its parameters). Parameters given as an array are the
  * connection's to refuse, with InvalidParams too.
  */
 export function paramsProblem(method: string, params: unknown): string | undefined {
     const check = CHECKS[method];
-    // no parameters at all: as an empty object (the handlers were called with undefined)
-    const p = params === undefined ? {} : params;
+    // no parameters, or null: as an empty object (the handlers were called with them and failed)
+    const p = params === undefined || params === null ? {} : params;
     if (!check || !isObject(p)) return undefined;
     const problem = check(p);
     return problem && `invalid parameters of '${method}': ${problem}`;
