@@ -69,6 +69,8 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
         // being loaded was answered "No document found")
         if (cancelToken.isCancellationRequested) return Promise.reject(OperationCancelled);
         if (this.outcome(state, uri, asked) !== 'wait') return super.awaitDocumentState(state, uri, cancelToken);
+        // a build that waits to start (edits are built once they stop coming) is wanted now
+        for (const listener of this.waitListeners) listener(uri.toString());
         return new Promise<URI>((resolve, reject) => {
             const done = (): void => {
                 this.waiters.delete(check);
@@ -168,6 +170,13 @@ export class UintrDocumentBuilder extends DefaultDocumentBuilder {
         } finally {
             this.checkWaiters();
         }
+    }
+
+    private readonly waitListeners: ((uri: string) => void)[] = [];
+
+    /** Calls `listener` with a document's URI whenever a request starts waiting for a build of it (document-update-handler.ts). */
+    onWait(listener: (uri: string) => void): void {
+        this.waitListeners.push(listener);
     }
 
     private checkWaiters(): void {

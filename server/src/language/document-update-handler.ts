@@ -9,6 +9,7 @@ import { DefaultDocumentUpdateHandler, type LangiumSharedServices } from 'langiu
 import type { TextDocumentChangeEvent } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { isPreludeUri } from '../syntax/prelude-uri.js';
+import type { UintrDocumentBuilder } from './document-builder.js';
 import { EMULATION_CATEGORY, type EmulationService } from './emulation.js';
 
 export const EMULATE_ON_CHANGE_DELAY_MS = 400;
@@ -29,11 +30,18 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
     private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
     /** Changes whose update has not started: the timer, and when the first of them came. */
     private readonly pendingChanges = new Map<string, { timer: ReturnType<typeof setTimeout>; since: number }>();
+    /** Documents just opened: the change that opening fires is built at once. */
+    private readonly opening = new Set<string>();
+    /** How long a change waits for the next one, and at most (see {@link CHANGE_QUIET_MS}); tests set them. */
+    quietMs = CHANGE_QUIET_MS;
+    maxWaitMs = CHANGE_MAX_WAIT_MS;
 
     constructor(services: LangiumSharedServices) {
         super(services);
         this.shared = services;
         services.workspace.DocumentBuilder.updateBuildOptions = { validation: { categories: ['built-in', 'fast', EMULATION_CATEGORY] } };
+        // a request waits for the editor's text: its build starts now, not after the pause
+        (services.workspace.DocumentBuilder as Partial<UintrDocumentBuilder>).onWait?.(uri => this.updateNow(uri, true));
     }
 
     private emulation(uri: string): EmulationService | undefined {
@@ -45,8 +53,9 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
         }
     }
 
-    /** Opening is followed by a content change, whose update build emulates. */
+    /** Opening is followed by a content change, whose update build emulates (at once: see {@link opening}). */
     didOpenDocument(event: TextDocumentChangeEvent<TextDocument>): void {
+        this.opening.add(event.document.uri);
         this.emulation(event.document.uri)?.markDue(event.document.uri, event.document.version);
     }
 
@@ -97,8 +106,12 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
         const uri = change.document.uri;
         // a document of another language (a client that sends every open file): no service takes
         // it, and in the workspace it would fail every build
-        if (!this.shared.ServiceRegistry.hasServices(URI.parse(uri))) return;
-        this.updateAfterQuiet(uri);
+        if (!this.shared.ServiceRegistry.hasServices(URI.parse(uri))) {
+            this.opening.delete(uri);
+            return;
+        }
+        if (this.opening.delete(uri)) this.updateNow(uri);
+        else this.updateAfterQuiet(uri);
         const old = this.timers.get(uri);
         if (old) clearTimeout(old);
         void this.emulateOnChange().then(on => {
@@ -116,12 +129,19 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
         const pending = this.pendingChanges.get(uri);
         if (pending) clearTimeout(pending.timer);
         const since = pending?.since ?? now;
-        const wait = Math.max(0, Math.min(CHANGE_QUIET_MS, since + CHANGE_MAX_WAIT_MS - now));
+        const wait = Math.max(0, Math.min(this.quietMs, since + this.maxWaitMs - now));
         const timer = setTimeout(() => {
             this.pendingChanges.delete(uri);
             this.fireDocumentUpdate([URI.parse(uri)], []);
         }, wait);
         this.pendingChanges.set(uri, { timer, since });
+    }
+
+    /** The update for `uri` now (`pendingOnly`: only when changes wait for it). */
+    private updateNow(uri: string, pendingOnly = false): void {
+        if (pendingOnly && !this.pendingChanges.has(uri)) return;
+        this.dropPendingChange(uri);
+        this.fireDocumentUpdate([URI.parse(uri)], []);
     }
 
     /** Forgets a change's pending update: an update of the document comes now anyway (it reads the editor's latest text), or the document was closed. */
