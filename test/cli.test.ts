@@ -625,6 +625,11 @@ describe('trace and compare', () => {
         expect(kinds.indexOf('counterexample')).toBeGreaterThan(kinds.lastIndexOf('as-written'));
         const codes = (kind: string) => rows.filter((r: { kind: string }) => r.kind === kind).flatMap((r: { diagnostics: { code: string }[] }) => r.diagnostics.map(d => d.code));
         expect(codes('as-written')).toEqual(expect.arrayContaining(['never-delivered', 'expect-failed']));
+
+        // branches on one line: each row carries what its own step raised (they all carried the line's)
+        const oneLine = write('trace-one-line-race.uintr', 'machine { cpus 2 policy manual }\ntask rx { handler 0x401000 }\nrace { cpu0: xrstors rx } with { cpu1: xrstors rx  cpu1: xrstors rx }\n');
+        const written = JSON.parse(run(['trace', '--format', 'json', oneLine]).stdout).rows.filter((r: { kind: string }) => r.kind === 'as-written');
+        expect(written.map((r: { diagnostics: { code: string }[] }) => r.diagnostics.map(d => d.code))).toEqual([[], [], ['xrstors-gp']]);
     });
 
     test('trace: in a later race\'s lead-in, a deferred IPI arrives as a row of its own, before the expectation it arrives at', () => {

@@ -120,11 +120,12 @@ export function* traceRows(report: FileReport): Generator<TraceRow> {
     const firstRace = program.items.find(i => i.kind === 'race');
     if (firstRace) {
         const written = run.asWritten();
+        // by the offset of the step or item that raised it: a race's branches may share a line
         const raised = new Map<number, ScenarioDiagnostic[]>();
         for (const d of written.diagnostics) {
-            const list = raised.get(d.loc.line);
+            const list = raised.get(d.loc.offset);
             if (list) list.push(d);
-            else raised.set(d.loc.line, [d]);
+            else raised.set(d.loc.offset, [d]);
         }
         const raceOf = new Map<number, number>(); // a race step's cause -> its race's line
         for (const item of program.items) {
@@ -142,7 +143,7 @@ export function* traceRows(report: FileReport): Generator<TraceRow> {
                     : race !== undefined ? `race@${race}: ${sourceText(node!)}` : sourceText(node!);
             yield {
                 index: ++count, line: loc?.line ?? lastLine, item: `as written: ${text}`, kind: entry === null ? 'end' : 'as-written',
-                changes: shownChanges(changes, state), state: snapshot(state), diagnostics: loc ? raised.get(loc.line) ?? [] : [],
+                changes: shownChanges(changes, state), state: snapshot(state), diagnostics: loc ? raised.get(loc.offset) ?? [] : [],
             };
             if (loc) lastLine = loc.line;
         }
