@@ -215,8 +215,14 @@ export class UintrCodeActionProvider implements CodeActionProvider {
             if (l !== undefined) beforeKeys.add(key(x.code, l));
         }
         const added = [...afterKeys].filter(k => !beforeKeys.has(k));
+        // what it leaves in its place is said in the title (deleting a clobbering XSAVES can make
+        // an expectation written for the bug fail): not preferred, and not silent either
+        const leaves = added.map(k => {
+            const at = k.lastIndexOf('@');
+            return `${k.slice(0, at)} at line ${Number(k.slice(at + 1)) + 1}`;
+        });
         return {
-            title: cand.title,
+            title: leaves.length === 0 ? cand.title : `${cand.title} — then ${leaves.slice(0, 3).join(', ')}${leaves.length > 3 ? ` and ${leaves.length - 3} more` : ''}`,
             kind: CodeActionKind.QuickFix,
             diagnostics: [d],
             isPreferred: added.length === 0 && !cut,
