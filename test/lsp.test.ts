@@ -169,25 +169,34 @@ describe('language server over stdio', () => {
         const fixesFor = async (d: Diagnostic) => (await client.request<CodeAction[]>('textDocument/codeAction', {
             textDocument: { uri: other }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] },
         })) ?? [];
-        // two lines typed above the fault, not saved: the stale #GP stays on its line, where the
-        // first XRSTORS (which does not fault) now is: a fix there would leave the fault
+        // two lines typed above the fault, not saved: the stale #GP moves down with its step (it
+        // stayed on its line number, where the first XRSTORS, which does not fault, then was)
         const lines = text.split('\n');
         const moved = [...lines.slice(0, 4), '// one', '// two', ...lines.slice(4)].join('\n');
         let shown = client.waitDiagnostics(other, ds => ds.some(d => (d.data as { stale?: boolean } | undefined)?.stale === true));
         client.change(other, moved, 2);
         const staleMoved = (await shown).find(d => d.code === 'xrstors-gp')!;
-        expect(staleMoved.range.start.line).toBe(line);
-        expect(await fixesFor(staleMoved)).toEqual([]);
+        expect(staleMoved.range.start.line).toBe(line + 2);
+        expect(moved.split('\n')[line + 2]).toBe(lines[line]);
+        expect((await fixesFor(staleMoved)).some(a => a.isPreferred)).toBe(true);
+        // the step itself edited too (its fault gone): among the lines the edits changed, it stays
+        // on its line number, and no fix is offered there (the text as it is has no fault there)
+        const edited = moved.split('\n').map((l, i) => (i === line + 2 ? 'cpu0: stui' : l)).join('\n');
+        shown = client.waitDiagnostics(other, ds => ds.some(d => (d.data as { stale?: boolean } | undefined)?.stale === true));
+        client.change(other, edited, 3);
+        const staleEdited = (await shown).find(d => d.code === 'xrstors-gp')!;
+        expect(staleEdited.range.start.line).toBe(line);
+        expect(await fixesFor(staleEdited)).toEqual([]);
         // a comment typed at the end: the stale #GP is still where the fault is, and its fix removes it
         const after = text + '// typing\n';
         shown = client.waitDiagnostics(other, ds => ds.some(d => (d.data as { stale?: boolean } | undefined)?.stale === true));
-        client.change(other, after, 3);
+        client.change(other, after, 4);
         const staleKept = (await shown).find(d => d.code === 'xrstors-gp')!;
         const fix = (await fixesFor(staleKept)).find(a => a.isPreferred);
         expect(fix).toBeTruthy();
         const fixed = applyEdits(after, fix!.edit!.changes![other]);
         const wait = client.waitDiagnostics(other, ds => !ds.some(d => d.code === 'xrstors-gp'));
-        client.change(other, fixed, 4);
+        client.change(other, fixed, 5);
         client.save(other);
         expect((await wait).filter(d => d.severity === 1)).toEqual([]);
         client.close(other);
@@ -450,11 +459,12 @@ describe('what is shown after the emulator ran (decisions #20, #21)', () => {
             await c.openAndWait(u, text, ds => ds.some(d => d.code === 'xrstors-gp'));
             const edited = c.waitDiagnostics(u);
             c.change(u, '// not saved\n'.repeat(3) + text, 2);
-            expect(gpLines(await edited)).toEqual([[gpLine, true]]);
+            // stale, moved down with its step (decisions #20)
+            expect(gpLines(await edited)).toEqual([[gpLine + 3, true]]);
             c.settings = { ...c.settings, defaultPolicy: 'eager' };
             c.conn.sendNotification('workspace/didChangeConfiguration', { settings: { uintr: c.settings } });
             await new Promise(r => setTimeout(r, 1500));
-            expect(gpLines(c.published.filter(p => p.uri === u).at(-1)!.diagnostics)).toEqual([[gpLine, true]]);
+            expect(gpLines(c.published.filter(p => p.uri === u).at(-1)!.diagnostics)).toEqual([[gpLine + 3, true]]);
             // the save runs it, under the new default
             const saved = c.waitDiagnostics(u, ds => ds.some(d => d.code === 'xrstors-gp' && !(d.data as { stale?: boolean } | undefined)?.stale));
             c.save(u);

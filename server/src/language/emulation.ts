@@ -68,8 +68,9 @@ interface Shown {
 
 export class EmulationService {
     private readonly cache = new Map<string, Emulated>();
-    /** What the emulator last reported for each document, where (see {@link validate}). */
+    /** What the emulator last reported for each document, where (see {@link validate}), and the text its places are in. */
     private readonly shown = new Map<string, Shown[]>();
+    private readonly shownIn = new Map<string, string>();
     /** Documents whose emulation is due, with the editor's version it is due for (see {@link markDue}). */
     private readonly due = new Map<string, number | undefined>();
     /**
@@ -176,6 +177,7 @@ export class EmulationService {
         this.cache.delete(uri);
         this.due.delete(uri);
         this.shown.delete(uri);
+        this.shownIn.delete(uri);
         this.runFromDisk.delete(uri);
     }
 
@@ -299,6 +301,7 @@ export class EmulationService {
         if (statics.some(d => d.severity === DiagnosticSeverity.Error)) {
             this.due.delete(key);
             this.shown.delete(key);
+            this.shownIn.delete(key);
             return;
         }
         const emulated = cached && ranOn(cached, doc) && !cached.cancelled ? cached : this.run(doc);
@@ -319,24 +322,60 @@ export class EmulationService {
         // drop the exploration: the finding must not vanish with it)
         if (emulated.exploring) {
             const lines = new Set(shown.filter(d => d.code === 'race-counterexample').map(d => d.range.start.line));
-            for (const d of this.shown.get(doc.uri.toString()) ?? []) {
+            for (const d of this.shownNow(doc)) {
                 if (d.code === 'race-counterexample' && d.severity !== 'info' && !lines.has(d.range.start.line)) shown.push({ ...d, data: { ...(d.data as object | undefined), stale: true } });
             }
         }
         this.shown.set(doc.uri.toString(), shown);
+        this.shownIn.set(doc.uri.toString(), doc.textDocument.getText());
         for (const d of shown) accept(d.severity, d.message, { node: file, range: d.range, code: d.code, relatedInformation: d.relatedInformation, data: d.data });
     }
 
-    /** Reports again what was last shown for the document, at the same places (within the text as it is now), as stale. */
+    /** Reports again what was last shown for the document, where it now is (see {@link shownNow}), as stale. */
     private keep(doc: LangiumDocument, file: ast.File, accept: ValidationAcceptor): void {
-        const td = doc.textDocument;
-        const within = (r: Range): Range => ({ start: td.positionAt(td.offsetAt(r.start)), end: td.positionAt(td.offsetAt(r.end)) });
-        for (const d of this.shown.get(doc.uri.toString()) ?? []) {
-            const data = { ...(d.data as object | undefined), stale: true };
-            const relatedInformation = d.relatedInformation.map(r => ({ ...r, location: { ...r.location, range: within(r.location.range) } }));
-            accept(d.severity, d.message, { node: file, range: within(d.range), code: d.code, relatedInformation, data });
+        for (const d of this.shownNow(doc)) {
+            accept(d.severity, d.message, { node: file, range: d.range, code: d.code, relatedInformation: d.relatedInformation, data: { ...(d.data as object | undefined), stale: true } });
         }
     }
+
+    /**
+     * What was last shown for the document, its places moved into the text as it is now: a
+     * line above or below the lines an edit changed is where that line now is (lines typed above
+     * a fault move its diagnostic down with it; it stayed on its old line number, on another
+     * step), a line among them stays (clamped to the text).
+     */
+    private shownNow(doc: LangiumDocument): Shown[] {
+        const key = doc.uri.toString();
+        const shown = this.shown.get(key) ?? [];
+        const td = doc.textDocument;
+        const now = td.getText();
+        const then = this.shownIn.get(key);
+        const line = then === undefined || then === now ? (l: number) => l : lineMapping(then, now);
+        const move = (r: Range): Range => {
+            const start = { line: line(r.start.line), character: r.start.character };
+            const end = { line: start.line + (r.end.line - r.start.line), character: r.end.character };
+            return { start: td.positionAt(td.offsetAt(start)), end: td.positionAt(td.offsetAt(end)) };
+        };
+        return shown.map(d => ({
+            ...d, range: move(d.range),
+            relatedInformation: d.relatedInformation.map(r => ({ ...r, location: { ...r.location, range: move(r.location.range) } })),
+        }));
+    }
+}
+
+/**
+ * Where each line of `before` is in `after`, for an edit of one stretch of lines: the lines
+ * before the first one that differs keep their number, those after the last one that differs
+ * move by the count of lines added or removed, and those between stay.
+ */
+export function lineMapping(before: string, after: string): (line: number) => number {
+    const a = before.split(/\r\n|\r|\n/), b = after.split(/\r\n|\r|\n/);
+    let head = 0;
+    while (head < a.length && head < b.length && a[head] === b[head]) head++;
+    let tail = 0;
+    while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+    const shift = b.length - a.length;
+    return l => (l < head ? l : l >= a.length - tail ? l + shift : l);
 }
 
 /** The source range of a location: the whole item, or its first line when it spans several. */
