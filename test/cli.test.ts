@@ -213,7 +213,10 @@ describe('uintr check', () => {
         const r = run(['check', '--format', 'json', '--stats', f]);
         expect(JSON.parse(r.stdout).files[0].stats).toMatchObject({ policy: 'linux_rfc', xsaves: 1, xrstors: 1, wrmsr: 1, bufferBytesPerTask: 48 });
         const text = run(['check', '--stats', f]);
-        expect(text.stdout).toMatch(/stats under linux_rfc: 3 steps, 1 XSAVES, 1 XRSTORS, 1 WRMSR/);
+        expect(text.stdout).toMatch(/stats under linux_rfc: 3 steps, 1 XSAVES, 1 XRSTORS, 1 WRMSR, 0 self-IPIs, 0 spurious kernel interrupts, 0 deliveries/);
+        // one of each, in the singular (it said "1 deliveries")
+        const one = write('stats-one.uintr', 'machine { cpus 2 policy manual }\ntask rx { handler 0x401000 }\ntask tx { target rx vector 3 }\ncpu0: xrstors rx\ncpu0: switch rx\ncpu1: switch tx\ncpu1: wrmsr IA32_UINTR_TT tx.uitt | 1\ncpu1: wrmsr IA32_UINTR_MISC 0\ncpu1: senduipi 0\n');
+        expect(run(['check', '--stats', one]).stdout).toMatch(/: 6 steps, 0 XSAVES, 1 XRSTORS, 2 WRMSR, 0 self-IPIs, 0 spurious kernel interrupts, 1 delivery, /);
         expect(JSON.parse(r.stdout).files[0].stats.races).toEqual([]);
     });
 
@@ -630,6 +633,19 @@ describe('trace and compare', () => {
         const oneLine = write('trace-one-line-race.uintr', 'machine { cpus 2 policy manual }\ntask rx { handler 0x401000 }\nrace { cpu0: xrstors rx } with { cpu1: xrstors rx  cpu1: xrstors rx }\n');
         const written = JSON.parse(run(['trace', '--format', 'json', oneLine]).stdout).rows.filter((r: { kind: string }) => r.kind === 'as-written');
         expect(written.map((r: { diagnostics: { code: string }[] }) => r.diagnostics.map(d => d.code))).toEqual([[], [], ['xrstors-gp']]);
+    });
+
+    test('trace\'s table shows a task going to wait, woken and exiting (rx.state), not each switch\'s running and runnable', () => {
+        const f = write('trace-wait-wake.uintr', [
+            'machine { cpus 2 policy linux_rfc }', 'task rx { handler 0x401000 }', 'task tx { target rx vector 3 }',
+            'cpu0: switch rx', 'cpu1: switch tx', 'cpu0: wait', 'cpu1: senduipi 0', 'cpu0: switch rx', 'cpu0: exit', '',
+        ].join('\n'));
+        const rows = run(['trace', f]).stdout.split('\n');
+        const row = (item: string) => rows.find(r => r.includes(item))!;
+        expect(row('cpu0: wait')).toContain('rx.state running→waiting');
+        expect(row('cpu1: senduipi 0')).toContain('rx.state waiting→runnable');
+        expect(row('cpu0: exit')).toContain('rx.state running→dead');
+        expect(row('cpu0: switch rx')).not.toMatch(/\.state /); // in the current column already
     });
 
     test('trace: in a later race\'s lead-in, a deferred IPI arrives as a row of its own, before the expectation it arrives at', () => {

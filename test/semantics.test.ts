@@ -1228,6 +1228,8 @@ cpu0: switch rx        // #waiting
         const r = await run(text);
         expect(r.codes).toEqual([at(text, 'semantic', 'send'), at(text, 'semantic', 'waiting')]);
         expect(r.diagnostics[0].message).toMatch(/^in q\.wake: ty is not a receiver/);
+        // and what that means for the action (decisions #22)
+        expect(r.diagnostics[0].message).toMatch(/; so the wake does not happen \(a kernel action that fails part way changes nothing\)$/);
         expect(r.diagnostics[1].message).toMatch(/rx: it is waiting/);
     });
 
@@ -1851,6 +1853,8 @@ cpu0: free rx.upid         // #again
         expect(r.codes).toEqual([at(text, 'upid-use-after-free', 'set'), at(text, 'upid-use-after-free', 'again')]);
         expect(relatedLines(diag(r, 'upid-use-after-free', L(text, 'set')))).toEqual([L(text, 'free')]);
         expect(relatedLines(diag(r, 'upid-use-after-free', L(text, 'again')))).toEqual([L(text, 'free')]);
+        // said first (it read "free (a double free) of rx's UPID …")
+        expect(diag(r, 'upid-use-after-free', L(text, 'again')).message).toMatch(/^double free: free of rx's UPID at 0x[0-9a-f]+, which was freed$/);
     });
 
     test('upid-use-after-free from a `take` in tglx\'s return_to_user', async () => {

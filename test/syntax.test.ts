@@ -1023,6 +1023,9 @@ policy p extends linux_rfc {
         ])('a take whose source is %s is semantic', async (_name, text) => {
             const line = text.split('\n').findIndex(l => l.includes('take')) + 1;
             expect(await codesOf(text)).toEqual([`semantic@${line}`]);
+            // saying what it must be and what it is (it said only "take reads X.upid.pir")
+            const source = /take (\S+) into/.exec(text)![1];
+            expect((await check(text)).diagnostics[0].message).toBe(`take moves the vectors posted to a UPID: its source is X.upid.pir, not ${source}`);
         });
         test.each([
             ['a UPID field', 'policy p { on return_to_user {\n  take cur.upid.pir into cur.upid.on } }\n'],
@@ -1032,6 +1035,8 @@ policy p extends linux_rfc {
         ])('a take whose target is %s is semantic', async (_name, text) => {
             const line = text.split('\n').findIndex(l => l.includes('take')) + 1;
             expect(await codesOf(text)).toEqual([`semantic@${line}`]);
+            const target = /into (\S+)/.exec(text)![1];
+            expect((await check(text)).diagnostics[0].message).toBe(`take moves posted vectors into a UIRR: its target is X.xsave.uirr or cpu.uirr, not ${target}`);
         });
     });
 

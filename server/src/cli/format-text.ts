@@ -25,8 +25,9 @@ export function formatText(io: CliIO, reports: readonly FileReport[], withStats:
         }
         if (withStats && r.stats) {
             const st = r.stats;
-            s += `${r.file}: stats under ${st.policy}: ${r.steps} steps, ${st.xsaves} XSAVES, ${st.xrstors} XRSTORS, ${st.wrmsr} WRMSR, ` +
-                `${st.selfIpis} self-IPIs, ${st.spurious} spurious kernel interrupts, ${st.deliveries} deliveries, ` +
+            const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+            s += `${r.file}: stats under ${st.policy}: ${n(r.steps, 'step', 'steps')}, ${st.xsaves} XSAVES, ${st.xrstors} XRSTORS, ${st.wrmsr} WRMSR, ` +
+                `${n(st.selfIpis, 'self-IPI', 'self-IPIs')}, ${n(st.spurious, 'spurious kernel interrupt', 'spurious kernel interrupts')}, ${n(st.deliveries, 'delivery', 'deliveries')}, ` +
                 `${st.bufferBytesPerTask} XSAVE buffer bytes per task\n`;
             for (const race of st.races) {
                 s += `${r.file}:${race.line}: race explored: ${race.interleavings} interleaving${race.interleavings === 1 ? '' : 's'}, ${race.states} distinct states` +

@@ -197,13 +197,18 @@ function indent(text: string, by: string): string {
     return by + text.replace(/\n/g, `\n${by}`);
 }
 
+const WAIT_OR_DEAD = /\b(?:waiting|dead)\b/;
+
 export function formatTraceText(report: FileReport, rows: TraceRow[]): string {
     const header = ['#', 'line', 'item', ...(rows[0]?.state.cpus.map(c => `cpu${c.cpu} (current mode UINV UIRR UIF)`) ?? []), 'changes / verdict'];
     const table = rows.map(r => [
         String(r.index), String(r.line), r.item,
         ...r.state.cpus.map(c => `${c.current} ${c.mode === 'user' ? 'U' : 'K'} ${c.uinv} ${c.uirr} ${c.uif.slice(2)}`),
         [
-            r.changes.filter(c => !c.path.endsWith('.lastCpu') && !c.path.endsWith('.runningOn') && !c.path.endsWith('.state')).map(c => `${c.path} ${val(c.old)}→${val(c.value)}`).join(', '),
+            // a task's state when it waits, wakes or exits (the story of wait and wake); running or
+            // not, and where, is in the CPU columns
+            r.changes.filter(c => !c.path.endsWith('.lastCpu') && !c.path.endsWith('.runningOn') && !(c.path.endsWith('.state') && !WAIT_OR_DEAD.test(`${String(c.old)} ${String(c.value)}`)))
+                .map(c => `${c.path} ${val(c.old)}→${val(c.value)}`).join(', '),
             ...r.diagnostics.map(d => `${d.severity === 'information' ? 'info' : d.severity}[${d.code}]`),
         ].filter(Boolean).join('  '),
     ]);

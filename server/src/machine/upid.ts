@@ -7,7 +7,7 @@ import type { Machine, Upid } from './state.js';
 /** kfree() at once, whoever still points at it. A second free is a use after free. */
 export function freeUpid(m: Machine, upid: Upid, access = 'free'): void {
     if (upid.freed) {
-        m.emit({ type: 'upid-use-after-free', cause: m.cause, access: `${access} (a double free) of`, upidOwner: m.runnables[upid.owner].name, addr: upid.addr, freedBy: upid.freedBy });
+        m.emit({ type: 'upid-use-after-free', cause: m.cause, access: `double free: ${access} of`, upidOwner: m.runnables[upid.owner].name, addr: upid.addr, freedBy: upid.freedBy });
         return;
     }
     m.w(upid, 'freed', true);

@@ -354,7 +354,7 @@ export class Runner implements RunSink {
         this.lastStep = cause;
         this.ctx.cpu = m.cpus[code.cpu];
         this.ctx.inKernelAction = code.kernelAction !== null;
-        const impossible = !this.runAction(code.run, cause, code.kernelAction !== null);
+        const impossible = !this.runAction(code.run, cause, code.kernelAction);
         this.ctx.inKernelAction = false;
         this.ctx.where = null;
         m.where = null;
@@ -373,7 +373,8 @@ export class Runner implements RunSink {
      * else in the change log when it records (the trace), with provenance in a small log of
      * its own; else all in that small log. An instruction checks before it writes.
      */
-    private runAction(run: Exec, cause: number, kernel: boolean): boolean {
+    private runAction(run: Exec, cause: number, action: string | null): boolean {
+        const kernel = action !== null;
         const m = this.m;
         let undoMark = -1;
         if (kernel) {
@@ -393,7 +394,8 @@ export class Runner implements RunSink {
             return true;
         } catch (e) {
             if (!(e instanceof RunError)) throw e;
-            this.add('semantic', cause, e.message);
+            // a hook that failed (kernel.ts says where): what that means for the action is said too
+            this.add('semantic', cause, kernel && e.message.startsWith('in ') ? `${e.message}; so the ${action} does not happen (a kernel action that fails part way changes nothing)` : e.message);
             if (undoMark >= 0) {
                 // what it reported (a fault in a hook) stays: the diagnostics say what the attempt met
                 m.rollback(undoMark);
@@ -473,7 +475,7 @@ export class Runner implements RunSink {
         const what = arrive(m, ipi.dest, ipi.vector, ipi);
         if (what === 'kernel-vector') {
             this.ctx.cpu = m.cpus[ipi.dest];
-            this.runAction(this.wake, ipi.cause, true);
+            this.runAction(this.wake, ipi.cause, 'wake');
             m.where = null;
         }
         deliverAll(m);

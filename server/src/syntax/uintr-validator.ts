@@ -511,11 +511,11 @@ export class UintrValidator {
         if (!t.source || !t.target) return;
         const src = pathShape(t.source);
         if (src.kind !== 'error' && !(src.kind === 'upid-field' && src.field === 'pir')) {
-            report(accept, 'semantic', `take reads X.upid.pir`, t, 'source', undefined, 'bad-take');
+            report(accept, 'semantic', `take moves the vectors posted to a UPID: its source is X.upid.pir, not ${t.source.$cstNode?.text ?? 'this'}`, t, 'source', undefined, 'bad-take');
         }
         const dst = pathShape(t.target);
         const ok = (dst.kind === 'xsave-field' && dst.field === 'uirr') || (dst.kind === 'cpu-reg' && dst.cpu === 'hook' && dst.field === 'uirr');
-        if (dst.kind !== 'error' && !ok) report(accept, 'semantic', `take writes X.xsave.uirr or cpu.uirr`, t, 'target', undefined, 'bad-take');
+        if (dst.kind !== 'error' && !ok) report(accept, 'semantic', `take moves posted vectors into a UIRR: its target is X.xsave.uirr or cpu.uirr, not ${t.target.$cstNode?.text ?? 'this'}`, t, 'target', undefined, 'bad-take');
     }
 
     /**
