@@ -684,6 +684,14 @@ describe('trace and compare', () => {
         expect(rows.every((p: { builtin: boolean }) => p.builtin)).toBe(true);
     });
 
+    test('compare of a file with static errors says nothing ran (its header said "verdicts under every built-in policy (* = the file\'s own)", and its own policy, broken, had no row)', () => {
+        const f = write('cmp-static.uintr', 'machine { policy mine }\npolicy mine extends linux_rfc { on exec { xsaves prev } }\ntask rx { handler 0x401000 }\ncpu0: switch rx\ncpu0: exec\n');
+        const r = run(['compare', f]);
+        expect(r.status).toBe(0);
+        expect(r.stdout.split('\n')[0]).toBe(`${f}: not run under any policy: the file has static errors (each row lists them)`);
+        expect(r.stdout).toMatch(/\nlinux_rfc\s+1\s+0\s+-\s+-\s+-\s+-\s+-\s+semantic@2\n/);
+    });
+
     test('compare of a file with a policy of its own: its row first, beside the built-in ones (it had none, and no row was marked the file\'s own)', () => {
         // a policy that leaves exec out: UINV stays armed over the exec, so the built-in ones #GP there
         const f = write('cmp-own.uintr', 'machine { policy mine }\npolicy mine extends linux_rfc { on exec { } }\ntask rx { handler 0x401000 }\ncpu0: switch rx\ncpu0: exec\nexpect cpu0.uinv == 0xec\n');

@@ -57,7 +57,11 @@ export function formatCompareText(file: string, rows: readonly CompareRow[]): st
     const widths = header.map((h, i) => table.reduce((w, row) => Math.max(w, row[i].length), h.length));
     const fmt = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     const under = rows.some(r => !r.builtin) ? "the file's own policy and every built-in one" : 'every built-in policy';
-    return `${file}: verdicts under ${under} (* = the file's own)\n` + [header, ...table].map(fmt).join('\n') + '\n';
+    // nothing ran under any policy (nor under the file's own, which has no row then): said so
+    const head = rows.length > 0 && rows.every(r => r.report.stats === undefined)
+        ? `${file}: not run under any policy: the file has static errors (each row lists them)`
+        : `${file}: verdicts under ${under} (* = the file's own)`;
+    return `${head}\n` + [header, ...table].map(fmt).join('\n') + '\n';
 }
 
 export function formatCompareJson(file: string, rows: readonly CompareRow[]): string {
