@@ -34,7 +34,7 @@ const LEVEL: Record<Severity, sarif.Result.level> = { error: 'error', warning: '
  * name, so the URI named another file). A path given with `//` or `./` in it is normalised
  * (`//tmp/a.uintr` read as a URI is host `tmp`).
  */
-export function uriOf(file: string): string {
+function uriOf(file: string): string {
     if (isAbsolute(file)) return pathToFileURL(file).href;
     return normalize(file).split(sep).map(encodeURIComponent).join('/');
 }

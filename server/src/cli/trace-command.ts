@@ -8,6 +8,7 @@ import { DEFAULT_SEVERITY, type ScenarioDiagnostic } from '../scenario/diagnosti
 import type { FileReport } from './run-files.js';
 import { diagnosticJson } from './format-json.js';
 import { sourceText } from '../scenario/source-text.js';
+import { isRace } from '../syntax/generated/ast.js';
 
 export interface TraceRow {
     readonly index: number;
@@ -85,12 +86,7 @@ export function* traceRows(report: FileReport): Generator<TraceRow> {
     let count = 0;
     const program = run.trace.program;
     // each row's diagnostics, by line (a filter per row was rows x diagnostics)
-    const byLine = new Map<number, ScenarioDiagnostic[]>();
-    for (const d of report.diagnostics) {
-        const list = byLine.get(d.loc.line);
-        if (list) list.push(d);
-        else byLine.set(d.loc.line, [d]);
-    }
+    const byLine = groupBy(report.diagnostics, d => d.loc.line);
     const nodes = new Map<number, { text: string; kind: TraceRow['kind'] }>();
     for (const item of program.items) {
         const text = sourceText(item.node);
@@ -121,12 +117,7 @@ export function* traceRows(report: FileReport): Generator<TraceRow> {
     if (firstRace) {
         const written = run.asWritten();
         // by the offset of the step or item that raised it: a race's branches may share a line
-        const raised = new Map<number, ScenarioDiagnostic[]>();
-        for (const d of written.diagnostics) {
-            const list = raised.get(d.loc.offset);
-            if (list) list.push(d);
-            else raised.set(d.loc.offset, [d]);
-        }
+        const raised = groupBy(written.diagnostics, d => d.loc.offset);
         const raceOf = new Map<number, number>(); // a race step's cause -> its race's line
         for (const item of program.items) {
             if (item.kind !== 'race') continue;
@@ -139,7 +130,7 @@ export function* traceRows(report: FileReport): Generator<TraceRow> {
             const node = entry === null ? undefined : program.node(entry.cause);
             const race = entry === null ? undefined : raceOf.get(entry.cause);
             const text = entry === null ? 'end of scenario: deferred IPIs arrive'
-                : node && node.$type === 'Race' ? 'race { … }'
+                : isRace(node) ? 'race { … }'
                     : race !== undefined ? `race@${race}: ${sourceText(node!)}` : sourceText(node!);
             yield {
                 index: ++count, line: loc?.line ?? lastLine, item: `as written: ${text}`, kind: entry === null ? 'end' : 'as-written',
@@ -171,6 +162,18 @@ export function* traceRows(report: FileReport): Generator<TraceRow> {
             };
         }
     }
+}
+
+/** Diagnostics grouped by a key (a line, an offset). */
+function groupBy(ds: readonly ScenarioDiagnostic[], key: (d: ScenarioDiagnostic) => number): Map<number, ScenarioDiagnostic[]> {
+    const by = new Map<number, ScenarioDiagnostic[]>();
+    for (const d of ds) {
+        const k = key(d);
+        const list = by.get(k);
+        if (list) list.push(d);
+        else by.set(k, [d]);
+    }
+    return by;
 }
 
 /**

@@ -130,10 +130,7 @@ export class UintrDocumentUpdateHandler extends DefaultDocumentUpdateHandler {
         if (pending) clearTimeout(pending.timer);
         const since = pending?.since ?? now;
         const wait = Math.max(0, Math.min(this.quietMs, since + this.maxWaitMs - now));
-        const timer = setTimeout(() => {
-            this.pendingChanges.delete(uri);
-            this.fireDocumentUpdate([URI.parse(uri)], []);
-        }, wait);
+        const timer = setTimeout(() => this.updateNow(uri), wait);
         this.pendingChanges.set(uri, { timer, since });
     }
 

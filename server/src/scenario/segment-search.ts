@@ -21,6 +21,9 @@ import { applyChanges, objectChanges, TransitionCache, type Transition } from '.
 
 /** Distinct states per race beyond which the search does not go (`--max-states`). */
 export const DEFAULT_MAX_STATES = 200_000;
+/** Events in one interleaving, counted from the race, beyond which the search does not go (`--max-depth`). */
+export const DEFAULT_MAX_DEPTH = 10_000;
+
 /** Interleavings drawn at random and run to their end when a bound cuts a race's search (see SegmentSearch.probe). */
 export const PROBES = 64;
 
@@ -34,9 +37,6 @@ function xorshift32(seed: number): () => number {
         return x / 4294967296;
     };
 }
-
-/** Events in one interleaving, counted from the race, beyond which the search does not go (`--max-depth`). */
-export const DEFAULT_MAX_DEPTH = 10_000;
 
 /**
  * The memory the distinct states of one race may take by default, in bytes: the default bound
